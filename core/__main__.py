@@ -1,0 +1,87 @@
+"""Command line: ``python -m core predict ...`` and ``python -m core train ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from core import inference, preprocess, registry
+
+    name = args.model or registry.best_model()
+    predictor = inference.Predictor.load(name)
+    status = 0
+    for path in args.images:
+        try:
+            with open(path, "rb") as f:
+                image = preprocess.decode_image(f.read())
+            result = preprocess.to_mnist(image)
+            if result.empty:
+                raise preprocess.InputError("no digit found in the image")
+            probs, _ = predictor.predict(result.image)
+        except (OSError, preprocess.InputError) as e:
+            print(f"error: {path}: {e}", file=sys.stderr)
+            status = 1
+            continue
+        print(json.dumps({"file": path, "label": int(probs.argmax()),
+                          "probs": [round(float(p), 6) for p in probs], "model": name}), flush=True)
+    return status
+
+
+def _train(args: argparse.Namespace) -> int:
+    from core import device
+
+    device.configure_threads(None, None)
+    from core.train import TrainConfig, train
+
+    config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size,
+                         learning_rate=args.lr, limit=args.limit, augment=not args.no_augment)
+    if args.out:
+        config.out_dir = args.out
+
+    def progress(event: dict) -> None:
+        if event["kind"] == "epoch":
+            logs = " ".join(f"{k}={v:.4f}" for k, v in event["logs"].items())
+            print(f"epoch {event['epoch']}/{event['epochs']} {logs} ({event['elapsed_s']:.0f}s)", flush=True)
+
+    card = train(config, progress)
+    print(json.dumps({k: card[k] for k in ("model", "test_accuracy", "macro_f1", "params",
+                                            "epochs_run", "train_seconds", "device")}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from core.registry import REGISTRY
+
+    parser = argparse.ArgumentParser(prog="python -m core", description="Vision Playground command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("predict", help="read digits from image files, one JSON line per file")
+    p.add_argument("--model", choices=sorted(REGISTRY), help="default: the best shipped model")
+    p.add_argument("images", nargs="+")
+    p.set_defaults(func=_predict)
+    t = sub.add_parser("train", help="train a model on MNIST and write it with its card")
+    t.add_argument("--model", choices=sorted(REGISTRY), required=True)
+    t.add_argument("--epochs", type=int, default=20)
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--limit", type=int, help="train on the first N images only")
+    t.add_argument("--no-augment", action="store_true")
+    t.add_argument("--out", help="output folder (default: assets/models)")
+    t.set_defaults(func=_train)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except Exception as e:  # noqa: BLE001 - the CLI's contract: a message, not a traceback
+        from core.data import DataError
+        from core.registry import ModelNotFound
+
+        if isinstance(e, (DataError, ModelNotFound)):
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The one model registry: a name maps to its builder, its title and its shipped files.
+
+Pages, the CLI, the benchmarks and the tests all look models up here.
+Shipped models are loaded with Keras' safe mode on (the default), so a model
+file can never run arbitrary code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import keras
+
+from core import models
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = ROOT / "assets" / "models"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    title: str
+    build: Callable[[], keras.Model]
+    blurb: str
+
+    def path(self, models_dir: Path = MODELS_DIR) -> Path:
+        return models_dir / f"{self.name}.keras"
+
+    def card_path(self, models_dir: Path = MODELS_DIR) -> Path:
+        return models_dir / f"{self.name}.json"
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("dnn", "DNN", models.build_dnn, "Dense layers only: sees pixels, not shapes."),
+        ModelSpec("convnet", "ConvNet", models.build_convnet, "Convolutions and pooling: learns local strokes."),
+        ModelSpec("resnet", "ResNet", models.build_resnet, "Bottleneck blocks with skip connections."),
+        ModelSpec("net002", "Net 002 (21,840 params)", models.build_net002,
+                  "The small two-conv net of report 002."),
+    )
+}
+
+# The three networks the Draw page compares, in the order shown.
+DRAW_MODELS = ("dnn", "convnet", "resnet")
+
+
+class ModelNotFound(LookupError):
+    """No model of that name, or its trained file is missing."""
+
+
+def get(name: str) -> ModelSpec:
+    """The spec registered under ``name``."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ModelNotFound(f"unknown model {name!r}; choose one of {', '.join(REGISTRY)}") from None
+
+
+def load(name: str, models_dir: Path = MODELS_DIR) -> keras.Model:
+    """Load the trained model ``name`` from ``models_dir`` (safe mode: no arbitrary code)."""
+    path = get(name).path(models_dir)
+    if not path.is_file():
+        raise ModelNotFound(f"no trained {name} at {path}; train it with: python -m core train --model {name}")
+    return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
+def card(name: str, models_dir: Path = MODELS_DIR) -> dict | None:
+    """The JSON card written next to a trained model, or None."""
+    path = get(name).card_path(models_dir)
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def available(models_dir: Path = MODELS_DIR) -> list[str]:
+    """Names of the registered models that have a trained file."""
+    return [n for n, s in REGISTRY.items() if s.path(models_dir).is_file()]
+
+
+def best_model(models_dir: Path = MODELS_DIR) -> str:
+    """The Draw model whose card has the highest test accuracy (ResNet when no card says otherwise)."""
+    scored = [(c["test_accuracy"], n) for n in DRAW_MODELS if (c := card(n, models_dir))]
+    return max(scored)[1] if scored else "resnet"

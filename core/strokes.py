@@ -1,0 +1,63 @@
+"""Pen strokes: real handwriting replayed as canvas drawings.
+
+``unipen_dev_digits.jsonl`` holds digits written on tablets by 81 people. The
+benchmarks render them as the canvas would (white round-capped strokes on
+black) and the browser test replays the same paths as mouse strokes, so both
+measure how the app reads human drawing rather than MNIST.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from core import data
+
+Stroke = list[tuple[float, float]]
+
+
+def load_unipen(path: Path | None = None) -> list[dict]:
+    """The UNIPEN development digits, one dict per digit (see the data folder's SOURCES.md)."""
+    if path is None:
+        folder = data.data_dir()
+        if folder is None:
+            raise data.DataError(f"set {data.DATA_ENV} to the folder holding unipen_dev_digits.jsonl")
+        path = folder / "unipen_dev_digits.jsonl"
+    if not Path(path).is_file():
+        raise data.DataError(f"UNIPEN digits not found: expected {path}")
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def canvas_paths(record: dict, size: int = 280, box: float = 180.0, offset: tuple[float, float] = (0.0, 0.0)
+                 ) -> list[Stroke]:
+    """The digit's strokes in canvas pixels: fitted into a ``box``-pixel square, centred, y pointing down."""
+    points = [np.asarray(s, dtype=np.float64) for s in record["strokes"] if len(s)]
+    allp = np.concatenate(points)
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    scale = box / max(float((hi - lo).max()), 1e-9)
+    centre = (lo + hi) / 2
+    paths = []
+    for p in points:
+        q = (p - centre) * scale
+        if record.get("y_axis", "up") == "up":
+            q[:, 1] = -q[:, 1]
+        q += np.array([size / 2 + offset[0], size / 2 + offset[1]])
+        paths.append([(float(a), float(b)) for a, b in q])
+    return paths
+
+
+def render(paths: list[Stroke], size: int = 280, width: int = 18, ink: int = 255, paper: int = 0) -> np.ndarray:
+    """Draw strokes as the canvas does: round caps and joins; returns a (size, size) uint8 image."""
+    img = Image.new("L", (size, size), paper)
+    draw = ImageDraw.Draw(img)
+    r = width / 2
+    for path in paths:
+        if len(path) > 1:
+            draw.line(path, fill=ink, width=width, joint="curve")
+        for x, y in (path[0], path[-1]):
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=ink)
+    return np.asarray(img)

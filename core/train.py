@@ -1,0 +1,157 @@
+"""Training: one plain function that any caller (CLI, background worker, test) can run.
+
+``train(config, progress)`` trains a registered architecture on MNIST with the
+project's recipe (augmentation, Adam, ReduceLROnPlateau, EarlyStopping), writes
+the ``.keras`` model and a JSON card beside it, and reports progress through a
+callback so a page can show it live. A ``should_stop`` callable lets a caller
+cancel between batches; the files are then left untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from core import augment, data, device, registry
+from core.metrics import evaluate
+
+Progress = Callable[[dict], None]
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run; stored on the model card."""
+
+    model: str
+    epochs: int = 20
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    augment: bool = True
+    val_size: int = 5000
+    limit: int | None = None  # train on the first N images only (quick runs, tests)
+    patience: int = 5
+    seed: int = 0
+    out_dir: str = str(registry.MODELS_DIR)
+    command: list[str] = field(default_factory=lambda: [Path(sys.executable).name, *sys.argv])
+
+
+class Cancelled(RuntimeError):
+    """The caller asked the run to stop; nothing was written."""
+
+
+class _Reporter(keras.callbacks.Callback):
+    def __init__(self, config: TrainConfig, batches: int, progress: Progress | None, should_stop):
+        super().__init__()
+        self.config, self.batches = config, batches
+        self.progress, self.should_stop = progress, should_stop
+        self.epoch = 0
+        self.cancelled = False
+        self.started = time.perf_counter()
+
+    def _emit(self, **event) -> None:
+        if self.progress is not None:
+            event.update(epochs=self.config.epochs, elapsed_s=round(time.perf_counter() - self.started, 2))
+            self.progress(event)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.should_stop is not None and self.should_stop():
+            self.cancelled = True
+            self.model.stop_training = True
+        if batch % 50 == 0 or batch == self.batches - 1:
+            self._emit(kind="batch", epoch=self.epoch, batch=batch + 1, batches=self.batches,
+                       loss=float(logs.get("loss", np.nan)) if logs else None)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        self._emit(kind="epoch", epoch=epoch + 1, logs=logs)
+
+
+def _datasets(config: TrainConfig):
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    rng = np.random.default_rng(config.seed)
+    order = rng.permutation(len(x_train))
+    x_train, y_train = x_train[order], y_train[order]
+    x_val, y_val = x_train[: config.val_size], y_train[: config.val_size]
+    x_fit, y_fit = x_train[config.val_size :], y_train[config.val_size :]
+    if config.limit:
+        x_fit, y_fit = x_fit[: config.limit], y_fit[: config.limit]
+        x_val, y_val = x_val[: max(config.limit // 5, 100)], y_val[: max(config.limit // 5, 100)]
+    to_float = lambda x: (x.astype("float32") / 255.0)[..., None]  # noqa: E731
+    fit = tf.data.Dataset.from_tensor_slices((to_float(x_fit), y_fit.astype("int32")))
+    fit = fit.shuffle(len(x_fit), seed=config.seed, reshuffle_each_iteration=True).batch(config.batch_size)
+    if config.augment:
+        aug = augment.make_augmenter(config.seed)
+        fit = fit.map(lambda x, y: (augment.random_thickness(aug(x, training=True)), y),
+                      num_parallel_calls=tf.data.AUTOTUNE)
+    fit = fit.prefetch(tf.data.AUTOTUNE)
+    val = (to_float(x_val), y_val.astype("int32"))
+    return fit, val, (to_float(x_test), y_test), len(x_fit)
+
+
+def train(config: TrainConfig, progress: Progress | None = None,
+          should_stop: Callable[[], bool] | None = None) -> dict:
+    """Train ``config.model`` on MNIST; write ``<out_dir>/<model>.keras`` and ``.json``; return the card."""
+    spec = registry.get(config.model)
+    keras.utils.set_random_seed(config.seed)
+    on_gpu = bool(device.gpu_names())
+    if on_gpu:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    fit, (x_val, y_val), (x_test, y_test), n_fit = _datasets(config)
+    model = spec.build()
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    batches = -(-n_fit // config.batch_size)
+    reporter = _Reporter(config, batches, progress, should_stop)
+    callbacks = [
+        reporter,
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+    ]
+    started = time.perf_counter()
+    history = model.fit(fit, epochs=config.epochs, validation_data=(x_val, y_val),
+                        callbacks=callbacks, verbose=0)
+    seconds = time.perf_counter() - started
+    if reporter.cancelled:
+        raise Cancelled(f"training of {config.model} cancelled after {len(history.epoch)} epoch(s)")
+    if on_gpu:
+        keras.mixed_precision.set_global_policy("float32")
+    probs = model.predict(x_test, batch_size=512, verbose=0)
+    card = {
+        "model": config.model,
+        "title": spec.title,
+        "command": " ".join(config.command),
+        "config": {k: v for k, v in asdict(config).items() if k != "command"},
+        "data": {"file": str(data.mnist_path() or "keras download"), "sha256": data.mnist_sha256()},
+        "params": int(model.count_params()),
+        "epochs_run": len(history.epoch),
+        "train_seconds": round(seconds, 1),
+        "device": device.device_label(),
+        "host": platform.node(),
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+        "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.history.items()},
+        **evaluate(y_test, probs),
+    }
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    # Write to temporary names then rename, so a run killed here never leaves half a model.
+    tmp_model, tmp_card = out / f".{config.model}.tmp.keras", out / f".{config.model}.tmp.json"
+    model.save(tmp_model)
+    tmp_card.write_text(json.dumps(card, indent=1))
+    os.replace(tmp_model, out / f"{config.model}.keras")
+    os.replace(tmp_card, out / f"{config.model}.json")
+    if progress is not None:
+        progress({"kind": "done", "card": card})
+    return card

@@ -1,0 +1,79 @@
+"""Pieces of UI shared by several pages: cached models and the prediction panel."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image
+
+from core import inference, preprocess, registry
+
+
+@st.cache_resource(show_spinner="Loading the trained networks...")
+def predictors() -> dict[str, inference.Predictor]:
+    """Every shipped Draw model, loaded once per server."""
+    return {name: inference.Predictor.load(name) for name in registry.DRAW_MODELS
+            if name in registry.available()}
+
+
+@st.cache_data
+def best_model() -> str:
+    return registry.best_model()
+
+
+def to_png(image: np.ndarray, size: int = 112) -> Image.Image:
+    """A float image in [0, 1] as a grayscale picture, enlarged with hard pixel edges."""
+    img = Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8), mode="L")
+    scale = size / max(img.size)
+    new = (max(int(img.width * scale), 1), max(int(img.height * scale), 1))
+    return img.resize(new, Image.Resampling.NEAREST if scale > 1 else Image.Resampling.BOX)
+
+
+def prob_chart(probs: np.ndarray, highlight: int) -> go.Figure:
+    colours = ["#ff4b4b" if i == highlight else "#8aa8c8" for i in range(len(probs))]
+    fig = go.Figure(go.Bar(x=[str(i) for i in range(len(probs))], y=probs, marker_color=colours,
+                           hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
+    fig.update_layout(height=180, margin=dict(l=0, r=0, t=0, b=0), yaxis=dict(range=[0, 1], tickformat=".0%"),
+                      xaxis=dict(type="category"), showlegend=False)
+    return fig
+
+
+STEP_CAPTIONS = {
+    "input": "1. your picture (ink made white)",
+    "crop": "2. cropped to the ink",
+    "fit20": "3. fitted into a 20x20 box",
+    "centred": "4. centred by mass in 28x28",
+}
+
+
+def show_predictions(pre: preprocess.Preprocessed, key: str) -> None:
+    """The three networks' readings of one preprocessed input, and what they saw."""
+    if pre.empty:
+        st.info("Draw a digit: the canvas is empty, or holds only a dot.", icon=":material/draw:")
+        return
+    models = predictors()
+    if not models:
+        st.error("No trained models found in assets/models. Train them with `./train_all.sh`.")
+        return
+    results = {name: p.predict(pre.image) for name, p in models.items()}
+    best = best_model() if best_model() in results else next(iter(results))
+    best_probs = results[best][0]
+    top = int(best_probs.argmax())
+    st.metric("Prediction", top, help=f"The {registry.get(best).title}'s answer, the most accurate network here.")
+    st.caption(f"{registry.get(best).title} is {best_probs[top]:.1%} sure.")
+    for col, (name, (probs, ms)) in zip(st.columns(len(results)), results.items()):
+        with col:
+            spec = registry.get(name)
+            first = inference.top_k(probs, 3)
+            st.markdown(f"**{spec.title}** reads **{first[0][0]}**")
+            st.caption(" · ".join(f"{d}: {p:.1%}" for d, p in first) + f" — {ms:.1f} ms")
+            st.plotly_chart(prob_chart(probs, first[0][0]), key=f"{key}-{name}",
+                            config={"displayModeBar": False})
+    with st.expander("What the network sees", expanded=True):
+        st.caption("MNIST digits were cropped, fitted into 20x20 and centred by their centre of mass. "
+                   "Your drawing gets the same treatment, or the networks would misread it.")
+        cols = st.columns(len(STEP_CAPTIONS))
+        for col, (step, caption) in zip(cols, STEP_CAPTIONS.items()):
+            if step in pre.steps:
+                col.image(to_png(pre.steps[step]), caption=caption)

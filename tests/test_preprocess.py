@@ -1,0 +1,114 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from core import preprocess, samples, strokes
+from core.preprocess import InputError, to_mnist
+
+
+def png_bytes(a: np.ndarray, fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def test_output_is_mnist_shaped_and_centred_by_mass(digit_gray):
+    pre = to_mnist(digit_gray)
+    assert not pre.empty
+    assert pre.image.shape == (28, 28) and pre.image.dtype == np.float32
+    assert 0.0 <= pre.image.min() and pre.image.max() <= 1.0
+    cy, cx = ndimage.center_of_mass(pre.image)
+    assert abs(cy - 13.5) < 0.6 and abs(cx - 13.5) < 0.6
+
+
+def test_position_and_size_on_canvas_do_not_matter(unipen):
+    rec = unipen[5]
+    a = to_mnist(strokes.render(strokes.canvas_paths(rec, box=200)) / 255.0).image
+    b = to_mnist(strokes.render(strokes.canvas_paths(rec, box=90, offset=(-80, 70)), width=10) / 255.0).image
+    assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.85
+
+
+def test_fits_the_longer_side_into_20_pixels_keeping_aspect():
+    img = np.zeros((280, 280), np.float32)
+    img[40:240, 130:150] = 1.0  # a tall bar, 200 x 20: a "1"
+    pre = to_mnist(img)
+    rows = np.nonzero(pre.steps["fit20"].max(axis=1) > 0.1)[0]
+    cols = np.nonzero(pre.steps["fit20"].max(axis=0) > 0.1)[0]
+    assert 19 <= len(rows) <= 21
+    assert len(cols) <= 7  # not stretched into a square
+
+
+def test_polarity_is_detected(digit_gray):
+    dark_on_light = to_mnist(1.0 - digit_gray)
+    light_on_dark = to_mnist(digit_gray)
+    assert dark_on_light.inverted and not light_on_dark.inverted
+    assert np.abs(dark_on_light.image - light_on_dark.image).max() < 0.05
+
+
+@pytest.mark.parametrize("style", samples.STYLES)
+def test_photo_styles_look_like_the_clean_drawing(unipen, style):
+    rec = unipen[12]
+    clean = to_mnist(strokes.render(strokes.canvas_paths(rec)) / 255.0).image
+    photo = to_mnist(preprocess.decode_image(samples.make_photo(rec, style, seed=3))).image
+    assert np.corrcoef(clean.ravel(), photo.ravel())[0, 1] > 0.75
+
+
+def test_empty_and_dot_are_empty():
+    assert to_mnist(np.zeros((280, 280), np.float32)).empty
+    dot = np.zeros((280, 280), np.float32)
+    yy, xx = np.mgrid[:280, :280]
+    dot[(yy - 140) ** 2 + (xx - 100) ** 2 < 100] = 1.0
+    assert to_mnist(dot).empty
+    noise = np.random.default_rng(0).uniform(0, 0.05, (280, 280)).astype(np.float32)
+    assert to_mnist(noise).empty
+
+
+def test_canvas_rgba_to_gray():
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = 255
+    rgba[100:120, 50:200, :3] = 255
+    gray = preprocess.canvas_to_gray(rgba)
+    assert gray.shape == (280, 280) and gray[110, 100] == 1.0 and gray[0, 0] == 0.0
+    transparent = rgba.copy()
+    transparent[..., 3] = 0
+    transparent[100:120, 50:200, 3] = 255
+    assert np.array_equal(preprocess.canvas_to_gray(transparent), gray)
+
+
+def test_decode_rejects_bad_files():
+    with pytest.raises(InputError, match="not an image"):
+        preprocess.decode_image(b"this is a text file, not a picture")
+    good = png_bytes(np.zeros((64, 64), np.uint8))
+    with pytest.raises(InputError, match="corrupt|truncated|opened"):
+        preprocess.decode_image(good[: len(good) // 2])
+    with pytest.raises(InputError, match="empty"):
+        preprocess.decode_image(b"")
+    with pytest.raises(InputError, match="MB"):
+        preprocess.decode_image(b"0" * (preprocess.MAX_UPLOAD_BYTES + 1))
+
+
+def test_decode_refuses_50_megapixels_from_the_header():
+    # A 10000x5000 PNG compresses to a few kB: the pixel limit must stop it before decoding.
+    data = png_bytes(np.zeros((5000, 10000), np.uint8))
+    assert len(data) < preprocess.MAX_UPLOAD_BYTES
+    with pytest.raises(InputError, match="50 megapixels"):
+        preprocess.decode_image(data)
+
+
+def test_decode_handles_rgba_transparency_and_jpeg(digit_gray):
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = (digit_gray * 255).astype(np.uint8)  # black ink drawn on a transparent layer
+    gray = preprocess.decode_image(png_bytes(rgba))
+    assert to_mnist(gray).inverted  # read as dark ink on light
+    jpeg = preprocess.decode_image(png_bytes(((1 - digit_gray) * 255).astype(np.uint8), "JPEG"))
+    assert np.corrcoef(to_mnist(jpeg).image.ravel(), to_mnist(digit_gray).image.ravel())[0, 1] > 0.9
+
+
+def test_rejects_wrong_shapes():
+    with pytest.raises(InputError):
+        to_mnist(np.zeros((280, 280, 3)))
+    with pytest.raises(InputError):
+        to_mnist(np.zeros((4, 4)))
