@@ -12,6 +12,7 @@ lines and light-on-dark pictures, decoded and preprocessed as uploads are.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -32,7 +33,8 @@ def drawings(records: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for rec in records:
         width = int(rng.integers(12, 30))
         box = rng.uniform(120, 240)
-        off = rng.uniform(-(270 - box) / 2, (270 - box) / 2, size=2)
+        room = (280 - box - width) / 2 - 4  # people draw inside the canvas
+        off = rng.uniform(-room, room, size=2)
         img = strokes.render(strokes.canvas_paths(rec, box=box, offset=tuple(off)), width=width)
         gray = img.astype(np.float32) / 255.0
         app.append(preprocess.to_mnist(gray, keep_steps=False).image)
@@ -59,7 +61,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="UNIPEN digits to use")
     parser.add_argument("--photos", type=int, default=200, help="photo-like pictures per style")
     args = parser.parse_args()
-    print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, cpus={__import__('os').cpu_count()}")
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus")
     (_, _), (x_test, y_test) = data.load_mnist(download=False)
     records = strokes.load_unipen()[: args.n]
     t = time.perf_counter()

@@ -37,7 +37,8 @@ def _train(args: argparse.Namespace) -> int:
     from core.train import TrainConfig, train
 
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size,
-                         learning_rate=args.lr, limit=args.limit, augment=not args.no_augment)
+                         learning_rate=args.lr, limit=args.limit, augment=not args.no_augment,
+                         command="python -m core " + " ".join(sys.argv[1:]))
     if args.out:
         config.out_dir = args.out
 

@@ -82,7 +82,7 @@ def load_mnist(download: bool = True) -> tuple[tuple[np.ndarray, np.ndarray], tu
     path = mnist_path()
     if path is not None:
         return read_mnist_npz(path)
-    where = f"{data_dir() / 'mnist.npz'}" if data_dir() else f"$" + DATA_ENV + "/mnist.npz"
+    where = f"{data_dir() / 'mnist.npz'}" if data_dir() else "$" + DATA_ENV + "/mnist.npz"
     if not download:
         raise DataError(f"MNIST not found: expected {where} (set {DATA_ENV} to the data folder)")
     try:

@@ -31,7 +31,7 @@ class Predictor:
         self.predict(np.zeros((28, 28), np.float32))  # trace now, not on the user's first stroke
 
     @classmethod
-    def load(cls, name: str, models_dir: Path = registry.MODELS_DIR) -> "Predictor":
+    def load(cls, name: str, models_dir: Path = registry.MODELS_DIR) -> Predictor:
         return cls(name, registry.load(name, models_dir))
 
     def predict(self, image: np.ndarray) -> tuple[np.ndarray, float]:

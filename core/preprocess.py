@@ -105,11 +105,15 @@ def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _background(x: np.ndarray) -> np.ndarray:
-    """Smooth estimate of the paper and lighting: a median over a coarse copy, scaled back up."""
+    """Smooth estimate of the paper and lighting, scaled back up from a coarse copy.
+
+    Ink is brighter than the paper here, so a low percentile over a wide window
+    sees the paper even where strokes crowd together.
+    """
     h, w = x.shape
     scale = 48 / max(h, w)
     small = _resize(x, (max(int(w * scale), 4), max(int(h * scale), 4)))
-    small = ndimage.median_filter(small, size=11, mode="nearest")
+    small = ndimage.percentile_filter(small, 20, size=11, mode="nearest")
     return _resize(small, (w, h))
 
 
@@ -156,9 +160,10 @@ def to_mnist(gray: np.ndarray, invert: bool | None = None, keep_steps: bool = Tr
     x = 1.0 - gray if inverted else gray
     if keep_steps:
         steps["input"] = x
-    # Paper texture and uneven light: subtract the background unless it is already flat black.
+    # Paper texture and uneven light: subtract the background unless it is already flat black
+    # (a percentile, so that a stroke running off the edge does not count as background).
     border = np.concatenate([x[0], x[-1], x[:, 0], x[:, -1]])
-    if border.max() > 0.05:
+    if np.percentile(border, 80) > 0.03:
         x = np.clip(x - _background(x), 0.0, 1.0)
     peak = float(x.max())
     blank = Preprocessed(np.zeros((FRAME, FRAME), np.float32), empty=True, inverted=inverted, steps=steps)

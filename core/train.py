@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import os
 import platform
-import sys
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import keras
 import numpy as np
@@ -42,7 +41,7 @@ class TrainConfig:
     patience: int = 5
     seed: int = 0
     out_dir: str = str(registry.MODELS_DIR)
-    command: list[str] = field(default_factory=lambda: [Path(sys.executable).name, *sys.argv])
+    command: str = ""  # how the run was launched, for the card
 
 
 class Cancelled(RuntimeError):
@@ -132,7 +131,7 @@ def train(config: TrainConfig, progress: Progress | None = None,
     card = {
         "model": config.model,
         "title": spec.title,
-        "command": " ".join(config.command),
+        "command": config.command or f"train(TrainConfig(model={config.model!r}, ...))",
         "config": {k: v for k, v in asdict(config).items() if k != "command"},
         "data": {"file": str(data.mnist_path() or "keras download"), "sha256": data.mnist_sha256()},
         "params": int(model.count_params()),

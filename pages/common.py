@@ -76,4 +76,4 @@ def show_predictions(pre: preprocess.Preprocessed, key: str) -> None:
         cols = st.columns(len(STEP_CAPTIONS))
         for col, (step, caption) in zip(cols, STEP_CAPTIONS.items()):
             if step in pre.steps:
-                col.image(to_png(pre.steps[step]), caption=caption)
+                col.image(to_png(pre.steps[step]), caption=caption, width=112)

@@ -1,0 +1,97 @@
+"""Real-browser helpers: serve the app with ``streamlit run`` and drive Debian's Chromium with Playwright.
+
+Shared by the browser tests and ``bench/bench_browser.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("VP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(script: str = "app.py", timeout: float = 90.0):
+    """Run ``streamlit run script`` on a free local port; yield its URL and the seconds it took to answer."""
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless=true", f"--server.port={port}",
+           "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited: {proc.stdout.read().decode(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.perf_counter() - started > timeout:
+                raise TimeoutError("streamlit did not answer in time")
+            time.sleep(0.2)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def canvas_box(page, timeout: float = 60_000):
+    """The drawing surface's bounding box (Fabric's upper canvas takes the mouse)."""
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for(state="visible", timeout=timeout)
+    return canvas.bounding_box()
+
+
+def draw(page, paths, box, steps_per_segment: int = 1) -> None:
+    """Draw strokes with real mouse moves; ``paths`` are in canvas pixels (0-280)."""
+    sx, sy = box["width"] / 280.0, box["height"] / 280.0
+    for path in paths:
+        x0, y0 = path[0]
+        page.mouse.move(box["x"] + x0 * sx, box["y"] + y0 * sy)
+        page.mouse.down()
+        for x, y in path[1:]:
+            page.mouse.move(box["x"] + x * sx, box["y"] + y * sy, steps=steps_per_segment)
+        page.mouse.up()
+
+
+def prediction(page) -> str | None:
+    """The value of the metric labelled 'Prediction', or None when none is shown."""
+    metrics = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")
+    if metrics.count() == 0:
+        return None
+    return metrics.first.locator('[data-testid="stMetricValue"]').inner_text().strip()

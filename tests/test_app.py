@@ -1,0 +1,85 @@
+"""AppTest tests of the pages: the Streamlit script runs for real, without a browser."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import registry, samples
+
+TIMEOUT = 120
+
+
+@pytest.fixture
+def app():
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_draw_page_opens_on_an_empty_canvas(app):
+    assert app.title[0].value == "Draw a digit"
+    assert any("Draw a digit" in info.value for info in app.info)
+    assert not [m for m in app.metric if m.label == "Prediction"]  # no made-up prediction
+    assert any("Computing on" in c.value and "CPU" in c.value for c in app.sidebar.caption)
+
+
+def upload(app, name, content, mime="image/png"):
+    app.file_uploader(key="upload").set_value((name, content, mime))
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+@pytest.mark.parametrize("style", samples.STYLES)
+def test_upload_reads_a_photo_with_every_model(app, unipen, style):
+    rec = next(r for r in unipen if r["label"] == 2)
+    data = samples.make_photo(rec, style, seed=1)
+    upload(app, "two.jpg" if data[:2] == b"\xff\xd8" else "two.png", data)
+    prediction = [m for m in app.metric if m.label == "Prediction"]
+    assert len(prediction) == 1 and prediction[0].value == "2"
+    for name in registry.DRAW_MODELS:  # each network's reading, with its time
+        title = registry.get(name).title
+        assert any(md.value.startswith(f"**{title}** reads") for md in app.markdown), title
+    assert sum(" ms" in c.value for c in app.caption) >= len(registry.DRAW_MODELS)
+    assert len(app.get("plotly_chart")) == len(registry.DRAW_MODELS)
+    assert len(app.get("imgs")) >= 4  # the preprocessing steps, as pictures
+
+
+def test_upload_of_a_non_image_is_a_clear_error(app):
+    upload(app, "notes.png", b"definitely not a png")
+    assert any("Cannot read notes.png" in e.value and "not an image" in e.value for e in app.error)
+    assert not [m for m in app.metric if m.label == "Prediction"]
+
+
+def test_upload_of_a_blank_page_finds_no_digit(app):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((300, 300), 230, np.uint8)).save(buf, format="PNG")
+    upload(app, "blank.png", buf.getvalue())
+    assert any("No digit found" in w.value for w in app.warning)
+
+
+def test_prediction_panel_reads_a_drawn_digit(unipen):
+    """The panel the canvas feeds, given a real drawn digit as the canvas would deliver it."""
+
+    def page(label: int):
+        import numpy as np  # noqa: F811 - AppTest runs this function's body as a script
+
+        from core import preprocess, strokes
+        from pages.common import show_predictions
+
+        rec = next(r for r in strokes.load_unipen() if r["label"] == label)
+        rgba = np.zeros((280, 280, 4), np.uint8)
+        rgba[..., 3] = 255
+        rgba[..., :3] = strokes.render(strokes.canvas_paths(rec))[..., None]
+        show_predictions(preprocess.to_mnist(preprocess.canvas_to_gray(rgba)), key="t")
+
+    for label in (4, 9):
+        at = AppTest.from_function(page, args=(label,), default_timeout=TIMEOUT)
+        at.run()
+        assert not at.exception, at.exception
+        assert [m.value for m in at.metric if m.label == "Prediction"] == [str(label)]

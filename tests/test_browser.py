@@ -1,0 +1,81 @@
+"""Real-browser tests: the app served by ``streamlit run``, driven in headless Chromium."""
+
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core import preprocess, registry, samples, strokes
+from core.inference import Predictor
+from tests import browser
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def page():
+    with browser.serve() as (url, _), browser.browser() as b:
+        pg = b.new_page(viewport={"width": 1400, "height": 1000})
+        pg.goto(url)
+        yield pg
+
+
+def wait_for_prediction(page, expected: str, timeout: float = 30.0) -> str | None:
+    end = time.time() + timeout
+    value = None
+    while time.time() < end:
+        value = browser.prediction(page)
+        if value == expected:
+            return value
+        time.sleep(0.2)
+    return value
+
+
+def clean_examples(unipen, labels):
+    """For each label, the first UNIPEN digit the best model reads right offline, drawn as the canvas does."""
+    best = Predictor.load(registry.best_model())
+    chosen = []
+    for label in labels:
+        for rec in unipen:
+            if rec["label"] != label:
+                continue
+            gray = strokes.render(strokes.canvas_paths(rec)) / 255.0
+            probs, _ = best.predict(preprocess.to_mnist(gray).image)
+            if probs.argmax() == label and probs.max() > 0.9:
+                chosen.append(rec)
+                break
+    return chosen
+
+
+def test_drawing_with_the_mouse_shows_each_digit(page, unipen):
+    box = browser.canvas_box(page)
+    assert browser.prediction(page) is None  # an empty canvas makes up nothing
+    assert page.get_by_text("Draw a digit", exact=False).first.is_visible()
+    for rec in clean_examples(unipen, (3, 7, 0)):
+        page.reload()
+        box = browser.canvas_box(page)
+        browser.draw(page, strokes.canvas_paths(rec), box)
+        assert wait_for_prediction(page, str(rec["label"])) == str(rec["label"]), rec["id"]
+        # every network's reading and its time are on the page too
+        for name in registry.DRAW_MODELS:
+            assert page.get_by_text(f"{registry.get(name).title} reads", exact=False).count() >= 1
+    page.screenshot(path=str(browser.ROOT / "assets" / "screenshots" / "draw.png"), full_page=True)
+
+
+def test_upload_through_the_browser(page, unipen, tmp_path):
+    page.reload()
+    page.get_by_role("tab", name="Upload a picture").click()
+    rec = next(r for r in unipen if r["label"] == 5)
+    data = samples.make_photo(rec, "phone", seed=2)
+    path = tmp_path / "five.jpg"
+    path.write_bytes(data)
+    page.locator('input[type="file"]').set_input_files(str(path))
+    assert wait_for_prediction(page, "5") == "5"
+    bad = tmp_path / "broken.png"
+    img = io.BytesIO()
+    Image.fromarray(np.zeros((50, 50), np.uint8)).save(img, format="PNG")
+    bad.write_bytes(img.getvalue()[:40])
+    page.locator('input[type="file"]').set_input_files(str(bad))
+    page.get_by_text("Cannot read broken.png", exact=False).wait_for(timeout=30_000)

@@ -1,0 +1,96 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core import registry, strokes
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture
+def digit_files(tmp_path, unipen):
+    """Two real drawn digits as PNG files, dark ink on white (as a scan would be)."""
+    paths = []
+    for label in (3, 8):
+        rec = next(r for r in unipen if r["label"] == label)
+        img = 255 - strokes.render(strokes.canvas_paths(rec), width=20)
+        path = tmp_path / f"digit{label}.png"
+        Image.fromarray(img).save(path)
+        paths.append(str(path))
+    return paths
+
+
+def test_predict_prints_one_json_line_per_file_with_the_best_model(digit_files):
+    out = run_cli("predict", *digit_files)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["file"] for line in lines] == digit_files
+    for line, label in zip(lines, (3, 8)):
+        assert line["model"] == registry.best_model()
+        assert len(line["probs"]) == 10 and abs(sum(line["probs"]) - 1) < 1e-3
+        assert line["label"] == int(np.argmax(line["probs"])) == label
+
+
+def test_predict_bad_file_exits_1_and_still_reads_the_others(digit_files, tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not an image")
+    out = run_cli("predict", "--model", "dnn", str(bad), digit_files[0], str(tmp_path / "missing.png"))
+    assert out.returncode == 1
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == 1 and lines[0]["file"] == digit_files[0] and lines[0]["model"] == "dnn"
+    assert "notes.txt" in out.stderr and "not an image" in out.stderr and "missing.png" in out.stderr
+
+
+def test_predict_unknown_model_is_refused():
+    out = run_cli("predict", "--model", "vgg", "x.png")
+    assert out.returncode == 2 and "invalid choice" in out.stderr
+
+
+def test_train_on_a_small_slice_writes_model_and_card(tmp_path):
+    events = []
+    from core.train import TrainConfig, train
+
+    card = train(TrainConfig(model="net002", epochs=2, limit=1500, out_dir=str(tmp_path)), events.append)
+    assert (tmp_path / "net002.keras").is_file() and (tmp_path / "net002.json").is_file()
+    saved = json.loads((tmp_path / "net002.json").read_text())
+    assert saved == card
+    assert card["params"] == 21_840 and card["epochs_run"] == 2
+    assert 0.3 < card["test_accuracy"] <= 1 and 0 < card["macro_f1"] <= 1
+    assert len(card["data"]["sha256"]) == 64 and card["train_seconds"] > 0
+    assert [e["epoch"] for e in events if e["kind"] == "epoch"] == [1, 2]
+    assert events[-1]["kind"] == "done"
+    loaded = registry.load("net002", tmp_path)
+    assert loaded.count_params() == 21_840
+
+
+def test_cancelled_training_writes_nothing(tmp_path):
+    from core.train import Cancelled, TrainConfig, train
+
+    calls = []
+
+    def stop_after_a_few() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(Cancelled):
+        train(TrainConfig(model="dnn", epochs=3, limit=3000, out_dir=str(tmp_path)), should_stop=stop_after_a_few)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_cli_runs_and_prints_the_card(tmp_path):
+    out = run_cli("train", "--model", "dnn", "--epochs", "1", "--limit", "1000", "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["model"] == "dnn" and summary["epochs_run"] == 1
+    card = json.loads((tmp_path / "dnn.json").read_text())
+    assert "core train --model dnn" in card["command"]

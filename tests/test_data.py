@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from core import data
+
+
+def write_npz(path, **arrays):
+    np.savez(path, **arrays)
+    return path
+
+
+def good_arrays(n=10):
+    return dict(x_train=np.zeros((n, 28, 28), np.uint8), y_train=np.arange(n, dtype=np.uint8) % 10,
+                x_test=np.zeros((n, 28, 28), np.uint8), y_test=np.arange(n, dtype=np.uint8) % 10)
+
+
+def test_loads_the_shared_mnist():
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(download=False)
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert list(y_test[:10]) == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+
+
+def test_vp_data_dir_is_used(tmp_path, monkeypatch):
+    write_npz(tmp_path / "mnist.npz", **good_arrays())
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    (x_train, _), _ = data.load_mnist(download=False)
+    assert len(x_train) == 10
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(x_train=np.zeros((10, 32, 32), np.uint8)), "x_train has shape"),
+    (dict(x_test=np.zeros((10, 28, 28), np.float64)), "x_test has dtype"),
+    (dict(y_train=np.arange(9, dtype=np.uint8)), "9 labels for 10 images"),
+    (dict(y_test=np.full(10, 12, np.uint8)), "labels above 9"),
+])
+def test_wrong_shapes_are_clear_errors(tmp_path, change, message):
+    arrays = good_arrays() | change
+    with pytest.raises(data.DataError, match=message):
+        data.read_mnist_npz(write_npz(tmp_path / "mnist.npz", **arrays))
+
+
+def test_missing_key_and_corrupt_file(tmp_path):
+    arrays = good_arrays()
+    del arrays["y_test"]
+    with pytest.raises(data.DataError, match="missing array"):
+        data.read_mnist_npz(write_npz(tmp_path / "a.npz", **arrays))
+    bad = tmp_path / "b.npz"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(data.DataError, match="could not be read"):
+        data.read_mnist_npz(bad)
+
+
+def test_missing_data_says_where_it_is_expected(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(data.DataError, match=str(tmp_path / "mnist.npz")):
+        data.load_mnist(download=False)

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from core import models, registry
+from core.inference import Predictor, top_k
+
+
+def test_net002_has_exactly_21840_parameters():
+    assert models.build_net002().count_params() == 21_840
+
+
+@pytest.mark.parametrize("name", list(registry.REGISTRY))
+def test_every_builder_maps_a_digit_to_ten_probabilities(name):
+    model = registry.get(name).build()
+    probs = np.asarray(model(np.zeros((2, 28, 28, 1), np.float32)))
+    assert probs.shape == (2, 10)
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_unknown_model_is_a_clear_error():
+    with pytest.raises(registry.ModelNotFound, match="unknown model 'vgg'"):
+        registry.get("vgg")
+
+
+def test_missing_trained_file_says_how_to_train(tmp_path):
+    with pytest.raises(registry.ModelNotFound, match="python -m core train --model dnn"):
+        registry.load("dnn", tmp_path)
+
+
+def test_shipped_models_load_and_have_cards():
+    for name in registry.DRAW_MODELS:
+        assert name in registry.available(), f"{name} is not shipped in assets/models"
+        card = registry.card(name)
+        for key in ("command", "data", "test_accuracy", "macro_f1", "params", "epochs_run",
+                    "train_seconds", "device"):
+            assert key in card, f"{name} card lacks {key}"
+        assert card["data"]["sha256"] and len(card["data"]["sha256"]) == 64
+    assert registry.best_model() in registry.DRAW_MODELS
+
+
+def test_best_model_is_the_most_accurate_card(tmp_path):
+    import json
+
+    for name, acc in (("dnn", 0.98), ("convnet", 0.995), ("resnet", 0.99)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"test_accuracy": acc}))
+    assert registry.best_model(tmp_path) == "convnet"
+    assert registry.best_model(tmp_path / "none") == "resnet"
+
+
+def test_predictor_matches_the_keras_model_and_top_k():
+    model = models.build_convnet()
+    p = Predictor("convnet", model)
+    x = np.random.default_rng(0).uniform(0, 1, (28, 28)).astype(np.float32)
+    probs, ms = p.predict(x)
+    expected = np.asarray(model(x[None, ..., None], training=False))[0]
+    assert np.allclose(probs, expected, atol=1e-5) and ms > 0
+    batch = p.predict_batch(np.stack([x, x, x]))
+    assert batch.shape == (3, 10) and np.allclose(batch[1], expected, atol=1e-5)
+    best = top_k(probs, 3)
+    assert [d for d, _ in best] == list(np.argsort(probs)[::-1][:3])
