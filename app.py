@@ -16,6 +16,7 @@ st.set_page_config(page_title="Vision Playground", page_icon=":material/draw:", 
 navigation = st.navigation(
     [
         st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+        st.Page("pages/filters.py", title="Filters", icon=":material/filter:"),
     ]
 )
 with st.sidebar:

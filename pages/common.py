@@ -2,19 +2,50 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
+from streamlit_drawable_canvas import st_canvas
 
 from core import inference, preprocess, registry
 
 
+@st.cache_resource(show_spinner="Loading a trained network...")
+def model(name: str) -> keras.Model:
+    """A shipped model, loaded once per server."""
+    return registry.load(name)
+
+
 @st.cache_resource(show_spinner="Loading the trained networks...")
 def predictors() -> dict[str, inference.Predictor]:
-    """Every shipped Draw model, loaded once per server."""
-    return {name: inference.Predictor.load(name) for name in registry.DRAW_MODELS
+    """Every shipped Draw model, ready for one-image calls."""
+    return {name: inference.Predictor(name, model(name)) for name in registry.DRAW_MODELS
             if name in registry.available()}
+
+
+def drawing_canvas(key: str, stroke_width: int) -> np.ndarray | None:
+    """The drawing canvas, shared across pages: returns its picture as gray in [0, 1], or None.
+
+    The drawing itself is kept in the session, so a canvas on another page
+    starts from it. It is handed to the canvas only when the canvas first
+    appears, because a changed initial drawing resets the canvas and its undo.
+    """
+    if key not in st.session_state:
+        st.session_state[f"{key}_initial"] = st.session_state.get("drawing_json")
+    canvas = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF", background_color="#000000",
+                       width=280, height=280, drawing_mode="freedraw", key=key, return_image_data=True,
+                       update_streamlit=True, initial_drawing=st.session_state.get(f"{key}_initial"))
+    if canvas.json_data is not None and canvas.json_data.get("objects") is not None:
+        st.session_state["drawing_json"] = canvas.json_data
+    rgba = canvas.image_data
+    if rgba is None:
+        # A canvas restored from the session has not sent its pixels yet: use the last ones seen.
+        return st.session_state.get("drawing_gray") if st.session_state.get("drawing_json") else None
+    gray = preprocess.canvas_to_gray(rgba)
+    st.session_state["drawing_gray"] = gray
+    return gray
 
 
 @st.cache_data

@@ -1,10 +1,9 @@
 """Draw page: draw a digit and watch three networks read it after every stroke."""
 
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from core import preprocess
-from pages.common import show_predictions
+from pages.common import drawing_canvas, show_predictions
 
 st.title("Draw a digit")
 st.write("Three networks trained on MNIST read your drawing after every stroke. "
@@ -18,19 +17,13 @@ def drawing() -> None:
     left, right = st.columns([1, 2])
     with left:
         width = st.slider("Pen width", 8, 40, 20, key="pen_width")
-        canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
-                           width=280, height=280, drawing_mode="freedraw", key="canvas",
-                           return_image_data=True, update_streamlit=True)
+        gray = drawing_canvas("canvas", width)
         st.caption("Undo and clear are in the canvas toolbar.")
     with right:
-        rgba = canvas.image_data
-        gray = preprocess.canvas_to_gray(rgba) if rgba is not None else None
-        pre = preprocess.to_mnist(gray) if gray is not None else None
-        if pre is None:
+        if gray is None:
             st.info("Draw a digit: the canvas is empty, or holds only a dot.", icon=":material/draw:")
             return
-        st.session_state["drawing_gray"] = gray
-        show_predictions(pre, key="draw")
+        show_predictions(preprocess.to_mnist(gray), key="draw")
 
 
 @st.fragment

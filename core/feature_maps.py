@@ -1,0 +1,104 @@
+"""Looking inside a network: first-layer filters, feature maps of any layer, dense templates.
+
+A conv layer's output is the input cross-correlated with each filter, plus a
+bias, through the activation. ``filter2d`` computes exactly that with plain
+NumPy/SciPy, so a student can check the network's first feature maps against
+the textbook operation (report 002 did it with OpenCV's ``filter2D``).
+Feature-map sub-models are plain Keras models from the input to the chosen
+layers' outputs; build them once and reuse them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from scipy import signal
+
+# Layers whose outputs are worth showing as maps, in the order the input flows through them.
+MAP_LAYERS = (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D,
+              keras.layers.Activation, keras.layers.ReLU, keras.layers.BatchNormalization, keras.layers.Add)
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    name: str
+    kind: str
+    output_shape: tuple
+    params: int
+
+
+def conv_layers(model: keras.Model) -> list[str]:
+    """Names of the model's Conv2D layers, input first."""
+    return [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+def map_layers(model: keras.Model) -> list[LayerInfo]:
+    """Every layer with 2-D feature maps (conv, pooling, activation, ...), with its output shape and parameters."""
+    out = []
+    for layer in model.layers:
+        if isinstance(layer, MAP_LAYERS) and len(layer.output.shape) == 4:
+            out.append(LayerInfo(layer.name, type(layer).__name__, tuple(layer.output.shape[1:]),
+                                 int(layer.count_params())))
+    return out
+
+
+def first_layer_filters(model: keras.Model) -> tuple[np.ndarray, np.ndarray, str]:
+    """The first conv layer's filters as (n, kh, kw) for a one-channel input, its biases (n,), and its name."""
+    names = conv_layers(model)
+    if not names:
+        raise ValueError(f"{model.name} has no convolution layer")
+    layer = model.get_layer(names[0])
+    kernel = np.asarray(layer.kernel)  # (kh, kw, in, out)
+    bias = np.asarray(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1], np.float32)
+    return np.transpose(kernel[:, :, 0, :], (2, 0, 1)), bias, layer.name
+
+
+def feature_model(model: keras.Model, layer_names: list[str]) -> keras.Model:
+    """A sub-model from the input to the named layers' outputs (build once, call per drawing)."""
+    outputs = [model.get_layer(n).output for n in layer_names]
+    return keras.Model(model.inputs, outputs, name=f"{model.name}_features")
+
+
+def feature_maps(sub_model: keras.Model, image: np.ndarray) -> list[np.ndarray]:
+    """Each output of ``sub_model`` for one (28, 28) image, as (h, w, channels) arrays."""
+    outs = sub_model(np.asarray(image, np.float32).reshape(1, 28, 28, 1), training=False)
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    return [np.asarray(o)[0] for o in outs]
+
+
+def filter2d(image: np.ndarray, kernel: np.ndarray, bias: float = 0.0, relu: bool = False) -> np.ndarray:
+    """Plain 2-D filtering as a conv layer does it: 'valid' cross-correlation plus bias, optionally ReLU."""
+    out = signal.correlate2d(np.asarray(image, np.float64), kernel, mode="valid") + bias
+    return np.maximum(out, 0.0) if relu else out
+
+
+def dense_templates(model: keras.Model) -> np.ndarray | None:
+    """The first dense layer's weights as (units, 28, 28) images, when it reads the raw pixels; else None."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            return None
+        if isinstance(layer, keras.layers.Dense):
+            w = np.asarray(layer.kernel)
+            return w.T.reshape(-1, 28, 28) if w.shape[0] == 28 * 28 else None
+    return None
+
+
+def tile(maps: np.ndarray, cols: int, normalise: bool = False) -> np.ndarray:
+    """Lay (n, h, w) maps out in a grid with ``cols`` columns, one NaN pixel between them.
+
+    ``normalise`` scales each map to its own [-1, 1] (by its largest absolute
+    value), for a per-map colour scale; otherwise values are kept, for a shared one.
+    """
+    maps = np.asarray(maps, np.float64)
+    if normalise:
+        peak = np.abs(maps).reshape(len(maps), -1).max(axis=1)
+        maps = maps / np.where(peak > 0, peak, 1.0)[:, None, None]
+    n, h, w = maps.shape
+    rows = -(-n // cols)
+    grid = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        grid[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = maps[k]
+    return grid

@@ -1,0 +1,180 @@
+"""Filters page: what a ConvNet's first layer looks for, and what it does to your own drawing."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import data, preprocess, registry
+from core import feature_maps as fm
+from pages.common import drawing_canvas, model, to_png
+
+st.title("Inside the network")
+st.write("A convolution layer slides small filters over the picture; each filter lights up where the picture "
+         "matches it. Look at the filters a network learned, and at what each one makes of your digit.")
+
+
+@st.cache_data(show_spinner="Loading MNIST test images...")
+def mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    (_, _), (x_test, y_test) = data.load_mnist(download=False)
+    return x_test, y_test
+
+
+@st.cache_resource
+def sub_model(name: str, layers: tuple[str, ...]):
+    return fm.feature_model(model(name), list(layers))
+
+
+def heatmap(grid: np.ndarray, height: int, diverging: bool = True, hover: str = "value %{z:.3f}",
+            zmax: float | None = None) -> go.Figure:
+    """One heatmap trace for a whole tiled grid: fast to draw, readable on hover."""
+    zmax = zmax if zmax is not None else float(np.nanmax(np.abs(grid))) or 1.0
+    fig = go.Figure(go.Heatmap(
+        z=grid, colorscale="RdBu_r" if diverging else "Viridis", zmid=0 if diverging else None,
+        zmin=-zmax if diverging else None, zmax=zmax if diverging else None,
+        hovertemplate=hover + "<extra></extra>", showscale=True, colorbar=dict(thickness=10)))
+    fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x")
+    fig.update_xaxes(visible=False)
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+def choose_input() -> np.ndarray | None:
+    """The 28x28 input from the chosen source, or None (with a message) when there is none."""
+    source = st.radio("Input", ["Your drawing", "Upload a picture", "MNIST test image"], horizontal=True,
+                      key="filters_source")
+    if source == "Your drawing":
+        gray = drawing_canvas("filters_canvas", st.session_state.get("pen_width", 20))
+        pre = preprocess.to_mnist(gray) if gray is not None else None
+        if pre is None or pre.empty:
+            st.info("Draw a digit on the canvas (your drawing from the Draw page carries over).",
+                    icon=":material/draw:")
+            return None
+        return pre.image
+    if source == "Upload a picture":
+        file = st.file_uploader("Picture of a digit", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+                                key="filters_upload")
+        if file is None:
+            st.info("Upload a picture of one digit.")
+            return None
+        try:
+            pre = preprocess.to_mnist(preprocess.decode_image(file.getvalue()))
+        except preprocess.InputError as e:
+            st.error(f"Cannot read {file.name}: {e}.")
+            return None
+        if pre.empty:
+            st.warning(f"No digit found in {file.name}.")
+            return None
+        return pre.image
+    try:
+        x_test, y_test = mnist_test()
+    except data.DataError as e:
+        st.error(f"MNIST is not available here: {e}")
+        return None
+    how = st.segmented_control("Pick", ["By index", "Random of a digit"], default="By index",
+                               key="filters_pick") or "By index"
+    if how == "By index":
+        index = st.number_input("Test image index", 0, len(x_test) - 1, 0, key="filters_index")
+    else:
+        digit = st.selectbox("Digit", range(10), key="filters_digit")
+        if st.button("Another one", key="filters_another") or st.session_state.get("filters_rand_for") != digit:
+            st.session_state["filters_rand_for"] = digit
+            st.session_state["filters_rand"] = int(np.random.default_rng().choice(np.flatnonzero(y_test == digit)))
+        index = st.session_state["filters_rand"]
+    st.caption(f"MNIST test image {index}, labelled {y_test[index]}.")
+    return x_test[index].astype(np.float32) / 255.0
+
+
+def first_layer(name: str, image: np.ndarray, shared: bool) -> None:
+    net = model(name)
+    filters, bias, layer_name = fm.first_layer_filters(net)
+    n, k, _ = filters.shape
+    cols = min(n, 10)
+    st.subheader(f"First-layer filters ({n} of {k}x{k}, layer `{layer_name}`)")
+    st.plotly_chart(heatmap(fm.tile(filters, cols), height=60 + 40 * -(-n // cols) * 2,
+                            hover="weight %{z:.3f}"), key="filters_grid", config={"displayModeBar": False})
+    st.caption(f"Each square is one {k}x{k} filter: red weights add the pixel under them, blue ones subtract "
+               "it. Filters with a red stripe beside a blue one are edge detectors, each for its own direction.")
+    (maps,) = fm.feature_maps(sub_model(name, (layer_name,)), image)
+    maps = np.transpose(maps, (2, 0, 1))  # (n, h, w)
+    by_hand = np.stack([fm.filter2d(image, filters[i], bias[i]) for i in range(n)])
+    st.subheader("What each filter does to the input")
+    left, right = st.columns([1, 5])
+    left.image(to_png(image, 140), caption="the 28x28 input")
+    zmax = None if not shared else float(np.abs(maps).max()) or 1.0
+    with right:
+        st.markdown("**The network's feature maps** (layer output, before ReLU)")
+        st.plotly_chart(heatmap(fm.tile(maps, cols, normalise=not shared), 80 + 70 * -(-n // cols),
+                                zmax=1.0 if not shared else zmax), key="filters_maps",
+                        config={"displayModeBar": False})
+        st.markdown("**The same filters applied by hand** (`filter2d`: slide, multiply, add the bias)")
+        st.plotly_chart(heatmap(fm.tile(by_hand, cols, normalise=not shared), 80 + 70 * -(-n // cols),
+                                zmax=1.0 if not shared else zmax), key="filters_by_hand",
+                        config={"displayModeBar": False})
+    match = float(np.abs(by_hand - maps).max())
+    st.caption(f"The two rows match (largest difference {match:.1e}): a convolution layer is just this "
+               f"filtering, done for every filter at once. The map is {maps.shape[1]}x{maps.shape[2]}: a "
+               f"{k}x{k} filter fits {28 - k + 1} times across 28 pixels. Red is where the filter matches "
+               "the stroke, blue where it matches the opposite; ReLU then keeps only the red.")
+
+
+def deeper_layers(name: str, image: np.ndarray, shared: bool) -> None:
+    net = model(name)
+    infos = fm.map_layers(net)
+    st.subheader("Deeper layers")
+    labels = {f"{i.name} ({i.kind}, {'x'.join(map(str, i.output_shape))}, {i.params:,} params)": i for i in infos}
+    chosen = labels[st.selectbox("Layer", list(labels), key=f"filters_layer_{name}")]
+    (maps,) = fm.feature_maps(sub_model(name, (chosen.name,)), image)
+    maps = np.transpose(maps, (2, 0, 1))
+    cols = min(len(maps), 16)
+    st.plotly_chart(heatmap(fm.tile(maps, cols, normalise=not shared), 60 + 50 * -(-len(maps) // cols),
+                            zmax=1.0 if not shared else None), key="filters_deep", config={"displayModeBar": False})
+    st.caption(f"All {len(maps)} maps of `{chosen.name}`, output {chosen.output_shape}, {chosen.params:,} "
+               "parameters. Pooling halves each map, keeping the strongest response in every 2x2 patch; deeper "
+               "maps are smaller and respond to larger parts of the digit: loops, bars, corners.")
+    strip = [i for i in infos if i.kind in ("Conv2D", "MaxPooling2D", "Add")][:12]
+    outs = fm.feature_maps(sub_model(name, tuple(i.name for i in strip)), image)
+    probs = np.asarray(net(image.reshape(1, 28, 28, 1), training=False))[0]
+    st.markdown("**From input to answer** (each layer's strongest map)")
+    cells = st.columns(len(strip) + 2)
+    cells[0].image(to_png(image, 80), caption="input")
+    for cell, info, out in zip(cells[1:], strip, outs):
+        strongest = out[..., int(out.reshape(-1, out.shape[-1]).mean(0).argmax())]
+        peak = strongest.max()
+        cell.image(to_png(strongest / peak if peak > 0 else strongest, 80),
+                   caption=f"{info.name} {'x'.join(map(str, info.output_shape))}")
+    cells[-1].metric("softmax", int(probs.argmax()), f"{probs.max():.0%} sure", delta_color="off")
+
+
+def dnn_view(name: str) -> None:
+    templates = fm.dense_templates(model(name))
+    st.info(f"The {registry.get(name).title} has no convolution layers, so it has no filters to show. "
+            "Instead, here is what its first hidden units look for.")
+    if templates is None:
+        return
+    st.plotly_chart(heatmap(fm.tile(templates[:48], 12), 420, hover="weight %{z:.3f}"), key="filters_dnn",
+                    config={"displayModeBar": False})
+    st.caption("Each square is one hidden unit's 784 input weights laid out as a 28x28 picture: red pixels "
+               "push the unit on, blue ones push it off. A dense layer sees the whole picture at once, so a "
+               "digit drawn a little to the side meets different weights. Convolution filters slide instead.")
+
+
+@st.fragment
+def lesson() -> None:
+    names = [n for n in ("net002", "convnet", "resnet", "dnn") if n in registry.available()]
+    if not names:
+        st.error("No trained models found in assets/models. Train them with `./train_all.sh`.")
+        return
+    name = st.selectbox("Network", names, format_func=lambda n: registry.get(n).title, key="filters_model")
+    image = choose_input()
+    if image is None:
+        return
+    shared = st.toggle("One colour scale for all maps", value=False, key="filters_shared",
+                       help="Off: each map uses its own scale, so faint maps stay visible.")
+    if not fm.conv_layers(model(name)):
+        dnn_view(name)
+        return
+    first_layer(name, image, shared)
+    deeper_layers(name, image, shared)
+
+
+lesson()

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from core import feature_maps as fm
+from core import models, preprocess
+
+
+@pytest.fixture(scope="module")
+def net002():
+    model = models.build_net002()
+    # Make the filters and biases non-trivial (random bias, both signs) so the comparison means something.
+    conv = model.get_layer("conv1")
+    conv.bias.assign(np.linspace(-0.2, 0.2, 10).astype(np.float32))
+    return model
+
+
+@pytest.fixture
+def image(digit_gray):
+    return preprocess.to_mnist(digit_gray).image
+
+
+def test_filter_grid_has_one_panel_per_filter(net002):
+    filters, bias, name = fm.first_layer_filters(net002)
+    assert filters.shape == (10, 5, 5) and bias.shape == (10,) and name == "conv1"
+    assert fm.first_layer_filters(models.build_convnet())[0].shape == (32, 3, 3)
+
+
+def test_feature_maps_equal_the_layers_direct_output(net002, image):
+    names = ["conv1", "pool1", "relu1", "conv2"]
+    maps = fm.feature_maps(fm.feature_model(net002, names), image)
+    x = image.reshape(1, 28, 28, 1)
+    import keras
+
+    for name, got in zip(names, maps):
+        direct = keras.Model(net002.inputs, net002.get_layer(name).output)(x, training=False)
+        assert got.shape == tuple(direct.shape[1:])
+        np.testing.assert_allclose(got, np.asarray(direct)[0], atol=1e-5)
+
+
+def test_filter2d_with_bias_and_relu_reproduces_the_first_conv_layer(net002, image):
+    filters, bias, _ = fm.first_layer_filters(net002)
+    conv1, relu_after_pool = fm.feature_maps(fm.feature_model(net002, ["conv1", "relu1"]), image)
+    for k in range(10):
+        by_hand = fm.filter2d(image, filters[k], bias[k])
+        assert by_hand.shape == (24, 24)  # a 'valid' 5x5 convolution of 28x28
+        np.testing.assert_allclose(by_hand, conv1[..., k], atol=1e-4)
+        # and through ReLU then 2x2 max-pooling: the network's pool1 + relu1 output
+        pooled = np.maximum(fm.filter2d(image, filters[k], bias[k], relu=True).reshape(12, 2, 12, 2).max((1, 3)), 0)
+        np.testing.assert_allclose(pooled, relu_after_pool[..., k], atol=1e-4)
+
+
+def test_map_layers_lists_shapes_and_params(net002):
+    infos = {i.name: i for i in fm.map_layers(net002)}
+    assert infos["conv1"].output_shape == (24, 24, 10) and infos["conv1"].params == 260
+    assert infos["conv2"].params == 5020 and infos["pool2"].output_shape == (4, 4, 20)
+    assert "fc1" not in infos  # dense layers have no 2-D maps
+
+
+def test_dense_templates_only_for_pixel_reading_dense_layers():
+    t = fm.dense_templates(models.build_dnn())
+    assert t.shape == (1024, 28, 28)
+    assert fm.dense_templates(models.build_convnet()) is None
+    with pytest.raises(ValueError, match="no convolution"):
+        fm.first_layer_filters(models.build_dnn())
+
+
+def test_shipped_net002_is_trained():
+    from core import data
+    from core.inference import Predictor
+
+    (_, _), (x_test, y_test) = data.load_mnist(download=False)
+    probs = Predictor.load("net002").predict_batch(x_test[:1000] / 255.0)
+    assert (probs.argmax(1) == y_test[:1000]).mean() > 0.97
