@@ -58,7 +58,7 @@ def first_layer_filters(model: keras.Model) -> tuple[np.ndarray, np.ndarray, str
 def feature_model(model: keras.Model, layer_names: list[str]) -> keras.Model:
     """A sub-model from the input to the named layers' outputs (build once, call per drawing)."""
     outputs = [model.get_layer(n).output for n in layer_names]
-    return keras.Model(model.inputs, outputs, name=f"{model.name}_features")
+    return keras.Model(model.input, outputs, name=f"{model.name}_features")
 
 
 def feature_maps(sub_model: keras.Model, image: np.ndarray) -> list[np.ndarray]:

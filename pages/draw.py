@@ -3,12 +3,13 @@
 import streamlit as st
 
 from core import preprocess
-from pages.common import drawing_canvas, show_predictions
+from pages.common import drawing_canvas, predictors, show_predictions
 
 st.title("Draw a digit")
 st.write("Three networks trained on MNIST read your drawing after every stroke. "
          "Which one gets it right, and how sure is it?")
 
+predictors()  # load the networks with the page, not on the first stroke
 draw_tab, upload_tab = st.tabs(["Draw", "Upload a picture"])
 
 

@@ -74,6 +74,7 @@ def canvas_box(page, timeout: float = 60_000):
     """The drawing surface's bounding box (Fabric's upper canvas takes the mouse)."""
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for(state="visible", timeout=timeout)
+    page.wait_for_timeout(500)  # let Fabric attach its mouse handlers before the first stroke
     return canvas.bounding_box()
 
 

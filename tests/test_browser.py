@@ -79,3 +79,18 @@ def test_upload_through_the_browser(page, unipen, tmp_path):
     bad.write_bytes(img.getvalue()[:40])
     page.locator('input[type="file"]').set_input_files(str(bad))
     page.get_by_text("Cannot read broken.png", exact=False).wait_for(timeout=30_000)
+
+
+def test_filters_page_draws_maps_for_a_drawing(page, unipen):
+    page.reload()
+    page.get_by_role("link", name="Filters").click()
+    page.get_by_text("Inside the network").first.wait_for(timeout=30_000)
+    box = browser.canvas_box(page)
+    rec = next(r for r in unipen if r["label"] == 6)
+    browser.draw(page, strokes.canvas_paths(rec), box)
+    page.get_by_text("largest difference", exact=False).first.wait_for(timeout=30_000)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts.nth(3).wait_for(timeout=30_000)
+    assert charts.count() == 4
+    assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 3  # the heatmaps really rendered
+    page.screenshot(path=str(browser.ROOT / "assets" / "screenshots" / "filters.png"), full_page=True)

@@ -1,0 +1,108 @@
+"""AppTest of the Filters page: every input source with every network."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import registry, samples
+
+TIMEOUT = 120
+
+
+@pytest.fixture
+def filters_page():
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/filters.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def conv_models():
+    return [n for n in ("net002", "convnet", "resnet") if n in registry.available()]
+
+
+def test_empty_canvas_gets_a_message_not_empty_plots(filters_page):
+    at = filters_page
+    assert at.title[0].value == "Inside the network"
+    assert any("Draw a digit" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 0
+
+
+@pytest.mark.parametrize("name", ["net002", "convnet", "resnet"])
+def test_mnist_input_shows_filters_maps_and_flow(filters_page, name):
+    at = filters_page
+    at.selectbox(key="filters_model").set_value(name)
+    at.radio(key="filters_source").set_value("MNIST test image")
+    at.run()
+    at.number_input(key="filters_index").set_value(1)  # a 2
+    at.run()
+    assert not at.exception, at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 4  # filters, network maps, maps by hand, deeper layer
+    assert any("largest difference" in c.value for c in at.caption)
+    assert [m.value for m in at.metric if m.label == "softmax"] == ["2"]
+    n_filters = registry.load(name).get_layer(
+        next(layer.name for layer in registry.load(name).layers if layer.__class__.__name__ == "Conv2D")).filters
+    assert any(f"First-layer filters ({n_filters} of" in h.value for h in at.subheader)
+
+
+def test_every_deeper_layer_can_be_chosen(filters_page):
+    at = filters_page
+    at.radio(key="filters_source").set_value("MNIST test image")
+    at.run()
+    box = at.selectbox(key="filters_layer_net002")
+    for option in box.options:
+        box.set_value(option)
+        at.run()
+        assert not at.exception, (option, at.exception)
+        assert any("All " in c.value and "maps of" in c.value for c in at.caption)
+        box = at.selectbox(key="filters_layer_net002")
+
+
+def test_random_of_a_digit(filters_page):
+    at = filters_page
+    at.radio(key="filters_source").set_value("MNIST test image")
+    at.run()
+    at.segmented_control(key="filters_pick").set_value("Random of a digit")
+    at.run()
+    at.selectbox(key="filters_digit").set_value(6)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("labelled 6" in c.value for c in at.caption)
+
+
+def test_upload_source_and_bad_upload(filters_page, unipen):
+    at = filters_page
+    at.radio(key="filters_source").set_value("Upload a picture")
+    at.run()
+    rec = next(r for r in unipen if r["label"] == 3)
+    at.file_uploader(key="filters_upload").set_value(("three.png", samples.make_photo(rec, "thin"), "image/png"))
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 4
+    at.file_uploader(key="filters_upload").set_value(("bad.png", b"\x89PNG broken", "image/png"))
+    at.run()
+    assert any("Cannot read bad.png" in e.value for e in at.error)
+    assert len(at.get("plotly_chart")) == 0
+
+
+def test_dnn_shows_templates_instead_of_filters(filters_page):
+    at = filters_page
+    at.selectbox(key="filters_model").set_value("dnn")
+    at.radio(key="filters_source").set_value("MNIST test image")
+    at.run()
+    assert not at.exception, at.exception
+    assert any("no convolution layers" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_a_drawing_from_the_draw_page_carries_over(filters_page, digit_gray):
+    at = filters_page
+    at.session_state["drawing_gray"] = digit_gray
+    at.session_state["drawing_json"] = {"objects": [{"type": "path"}]}
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 4
+    assert np.isfinite(float(at.metric[0].value))
