@@ -38,6 +38,7 @@ def _train(args: argparse.Namespace) -> int:
 
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.lr, limit=args.limit, augment=not args.no_augment,
+                         writing_styles=not args.no_augment,
                          command="python -m core " + " ".join(sys.argv[1:]))
     if args.out:
         config.out_dir = args.out

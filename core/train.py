@@ -36,9 +36,10 @@ class TrainConfig:
     batch_size: int = 128
     learning_rate: float = 1e-3
     augment: bool = True
+    writing_styles: bool = True  # add slashed 0s, flagged 1s and crossed 7s (see core.augment)
     val_size: int = 5000
     limit: int | None = None  # train on the first N images only (quick runs, tests)
-    patience: int = 5
+    patience: int = 6
     seed: int = 0
     out_dir: str = str(registry.MODELS_DIR)
     command: str = ""  # how the run was launched, for the card
@@ -88,6 +89,9 @@ def _datasets(config: TrainConfig):
     if config.limit:
         x_fit, y_fit = x_fit[: config.limit], y_fit[: config.limit]
         x_val, y_val = x_val[: max(config.limit // 5, 100)], y_val[: max(config.limit // 5, 100)]
+    if config.writing_styles:
+        x_extra, y_extra = augment.writing_styles(x_fit, y_fit, seed=config.seed)
+        x_fit, y_fit = np.concatenate([x_fit, x_extra]), np.concatenate([y_fit, y_extra])
     to_float = lambda x: (x.astype("float32") / 255.0)[..., None]  # noqa: E731
     fit = tf.data.Dataset.from_tensor_slices((to_float(x_fit), y_fit.astype("int32")))
     fit = fit.shuffle(len(x_fit), seed=config.seed, reshuffle_each_iteration=True).batch(config.batch_size)
