@@ -60,12 +60,13 @@ def test_train_on_a_small_slice_writes_model_and_card(tmp_path):
     events = []
     from core.train import TrainConfig, train
 
-    card = train(TrainConfig(model="net002", epochs=2, limit=1500, out_dir=str(tmp_path)), events.append)
+    card = train(TrainConfig(model="net002", epochs=2, limit=3000, learning_rate=3e-3, out_dir=str(tmp_path)),
+                 events.append)
     assert (tmp_path / "net002.keras").is_file() and (tmp_path / "net002.json").is_file()
     saved = json.loads((tmp_path / "net002.json").read_text())
     assert saved == card
     assert card["params"] == 21_840 and card["epochs_run"] == 2
-    assert 0.3 < card["test_accuracy"] <= 1 and 0 < card["macro_f1"] <= 1
+    assert 0.5 < card["test_accuracy"] <= 1 and 0 < card["macro_f1"] <= 1
     assert len(card["data"]["sha256"]) == 64 and card["train_seconds"] > 0
     assert [e["epoch"] for e in events if e["kind"] == "epoch"] == [1, 2]
     assert events[-1]["kind"] == "done"
