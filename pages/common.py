@@ -61,13 +61,17 @@ def to_png(image: np.ndarray, size: int = 112) -> Image.Image:
     return img.resize(new, Image.Resampling.NEAREST if scale > 1 else Image.Resampling.BOX)
 
 
+# Passing the layout to the constructor is several times faster than update_layout, which matters per stroke.
+PROB_LAYOUT = dict(height=180, margin=dict(l=0, r=0, t=0, b=0), showlegend=False,
+                   yaxis=dict(range=[0, 1], tickformat=".0%"), xaxis=dict(type="category"))
+DIGITS = [str(i) for i in range(10)]
+
+
 def prob_chart(probs: np.ndarray, highlight: int) -> go.Figure:
     colours = ["#ff4b4b" if i == highlight else "#8aa8c8" for i in range(len(probs))]
-    fig = go.Figure(go.Bar(x=[str(i) for i in range(len(probs))], y=probs, marker_color=colours,
-                           hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
-    fig.update_layout(height=180, margin=dict(l=0, r=0, t=0, b=0), yaxis=dict(range=[0, 1], tickformat=".0%"),
-                      xaxis=dict(type="category"), showlegend=False)
-    return fig
+    bar = go.Bar(x=DIGITS[: len(probs)], y=probs, marker_color=colours,
+                 hovertemplate="digit %{x}: %{y:.1%}<extra></extra>")
+    return go.Figure(data=[bar], layout=PROB_LAYOUT)
 
 
 STEP_CAPTIONS = {

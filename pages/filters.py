@@ -28,14 +28,12 @@ def heatmap(grid: np.ndarray, height: int, diverging: bool = True, hover: str = 
             zmax: float | None = None) -> go.Figure:
     """One heatmap trace for a whole tiled grid: fast to draw, readable on hover."""
     zmax = zmax if zmax is not None else float(np.nanmax(np.abs(grid))) or 1.0
-    fig = go.Figure(go.Heatmap(
-        z=grid, colorscale="RdBu_r" if diverging else "Viridis", zmid=0 if diverging else None,
-        zmin=-zmax if diverging else None, zmax=zmax if diverging else None,
-        hovertemplate=hover + "<extra></extra>", showscale=True, colorbar=dict(thickness=10)))
-    fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x")
-    fig.update_xaxes(visible=False)
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), plot_bgcolor="rgba(0,0,0,0)")
-    return fig
+    trace = go.Heatmap(z=grid, colorscale="RdBu_r" if diverging else "Viridis", zmid=0 if diverging else None,
+                       zmin=-zmax if diverging else None, zmax=zmax if diverging else None,
+                       hovertemplate=hover + "<extra></extra>", showscale=True, colorbar=dict(thickness=10))
+    layout = dict(height=height, margin=dict(l=0, r=0, t=0, b=0), plot_bgcolor="rgba(0,0,0,0)",
+                  yaxis=dict(autorange="reversed", visible=False, scaleanchor="x"), xaxis=dict(visible=False))
+    return go.Figure(data=[trace], layout=layout)
 
 
 def choose_input() -> np.ndarray | None:

@@ -1,0 +1,61 @@
+"""Server-side rerun time of the Draw and Filters pages after a stroke, without a browser.
+
+Usage: VP_DATA_DIR=../shared/data python bench/bench_pages.py [--n 20]
+
+Runs each page with Streamlit's AppTest, hands it a new drawing (as the canvas
+would) and times the whole script rerun: preprocessing, the models, the
+figures and their serialisation. AppTest adds a little of its own time, so the
+figures are an upper bound of what the server spends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from core import strokes  # noqa: E402
+
+
+def rerun_times(page: str | None, drawings: list, setup=None) -> list[float]:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    if setup:
+        setup(at)
+    times = []
+    for gray in drawings:
+        at.session_state["drawing_gray"] = gray
+        at.session_state["drawing_json"] = {"objects": [{"type": "path"}]}
+        t = time.perf_counter()
+        at.run()
+        times.append((time.perf_counter() - t) * 1000)
+        assert not at.exception, at.exception
+    return times[2:]  # the first reruns build the cached sub-models
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=20)
+    args = parser.parse_args()
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus")
+    drawings = [strokes.render(strokes.canvas_paths(r)) / 255.0 for r in strokes.load_unipen()[: args.n + 2]]
+    for name, page in (("Draw page", None), ("Filters page (net002)", "pages/filters.py")):
+        times = sorted(rerun_times(page, drawings))
+        print(f"{name:22s} rerun after a stroke: median {statistics.median(times):.0f} ms, "
+              f"p90 {times[int(0.9 * (len(times) - 1))]:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
