@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 : "${VP_DATA_DIR:?set VP_DATA_DIR to the folder holding mnist.npz}"
 python -m core train --model resnet --epochs 30
+python -m core train --model net002 --epochs 12
 python -m core train --model convnet --epochs 30
-python -m core train --model net002 --epochs 20
 python -m core train --model dnn --epochs 30

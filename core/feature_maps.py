@@ -11,6 +11,7 @@ layers' outputs; build them once and reuse them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -44,15 +45,24 @@ def map_layers(model: keras.Model) -> list[LayerInfo]:
     return out
 
 
-def first_layer_filters(model: keras.Model) -> tuple[np.ndarray, np.ndarray, str]:
-    """The first conv layer's filters as (n, kh, kw) for a one-channel input, its biases (n,), and its name."""
+class FirstLayer(NamedTuple):
+    """The first conv layer: filters (n, kh, kw) for a one-channel input, biases (n,), name, padding."""
+
+    filters: np.ndarray
+    bias: np.ndarray
+    name: str
+    padding: str  # "valid" or "same", as the layer slides its filters
+
+
+def first_layer_filters(model: keras.Model) -> FirstLayer:
+    """The first conv layer's filters, biases, name and padding."""
     names = conv_layers(model)
     if not names:
         raise ValueError(f"{model.name} has no convolution layer")
     layer = model.get_layer(names[0])
     kernel = np.asarray(layer.kernel)  # (kh, kw, in, out)
     bias = np.asarray(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1], np.float32)
-    return np.transpose(kernel[:, :, 0, :], (2, 0, 1)), bias, layer.name
+    return FirstLayer(np.transpose(kernel[:, :, 0, :], (2, 0, 1)), bias, layer.name, layer.padding)
 
 
 def feature_model(model: keras.Model, layer_names: list[str]) -> keras.Model:
@@ -68,9 +78,16 @@ def feature_maps(sub_model: keras.Model, image: np.ndarray) -> list[np.ndarray]:
     return [np.asarray(o)[0] for o in outs]
 
 
-def filter2d(image: np.ndarray, kernel: np.ndarray, bias: float = 0.0, relu: bool = False) -> np.ndarray:
-    """Plain 2-D filtering as a conv layer does it: 'valid' cross-correlation plus bias, optionally ReLU."""
-    out = signal.correlate2d(np.asarray(image, np.float64), kernel, mode="valid") + bias
+def filter2d(image: np.ndarray, kernel: np.ndarray, bias: float = 0.0, relu: bool = False,
+             padding: str = "valid") -> np.ndarray:
+    """Plain 2-D filtering as a conv layer does it: cross-correlation plus bias, optionally ReLU.
+
+    ``padding="valid"`` keeps only the places where the whole filter fits (a smaller map);
+    ``"same"`` pads the image with zeros so the map keeps its size (odd-sized filters).
+    """
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', not {padding!r}")
+    out = signal.correlate2d(np.asarray(image, np.float64), kernel, mode=padding) + bias
     return np.maximum(out, 0.0) if relu else out
 
 

@@ -84,7 +84,7 @@ def choose_input() -> np.ndarray | None:
 
 def first_layer(name: str, image: np.ndarray, shared: bool) -> None:
     net = model(name)
-    filters, bias, layer_name = fm.first_layer_filters(net)
+    filters, bias, layer_name, padding = fm.first_layer_filters(net)
     n, k, _ = filters.shape
     cols = min(n, 10)
     st.subheader(f"First-layer filters ({n} of {k}x{k}, layer `{layer_name}`)")
@@ -94,7 +94,7 @@ def first_layer(name: str, image: np.ndarray, shared: bool) -> None:
                "it. Filters with a red stripe beside a blue one are edge detectors, each for its own direction.")
     (maps,) = fm.feature_maps(sub_model(name, (layer_name,)), image)
     maps = np.transpose(maps, (2, 0, 1))  # (n, h, w)
-    by_hand = np.stack([fm.filter2d(image, filters[i], bias[i]) for i in range(n)])
+    by_hand = np.stack([fm.filter2d(image, filters[i], bias[i], padding=padding) for i in range(n)])
     st.subheader("What each filter does to the input")
     left, right = st.columns([1, 5])
     left.image(to_png(image, 140), caption="the 28x28 input")
@@ -110,8 +110,10 @@ def first_layer(name: str, image: np.ndarray, shared: bool) -> None:
                         config={"displayModeBar": False})
     match = float(np.abs(by_hand - maps).max())
     st.caption(f"The two rows match (largest difference {match:.1e}): a convolution layer is just this "
-               f"filtering, done for every filter at once. The map is {maps.shape[1]}x{maps.shape[2]}: a "
-               f"{k}x{k} filter fits {28 - k + 1} times across 28 pixels. Red is where the filter matches "
+               f"filtering, done for every filter at once. The map is {maps.shape[1]}x{maps.shape[2]}: "
+               + (f"a {k}x{k} filter fits {28 - k + 1} times across 28 pixels. " if padding == "valid" else
+                  "this layer pads the input's border with zeros so the map keeps the input's size. ")
+               + "Red is where the filter matches "
                "the stroke, blue where it matches the opposite; ReLU then keeps only the red.")
 
 

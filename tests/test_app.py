@@ -43,7 +43,7 @@ def test_upload_reads_a_photo_with_every_model(app, unipen, style):
         assert any(md.value.startswith(f"**{title}** reads") for md in app.markdown), title
     assert sum(" ms" in c.value for c in app.caption) >= len(registry.DRAW_MODELS)
     assert len(app.get("plotly_chart")) == len(registry.DRAW_MODELS)
-    assert len(app.get("imgs")) >= 4  # the preprocessing steps, as pictures
+    assert len(app.get("image")) >= 4  # the preprocessing steps, as pictures
 
 
 def test_upload_of_a_non_image_is_a_clear_error(app):

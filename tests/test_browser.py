@@ -60,7 +60,8 @@ def test_drawing_with_the_mouse_shows_each_digit(page, unipen):
         assert wait_for_prediction(page, str(rec["label"])) == str(rec["label"]), rec["id"]
         # every network's reading and its time are on the page too
         for name in registry.DRAW_MODELS:
-            assert page.get_by_text(f"{registry.get(name).title} reads", exact=False).count() >= 1
+            # Streamlit sends elements one by one: wait for each column rather than count at once
+            page.get_by_text(f"{registry.get(name).title} reads", exact=False).first.wait_for(timeout=10_000)
     page.screenshot(path=str(browser.ROOT / "assets" / "screenshots" / "draw.png"), full_page=True)
 
 

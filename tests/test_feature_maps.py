@@ -20,8 +20,8 @@ def image(digit_gray):
 
 
 def test_filter_grid_has_one_panel_per_filter(net002):
-    filters, bias, name = fm.first_layer_filters(net002)
-    assert filters.shape == (10, 5, 5) and bias.shape == (10,) and name == "conv1"
+    filters, bias, name, padding = fm.first_layer_filters(net002)
+    assert filters.shape == (10, 5, 5) and bias.shape == (10,) and name == "conv1" and padding == "valid"
     assert fm.first_layer_filters(models.build_convnet())[0].shape == (32, 3, 3)
 
 
@@ -38,7 +38,7 @@ def test_feature_maps_equal_the_layers_direct_output(net002, image):
 
 
 def test_filter2d_with_bias_and_relu_reproduces_the_first_conv_layer(net002, image):
-    filters, bias, _ = fm.first_layer_filters(net002)
+    filters, bias, _, _ = fm.first_layer_filters(net002)
     conv1, relu_after_pool = fm.feature_maps(fm.feature_model(net002, ["conv1", "relu1"]), image)
     for k in range(10):
         by_hand = fm.filter2d(image, filters[k], bias[k])
@@ -47,6 +47,19 @@ def test_filter2d_with_bias_and_relu_reproduces_the_first_conv_layer(net002, ima
         # and through ReLU then 2x2 max-pooling: the network's pool1 + relu1 output
         pooled = np.maximum(fm.filter2d(image, filters[k], bias[k], relu=True).reshape(12, 2, 12, 2).max((1, 3)), 0)
         np.testing.assert_allclose(pooled, relu_after_pool[..., k], atol=1e-4)
+
+
+def test_filter2d_same_padding_reproduces_the_resnet_stem(image):
+    net = models.build_resnet()
+    filters, bias, name, padding = fm.first_layer_filters(net)
+    assert padding == "same" and not bias.any()  # the stem has no bias: batch norm follows it
+    (stem,) = fm.feature_maps(fm.feature_model(net, [name]), image)
+    for k in range(0, len(filters), 7):
+        by_hand = fm.filter2d(image, filters[k], bias[k], padding="same")
+        assert by_hand.shape == (28, 28)
+        np.testing.assert_allclose(by_hand, stem[..., k], atol=1e-4)
+    with pytest.raises(ValueError, match="padding"):
+        fm.filter2d(image, filters[0], padding="full")
 
 
 def test_map_layers_lists_shapes_and_params(net002):
