@@ -38,7 +38,7 @@ def _train(args: argparse.Namespace) -> int:
 
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.lr, limit=args.limit, augment=not args.no_augment,
-                         writing_styles=not args.no_augment,
+                         writing_styles=not args.no_augment, polish_epochs=args.polish_epochs,
                          command="python -m core " + " ".join(sys.argv[1:]))
     if args.out:
         config.out_dir = args.out
@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--limit", type=int, help="train on the first N images only")
     t.add_argument("--no-augment", action="store_true")
+    t.add_argument("--polish-epochs", type=int, default=3,
+                   help="epochs on undistorted digits at a small learning rate after the augmented ones")
     t.add_argument("--out", help="output folder (default: assets/models)")
     t.set_defaults(func=_train)
     args = parser.parse_args(argv)

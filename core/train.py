@@ -1,10 +1,19 @@
 """Training: one plain function that any caller (CLI, background worker, test) can run.
 
 ``train(config, progress)`` trains a registered architecture on MNIST with the
-project's recipe (augmentation, Adam, ReduceLROnPlateau, EarlyStopping), writes
+project's recipe, writes
 the ``.keras`` model and a JSON card beside it, and reports progress through a
 callback so a page can show it live. A ``should_stop`` callable lets a caller
 cancel between batches; the files are then left untouched.
+
+The recipe has two phases. First the network learns from augmented digits
+(shifts, rotations, zoom, shear, stroke thickness, European writing styles)
+with Adam, ReduceLROnPlateau and EarlyStopping, so that it reads drawings and
+photos and not only MNIST. Then a short "polish" at a small learning rate on
+the same digits without the geometric distortions: the augmented phase leaves
+the network slightly unsure of clean, centred digits, and a few clean epochs
+raise MNIST test accuracy (ResNet 99.41% -> 99.6%) without losing the
+robustness (UNIPEN drawings 96.9% -> 97.5%; see bench/bench_accuracy.py).
 """
 
 from __future__ import annotations
@@ -40,6 +49,8 @@ class TrainConfig:
     val_size: int = 5000
     limit: int | None = None  # train on the first N images only (quick runs, tests)
     patience: int = 6
+    polish_epochs: int = 3  # clean-data epochs after the augmented phase (0: none)
+    polish_lr: float = 5e-5
     seed: int = 0
     out_dir: str = str(registry.MODELS_DIR)
     command: str = ""  # how the run was launched, for the card
@@ -60,7 +71,8 @@ class _Reporter(keras.callbacks.Callback):
 
     def _emit(self, **event) -> None:
         if self.progress is not None:
-            event.update(epochs=self.config.epochs, elapsed_s=round(time.perf_counter() - self.started, 2))
+            event.update(epochs=self.config.epochs + self.config.polish_epochs,
+                         elapsed_s=round(time.perf_counter() - self.started, 2))
             self.progress(event)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -79,7 +91,12 @@ class _Reporter(keras.callbacks.Callback):
         self._emit(kind="epoch", epoch=epoch + 1, logs=logs)
 
 
+def _to_float(x: np.ndarray) -> np.ndarray:
+    return (x.astype("float32") / 255.0)[..., None]
+
+
 def _datasets(config: TrainConfig):
+    """The fit arrays (with the extra writing styles), the validation and the test set."""
     (x_train, y_train), (x_test, y_test) = data.load_mnist()
     rng = np.random.default_rng(config.seed)
     order = rng.permutation(len(x_train))
@@ -92,16 +109,23 @@ def _datasets(config: TrainConfig):
     if config.writing_styles:
         x_extra, y_extra = augment.writing_styles(x_fit, y_fit, seed=config.seed)
         x_fit, y_fit = np.concatenate([x_fit, x_extra]), np.concatenate([y_fit, y_extra])
-    to_float = lambda x: (x.astype("float32") / 255.0)[..., None]  # noqa: E731
-    fit = tf.data.Dataset.from_tensor_slices((to_float(x_fit), y_fit.astype("int32")))
-    fit = fit.shuffle(len(x_fit), seed=config.seed, reshuffle_each_iteration=True).batch(config.batch_size)
-    if config.augment:
+    return ((_to_float(x_fit), y_fit.astype("int32")), (_to_float(x_val), y_val.astype("int32")),
+            (_to_float(x_test), y_test))
+
+
+def _pipeline(x: np.ndarray, y: np.ndarray, config: TrainConfig, distort: bool) -> tf.data.Dataset:
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True).batch(config.batch_size)
+    if distort:
         aug = augment.make_augmenter(config.seed)
-        fit = fit.map(lambda x, y: (augment.random_thickness(aug(x, training=True)), y),
-                      num_parallel_calls=tf.data.AUTOTUNE)
-    fit = fit.prefetch(tf.data.AUTOTUNE)
-    val = (to_float(x_val), y_val.astype("int32"))
-    return fit, val, (to_float(x_test), y_test), len(x_fit)
+        ds = ds.map(lambda x, y: (augment.random_thickness(aug(x, training=True)), y),
+                    num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _compile(model: keras.Model, learning_rate: float) -> None:
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
 
 def train(config: TrainConfig, progress: Progress | None = None,
@@ -112,11 +136,10 @@ def train(config: TrainConfig, progress: Progress | None = None,
     on_gpu = bool(device.gpu_names())
     if on_gpu:
         keras.mixed_precision.set_global_policy("mixed_float16")
-    fit, (x_val, y_val), (x_test, y_test), n_fit = _datasets(config)
+    (x_fit, y_fit), (x_val, y_val), (x_test, y_test) = _datasets(config)
     model = spec.build()
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    batches = -(-n_fit // config.batch_size)
+    _compile(model, config.learning_rate)
+    batches = -(-len(x_fit) // config.batch_size)
     reporter = _Reporter(config, batches, progress, should_stop)
     callbacks = [
         reporter,
@@ -124,11 +147,20 @@ def train(config: TrainConfig, progress: Progress | None = None,
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
     ]
     started = time.perf_counter()
-    history = model.fit(fit, epochs=config.epochs, validation_data=(x_val, y_val),
-                        callbacks=callbacks, verbose=0)
+    history = model.fit(_pipeline(x_fit, y_fit, config, distort=config.augment), epochs=config.epochs,
+                        validation_data=(x_val, y_val), callbacks=callbacks, verbose=0).history
+    main_epochs = len(history["loss"])
+    if config.polish_epochs and not reporter.cancelled:
+        _compile(model, config.polish_lr)  # a fresh optimizer: the small steps should not carry old momentum
+        polish = model.fit(_pipeline(x_fit, y_fit, config, distort=False), initial_epoch=main_epochs,
+                           epochs=main_epochs + config.polish_epochs, validation_data=(x_val, y_val),
+                           callbacks=[reporter], verbose=0).history
+        polish["learning_rate"] = [config.polish_lr] * len(polish["loss"])
+        history = {k: history[k] + polish.get(k, []) for k in history}
     seconds = time.perf_counter() - started
+    epochs_run = len(history["loss"])
     if reporter.cancelled:
-        raise Cancelled(f"training of {config.model} cancelled after {len(history.epoch)} epoch(s)")
+        raise Cancelled(f"training of {config.model} cancelled after {epochs_run} epoch(s)")
     if on_gpu:
         keras.mixed_precision.set_global_policy("float32")
     probs = model.predict(x_test, batch_size=512, verbose=0)
@@ -139,12 +171,13 @@ def train(config: TrainConfig, progress: Progress | None = None,
         "config": {k: v for k, v in asdict(config).items() if k != "command"},
         "data": {"file": str(data.mnist_path() or "keras download"), "sha256": data.mnist_sha256()},
         "params": int(model.count_params()),
-        "epochs_run": len(history.epoch),
+        "epochs_run": epochs_run,
+        "polish_from_epoch": main_epochs + 1 if epochs_run > main_epochs else None,
         "train_seconds": round(seconds, 1),
         "device": device.device_label(),
         "host": platform.node(),
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
-        "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.history.items()},
+        "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.items()},
         **evaluate(y_test, probs),
     }
     out = Path(config.out_dir)

@@ -60,15 +60,16 @@ def test_train_on_a_small_slice_writes_model_and_card(tmp_path):
     events = []
     from core.train import TrainConfig, train
 
-    card = train(TrainConfig(model="net002", epochs=2, limit=3000, learning_rate=3e-3, out_dir=str(tmp_path)),
-                 events.append)
+    card = train(TrainConfig(model="net002", epochs=2, limit=3000, learning_rate=3e-3, polish_epochs=1,
+                             out_dir=str(tmp_path)), events.append)
     assert (tmp_path / "net002.keras").is_file() and (tmp_path / "net002.json").is_file()
     saved = json.loads((tmp_path / "net002.json").read_text())
     assert saved == card
-    assert card["params"] == 21_840 and card["epochs_run"] == 2
+    assert card["params"] == 21_840 and card["epochs_run"] == 3 and card["polish_from_epoch"] == 3
     assert 0.5 < card["test_accuracy"] <= 1 and 0 < card["macro_f1"] <= 1
     assert len(card["data"]["sha256"]) == 64 and card["train_seconds"] > 0
-    assert [e["epoch"] for e in events if e["kind"] == "epoch"] == [1, 2]
+    assert [e["epoch"] for e in events if e["kind"] == "epoch"] == [1, 2, 3]  # two augmented, one polish
+    assert card["history"]["learning_rate"][-1] == 5e-5 and len(card["history"]["val_accuracy"]) == 3
     assert events[-1]["kind"] == "done"
     loaded = registry.load("net002", tmp_path)
     assert loaded.count_params() == 21_840
@@ -89,9 +90,11 @@ def test_cancelled_training_writes_nothing(tmp_path):
 
 
 def test_train_cli_runs_and_prints_the_card(tmp_path):
-    out = run_cli("train", "--model", "dnn", "--epochs", "1", "--limit", "1000", "--out", str(tmp_path))
+    out = run_cli("train", "--model", "dnn", "--epochs", "1", "--polish-epochs", "0", "--limit", "1000",
+                  "--out", str(tmp_path))
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["model"] == "dnn" and summary["epochs_run"] == 1
+    assert "epoch 1/1 " in out.stdout  # live progress, one line per epoch
     card = json.loads((tmp_path / "dnn.json").read_text())
     assert "core train --model dnn" in card["command"]
