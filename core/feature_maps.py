@@ -102,6 +102,14 @@ def dense_templates(model: keras.Model) -> np.ndarray | None:
     return None
 
 
+def upsample_nearest(maps: np.ndarray, h: int, w: int) -> np.ndarray:
+    """(n, kh, kw) small maps (filters) enlarged to (n, h, w) by repeating pixels, to sit beside their outputs."""
+    maps = np.asarray(maps)
+    rows = np.arange(h) * maps.shape[1] // h
+    cols = np.arange(w) * maps.shape[2] // w
+    return maps[:, rows][:, :, cols]
+
+
 def tile(maps: np.ndarray, cols: int, normalise: bool = False) -> np.ndarray:
     """Lay (n, h, w) maps out in a grid with ``cols`` columns, one NaN pixel between them.
 

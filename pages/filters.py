@@ -4,7 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import data, preprocess, registry
+from core import colormap, data, preprocess, registry
 from core import feature_maps as fm
 from pages.common import drawing_canvas, model, to_png
 
@@ -82,39 +82,53 @@ def choose_input() -> np.ndarray | None:
     return x_test[index].astype(np.float32) / 255.0
 
 
-def first_layer(name: str, image: np.ndarray, shared: bool) -> None:
-    net = model(name)
-    filters, bias, layer_name, padding = fm.first_layer_filters(net)
+def maps_picture(maps: np.ndarray, cols: int, shared: bool, zmax: float | None = None) -> np.ndarray:
+    """(n, h, w) maps tiled and coloured on the diverging scale, as an RGB picture about 900 px wide."""
+    grid = fm.tile(maps, cols, normalise=not shared)
+    return colormap.enlarge(colormap.diverging(grid, 1.0 if not shared else zmax), 900)
+
+
+def filter_grid(name: str) -> None:
+    """The first layer's filters as a chart: they depend on the network only, so they stay put while you draw."""
+    filters, _, layer_name, _ = fm.first_layer_filters(model(name))
     n, k, _ = filters.shape
-    cols = min(n, 10)
+    cols = min(n, 16)
     st.subheader(f"First-layer filters ({n} of {k}x{k}, layer `{layer_name}`)")
-    st.plotly_chart(heatmap(fm.tile(filters, cols), height=60 + 40 * -(-n // cols) * 2,
+    st.plotly_chart(heatmap(fm.tile(filters, cols), height=40 + 700 * (-(-n // cols) * (k + 1)) // (cols * (k + 1)),
                             hover="weight %{z:.3f}"), key="filters_grid", config={"displayModeBar": False})
-    st.caption(f"Each square is one {k}x{k} filter: red weights add the pixel under them, blue ones subtract "
-               "it. Filters with a red stripe beside a blue one are edge detectors, each for its own direction.")
+    st.caption(f"Each square is one {k}x{k} filter (hover to read its weights): red weights add the pixel under "
+               "them, blue ones subtract it. Filters with a red stripe beside a blue one are edge detectors, "
+               "each for its own direction; a filter that is red in the middle and blue around finds dots and "
+               "thin strokes.")
+
+
+def first_layer(name: str, image: np.ndarray, shared: bool) -> None:
+    filters, bias, layer_name, padding = fm.first_layer_filters(model(name))
+    n, k, _ = filters.shape
+    cols = min(n, 16)
     (maps,) = fm.feature_maps(sub_model(name, (layer_name,)), image)
     maps = np.transpose(maps, (2, 0, 1))  # (n, h, w)
     by_hand = np.stack([fm.filter2d(image, filters[i], bias[i], padding=padding) for i in range(n)])
+    h, w = maps.shape[1:]
+    zmax = float(np.abs(maps).max()) or 1.0
     st.subheader("What each filter does to the input")
     left, right = st.columns([1, 5])
     left.image(to_png(image, 140), caption="the 28x28 input")
-    zmax = None if not shared else float(np.abs(maps).max()) or 1.0
     with right:
-        st.markdown("**The network's feature maps** (layer output, before ReLU)")
-        st.plotly_chart(heatmap(fm.tile(maps, cols, normalise=not shared), 80 + 70 * -(-n // cols),
-                                zmax=1.0 if not shared else zmax), key="filters_maps",
-                        config={"displayModeBar": False})
-        st.markdown("**The same filters applied by hand** (`filter2d`: slide, multiply, add the bias)")
-        st.plotly_chart(heatmap(fm.tile(by_hand, cols, normalise=not shared), 80 + 70 * -(-n // cols),
-                                zmax=1.0 if not shared else zmax), key="filters_by_hand",
-                        config={"displayModeBar": False})
+        st.image(maps_picture(fm.upsample_nearest(filters, h, w), cols, shared=False),
+                 caption="the filters, enlarged to the size of their maps", width="stretch")
+        st.image(maps_picture(maps, cols, shared, zmax), width="stretch",
+                 caption=f"the network's feature maps: layer `{layer_name}`'s real output, before ReLU")
+        st.image(maps_picture(by_hand, cols, shared, zmax), width="stretch",
+                 caption="the same filters applied by hand with filter2d: slide, multiply, add the bias")
     match = float(np.abs(by_hand - maps).max())
-    st.caption(f"The two rows match (largest difference {match:.1e}): a convolution layer is just this "
-               f"filtering, done for every filter at once. The map is {maps.shape[1]}x{maps.shape[2]}: "
+    st.caption(f"The last two rows match (largest difference {match:.1e}): a convolution layer is just this "
+               f"filtering, done for every filter at once. Each map is {h}x{w}: "
                + (f"a {k}x{k} filter fits {28 - k + 1} times across 28 pixels. " if padding == "valid" else
                   "this layer pads the input's border with zeros so the map keeps the input's size. ")
-               + "Red is where the filter matches "
-               "the stroke, blue where it matches the opposite; ReLU then keeps only the red.")
+               + "Red is where the filter matches the stroke, blue where it matches the opposite; ReLU then "
+               "keeps only the red. "
+               + ("All maps share one colour scale." if shared else "Each map has its own colour scale."))
 
 
 def deeper_layers(name: str, image: np.ndarray, shared: bool) -> None:
@@ -125,9 +139,7 @@ def deeper_layers(name: str, image: np.ndarray, shared: bool) -> None:
     chosen = labels[st.selectbox("Layer", list(labels), key=f"filters_layer_{name}")]
     (maps,) = fm.feature_maps(sub_model(name, (chosen.name,)), image)
     maps = np.transpose(maps, (2, 0, 1))
-    cols = min(len(maps), 16)
-    st.plotly_chart(heatmap(fm.tile(maps, cols, normalise=not shared), 60 + 50 * -(-len(maps) // cols),
-                            zmax=1.0 if not shared else None), key="filters_deep", config={"displayModeBar": False})
+    st.image(maps_picture(maps, min(len(maps), 16), shared), width="stretch")
     st.caption(f"All {len(maps)} maps of `{chosen.name}`, output {chosen.output_shape}, {chosen.params:,} "
                "parameters. Pooling halves each map, keeping the strongest response in every 2x2 patch; deeper "
                "maps are smaller and respond to larger parts of the digit: loops, bars, corners.")
@@ -159,22 +171,24 @@ def dnn_view(name: str) -> None:
 
 
 @st.fragment
-def lesson() -> None:
-    names = [n for n in ("net002", "convnet", "resnet", "dnn") if n in registry.available()]
-    if not names:
-        st.error("No trained models found in assets/models. Train them with `./train_all.sh`.")
-        return
-    name = st.selectbox("Network", names, format_func=lambda n: registry.get(n).title, key="filters_model")
+def on_your_input(name: str) -> None:
+    """Everything that changes with the input: a stroke re-runs only this part of the page."""
     image = choose_input()
     if image is None:
         return
     shared = st.toggle("One colour scale for all maps", value=False, key="filters_shared",
                        help="Off: each map uses its own scale, so faint maps stay visible.")
-    if not fm.conv_layers(model(name)):
-        dnn_view(name)
-        return
     first_layer(name, image, shared)
     deeper_layers(name, image, shared)
 
 
-lesson()
+names = [n for n in ("net002", "convnet", "resnet", "dnn") if n in registry.available()]
+if not names:
+    st.error("No trained models found in assets/models. Train them with `./train_all.sh`.")
+    st.stop()
+name = st.selectbox("Network", names, format_func=lambda n: registry.get(n).title, key="filters_model")
+if fm.conv_layers(model(name)):
+    filter_grid(name)
+    on_your_input(name)
+else:
+    dnn_view(name)

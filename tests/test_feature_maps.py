@@ -84,3 +84,23 @@ def test_shipped_net002_is_trained():
     (_, _), (x_test, y_test) = data.load_mnist(download=False)
     probs = Predictor.load("net002").predict_batch(x_test[:1000] / 255.0)
     assert (probs.argmax(1) == y_test[:1000]).mean() > 0.97
+
+
+def test_diverging_colours_centre_on_zero_and_keep_gaps_white():
+    from core import colormap
+
+    rgb = colormap.diverging(np.array([[-2.0, 0.0, 2.0, np.nan, 1.0]]))
+    assert rgb.shape == (1, 5, 3) and rgb.dtype == np.uint8
+    assert tuple(rgb[0, 0]) == (33, 102, 172) and tuple(rgb[0, 2]) == (178, 24, 43)  # full blue, full red
+    assert tuple(rgb[0, 1]) == (247, 247, 247) and tuple(rgb[0, 3]) == (255, 255, 255)
+    assert rgb[0, 4, 0] > rgb[0, 4, 2]  # half-way to red
+    assert tuple(colormap.diverging(np.array([[3.0]]), zmax=1.0)[0, 0]) == (178, 24, 43)  # clipped
+    assert colormap.enlarge(rgb, 50).shape == (10, 50, 3)
+
+
+def test_upsample_nearest_puts_each_weight_in_a_block():
+    filters = np.arange(2 * 5 * 5, dtype=float).reshape(2, 5, 5)
+    big = fm.upsample_nearest(filters, 24, 24)
+    assert big.shape == (2, 24, 24)
+    assert big[1, 0, 0] == filters[1, 0, 0] and big[1, 23, 23] == filters[1, 4, 4]
+    assert set(np.unique(big[0])) == set(np.unique(filters[0]))
