@@ -78,6 +78,18 @@ def feature_maps(sub_model: keras.Model, image: np.ndarray) -> list[np.ndarray]:
     return [np.asarray(o)[0] for o in outs]
 
 
+def strongest_map(maps: np.ndarray) -> np.ndarray:
+    """The one map of a layer's (h, w, channels) output with the largest mean activation, scaled to [0, 1].
+
+    One picture per layer is enough to follow a digit from input to answer; the
+    most active channel is the one that responds most to this input.
+    """
+    maps = np.asarray(maps)
+    best = maps[..., int(maps.reshape(-1, maps.shape[-1]).mean(axis=0).argmax())]
+    peak = float(best.max())
+    return best / peak if peak > 0 else np.clip(best, 0.0, None)
+
+
 def filter2d(image: np.ndarray, kernel: np.ndarray, bias: float = 0.0, relu: bool = False,
              padding: str = "valid") -> np.ndarray:
     """Plain 2-D filtering as a conv layer does it: cross-correlation plus bias, optionally ReLU.

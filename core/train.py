@@ -148,13 +148,14 @@ def train(config: TrainConfig, progress: Progress | None = None,
     ]
     started = time.perf_counter()
     history = model.fit(_pipeline(x_fit, y_fit, config, distort=config.augment), epochs=config.epochs,
-                        validation_data=(x_val, y_val), callbacks=callbacks, verbose=0).history
+                        validation_data=(x_val, y_val), callbacks=callbacks, shuffle=False,  # the pipeline shuffles
+                        verbose=0).history
     main_epochs = len(history["loss"])
     if config.polish_epochs and not reporter.cancelled:
         _compile(model, config.polish_lr)  # a fresh optimizer: the small steps should not carry old momentum
         polish = model.fit(_pipeline(x_fit, y_fit, config, distort=False), initial_epoch=main_epochs,
                            epochs=main_epochs + config.polish_epochs, validation_data=(x_val, y_val),
-                           callbacks=[reporter], verbose=0).history
+                           callbacks=[reporter], shuffle=False, verbose=0).history
         polish["learning_rate"] = [config.polish_lr] * len(polish["loss"])
         history = {k: history[k] + polish.get(k, []) for k in history}
     seconds = time.perf_counter() - started

@@ -150,9 +150,7 @@ def deeper_layers(name: str, image: np.ndarray, shared: bool) -> None:
     cells = st.columns(len(strip) + 2)
     cells[0].image(to_png(image, 80), caption="input")
     for cell, info, out in zip(cells[1:], strip, outs):
-        strongest = out[..., int(out.reshape(-1, out.shape[-1]).mean(0).argmax())]
-        peak = strongest.max()
-        cell.image(to_png(strongest / peak if peak > 0 else strongest, 80),
+        cell.image(to_png(fm.strongest_map(out), 80),
                    caption=f"{info.name} {'x'.join(map(str, info.output_shape))}")
     cells[-1].metric("softmax", int(probs.argmax()), f"{probs.max():.0%} sure", delta_color="off")
 

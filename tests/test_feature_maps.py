@@ -104,3 +104,14 @@ def test_upsample_nearest_puts_each_weight_in_a_block():
     assert big.shape == (2, 24, 24)
     assert big[1, 0, 0] == filters[1, 0, 0] and big[1, 23, 23] == filters[1, 4, 4]
     assert set(np.unique(big[0])) == set(np.unique(filters[0]))
+
+
+def test_strongest_map_picks_the_most_active_channel_scaled_to_one():
+    maps = np.zeros((4, 4, 3))
+    maps[..., 0] = 0.5
+    maps[1, 1, 1] = 4.0  # the highest single value, but a low mean
+    maps[..., 2] = 1.0
+    maps[0, 0, 2] = 3.0
+    best = fm.strongest_map(maps)
+    assert best.max() == 1.0 and best[0, 0] == 1.0 and best[1, 1] == pytest.approx(1 / 3)
+    assert not fm.strongest_map(np.full((2, 2, 1), -1.0)).any()  # a dead channel stays dark
