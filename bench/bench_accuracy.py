@@ -37,7 +37,7 @@ def drawings(records: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         off = rng.uniform(-room, room, size=2)
         img = strokes.render(strokes.canvas_paths(rec, box=box, offset=tuple(off)), width=width)
         gray = img.astype(np.float32) / 255.0
-        app.append(preprocess.to_mnist(gray, keep_steps=False).image)
+        app.append(preprocess.from_canvas(gray).image)
         naive.append(preprocess._resize(gray, (28, 28)))
         labels.append(rec["label"])
     return np.stack(app), np.stack(naive), np.array(labels)

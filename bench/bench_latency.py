@@ -51,9 +51,9 @@ def main() -> None:
         rgba[..., :3] = strokes.render(strokes.canvas_paths(rec))[..., None]
         rgbas.append(rgba)
     i = iter(range(10**9))
-    med, p95 = timed(lambda: preprocess.to_mnist(preprocess.canvas_to_gray(rgbas[next(i) % 20])), args.repeats)
+    med, p95 = timed(lambda: preprocess.from_canvas(preprocess.canvas_to_gray(rgbas[next(i) % 20])), args.repeats)
     print(f"preprocess (canvas RGBA -> 28x28, with steps): median {med:.2f} ms, p95 {p95:.2f} ms")
-    x = preprocess.to_mnist(preprocess.canvas_to_gray(rgbas[0])).image
+    x = preprocess.from_canvas(preprocess.canvas_to_gray(rgbas[0])).image
     total = med
     for name in registry.DRAW_MODELS:
         p = Predictor.load(name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -54,6 +55,19 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least(low: int) -> Callable[[str], int]:
+    """An argparse type for whole numbers >= ``low``, so a bad value gets a usage message, not a traceback."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
+        return value
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     from core.registry import REGISTRY
 
@@ -65,12 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_predict)
     t = sub.add_parser("train", help="train a model on MNIST and write it with its card")
     t.add_argument("--model", choices=sorted(REGISTRY), required=True)
-    t.add_argument("--epochs", type=int, default=20)
-    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--epochs", type=_at_least(1), default=20)
+    t.add_argument("--batch-size", type=_at_least(1), default=128)
     t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--limit", type=int, help="train on the first N images only")
+    t.add_argument("--limit", type=_at_least(1), help="train on the first N images only")
     t.add_argument("--no-augment", action="store_true")
-    t.add_argument("--polish-epochs", type=int, default=3,
+    t.add_argument("--polish-epochs", type=_at_least(0), default=3,
                    help="epochs on undistorted digits at a small learning rate after the augmented ones")
     t.add_argument("--out", help="output folder (default: assets/models)")
     t.set_defaults(func=_train)
@@ -81,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         from core.data import DataError
         from core.registry import ModelNotFound
 
-        if isinstance(e, (DataError, ModelNotFound)):
+        if isinstance(e, (DataError, ModelNotFound, ValueError)):
             print(f"error: {e}", file=sys.stderr)
             return 2
         raise

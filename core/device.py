@@ -14,25 +14,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
 
-_configured = False
+_configured: bool | None = None
 
 
-def configure_threads(intra_op: int | None, inter_op: int | None = 1) -> None:
-    """Cap TensorFlow's CPU thread pools (None keeps TensorFlow's default).
+def configure_threads(intra_op: int | None, inter_op: int | None = 1) -> bool:
+    """Cap TensorFlow's CPU thread pools; for either pool, None keeps TensorFlow's default.
 
     Only the first call counts: TensorFlow freezes its pools once it has run.
+    Returns whether the caps are in force (False when TensorFlow had already started).
     """
     global _configured
-    if _configured:
-        return
+    if _configured is not None:
+        return _configured
     try:
         if intra_op is not None:
             tf.config.threading.set_intra_op_parallelism_threads(intra_op)
         if inter_op is not None:
             tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+        _configured = True
     except RuntimeError:
-        pass  # TensorFlow already initialised; keep what it has.
-    _configured = True
+        _configured = False  # TensorFlow already initialised: it keeps the pools it has
+    return _configured
 
 
 def gpu_names() -> list[str]:

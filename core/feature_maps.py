@@ -24,6 +24,8 @@ MAP_LAYERS = (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.Avera
 
 @dataclass(frozen=True)
 class LayerInfo:
+    """A layer with 2-D maps: its name, its kind (class name), output shape (h, w, channels), parameters."""
+
     name: str
     kind: str
     output_shape: tuple
@@ -45,6 +47,24 @@ def map_layers(model: keras.Model) -> list[LayerInfo]:
     return out
 
 
+def flow_layers(model: keras.Model, max_layers: int = 12) -> list[LayerInfo]:
+    """The layers for a strip of small pictures from the input to the answer.
+
+    Convolutions and poolings tell the story of a plain ConvNet. In a ResNet
+    each block's output (its Add) does, after the stem's convolution; the
+    convolutions inside the blocks would crowd the strip. Too many layers are
+    thinned evenly, always keeping the first and the last.
+    """
+    infos = map_layers(model)
+    blocks = any(i.kind == "Add" for i in infos)
+    first_conv = next((i for i in infos if i.kind == "Conv2D"), None)
+    keep = [i for i in infos if i.kind in ("MaxPooling2D", "AveragePooling2D", "Add")
+            or (i.kind == "Conv2D" and (not blocks or i is first_conv))]
+    if len(keep) > max_layers:
+        keep = [keep[j] for j in sorted(set(np.linspace(0, len(keep) - 1, max_layers).round().astype(int)))]
+    return keep
+
+
 class FirstLayer(NamedTuple):
     """The first conv layer: filters (n, kh, kw) for a one-channel input, biases (n,), name, padding."""
 
@@ -52,6 +72,7 @@ class FirstLayer(NamedTuple):
     bias: np.ndarray
     name: str
     padding: str  # "valid" or "same", as the layer slides its filters
+    relu: bool = False  # the layer applies ReLU itself (most here leave it to a later layer)
 
 
 def first_layer_filters(model: keras.Model) -> FirstLayer:
@@ -62,7 +83,8 @@ def first_layer_filters(model: keras.Model) -> FirstLayer:
     layer = model.get_layer(names[0])
     kernel = np.asarray(layer.kernel)  # (kh, kw, in, out)
     bias = np.asarray(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1], np.float32)
-    return FirstLayer(np.transpose(kernel[:, :, 0, :], (2, 0, 1)), bias, layer.name, layer.padding)
+    relu = layer.activation is keras.activations.relu
+    return FirstLayer(np.transpose(kernel[:, :, 0, :], (2, 0, 1)), bias, layer.name, layer.padding, relu)
 
 
 def feature_model(model: keras.Model, layer_names: list[str]) -> keras.Model:
@@ -87,7 +109,7 @@ def strongest_map(maps: np.ndarray) -> np.ndarray:
     maps = np.asarray(maps)
     best = maps[..., int(maps.reshape(-1, maps.shape[-1]).mean(axis=0).argmax())]
     peak = float(best.max())
-    return best / peak if peak > 0 else np.clip(best, 0.0, None)
+    return np.clip(best / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(best)
 
 
 def filter2d(image: np.ndarray, kernel: np.ndarray, bias: float = 0.0, relu: bool = False,
@@ -101,6 +123,22 @@ def filter2d(image: np.ndarray, kernel: np.ndarray, bias: float = 0.0, relu: boo
         raise ValueError(f"padding must be 'valid' or 'same', not {padding!r}")
     out = signal.correlate2d(np.asarray(image, np.float64), kernel, mode=padding) + bias
     return np.maximum(out, 0.0) if relu else out
+
+
+class FirstLayerMaps(NamedTuple):
+    """The first layer's maps two ways, each (n, h, w), and the largest difference between them."""
+
+    network: np.ndarray  # the layer's real output
+    by_hand: np.ndarray  # filter2d of the input with each filter, plus its bias (and ReLU if the layer has it)
+    largest_difference: float
+
+
+def first_layer_maps(first: FirstLayer, layer_output: np.ndarray, image: np.ndarray) -> FirstLayerMaps:
+    """Put the first conv layer's output (h, w, n) beside the same filters applied by hand to ``image``."""
+    network = np.transpose(np.asarray(layer_output), (2, 0, 1))
+    by_hand = np.stack([filter2d(image, k, b, relu=first.relu, padding=first.padding)
+                        for k, b in zip(first.filters, first.bias)])
+    return FirstLayerMaps(network, by_hand, float(np.abs(by_hand - network).max()))
 
 
 def dense_templates(model: keras.Model) -> np.ndarray | None:

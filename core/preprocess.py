@@ -68,15 +68,27 @@ def decode_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int
         if img.format == "JPEG":
             img.draft("L", (WORK_SIDE, WORK_SIDE))  # decode big JPEGs at a reduced size: much faster
         img = ImageOps.exif_transpose(img)
-        if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        transparent = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+        if transparent:
             img = img.convert("RGBA")
-            # Transparent pixels count as the background: composite on the colour of the opaque ones.
-            rgba = np.asarray(img, dtype=np.float32) / 255.0
-            return _composite_gray(rgba)
-        gray = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+        elif img.mode.startswith("I;16"):
+            img = img.convert("I")  # 16-bit scans: "L" would clip them to white
+        elif img.mode not in ("I", "F"):
+            img = img.convert("L")
+        # Shrink huge pictures while they are still compact integers, before any float copy.
+        factor = max(img.size) // WORK_SIDE
+        if factor >= 2:
+            img = img.reduce(factor)
+        pixels = np.asarray(img, dtype=np.float32)
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise InputError(f"the image is corrupt or truncated: {e}") from None
-    return gray
+    if transparent:
+        return _composite_gray(pixels / 255.0)
+    if img.mode in ("I", "F"):
+        # Wide or float pixels have no fixed white: stretch their own range to [0, 1].
+        lo, hi = float(pixels.min()), float(pixels.max())
+        return (pixels - lo) / (hi - lo) if hi > lo else np.zeros_like(pixels)
+    return pixels / 255.0
 
 
 def _composite_gray(rgba: np.ndarray) -> np.ndarray:
@@ -95,6 +107,15 @@ def canvas_to_gray(rgba: np.ndarray) -> np.ndarray:
     """Gray of the drawing canvas' RGBA pixels (white strokes on black or on transparent)."""
     rgba = np.asarray(rgba, dtype=np.float32) / 255.0
     return rgba[..., :3].mean(axis=-1) * rgba[..., 3]
+
+
+def from_canvas(gray: np.ndarray) -> Preprocessed:
+    """The drawing canvas' picture (from ``canvas_to_gray``) in MNIST's format.
+
+    The canvas is always white ink on black, so its polarity is known, not
+    guessed: a big digit that runs over the border is still read as ink.
+    """
+    return to_mnist(gray, invert=False)
 
 
 def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -151,6 +172,8 @@ def to_mnist(gray: np.ndarray, invert: bool | None = None, keep_steps: bool = Tr
     gray = np.asarray(gray, dtype=np.float32)
     if gray.ndim != 2 or min(gray.shape) < 8:
         raise InputError(f"expected a 2-D grayscale image of at least 8x8 pixels, got shape {gray.shape}")
+    if not np.isfinite(gray).all() or gray.min() < 0.0 or gray.max() > 1.0:
+        raise InputError("expected gray values between 0 and 1 (divide 8-bit pixels by 255)")
     steps: dict[str, np.ndarray] = {}
     h, w = gray.shape
     if max(h, w) > WORK_SIDE:

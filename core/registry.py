@@ -22,6 +22,8 @@ MODELS_DIR = ROOT / "assets" / "models"
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """A registered network: its name, the title pages show, its builder and a one-line description."""
+
     name: str
     title: str
     build: Callable[[], keras.Model]
@@ -47,6 +49,8 @@ REGISTRY: dict[str, ModelSpec] = {
 
 # The three networks the Draw page compares, in the order shown.
 DRAW_MODELS = ("dnn", "convnet", "resnet")
+# The networks the Filters page looks inside, in the order offered (the DNN shows templates instead).
+FILTER_MODELS = ("net002", "convnet", "resnet", "dnn")
 
 
 class ModelNotFound(LookupError):
@@ -69,10 +73,19 @@ def load(name: str, models_dir: Path = MODELS_DIR) -> keras.Model:
     return keras.saving.load_model(path, compile=False, safe_mode=True)
 
 
+def version(name: str, models_dir: Path = MODELS_DIR) -> int:
+    """A number that changes whenever the trained file is replaced (0 when there is none): a cache key."""
+    path = get(name).path(models_dir)
+    return path.stat().st_mtime_ns if path.is_file() else 0
+
+
 def card(name: str, models_dir: Path = MODELS_DIR) -> dict | None:
-    """The JSON card written next to a trained model, or None."""
+    """The JSON card written next to a trained model, or None when it is missing or unreadable."""
     path = get(name).card_path(models_dir)
-    return json.loads(path.read_text()) if path.is_file() else None
+    try:
+        return json.loads(path.read_text()) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def available(models_dir: Path = MODELS_DIR) -> list[str]:
@@ -82,5 +95,6 @@ def available(models_dir: Path = MODELS_DIR) -> list[str]:
 
 def best_model(models_dir: Path = MODELS_DIR) -> str:
     """The Draw model whose card has the highest test accuracy (ResNet when no card says otherwise)."""
-    scored = [(c["test_accuracy"], n) for n in DRAW_MODELS if (c := card(n, models_dir))]
+    scored = [(c["test_accuracy"], n) for n in DRAW_MODELS
+              if (c := card(n, models_dir)) and isinstance(c.get("test_accuracy"), float)]
     return max(scored)[1] if scored else "resnet"

@@ -4,12 +4,14 @@ There is no photo set to test uploads on, so these turn UNIPEN strokes into
 the pictures users bring: a phone photo of ink on grey paper under uneven
 light, a tablet drawing with a small glyph on a large white page, a thin pen
 line, and chalk-like light strokes on a dark ground. The benchmarks and tests
-use them; the Draw page offers a few as examples to try.
+use them, and ``python -m core.samples`` writes a few to ``assets/examples`` for
+the Draw page's "try an example".
 """
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -57,3 +59,39 @@ def make_photo(record: dict, style: str, seed: int = 0) -> bytes:
     buf = io.BytesIO()
     out.save(buf, format=fmt, **({"quality": 80} if fmt == "JPEG" else {}))
     return buf.getvalue()
+
+
+JPEG_MAGIC = b"\xff\xd8"
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "examples"
+# One digit in each upload style, from writers the benchmarks' photo set does not start with.
+EXAMPLES = (("phone", 5), ("tablet", 2), ("thin", 8), ("light_on_dark", 4))
+
+
+def examples(folder: Path = EXAMPLES_DIR) -> dict[str, Path]:
+    """The shipped example pictures, by a label such as 'phone photo of a 5'."""
+    names = {"phone": "phone photo", "tablet": "tablet drawing", "thin": "thin pen", "light_on_dark": "chalk"}
+    found = {}
+    for path in sorted(folder.glob("*_[0-9].*")):
+        style, digit = path.stem.rsplit("_", 1)
+        found[f"{names.get(style, style)} of a {digit}"] = path
+    return found
+
+
+def write_examples(folder: Path = EXAMPLES_DIR, seed: int = 7) -> list[Path]:
+    """Write one example picture per upload style from the UNIPEN strokes (needs ``VP_DATA_DIR``)."""
+    records = strokes.load_unipen()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for style, digit in EXAMPLES:
+        rec = [r for r in records if r["label"] == digit][-1]
+        data = make_photo(rec, style, seed=seed)
+        ext = "jpg" if data.startswith(JPEG_MAGIC) else "png"
+        path = folder / f"{style}_{digit}.{ext}"
+        path.write_bytes(data)
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for p in write_examples():
+        print(p)

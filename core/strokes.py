@@ -28,8 +28,20 @@ def load_unipen(path: Path | None = None) -> list[dict]:
         path = folder / "unipen_dev_digits.jsonl"
     if not Path(path).is_file():
         raise data.DataError(f"UNIPEN digits not found: expected {path}")
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                ok = isinstance(rec["label"], int) and any(len(s) for s in rec["strokes"])
+            except (ValueError, KeyError, TypeError):
+                ok = False
+            if not ok:
+                raise data.DataError(f"{path}, line {n}: not a digit record with a label and pen strokes")
+            records.append(rec)
+    return records
 
 
 def canvas_paths(record: dict, size: int = 280, box: float = 180.0, offset: tuple[float, float] = (0.0, 0.0)

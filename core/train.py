@@ -55,6 +55,15 @@ class TrainConfig:
     out_dir: str = str(registry.MODELS_DIR)
     command: str = ""  # how the run was launched, for the card
 
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "val_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be at least 1 image, not {self.limit}")
+        if self.polish_epochs < 0 or self.learning_rate <= 0 or self.polish_lr <= 0:
+            raise ValueError("polish_epochs must be >= 0 and learning rates > 0")
+
 
 class Cancelled(RuntimeError):
     """The caller asked the run to stop; nothing was written."""
@@ -131,6 +140,15 @@ def _compile(model: keras.Model, learning_rate: float) -> None:
 def train(config: TrainConfig, progress: Progress | None = None,
           should_stop: Callable[[], bool] | None = None) -> dict:
     """Train ``config.model`` on MNIST; write ``<out_dir>/<model>.keras`` and ``.json``; return the card."""
+    policy = keras.mixed_precision.global_policy()
+    try:
+        return _train(config, progress, should_stop)
+    finally:
+        # A cancelled or failed GPU run must not leave mixed precision on for whoever builds a model next.
+        keras.mixed_precision.set_global_policy(policy)
+
+
+def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable[[], bool] | None) -> dict:
     spec = registry.get(config.model)
     keras.utils.set_random_seed(config.seed)
     on_gpu = bool(device.gpu_names())

@@ -9,23 +9,69 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from core import inference, preprocess, registry
+from core import inference, preprocess, registry, samples
 
 
-@st.cache_resource(show_spinner="Loading a trained network...")
-def model(name: str) -> keras.Model:
-    """A shipped model, loaded once per server."""
+# Cached per file version, so a model retrained while the app runs is picked up, not served stale.
+@st.cache_resource(show_spinner="Loading a trained network...", max_entries=8)
+def _model(name: str, version: int) -> keras.Model:
     return registry.load(name)
 
 
-@st.cache_resource(show_spinner="Loading the trained networks...")
+def model(name: str) -> keras.Model:
+    """A shipped model, loaded once per server (and again when its file changes)."""
+    return _model(name, registry.version(name))
+
+
+@st.cache_resource(show_spinner="Loading the trained networks...", max_entries=2)
+def _predictors(versions: tuple[int, ...]) -> dict[str, inference.Predictor]:
+    return {name: inference.Predictor(name, model(name)) for name, v in zip(registry.DRAW_MODELS, versions) if v}
+
+
 def predictors() -> dict[str, inference.Predictor]:
     """Every shipped Draw model, ready for one-image calls."""
-    return {name: inference.Predictor(name, model(name)) for name in registry.DRAW_MODELS
-            if name in registry.available()}
+    return _predictors(tuple(registry.version(n) for n in registry.DRAW_MODELS))
 
 
-def drawing_canvas(key: str, stroke_width: int) -> np.ndarray | None:
+NO_MODELS = "No trained models found in assets/models. Train them with `./train_all.sh`."
+DRAW_A_DIGIT = "Draw a digit: the canvas is empty, or holds only a dot."
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
+
+
+def upload_input(key: str) -> preprocess.Preprocessed | None:
+    """An uploaded picture of a digit, preprocessed; None, with a clear message, when there is none to read."""
+    st.write(f"A photo, scan or drawing of one digit, dark on light or light on dark "
+             f"(up to {preprocess.MAX_UPLOAD_BYTES // 2**20} MB and {preprocess.MAX_PIXELS // 10**6} megapixels).")
+    file = st.file_uploader("Picture of a digit", type=UPLOAD_TYPES, key=key)
+    if file is not None:
+        name, content = file.name, file.getvalue()
+    else:
+        shipped = samples.examples()
+        choice = st.pills("No picture at hand? Try one of these", list(shipped), key=f"{key}_example")
+        if choice is None:
+            return None
+        name, content = shipped[choice].name, shipped[choice].read_bytes()
+        st.image(content, caption=f"{choice}, as uploaded", width=160)
+    try:
+        pre = preprocess.to_mnist(preprocess.decode_image(content))
+    except preprocess.InputError as e:
+        st.error(f"Cannot read {name}: {e}.", icon=":material/error:")
+        return None
+    if pre.empty:
+        st.warning(f"No digit found in {name}: is it a picture of one digit?")
+        return None
+    st.caption(f"Read as {'dark ink on light paper' if pre.inverted else 'light ink on a dark ground'}.")
+    return pre
+
+
+def pen_width() -> int:
+    """The pen width slider; its value is kept for the session, so every page's canvas draws alike."""
+    width = st.slider("Pen width", 8, 40, st.session_state.get("pen", 20), key="pen_width")
+    st.session_state["pen"] = width  # widget state is dropped on pages without the slider; this is not
+    return width
+
+
+def drawing_canvas(key: str, stroke_width: int | None = None) -> np.ndarray | None:
     """The drawing canvas, shared across pages: returns its picture as gray in [0, 1], or None.
 
     The drawing itself is kept in the session, so a canvas on another page
@@ -34,6 +80,7 @@ def drawing_canvas(key: str, stroke_width: int) -> np.ndarray | None:
     """
     if key not in st.session_state:
         st.session_state[f"{key}_initial"] = st.session_state.get("drawing_json")
+    stroke_width = stroke_width or st.session_state.get("pen", 20)
     canvas = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF", background_color="#000000",
                        width=280, height=280, drawing_mode="freedraw", key=key, return_image_data=True,
                        update_streamlit=True, initial_drawing=st.session_state.get(f"{key}_initial"))
@@ -48,9 +95,14 @@ def drawing_canvas(key: str, stroke_width: int) -> np.ndarray | None:
     return gray
 
 
-@st.cache_data
-def best_model() -> str:
+@st.cache_data(max_entries=4)
+def _best_model(versions: tuple[int, ...]) -> str:
     return registry.best_model()
+
+
+def best_model() -> str:
+    """The Draw model behind ``Prediction``: the most accurate on MNIST's test set."""
+    return _best_model(tuple(registry.version(n) for n in registry.DRAW_MODELS))
 
 
 def to_png(image: np.ndarray, size: int = 112) -> Image.Image:
@@ -82,14 +134,14 @@ STEP_CAPTIONS = {
 }
 
 
-def show_predictions(pre: preprocess.Preprocessed, key: str) -> None:
+def show_predictions(pre: preprocess.Preprocessed | None, key: str) -> None:
     """The three networks' readings of one preprocessed input, and what they saw."""
-    if pre.empty:
-        st.info("Draw a digit: the canvas is empty, or holds only a dot.", icon=":material/draw:")
+    if pre is None or pre.empty:
+        st.info(DRAW_A_DIGIT, icon=":material/draw:")
         return
     models = predictors()
     if not models:
-        st.error("No trained models found in assets/models. Train them with `./train_all.sh`.")
+        st.error(NO_MODELS)
         return
     results = {name: p.predict(pre.image) for name, p in models.items()}
     best = best_model() if best_model() in results else next(iter(results))
@@ -101,7 +153,7 @@ def show_predictions(pre: preprocess.Preprocessed, key: str) -> None:
         with col:
             spec = registry.get(name)
             first = inference.top_k(probs, 3)
-            st.markdown(f"**{spec.title}** reads **{first[0][0]}**")
+            st.markdown(f"**{spec.title}** reads **{first[0][0]}**", help=spec.blurb)
             st.caption(" · ".join(f"{d}: {p:.1%}" for d, p in first) + f" — {ms:.1f} ms")
             st.plotly_chart(prob_chart(probs, first[0][0]), key=f"{key}-{name}",
                             config={"displayModeBar": False})

@@ -6,22 +6,27 @@ import streamlit as st
 
 from core import colormap, data, preprocess, registry
 from core import feature_maps as fm
-from pages.common import drawing_canvas, model, to_png
+from pages.common import NO_MODELS, drawing_canvas, model, to_png, upload_input
 
 st.title("Inside the network")
 st.write("A convolution layer slides small filters over the picture; each filter lights up where the picture "
          "matches it. Look at the filters a network learned, and at what each one makes of your digit.")
 
 
-@st.cache_data(show_spinner="Loading MNIST test images...")
+@st.cache_resource(show_spinner="Loading MNIST test images...")  # a resource: no 8 MB copy per rerun
 def mnist_test() -> tuple[np.ndarray, np.ndarray]:
     (_, _), (x_test, y_test) = data.load_mnist(download=False)
     return x_test, y_test
 
 
-@st.cache_resource
-def sub_model(name: str, layers: tuple[str, ...]):
+@st.cache_resource(max_entries=64)
+def _sub_model(name: str, version: int, layers: tuple[str, ...]):
     return fm.feature_model(model(name), list(layers))
+
+
+def sub_model(name: str, layers: tuple[str, ...]):
+    """The feature-map sub-model of ``name`` for ``layers``, built once per model file."""
+    return _sub_model(name, registry.version(name), layers)
 
 
 def heatmap(grid: np.ndarray, height: int, diverging: bool = True, hover: str = "value %{z:.3f}",
@@ -41,28 +46,16 @@ def choose_input() -> np.ndarray | None:
     source = st.radio("Input", ["Your drawing", "Upload a picture", "MNIST test image"], horizontal=True,
                       key="filters_source")
     if source == "Your drawing":
-        gray = drawing_canvas("filters_canvas", st.session_state.get("pen_width", 20))
-        pre = preprocess.to_mnist(gray) if gray is not None else None
+        gray = drawing_canvas("filters_canvas")
+        pre = preprocess.from_canvas(gray) if gray is not None else None
         if pre is None or pre.empty:
             st.info("Draw a digit on the canvas (your drawing from the Draw page carries over).",
                     icon=":material/draw:")
             return None
         return pre.image
     if source == "Upload a picture":
-        file = st.file_uploader("Picture of a digit", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-                                key="filters_upload")
-        if file is None:
-            st.info("Upload a picture of one digit.")
-            return None
-        try:
-            pre = preprocess.to_mnist(preprocess.decode_image(file.getvalue()))
-        except preprocess.InputError as e:
-            st.error(f"Cannot read {file.name}: {e}.")
-            return None
-        if pre.empty:
-            st.warning(f"No digit found in {file.name}.")
-            return None
-        return pre.image
+        pre = upload_input("filters_upload")
+        return pre.image if pre is not None else None
     try:
         x_test, y_test = mnist_test()
     except data.DataError as e:
@@ -90,12 +83,14 @@ def maps_picture(maps: np.ndarray, cols: int, shared: bool, zmax: float | None =
 
 def filter_grid(name: str) -> None:
     """The first layer's filters as a chart: they depend on the network only, so they stay put while you draw."""
-    filters, _, layer_name, _ = fm.first_layer_filters(model(name))
-    n, k, _ = filters.shape
+    first = fm.first_layer_filters(model(name))
+    n, k, _ = first.filters.shape
     cols = min(n, 16)
-    st.subheader(f"First-layer filters ({n} of {k}x{k}, layer `{layer_name}`)")
-    st.plotly_chart(heatmap(fm.tile(filters, cols), height=40 + 700 * (-(-n // cols) * (k + 1)) // (cols * (k + 1)),
-                            hover="weight %{z:.3f}"), key="filters_grid", config={"displayModeBar": False})
+    st.subheader(f"First-layer filters ({n} of {k}x{k}, layer `{first.name}`)")
+    rows = -(-n // cols)
+    height = 40 + 700 * rows * (k + 1) // (cols * (k + 1))  # square cells in a chart about 700 px wide
+    st.plotly_chart(heatmap(fm.tile(first.filters, cols), height=height, hover="weight %{z:.3f}"),
+                    key="filters_grid", config={"displayModeBar": False})
     st.caption(f"Each square is one {k}x{k} filter (hover to read its weights): red weights add the pixel under "
                "them, blue ones subtract it. Filters with a red stripe beside a blue one are edge detectors, "
                "each for its own direction; a filter that is red in the middle and blue around finds dots and "
@@ -103,28 +98,27 @@ def filter_grid(name: str) -> None:
 
 
 def first_layer(name: str, image: np.ndarray, shared: bool) -> None:
-    filters, bias, layer_name, padding = fm.first_layer_filters(model(name))
-    n, k, _ = filters.shape
+    first = fm.first_layer_filters(model(name))
+    n, k, _ = first.filters.shape
     cols = min(n, 16)
-    (maps,) = fm.feature_maps(sub_model(name, (layer_name,)), image)
-    maps = np.transpose(maps, (2, 0, 1))  # (n, h, w)
-    by_hand = np.stack([fm.filter2d(image, filters[i], bias[i], padding=padding) for i in range(n)])
+    (output,) = fm.feature_maps(sub_model(name, (first.name,)), image)
+    maps, by_hand, match = fm.first_layer_maps(first, output, image)
     h, w = maps.shape[1:]
     zmax = float(np.abs(maps).max()) or 1.0
     st.subheader("What each filter does to the input")
     left, right = st.columns([1, 5])
     left.image(to_png(image, 140), caption="the 28x28 input")
     with right:
-        st.image(maps_picture(fm.upsample_nearest(filters, h, w), cols, shared=False),
+        st.image(maps_picture(fm.upsample_nearest(first.filters, h, w), cols, shared=False),
                  caption="the filters, enlarged to the size of their maps", width="stretch")
         st.image(maps_picture(maps, cols, shared, zmax), width="stretch",
-                 caption=f"the network's feature maps: layer `{layer_name}`'s real output, before ReLU")
+                 caption=f"the network's feature maps: layer `{first.name}`'s real output"
+                         + ("" if first.relu else ", before ReLU"))
         st.image(maps_picture(by_hand, cols, shared, zmax), width="stretch",
                  caption="the same filters applied by hand with filter2d: slide, multiply, add the bias")
-    match = float(np.abs(by_hand - maps).max())
     st.caption(f"The last two rows match (largest difference {match:.1e}): a convolution layer is just this "
                f"filtering, done for every filter at once. Each map is {h}x{w}: "
-               + (f"a {k}x{k} filter fits {28 - k + 1} times across 28 pixels. " if padding == "valid" else
+               + (f"a {k}x{k} filter fits {28 - k + 1} times across 28 pixels. " if first.padding == "valid" else
                   "this layer pads the input's border with zeros so the map keeps the input's size. ")
                + "Red is where the filter matches the stroke, blue where it matches the opposite; ReLU then "
                "keeps only the red. "
@@ -143,7 +137,7 @@ def deeper_layers(name: str, image: np.ndarray, shared: bool) -> None:
     st.caption(f"All {len(maps)} maps of `{chosen.name}`, output {chosen.output_shape}, {chosen.params:,} "
                "parameters. Pooling halves each map, keeping the strongest response in every 2x2 patch; deeper "
                "maps are smaller and respond to larger parts of the digit: loops, bars, corners.")
-    strip = [i for i in infos if i.kind in ("Conv2D", "MaxPooling2D", "Add")][:12]
+    strip = fm.flow_layers(net)
     outs = fm.feature_maps(sub_model(name, tuple(i.name for i in strip)), image)
     probs = np.asarray(net(image.reshape(1, 28, 28, 1), training=False))[0]
     st.markdown("**From input to answer** (each layer's strongest map)")
@@ -180,9 +174,9 @@ def on_your_input(name: str) -> None:
     deeper_layers(name, image, shared)
 
 
-names = [n for n in ("net002", "convnet", "resnet", "dnn") if n in registry.available()]
+names = [n for n in registry.FILTER_MODELS if n in registry.available()]
 if not names:
-    st.error("No trained models found in assets/models. Train them with `./train_all.sh`.")
+    st.error(NO_MODELS)
     st.stop()
 name = st.selectbox("Network", names, format_func=lambda n: registry.get(n).title, key="filters_model")
 if fm.conv_layers(model(name)):

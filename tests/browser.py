@@ -20,6 +20,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
+def screenshot_path(name: str, tmp_path: Path) -> str:
+    """Where a test saves its screenshot: ``$VP_SCREENSHOTS`` (e.g. assets/screenshots) when set, else a temp dir,
+    so a test run never rewrites the tracked pictures by accident."""
+    folder = os.environ.get("VP_SCREENSHOTS")
+    return str(Path(folder) / name if folder else tmp_path / name)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

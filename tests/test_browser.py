@@ -42,18 +42,20 @@ def clean_examples(unipen, labels):
             if rec["label"] != label:
                 continue
             gray = strokes.render(strokes.canvas_paths(rec)) / 255.0
-            probs, _ = best.predict(preprocess.to_mnist(gray).image)
+            probs, _ = best.predict(preprocess.from_canvas(gray).image)
             if probs.argmax() == label and probs.max() > 0.9:
                 chosen.append(rec)
                 break
     return chosen
 
 
-def test_drawing_with_the_mouse_shows_each_digit(page, unipen):
+def test_drawing_with_the_mouse_shows_each_digit(page, unipen, tmp_path):
     box = browser.canvas_box(page)
     assert browser.prediction(page) is None  # an empty canvas makes up nothing
     assert page.get_by_text("Draw a digit", exact=False).first.is_visible()
-    for rec in clean_examples(unipen, (3, 7, 0)):
+    examples = clean_examples(unipen, (3, 7, 0))
+    assert [r["label"] for r in examples] == [3, 7, 0]
+    for rec in examples:
         page.reload()
         box = browser.canvas_box(page)
         browser.draw(page, strokes.canvas_paths(rec), box)
@@ -62,7 +64,7 @@ def test_drawing_with_the_mouse_shows_each_digit(page, unipen):
         for name in registry.DRAW_MODELS:
             # Streamlit sends elements one by one: wait for each column rather than count at once
             page.get_by_text(f"{registry.get(name).title} reads", exact=False).first.wait_for(timeout=10_000)
-    page.screenshot(path=str(browser.ROOT / "assets" / "screenshots" / "draw.png"), full_page=True)
+    page.screenshot(path=browser.screenshot_path("draw.png", tmp_path), full_page=True)
 
 
 def test_upload_through_the_browser(page, unipen, tmp_path):
@@ -82,7 +84,7 @@ def test_upload_through_the_browser(page, unipen, tmp_path):
     page.get_by_text("Cannot read broken.png", exact=False).wait_for(timeout=30_000)
 
 
-def test_filters_page_draws_maps_for_a_drawing(page, unipen):
+def test_filters_page_draws_maps_for_a_drawing(page, unipen, tmp_path):
     page.reload()
     browser.canvas_box(page)  # the app is up (the first visit loads the models)
     page.get_by_role("link", name="Filters").click()
@@ -101,5 +103,5 @@ def test_filters_page_draws_maps_for_a_drawing(page, unipen):
     # Streamlit scrolls inside its own container, so a tall window is what shows the whole lesson
     page.set_viewport_size({"width": 1400, "height": 3000})
     page.wait_for_timeout(1000)
-    page.screenshot(path=str(browser.ROOT / "assets" / "screenshots" / "filters.png"))
+    page.screenshot(path=browser.screenshot_path("filters.png", tmp_path))
     page.set_viewport_size({"width": 1400, "height": 1000})

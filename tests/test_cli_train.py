@@ -56,6 +56,24 @@ def test_predict_unknown_model_is_refused():
     assert out.returncode == 2 and "invalid choice" in out.stderr
 
 
+@pytest.mark.parametrize("flag, value", [("--epochs", "0"), ("--limit", "0"), ("--batch-size", "-1"),
+                                         ("--epochs", "ten")])
+def test_train_refuses_bad_numbers_with_a_usage_message(tmp_path, flag, value):
+    out = run_cli("train", "--model", "dnn", flag, value, "--out", str(tmp_path))
+    assert out.returncode == 2 and f"argument {flag}" in out.stderr and "Traceback" not in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_config_refuses_impossible_runs():
+    from core.train import TrainConfig
+
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(model="dnn", epochs=0)
+    with pytest.raises(ValueError, match="limit"):
+        TrainConfig(model="dnn", limit=0)
+
+
+@pytest.mark.slow
 def test_train_on_a_small_slice_writes_model_and_card(tmp_path):
     events = []
     from core.train import TrainConfig, train
@@ -75,6 +93,7 @@ def test_train_on_a_small_slice_writes_model_and_card(tmp_path):
     assert loaded.count_params() == 21_840
 
 
+@pytest.mark.slow
 def test_cancelled_training_writes_nothing(tmp_path):
     from core.train import Cancelled, TrainConfig, train
 
@@ -89,6 +108,7 @@ def test_cancelled_training_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_train_cli_runs_and_prints_the_card(tmp_path):
     out = run_cli("train", "--model", "dnn", "--epochs", "1", "--polish-epochs", "0", "--limit", "1000",
                   "--out", str(tmp_path))

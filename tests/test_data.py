@@ -55,3 +55,18 @@ def test_missing_data_says_where_it_is_expected(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(data.DataError, match=str(tmp_path / "mnist.npz")):
         data.load_mnist(download=False)
+
+
+def test_unipen_file_errors_are_clear(tmp_path):
+    from core import strokes
+
+    with pytest.raises(data.DataError, match="UNIPEN digits not found"):
+        strokes.load_unipen(tmp_path / "none.jsonl")
+    good = '{"label": 3, "strokes": [[[0, 0], [1, 1]]]}\n'
+    for bad in ("{ not json\n", '{"label": 3}\n', '{"label": 3, "strokes": []}\n'):
+        path = tmp_path / "digits.jsonl"
+        path.write_text(good + bad)
+        with pytest.raises(data.DataError, match="line 2"):
+            strokes.load_unipen(path)
+    path.write_text(good + "\n" + good)
+    assert [r["label"] for r in strokes.load_unipen(path)] == [3, 3]

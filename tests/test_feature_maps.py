@@ -20,7 +20,7 @@ def image(digit_gray):
 
 
 def test_filter_grid_has_one_panel_per_filter(net002):
-    filters, bias, name, padding = fm.first_layer_filters(net002)
+    filters, bias, name, padding, relu = fm.first_layer_filters(net002)
     assert filters.shape == (10, 5, 5) and bias.shape == (10,) and name == "conv1" and padding == "valid"
     assert fm.first_layer_filters(models.build_convnet())[0].shape == (32, 3, 3)
 
@@ -38,7 +38,7 @@ def test_feature_maps_equal_the_layers_direct_output(net002, image):
 
 
 def test_filter2d_with_bias_and_relu_reproduces_the_first_conv_layer(net002, image):
-    filters, bias, _, _ = fm.first_layer_filters(net002)
+    filters, bias, *_ = fm.first_layer_filters(net002)
     conv1, relu_after_pool = fm.feature_maps(fm.feature_model(net002, ["conv1", "relu1"]), image)
     for k in range(10):
         by_hand = fm.filter2d(image, filters[k], bias[k])
@@ -51,7 +51,7 @@ def test_filter2d_with_bias_and_relu_reproduces_the_first_conv_layer(net002, ima
 
 def test_filter2d_same_padding_reproduces_the_resnet_stem(image):
     net = models.build_resnet()
-    filters, bias, name, padding = fm.first_layer_filters(net)
+    filters, bias, name, padding, _ = fm.first_layer_filters(net)
     assert padding == "same" and not bias.any()  # the stem has no bias: batch norm follows it
     (stem,) = fm.feature_maps(fm.feature_model(net, [name]), image)
     for k in range(0, len(filters), 7):
@@ -115,3 +115,30 @@ def test_strongest_map_picks_the_most_active_channel_scaled_to_one():
     best = fm.strongest_map(maps)
     assert best.max() == 1.0 and best[0, 0] == 1.0 and best[1, 1] == pytest.approx(1 / 3)
     assert not fm.strongest_map(np.full((2, 2, 1), -1.0)).any()  # a dead channel stays dark
+
+
+def test_first_layer_maps_match_a_conv_with_its_own_relu(image):
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    net = keras.Model(inputs, keras.layers.Conv2D(4, 3, activation="relu", name="c")(inputs))
+    net.get_layer("c").bias.assign(np.array([-0.3, -0.1, 0.1, 0.3], np.float32))
+    first = fm.first_layer_filters(net)
+    assert first.relu
+    (output,) = fm.feature_maps(fm.feature_model(net, ["c"]), image)
+    maps = fm.first_layer_maps(first, output, image)
+    assert maps.network.shape == maps.by_hand.shape == (4, 26, 26)
+    assert maps.by_hand.min() == 0.0 and maps.largest_difference < 1e-4
+    # Without the ReLU the hand-made maps go negative and no longer match: the check can fail.
+    plain = fm.first_layer_maps(first._replace(relu=False), output, image)
+    assert plain.largest_difference > 0.05
+
+
+def test_flow_layers_run_from_the_stem_to_the_last_block():
+    flow = fm.flow_layers(models.build_resnet())
+    names = [i.name for i in flow]
+    assert names[0] == "stem_conv" and names[-1] == "stage2_id_add"
+    assert any(i.output_shape[:2] == (7, 7) for i in flow)  # the second stage is in the strip
+    assert not any("_conv2" in n for n in names)  # no convolutions from inside the blocks
+    thin = fm.flow_layers(models.build_convnet(), max_layers=3)
+    assert [i.name for i in thin] == ["conv1_1", "pool1", "pool2"]

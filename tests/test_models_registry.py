@@ -45,6 +45,19 @@ def test_best_model_is_the_most_accurate_card(tmp_path):
         (tmp_path / f"{name}.json").write_text(json.dumps({"test_accuracy": acc}))
     assert registry.best_model(tmp_path) == "convnet"
     assert registry.best_model(tmp_path / "none") == "resnet"
+    (tmp_path / "convnet.json").write_text("{ not json")  # a corrupt card counts as no card
+    assert registry.card("convnet", tmp_path) is None and registry.best_model(tmp_path) == "resnet"
+
+
+def test_version_changes_when_the_model_file_is_replaced(tmp_path):
+    import os
+
+    assert registry.version("dnn", tmp_path) == 0
+    path = tmp_path / "dnn.keras"
+    path.write_bytes(b"one")
+    first = registry.version("dnn", tmp_path)
+    os.utime(path, ns=(first + 10**9, first + 10**9))
+    assert first > 0 and registry.version("dnn", tmp_path) == first + 10**9
 
 
 def test_predictor_matches_the_keras_model_and_top_k():

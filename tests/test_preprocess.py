@@ -112,3 +112,37 @@ def test_rejects_wrong_shapes():
         to_mnist(np.zeros((280, 280, 3)))
     with pytest.raises(InputError):
         to_mnist(np.zeros((4, 4)))
+
+
+def test_rejects_values_outside_0_1():
+    with pytest.raises(InputError, match="between 0 and 1"):
+        to_mnist(np.full((28, 28), 255.0))  # 8-bit pixels not divided by 255
+    nan = np.zeros((28, 28))
+    nan[3, 3] = np.nan
+    with pytest.raises(InputError, match="between 0 and 1"):
+        to_mnist(nan)
+
+
+def test_decode_reads_16_bit_scans(digit_gray):
+    scan = (50_000 - digit_gray * 48_000).astype(np.uint16)  # dark ink on light paper, 16 bits a pixel
+    gray = preprocess.decode_image(png_bytes(scan))
+    assert gray.min() == 0.0 and gray.max() == 1.0
+    pre = to_mnist(gray)
+    assert pre.inverted and not pre.empty
+    assert np.corrcoef(pre.image.ravel(), to_mnist(digit_gray).image.ravel())[0, 1] > 0.95
+
+
+def test_decode_shrinks_huge_pictures_before_working_on_them(digit_gray):
+    big = np.asarray(Image.fromarray((digit_gray * 255).astype(np.uint8)).resize((4200, 4200)))
+    gray = preprocess.decode_image(png_bytes(big))
+    assert max(gray.shape) <= 2 * preprocess.WORK_SIDE and gray.dtype == np.float32
+    assert np.corrcoef(to_mnist(gray).image.ravel(), to_mnist(digit_gray).image.ravel())[0, 1] > 0.95
+
+
+def test_the_canvas_is_never_read_inverted(digit_gray):
+    # A huge digit whose strokes cover most of the border: guessing polarity would invert it.
+    gray = np.zeros((280, 280), np.float32)
+    gray[:, :30] = gray[:, -30:] = gray[:30] = gray[-30:] = 1.0
+    gray[100:180, 130:150] = 1.0
+    assert to_mnist(gray).inverted  # the guess goes wrong ...
+    assert not preprocess.from_canvas(gray).inverted  # ... the canvas path knows better
