@@ -7,4 +7,4 @@ cd "$(dirname "$0")"
 python -m core train --model net002 --epochs 20
 python -m core train --model dnn --epochs 30
 python -m core train --model convnet --epochs 30
-python -m core train --model resnet --epochs 30
+python -m core train --model resnet --epochs 30 --polish-epochs 5
