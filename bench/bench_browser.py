@@ -31,7 +31,6 @@ from tests import browser  # noqa: E402
 PREDICTION = '[data-testid="stMetric"]:has-text("Prediction")'
 DRAW_DONE = '[data-testid="stImage"]:has-text("centred by mass") img'
 FILTERS_DONE = '[data-testid="stMetric"]:has-text("softmax")'
-IMAGES_LOADED = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
 
 
 def measure(script: str, records: list[dict], path: str = "", answer: str = PREDICTION,
@@ -56,7 +55,7 @@ def measure(script: str, records: list[dict], path: str = "", answer: str = PRED
             latencies.append(time.perf_counter() - up)
             if done:
                 page.locator(done).first.wait_for(timeout=30_000)
-                page.wait_for_function(IMAGES_LOADED, timeout=30_000, polling="raf")
+                browser.wait_for_images(page)
                 complete.append(time.perf_counter() - up)
         # the first drawing also loads the page's chart library
         latencies, complete = latencies[1:], complete[1:]

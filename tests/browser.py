@@ -97,6 +97,18 @@ def draw(page, paths, box, steps_per_segment: int = 1) -> None:
         page.mouse.up()
 
 
+def wait_for_images(page, selector: str = "img", timeout: float = 30_000) -> list[int]:
+    """Wait until every picture matching ``selector`` has loaded; return their natural widths.
+
+    Streamlit sends a page's elements one by one and each picture is fetched on its own, so the
+    last element of a page can be on screen before the pictures above it have arrived. A picture
+    that cannot load (a missing media file) stays at width 0 and makes this time out.
+    """
+    loaded = f"() => [...document.querySelectorAll({selector!r})].every(i => i.complete && i.naturalWidth > 0)"
+    page.wait_for_function(loaded, timeout=timeout, polling="raf")
+    return page.locator(selector).evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+
+
 def prediction(page) -> str | None:
     """The value of the metric labelled 'Prediction', or None when none is shown."""
     metrics = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")

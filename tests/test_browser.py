@@ -97,8 +97,7 @@ def test_filters_page_draws_maps_for_a_drawing(page, unipen, tmp_path):
     page.locator('[data-testid="stMetric"]:has-text("softmax")').wait_for(timeout=30_000)  # the end of the page
     assert page.locator(".js-plotly-plot .heatmaplayer").count() == 1  # the filter grid really rendered
     # the maps are pictures: the filters, the network's maps, by hand, a deeper layer, the flow strip
-    widths = page.locator('[data-testid="stImage"] img').evaluate_all(
-        "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    widths = browser.wait_for_images(page, '[data-testid="stImage"] img')
     assert len(widths) >= 6 and min(widths) > 0, widths
     # Streamlit scrolls inside its own container, so a tall window is what shows the whole lesson
     page.set_viewport_size({"width": 1400, "height": 3000})
