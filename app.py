@@ -1,22 +1,34 @@
 """Vision Playground: learn image recognition with deep networks by doing it.
 
 Run with ``streamlit run app.py``. This file only sets up the pages; every
-page is a thin lesson over the ``core`` package.
+page is a thin lesson over the ``core`` package. The pages live in
+``app_pages/``, not ``pages/``: Streamlit treats a ``pages/`` folder beside the
+entry script as its legacy auto-discovered pages, and a fresh server whose first
+visitor opens a page's own address (``/filters``) would run that file alone,
+without this frame.
 """
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import script_runner
 
 from core import device
 
 # The server and the model share the CPU: keep the model to one thread so the page stays responsive.
 device.configure_threads(intra_op=1, inter_op=1)
 
+# After every rerun Streamlit calls keras.backend.clear_session(), a TF1-era guard for scripts that
+# rebuild their models each run. Ours are cached, and the call flushes TensorFlow's compiled kernels
+# (the next stroke's three model calls then take about 100 ms instead of 3) and runs a full garbage
+# collection (another 100 ms) while the web server waits for the GIL. Nothing here needs it
+# (tests/test_app.py checks it stays off).
+script_runner._clean_problem_modules = lambda: None
+
 st.set_page_config(page_title="Vision Playground", page_icon=":material/draw:", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
-        st.Page("pages/filters.py", title="Filters", icon=":material/filter:"),
+        st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+        st.Page("app_pages/filters.py", title="Filters", icon=":material/filter:"),
     ]
 )
 with st.sidebar:

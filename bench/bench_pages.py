@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus")
     drawings = [strokes.render(strokes.canvas_paths(r)) / 255.0 for r in strokes.load_unipen()[: args.n + 2]]
-    for name, page in (("Draw page", None), ("Filters page (net002)", "pages/filters.py")):
+    for name, page in (("Draw page", None), ("Filters page (net002)", "app_pages/filters.py")):
         times = sorted(rerun_times(page, drawings))
         print(f"{name:22s} rerun after a stroke: median {statistics.median(times):.0f} ms, "
               f"p90 {times[int(0.9 * (len(times) - 1))]:.0f} ms")

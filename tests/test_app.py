@@ -69,8 +69,8 @@ def test_prediction_panel_reads_a_drawn_digit(unipen):
     def page(label: int):
         import numpy as np  # noqa: F811 - AppTest runs this function's body as a script
 
+        from app_pages.common import show_predictions
         from core import preprocess, strokes
-        from pages.common import show_predictions
 
         rec = next(r for r in strokes.load_unipen() if r["label"] == label)
         rgba = np.zeros((280, 280, 4), np.uint8)
@@ -88,10 +88,10 @@ def test_prediction_panel_reads_a_drawn_digit(unipen):
 def test_pen_width_survives_a_visit_to_another_page(app):
     app.slider(key="pen_width").set_value(32)
     app.run()
-    app.switch_page("pages/filters.py")
+    app.switch_page("app_pages/filters.py")
     app.run()
     assert app.session_state["pen"] == 32  # the Filters canvas draws with it
-    app.switch_page("pages/draw.py")
+    app.switch_page("app_pages/draw.py")
     app.run()
     assert not app.exception, app.exception
     assert app.slider(key="pen_width").value == 32
@@ -106,3 +106,20 @@ def test_each_shipped_example_is_read_right(app):
         assert not app.exception, app.exception
         prediction = [m.value for m in app.metric if m.label == "Prediction"]
         assert prediction == [label[-1]], (label, prediction)
+
+
+def test_reruns_keep_the_models_compiled_kernels(monkeypatch):
+    """Streamlit's after-run hook would call keras.backend.clear_session() on every stroke; app.py turns it off."""
+    import inspect
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    # The hook app.py replaces must still be the one Streamlit calls after a run, or the fix does nothing.
+    assert "_clean_problem_modules" in inspect.getsource(script_runner.ScriptRunner._run_script)
+    calls = []
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", lambda: calls.append("clear_session"))
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.run()
+    at.run()
+    assert not at.exception, at.exception
+    assert calls == []

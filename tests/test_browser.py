@@ -15,11 +15,18 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def page():
-    with browser.serve() as (url, _), browser.browser() as b:
-        pg = b.new_page(viewport={"width": 1400, "height": 1000})
+def chromium():
+    with browser.browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def page(chromium):
+    with browser.serve() as (url, _):
+        pg = chromium.new_page(viewport={"width": 1400, "height": 1000})
         pg.goto(url)
         yield pg
+        pg.close()
 
 
 def wait_for_prediction(page, expected: str, timeout: float = 30.0) -> str | None:
@@ -104,3 +111,14 @@ def test_filters_page_draws_maps_for_a_drawing(page, unipen, tmp_path):
     page.wait_for_timeout(1000)
     page.screenshot(path=browser.screenshot_path("filters.png", tmp_path))
     page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_a_page_opened_by_its_address_on_a_fresh_server_gets_the_whole_app(chromium):
+    """A bookmarked /filters, the first visit after a (re)start, still runs app.py's frame around the page."""
+    with browser.serve() as (url, _):
+        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/filters")
+        page.get_by_text("Inside the network").first.wait_for(timeout=60_000)
+        nav = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+        assert [t.split()[-1] for t in nav] == ["Draw", "Filters"]  # each link's text: its icon's name, its label
+        page.get_by_text("Computing on", exact=False).first.wait_for(timeout=10_000)

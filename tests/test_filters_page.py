@@ -15,7 +15,7 @@ TIMEOUT = 120
 def filters_page():
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("pages/filters.py")
+    at.switch_page("app_pages/filters.py")
     at.run()
     assert not at.exception, at.exception
     return at

@@ -4,9 +4,9 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages.common import NO_MODELS, drawing_canvas, model, to_png, upload_input
 from core import colormap, data, preprocess, registry
 from core import feature_maps as fm
-from pages.common import NO_MODELS, drawing_canvas, model, to_png, upload_input
 
 st.title("Inside the network")
 st.write("A convolution layer slides small filters over the picture; each filter lights up where the picture "

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from app_pages.common import drawing_canvas, pen_width, predictors, show_predictions, upload_input
 from core import preprocess
-from pages.common import drawing_canvas, pen_width, predictors, show_predictions, upload_input
 
 st.title("Draw a digit")
 st.write("Three networks trained on MNIST read your drawing after every stroke. "
@@ -18,7 +18,7 @@ def drawing() -> None:
     left, right = st.columns([1, 2])
     with left:
         gray = drawing_canvas("canvas", pen_width())
-        st.caption("Undo and clear are in the canvas toolbar.")
+        st.caption("Hover over the canvas for its toolbar: undo, redo, clear.")
     with right:
         show_predictions(preprocess.from_canvas(gray) if gray is not None else None, key="draw")
 
