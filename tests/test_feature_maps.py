@@ -32,7 +32,7 @@ def test_feature_maps_equal_the_layers_direct_output(net002, image):
     import keras
 
     for name, got in zip(names, maps):
-        direct = keras.Model(net002.inputs, net002.get_layer(name).output)(x, training=False)
+        direct = keras.Model(net002.input, net002.get_layer(name).output)(x, training=False)
         assert got.shape == tuple(direct.shape[1:])
         np.testing.assert_allclose(got, np.asarray(direct)[0], atol=1e-5)
 
