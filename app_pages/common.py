@@ -23,14 +23,19 @@ def model(name: str) -> keras.Model:
     return _model(name, registry.version(name))
 
 
-@st.cache_resource(show_spinner="Loading the trained networks...", max_entries=2)
-def _predictors(versions: tuple[int, ...]) -> dict[str, inference.Predictor]:
-    return {name: inference.Predictor(name, model(name)) for name, v in zip(registry.DRAW_MODELS, versions) if v}
+@st.cache_resource(show_spinner="Preparing a trained network...", max_entries=8)
+def _predictor(name: str, version: int) -> inference.Predictor:
+    return inference.Predictor(name, model(name))
+
+
+def predictor(name: str) -> inference.Predictor:
+    """A shipped model ready for one-image calls (compiled once per server and model file)."""
+    return _predictor(name, registry.version(name))
 
 
 def predictors() -> dict[str, inference.Predictor]:
     """Every shipped Draw model, ready for one-image calls."""
-    return _predictors(tuple(registry.version(n) for n in registry.DRAW_MODELS))
+    return {name: predictor(name) for name in registry.DRAW_MODELS if registry.version(name)}
 
 
 NO_MODELS = "No trained models found in assets/models. Train them with `./train_all.sh`."
@@ -56,6 +61,10 @@ def upload_input(key: str) -> preprocess.Preprocessed | None:
         pre = preprocess.to_mnist(preprocess.decode_image(content))
     except preprocess.InputError as e:
         st.error(f"Cannot read {name}: {e}.", icon=":material/error:")
+        return None
+    except Exception as e:  # noqa: BLE001 - a picture nobody foresaw gets words, not a traceback
+        st.error(f"Cannot read {name}: this picture could not be processed ({type(e).__name__}: {e}).",
+                 icon=":material/error:")
         return None
     if pre.empty:
         st.warning(f"No digit found in {name}: is it a picture of one digit?")

@@ -4,7 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.common import NO_MODELS, drawing_canvas, model, to_png, upload_input
+from app_pages.common import NO_MODELS, drawing_canvas, model, predictor, to_png, upload_input
 from core import colormap, data, preprocess, registry
 from core import feature_maps as fm
 
@@ -139,7 +139,7 @@ def deeper_layers(name: str, image: np.ndarray, shared: bool) -> None:
                "maps are smaller and respond to larger parts of the digit: loops, bars, corners.")
     strip = fm.flow_layers(net)
     outs = fm.feature_maps(sub_model(name, tuple(i.name for i in strip)), image)
-    probs = np.asarray(net(image.reshape(1, 28, 28, 1), training=False))[0]
+    probs, _ = predictor(name).predict(image)
     st.markdown("**From input to answer** (each layer's strongest map)")
     cells = st.columns(len(strip) + 2)
     cells[0].image(to_png(image, 80), caption="input")

@@ -16,14 +16,16 @@ def _predict(args: argparse.Namespace) -> int:
     status = 0
     for path in args.images:
         try:
-            with open(path, "rb") as f:
-                image = preprocess.decode_image(f.read())
-            result = preprocess.to_mnist(image)
+            result = preprocess.to_mnist(preprocess.read_image_file(path))
             if result.empty:
                 raise preprocess.InputError("no digit found in the image")
             probs, _ = predictor.predict(result.image)
         except (OSError, preprocess.InputError) as e:
             print(f"error: {path}: {e}", file=sys.stderr)
+            status = 1
+            continue
+        except Exception as e:  # noqa: BLE001 - one file the code cannot handle must not stop the others
+            print(f"error: {path}: could not be read ({type(e).__name__}: {e})", file=sys.stderr)
             status = 1
             continue
         print(json.dumps({"file": path, "label": int(probs.argmax()),

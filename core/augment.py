@@ -15,13 +15,18 @@ from PIL import Image, ImageDraw
 
 
 def make_augmenter(seed: int = 0) -> keras.Sequential:
-    """Geometric augmentation for 28x28x1 digits in [0, 1]."""
+    """Geometric augmentation for 28x28x1 digits in [0, 1].
+
+    Always float32: it prepares the input, so a mixed-precision policy (on a
+    GPU) must not turn it to float16; the network casts its input itself.
+    """
+    f32 = dict(fill_mode="constant", dtype="float32")
     return keras.Sequential(
         [
-            keras.layers.RandomRotation(0.035, fill_mode="constant", seed=seed),  # about +-12 degrees
-            keras.layers.RandomShear(x_factor=0.15, y_factor=0.0, fill_mode="constant", seed=seed + 1),
-            keras.layers.RandomZoom(0.12, fill_mode="constant", seed=seed + 2),
-            keras.layers.RandomTranslation(0.08, 0.08, fill_mode="constant", seed=seed + 3),
+            keras.layers.RandomRotation(0.035, seed=seed, **f32),  # about +-12 degrees
+            keras.layers.RandomShear(x_factor=0.15, y_factor=0.0, seed=seed + 1, **f32),
+            keras.layers.RandomZoom(0.12, seed=seed + 2, **f32),
+            keras.layers.RandomTranslation(0.08, 0.08, seed=seed + 3, **f32),
         ],
         name="augment",
     )
@@ -36,7 +41,7 @@ def random_thickness(images: tf.Tensor, strength: float = 0.8) -> tf.Tensor:
     """
     dilated = tf.nn.max_pool2d(images, 3, 1, "SAME")
     eroded = -tf.nn.max_pool2d(-images, 3, 1, "SAME")
-    t = tf.random.uniform([tf.shape(images)[0], 1, 1, 1], -strength, strength)
+    t = tf.random.uniform([tf.shape(images)[0], 1, 1, 1], -strength, strength, dtype=images.dtype)
     return tf.where(t > 0, images + t * (dilated - images), images - t * (eroded - images))
 
 
@@ -88,4 +93,6 @@ def writing_styles(x: np.ndarray, y: np.ndarray, fraction: float = 0.3, seed: in
         for i in rng.choice(idx, int(fraction * len(idx)), replace=False):
             xs.append(_add_stroke(x[i], kind, rng))
             ys.append(label)
+    if not xs:  # a slice too small to hold any 0, 1 or 7 to restyle
+        return np.zeros((0, *x.shape[1:]), x.dtype), np.zeros(0, y.dtype)
     return np.stack(xs), np.asarray(ys, dtype=y.dtype)

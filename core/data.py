@@ -50,7 +50,10 @@ def _check(name: str, array: np.ndarray, shape_tail: tuple[int, ...], dtype: str
 def read_mnist_npz(path: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Read an ``mnist.npz`` in the Keras layout and validate its shapes, dtypes and labels."""
     try:
-        with np.load(path, allow_pickle=False) as d:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array under an .npz name
+            raise DataError(f"{path} is a single NumPy array, not an .npz archive of MNIST's four arrays")
+        with archive as d:
             x_train, y_train = d["x_train"], d["y_train"]
             x_test, y_test = d["x_test"], d["y_test"]
     except KeyError as e:

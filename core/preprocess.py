@@ -12,6 +12,7 @@ pen lines and fat marker strokes to MNIST's stroke width.
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,8 +76,9 @@ def decode_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int
             img = img.convert("I")  # 16-bit scans: "L" would clip them to white
         elif img.mode not in ("I", "F"):
             img = img.convert("L")
-        # Shrink huge pictures while they are still compact integers, before any float copy.
-        factor = max(img.size) // WORK_SIDE
+        # Shrink huge pictures while they are still compact integers, before any float copy
+        # (never so far that the short side drops below 8 pixels: a long thin strip stays readable).
+        factor = min(max(img.size) // WORK_SIDE, min(img.size) // 8)
         if factor >= 2:
             img = img.reduce(factor)
         pixels = np.asarray(img, dtype=np.float32)
@@ -84,11 +86,27 @@ def decode_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int
         raise InputError(f"the image is corrupt or truncated: {e}") from None
     if transparent:
         return _composite_gray(pixels / 255.0)
+    if not np.isfinite(pixels).all():
+        raise InputError("some of the image's pixels are not numbers (NaN or infinity)")
     if img.mode in ("I", "F"):
         # Wide or float pixels have no fixed white: stretch their own range to [0, 1].
         lo, hi = float(pixels.min()), float(pixels.max())
         return (pixels - lo) / (hi - lo) if hi > lo else np.zeros_like(pixels)
     return pixels / 255.0
+
+
+def read_image_file(path: str | os.PathLike, max_bytes: int = MAX_UPLOAD_BYTES) -> np.ndarray:
+    """Decode the picture file at ``path`` as ``decode_image`` does, reading no more than the size limit.
+
+    The size is checked before anything is read, so a huge file (or an endless
+    one such as /dev/zero) is refused without filling the memory.
+    """
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > max_bytes:
+            raise InputError(f"the file is {size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB")
+        data = f.read(max_bytes + 1)
+    return decode_image(data, max_bytes=max_bytes)
 
 
 def _composite_gray(rgba: np.ndarray) -> np.ndarray:
@@ -201,6 +219,8 @@ def to_mnist(gray: np.ndarray, invert: bool | None = None, keep_steps: bool = Tr
         return blank
     sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, n + 1))
     keep_ids = 1 + np.flatnonzero(sizes >= max(0.08 * sizes.max(), 2))
+    if keep_ids.size == 0:
+        return blank  # only one-pixel specks: noise, not a digit
     keep = np.isin(labels, keep_ids)
     ys, xs = np.nonzero(keep)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1

@@ -30,3 +30,25 @@ def test_random_thickness_keeps_range_and_changes_ink():
     ink_before = batch.numpy().sum(axis=(1, 2, 3))
     ink_after = out.sum(axis=(1, 2, 3))
     assert (ink_after > 1.05 * ink_before).any() and (ink_after < 0.95 * ink_before).any()
+
+
+def test_writing_styles_of_a_slice_with_no_0_1_or_7_is_empty():
+    (x, y), _ = data.load_mnist(download=False)
+    picked = np.isin(y, [2, 3])[:200]
+    xs, ys = augment.writing_styles(x[:200][picked], y[:200][picked])
+    assert xs.shape == (0, 28, 28) and xs.dtype == np.uint8 and ys.shape == (0,)
+
+
+def test_augmentation_stays_float32_under_mixed_precision():
+    import keras
+    import tensorflow as tf
+
+    (x, _), _ = data.load_mnist(download=False)
+    batch = tf.constant(x[:8, ..., None] / 255.0, tf.float32)
+    policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")  # what training sets on a GPU
+    try:
+        out = augment.random_thickness(augment.make_augmenter(0)(batch, training=True))
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    assert out.dtype == tf.float32 and out.shape == batch.shape

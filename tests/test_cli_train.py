@@ -51,6 +51,17 @@ def test_predict_bad_file_exits_1_and_still_reads_the_others(digit_files, tmp_pa
     assert "notes.txt" in out.stderr and "not an image" in out.stderr and "missing.png" in out.stderr
 
 
+def test_predict_reports_a_picture_of_specks_and_reads_the_next_file(digit_files, tmp_path):
+    specks = np.zeros((100, 100), np.uint8)
+    specks[5:95:7, 5:95:7] = 255
+    path = tmp_path / "specks.png"
+    Image.fromarray(specks).save(path)
+    out = run_cli("predict", "--model", "dnn", str(path), digit_files[0])
+    assert out.returncode == 1
+    assert "specks.png: no digit found" in out.stderr
+    assert [json.loads(line)["file"] for line in out.stdout.splitlines()] == [digit_files[0]]
+
+
 def test_predict_unknown_model_is_refused():
     out = run_cli("predict", "--model", "vgg", "x.png")
     assert out.returncode == 2 and "invalid choice" in out.stderr
@@ -118,3 +129,21 @@ def test_train_cli_runs_and_prints_the_card(tmp_path):
     assert "epoch 1/1 " in out.stdout  # live progress, one line per epoch
     card = json.loads((tmp_path / "dnn.json").read_text())
     assert "core train --model dnn" in card["command"]
+
+
+@pytest.mark.slow
+def test_training_on_a_gpu_uses_mixed_precision_and_restores_the_policy(tmp_path, monkeypatch):
+    """The GPU path, run on the CPU: the same code with the mixed_float16 policy a GPU gets."""
+    import keras
+
+    from core import device
+    from core.train import TrainConfig, train
+
+    policies = set()
+    monkeypatch.setattr(device, "gpu_names", lambda: ["Pretend GPU"])
+    card = train(TrainConfig(model="net002", epochs=1, limit=600, polish_epochs=0, out_dir=str(tmp_path)),
+                 lambda event: policies.add(keras.mixed_precision.global_policy().name))  # called during fit
+    assert "mixed_float16" in policies
+    assert card["device"] == "GPU: Pretend GPU" and 0 < card["test_accuracy"] <= 1
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert registry.load("net002", tmp_path).count_params() == 21_840

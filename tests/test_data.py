@@ -70,3 +70,11 @@ def test_unipen_file_errors_are_clear(tmp_path):
             strokes.load_unipen(path)
     path.write_text(good + "\n" + good)
     assert [r["label"] for r in strokes.load_unipen(path)] == [3, 3]
+
+
+def test_a_single_array_saved_as_mnist_npz_is_a_clear_error(tmp_path):
+    path = tmp_path / "mnist.npz"
+    with open(path, "wb") as f:
+        np.save(f, np.zeros((10, 28, 28), np.uint8))
+    with pytest.raises(data.DataError, match="not an .npz archive"):
+        data.read_mnist_npz(path)

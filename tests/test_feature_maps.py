@@ -23,6 +23,18 @@ def test_filter_grid_has_one_panel_per_filter(net002):
     filters, bias, name, padding, relu = fm.first_layer_filters(net002)
     assert filters.shape == (10, 5, 5) and bias.shape == (10,) and name == "conv1" and padding == "valid"
     assert fm.first_layer_filters(models.build_convnet())[0].shape == (32, 3, 3)
+    for n, cols in ((10, 10), (32, 16), (10, 4)):  # the page's grid: every filter once, in order, gaps between
+        maps = np.random.default_rng(n).normal(size=(n, 5, 5))
+        grid = fm.tile(maps, cols)
+        rows = -(-n // cols)
+        assert grid.shape == (rows * 6 - 1, cols * 6 - 1)
+        panels = [grid[r * 6 : r * 6 + 5, c * 6 : c * 6 + 5] for r in range(rows) for c in range(cols)]
+        for k, panel in enumerate(panels):
+            if k < n:
+                np.testing.assert_array_equal(panel, maps[k])
+            else:
+                assert np.isnan(panel).all()  # the unused cells of the last row stay empty
+        assert np.isnan(grid[5, :]).all() if rows > 1 else np.isnan(grid[:, 5]).all()
 
 
 def test_feature_maps_equal_the_layers_direct_output(net002, image):
@@ -31,10 +43,14 @@ def test_feature_maps_equal_the_layers_direct_output(net002, image):
     x = image.reshape(1, 28, 28, 1)
     import keras
 
+    # The same outputs computed directly: each layer called in turn on the previous one's output.
+    direct, out = {}, keras.ops.convert_to_tensor(x)
+    for layer in net002.layers[1:]:
+        out = layer(out, training=False)
+        direct[layer.name] = np.asarray(out)[0]
     for name, got in zip(names, maps):
-        direct = keras.Model(net002.input, net002.get_layer(name).output)(x, training=False)
-        assert got.shape == tuple(direct.shape[1:])
-        np.testing.assert_allclose(got, np.asarray(direct)[0], atol=1e-5)
+        assert got.shape == direct[name].shape
+        np.testing.assert_allclose(got, direct[name], atol=1e-5)
 
 
 def test_filter2d_with_bias_and_relu_reproduces_the_first_conv_layer(net002, image):

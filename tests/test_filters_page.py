@@ -89,15 +89,18 @@ def test_random_of_a_digit(filters_page):
     assert any("labelled 6" in c.value for c in at.caption)
 
 
-def test_upload_source_and_bad_upload(filters_page, unipen):
+@pytest.mark.parametrize("name", ["net002", "convnet", "resnet"])
+def test_upload_source_and_bad_upload(filters_page, unipen, name):
     at = filters_page
+    at.selectbox(key="filters_model").set_value(name)
     at.radio(key="filters_source").set_value("Upload a picture")
     at.run()
     rec = next(r for r in unipen if r["label"] == 3)
     at.file_uploader(key="filters_upload").set_value(("three.png", samples.make_photo(rec, "thin"), "image/png"))
     at.run()
     assert not at.exception, at.exception
-    assert shows_maps(at)
+    assert shows_maps(at) and largest_difference(at) < 1e-3
+    assert [m.value for m in at.metric if m.label == "softmax"] == ["3"]
     at.file_uploader(key="filters_upload").set_value(("bad.png", b"\x89PNG broken", "image/png"))
     at.run()
     assert any("Cannot read bad.png" in e.value for e in at.error)
@@ -114,8 +117,10 @@ def test_dnn_shows_templates_instead_of_filters(filters_page):
     assert len(at.get("plotly_chart")) == 1 and not shows_maps(at)  # the templates, not filters
 
 
-def test_a_drawing_from_the_draw_page_carries_over(filters_page, digit_gray):
+@pytest.mark.parametrize("name", ["net002", "convnet", "resnet"])
+def test_a_drawing_from_the_draw_page_carries_over(filters_page, digit_gray, name):
     at = filters_page
+    at.selectbox(key="filters_model").set_value(name)
     at.session_state["drawing_gray"] = digit_gray
     at.session_state["drawing_json"] = {"objects": [{"type": "path"}]}
     at.run()
@@ -123,3 +128,16 @@ def test_a_drawing_from_the_draw_page_carries_over(filters_page, digit_gray):
     assert shows_maps(at) and largest_difference(at) < 1e-3
     # the flow strip ends with the network's answer for the drawing: the 7
     assert [m.value for m in at.metric if m.label == "softmax"] == ["7"]
+
+
+def test_colour_scale_toggle_switches_between_per_map_and_shared(filters_page):
+    at = filters_page
+    at.radio(key="filters_source").set_value("MNIST test image")
+    at.run()
+    before = [img.proto.imgs[0].url for img in at.get("image")]
+    assert any("Each map has its own colour scale." in c.value for c in at.caption)
+    at.toggle(key="filters_shared").set_value(True)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("All maps share one colour scale." in c.value for c in at.caption)
+    assert [img.proto.imgs[0].url for img in at.get("image")] != before  # the maps were redrawn

@@ -146,3 +146,43 @@ def test_the_canvas_is_never_read_inverted(digit_gray):
     gray[100:180, 130:150] = 1.0
     assert to_mnist(gray).inverted  # the guess goes wrong ...
     assert not preprocess.from_canvas(gray).inverted  # ... the canvas path knows better
+
+
+def test_one_pixel_specks_are_no_digit_not_a_crash():
+    specks = np.zeros((100, 100), np.float32)
+    specks[5:95:7, 5:95:7] = 1.0  # a grid of isolated single pixels
+    assert to_mnist(specks).empty
+    rng = np.random.default_rng(0)
+    for density in (0.002, 0.01, 0.03):  # salt noise: never an exception, whatever it makes of it
+        for _ in range(20):
+            to_mnist((rng.random((64, 64)) < density).astype(np.float32))
+
+
+def test_a_long_thin_strip_is_read_not_refused(digit_gray):
+    strip = np.full((8, 10_000), 255, np.uint8)
+    gray = preprocess.decode_image(png_bytes(strip))
+    assert min(gray.shape) >= 8
+    assert to_mnist(gray).empty  # a blank strip: no digit, and no shape error
+
+
+def test_pixels_that_are_not_numbers_are_refused():
+    pixels = np.zeros((40, 40), np.float32)
+    pixels[10:30, 18:22] = 1.0
+    pixels[0, 0] = np.nan
+    buf = io.BytesIO()
+    Image.fromarray(pixels, mode="F").save(buf, format="TIFF")
+    with pytest.raises(InputError, match="not numbers"):
+        preprocess.decode_image(buf.getvalue())
+
+
+def test_read_image_file_checks_the_size_before_reading(tmp_path, digit_gray):
+    good = tmp_path / "seven.png"
+    good.write_bytes(png_bytes((digit_gray * 255).astype(np.uint8)))
+    assert not to_mnist(preprocess.read_image_file(good)).empty
+    huge = tmp_path / "huge.png"
+    with open(huge, "wb") as f:
+        f.truncate(300 * 2**20)  # 300 MB on paper, nothing on disk
+    with pytest.raises(InputError, match="300.0 MB; the limit is 20 MB"):
+        preprocess.read_image_file(huge)
+    with pytest.raises(InputError, match="limit is 20 MB"):
+        preprocess.read_image_file("/dev/zero")  # no size to check: reading stops at the limit
