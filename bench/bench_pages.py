@@ -21,7 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import logging  # noqa: E402
+
 from streamlit.testing.v1 import AppTest  # noqa: E402
+
+# Setting AppTest's session state from this thread makes Streamlit warn once per value that there is no
+# script context here; that is expected and would bury the figures. (A filter: Streamlit resets levels.)
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+    lambda record: "missing ScriptRunContext" not in record.getMessage())
 
 from core import strokes  # noqa: E402
 
