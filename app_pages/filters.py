@@ -4,7 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.common import NO_MODELS, drawing_canvas, model, predictor, to_png, upload_input
+from app_pages.common import NO_MODELS, drawing_canvas, model, pen_width, predictor, to_png, upload_input
 from core import colormap, data, preprocess, registry
 from core import feature_maps as fm
 
@@ -46,7 +46,8 @@ def choose_input() -> np.ndarray | None:
     source = st.radio("Input", ["Your drawing", "Upload a picture", "MNIST test image"], horizontal=True,
                       key="filters_source")
     if source == "Your drawing":
-        gray = drawing_canvas("filters_canvas")
+        with st.columns([1, 2])[0]:  # the pen slider above leaves room for the canvas' hover toolbar
+            gray = drawing_canvas("filters_canvas", pen_width())
         pre = preprocess.from_canvas(gray) if gray is not None else None
         if pre is None or pre.empty:
             st.info("Draw a digit on the canvas (your drawing from the Draw page carries over).",

@@ -91,6 +91,7 @@ def test_pen_width_survives_a_visit_to_another_page(app):
     app.switch_page("app_pages/filters.py")
     app.run()
     assert app.session_state["pen"] == 32  # the Filters canvas draws with it
+    assert app.slider(key="pen_width").value == 32  # and its own slider shows it
     app.switch_page("app_pages/draw.py")
     app.run()
     assert not app.exception, app.exception

@@ -71,6 +71,7 @@ def test_drawing_with_the_mouse_shows_each_digit(page, unipen, tmp_path):
         for name in registry.DRAW_MODELS:
             # Streamlit sends elements one by one: wait for each column rather than count at once
             page.get_by_text(f"{registry.get(name).title} reads", exact=False).first.wait_for(timeout=10_000)
+    page.mouse.move(0, 0)  # the canvas' toolbar shows only while the pointer is over it
     page.screenshot(path=browser.screenshot_path("draw.png", tmp_path), full_page=True)
 
 
@@ -108,6 +109,7 @@ def test_filters_page_draws_maps_for_a_drawing(page, unipen, tmp_path):
     assert len(widths) >= 6 and min(widths) > 0, widths
     # Streamlit scrolls inside its own container, so a tall window is what shows the whole lesson
     page.set_viewport_size({"width": 1400, "height": 3000})
+    page.mouse.move(0, 0)  # the canvas' toolbar shows only while the pointer is over it
     page.wait_for_timeout(1000)
     page.screenshot(path=browser.screenshot_path("filters.png", tmp_path))
     page.set_viewport_size({"width": 1400, "height": 1000})
