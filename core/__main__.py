@@ -1,4 +1,9 @@
-"""Command line: ``python -m core predict ...`` and ``python -m core train ...``."""
+"""Command line: ``python -m core predict|train|run|runs|cancel ...``.
+
+``train`` trains in this process and writes a model and card to a folder;
+``run`` does the same through the run engine (Ray, tracked in MLflow), as the
+app's pages do, so a teacher can prepare a sweep headless and the app shows it.
+"""
 
 from __future__ import annotations
 
@@ -37,16 +42,21 @@ def _train(args: argparse.Namespace) -> int:
     from core import device
 
     device.configure_threads(None, None)
+    from core import paths
     from core.train import TrainConfig, train
 
+    out = args.out or str(paths.trained_dir())
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.lr, limit=args.limit, augment=not args.no_augment,
                          writing_styles=not args.no_augment, polish_epochs=args.polish_epochs,
+                         dropout=args.dropout, kernel_size=args.kernel_size, precision=args.precision,
+                         out_dir=out, checkpoint_dir=args.checkpoint_dir,
                          command="python -m core " + " ".join(sys.argv[1:]))
-    if args.out:
-        config.out_dir = args.out
+    print(f"training {config.model} on {config.dataset}; writing to {out}", file=sys.stderr, flush=True)
 
     def progress(event: dict) -> None:
+        if event["kind"] == "resumed":
+            print(f"resuming from the checkpoint after epoch {event['epoch']}", flush=True)
         if event["kind"] == "epoch":
             logs = " ".join(f"{k}={v:.4f}" for k, v in event["logs"].items())
             print(f"epoch {event['epoch']}/{event['epochs']} {logs} ({event['elapsed_s']:.0f}s)", flush=True)
@@ -55,6 +65,49 @@ def _train(args: argparse.Namespace) -> int:
     print(json.dumps({k: card[k] for k in ("model", "test_accuracy", "macro_f1", "params",
                                             "epochs_run", "train_seconds", "device")}))
     return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Launch one run on the engine (Ray + MLflow), wait for it, print one JSON line."""
+    from core import engine, runs
+    from core.train import TrainConfig
+
+    config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+                         limit=args.limit, dropout=args.dropout, kernel_size=args.kernel_size,
+                         polish_epochs=args.polish_epochs, augment=not args.no_augment,
+                         writing_styles=not args.no_augment)
+    if args.dataset and args.dataset != config.dataset:
+        raise ValueError(f"{args.model} learns {config.dataset}, not {args.dataset}")
+    run = engine.launch(config, args.lab)
+    print(f"run {run.number} ({run.run_id}) queued on the {engine.cluster_kind()} cluster; "
+          f"store: {runs.tracking_uri()}", file=sys.stderr, flush=True)
+    try:
+        run = runs.wait(run.run_id, poll_s=0.5)
+    except KeyboardInterrupt:
+        engine.cancel(run.run_id)
+        run = runs.wait(run.run_id, timeout_s=10, poll_s=0.2)
+    print(json.dumps(run.as_json()), flush=True)
+    if run.status == "FAILED":
+        print(f"error: run {run.number} failed: {run.tags.get('vp.error', '')}".rstrip(), file=sys.stderr)
+    return 0 if run.status == "FINISHED" else 1
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from core import runs
+
+    runs.reconcile()
+    for run in runs.search(lab=args.lab, status=[args.status] if args.status else None, max_results=args.limit):
+        print(json.dumps(run.as_json()), flush=True)
+    return 0
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    from core import engine, runs
+
+    state = engine.cancel(args.run_id)
+    run = runs.wait(args.run_id, timeout_s=args.wait, poll_s=0.2) if state == "CANCELLING" else runs.get(args.run_id)
+    print(json.dumps({"run_id": run.run_id, "status": run.status}))
+    return 0 if run.status == "KILLED" else 1
 
 
 def _at_least(low: int) -> Callable[[str], int]:
@@ -76,20 +129,49 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description="Vision Playground command line")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="read digits from image files, one JSON line per file")
-    p.add_argument("--model", choices=sorted(REGISTRY), help="default: the best shipped model")
+    p.add_argument("--model", choices=sorted(n for n, s in REGISTRY.items() if s.dataset == "mnist"),
+                   help="default: the best shipped model")
     p.add_argument("images", nargs="+")
     p.set_defaults(func=_predict)
     t = sub.add_parser("train", help="train a model on MNIST and write it with its card")
     t.add_argument("--model", choices=sorted(REGISTRY), required=True)
     t.add_argument("--epochs", type=_at_least(1), default=20)
     t.add_argument("--batch-size", type=_at_least(1), default=128)
-    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--lr", type=float, help="learning rate (default: Adam 0.001 for digits, SGD 0.1 for photos)")
+    t.add_argument("--dropout", type=float, help="dropout rate (default: the architecture's own)")
+    t.add_argument("--kernel-size", type=_at_least(1), help="convolution kernel size (default: the architecture's)")
+    t.add_argument("--precision", default="auto",
+                   help="auto (mixed_float16 on a GPU, float32 on a CPU), float32, mixed_bfloat16, mixed_float16")
+    t.add_argument("--checkpoint-dir", help="back up every epoch here; a killed run started again resumes")
     t.add_argument("--limit", type=_at_least(1), help="train on the first N images only")
     t.add_argument("--no-augment", action="store_true")
     t.add_argument("--polish-epochs", type=_at_least(0), default=3,
                    help="epochs on undistorted digits at a small learning rate after the augmented ones")
-    t.add_argument("--out", help="output folder (default: assets/models)")
+    t.add_argument("--out", help="output folder (default: $VP_HOME/trained; the shipped models are made "
+                                 "by ./train_all.sh, which writes to assets/models)")
     t.set_defaults(func=_train)
+    r = sub.add_parser("run", help="launch a run on the engine (Ray, tracked in MLflow), wait, print JSON")
+    r.add_argument("--model", choices=sorted(REGISTRY), required=True)
+    r.add_argument("--dataset", choices=["mnist", "cifar10"], help="checked against the model's data set")
+    r.add_argument("--epochs", type=int, default=5)
+    r.add_argument("--limit", type=int, help="train on the first N images only")
+    r.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
+    r.add_argument("--batch-size", type=int, default=128)
+    r.add_argument("--dropout", type=float)
+    r.add_argument("--kernel-size", type=int)
+    r.add_argument("--polish-epochs", type=int, default=0)
+    r.add_argument("--no-augment", action="store_true")
+    r.add_argument("--lab", default="cli", help="the lab the run is filed under (compare, lr-sweep, grid, ...)")
+    r.set_defaults(func=_run)
+    ls = sub.add_parser("runs", help="list runs, newest first, one JSON line each")
+    ls.add_argument("--lab")
+    ls.add_argument("--status", choices=["SCHEDULED", "RUNNING", "FINISHED", "KILLED", "FAILED"])
+    ls.add_argument("--limit", type=int, default=100)
+    ls.set_defaults(func=_runs)
+    c = sub.add_parser("cancel", help="cancel a run started anywhere (the app, another shell)")
+    c.add_argument("run_id")
+    c.add_argument("--wait", type=float, default=10, help="seconds to wait for it to stop")
+    c.set_defaults(func=_cancel)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
@@ -97,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         from core.data import DataError
         from core.registry import ModelNotFound
 
-        if isinstance(e, (DataError, ModelNotFound, ValueError)):
+        if isinstance(e, (DataError, ModelNotFound, ValueError, LookupError)):
             print(f"error: {e}", file=sys.stderr)
             return 2
         raise

@@ -1,8 +1,9 @@
 """Loading the data sets the app learns from, with one clear error when they are missing.
 
-Data is looked up first in the folder named by the ``VP_DATA_DIR`` environment
-variable, then in the Keras cache (``~/.keras/datasets``), and only then is it
-downloaded with ``keras.datasets``, which needs internet.
+Two data sets: MNIST (digits) and CIFAR-10 (small colour photos). Each is
+looked up first in the folder named by the ``VP_DATA_DIR`` environment variable,
+then in the Keras cache (``~/.keras/datasets``), and only then is it downloaded
+with ``keras.datasets``, which needs internet.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,59 +49,121 @@ def _check(name: str, array: np.ndarray, shape_tail: tuple[int, ...], dtype: str
         raise DataError(f"{name} has dtype {array.dtype}, expected {dtype}")
 
 
-def read_mnist_npz(path: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Read an ``mnist.npz`` in the Keras layout and validate its shapes, dtypes and labels."""
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What a data set's ``.npz`` must hold: its file name, image shape and class names."""
+
+    name: str
+    title: str
+    file: str
+    image_shape: tuple[int, ...]
+    classes: tuple[str, ...]
+    n_train: int
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "mnist": DatasetSpec("mnist", "MNIST", "mnist.npz", (28, 28), tuple(str(d) for d in range(10)), 60_000),
+    "cifar10": DatasetSpec("cifar10", "CIFAR-10", "cifar10.npz", (32, 32, 3),
+                           ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                            "truck"), 50_000),
+}
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+def get_dataset(name: str) -> DatasetSpec:
+    """The spec of data set ``name`` (``mnist`` or ``cifar10``)."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}") from None
+
+
+def read_npz(path: Path, dataset: str = "mnist") -> tuple[Split, Split]:
+    """Read a data set's ``.npz`` in the Keras layout and validate its shapes, dtypes and labels."""
+    spec = get_dataset(dataset)
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array under an .npz name
-            raise DataError(f"{path} is a single NumPy array, not an .npz archive of MNIST's four arrays")
+            raise DataError(f"{path} is a single NumPy array, not an .npz archive of the four arrays "
+                            f"x_train, y_train, x_test, y_test")
         with archive as d:
             x_train, y_train = d["x_train"], d["y_train"]
             x_test, y_test = d["x_test"], d["y_test"]
     except KeyError as e:
-        raise DataError(f"{path} is not an MNIST file: missing array {e}") from e
+        raise DataError(f"{path} is not a {spec.file} file: missing array {e}") from e
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise DataError(f"{path} could not be read as a NumPy .npz file: {e}") from e
-    for name, arr, tail in (("x_train", x_train, (28, 28)), ("x_test", x_test, (28, 28))):
-        _check(name, arr, tail, "uint8")
+    y_train, y_test = y_train.reshape(-1) if y_train.ndim == 2 else y_train, \
+        y_test.reshape(-1) if y_test.ndim == 2 else y_test  # Keras' CIFAR labels come as (N, 1)
+    for name, arr in (("x_train", x_train), ("x_test", x_test)):
+        _check(name, arr, spec.image_shape, "uint8")
     for name, arr, x in (("y_train", y_train, x_train), ("y_test", y_test, x_test)):
         _check(name, arr, (), "uint8")
         if len(arr) != len(x):
             raise DataError(f"{name} has {len(arr)} labels for {len(x)} images")
-        if len(arr) and arr.max() > 9:
-            raise DataError(f"{name} has labels above 9")
+        if len(arr) and arr.max() >= len(spec.classes):
+            raise DataError(f"{name} has labels above {len(spec.classes) - 1}")
     return (x_train, y_train), (x_test, y_test)
+
+
+def read_mnist_npz(path: Path) -> tuple[Split, Split]:
+    """Read an ``mnist.npz`` in the Keras layout (see ``read_npz``)."""
+    return read_npz(path, "mnist")
+
+
+def dataset_path(dataset: str = "mnist") -> Path | None:
+    """Where a local copy of the data set is (``VP_DATA_DIR``, then the Keras cache), or None."""
+    file = get_dataset(dataset).file
+    candidates = []
+    if data_dir() is not None:
+        candidates.append(data_dir() / file)
+    candidates.append(Path.home() / ".keras" / "datasets" / file)
+    return next((p for p in candidates if p.is_file()), None)
 
 
 def mnist_path() -> Path | None:
     """Where a local ``mnist.npz`` is, or None when there is none."""
-    candidates = []
-    if data_dir() is not None:
-        candidates.append(data_dir() / "mnist.npz")
-    candidates.append(Path.home() / ".keras" / "datasets" / "mnist.npz")
-    return next((p for p in candidates if p.is_file()), None)
+    return dataset_path("mnist")
 
 
-def load_mnist(download: bool = True) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """MNIST as ``(x_train, y_train), (x_test, y_test)``, uint8 images 28x28 and labels 0-9."""
-    path = mnist_path()
+def load_dataset(dataset: str = "mnist", download: bool = True) -> tuple[Split, Split]:
+    """``(x_train, y_train), (x_test, y_test)`` as uint8 images and uint8 labels, found locally or downloaded."""
+    spec = get_dataset(dataset)
+    path = dataset_path(dataset)
     if path is not None:
-        return read_mnist_npz(path)
-    where = f"{data_dir() / 'mnist.npz'}" if data_dir() else "$" + DATA_ENV + "/mnist.npz"
+        return read_npz(path, dataset)
+    where = f"{data_dir() / spec.file}" if data_dir() else "$" + DATA_ENV + "/" + spec.file
     if not download:
-        raise DataError(f"MNIST not found: expected {where} (set {DATA_ENV} to the data folder)")
+        raise DataError(f"{spec.title} not found: expected {where} (set {DATA_ENV} to the data folder)")
     try:
         import keras
 
-        return keras.datasets.mnist.load_data()
+        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, dataset).load_data()
     except Exception as e:  # noqa: BLE001 - any download failure means the same to the user
         raise DataError(
-            f"MNIST not found at {where} and the download failed ({e}). "
-            f"Put mnist.npz in a folder and set {DATA_ENV} to that folder."
+            f"{spec.title} not found at {where} and the download failed ({e}). "
+            f"Put {spec.file} in a folder and set {DATA_ENV} to that folder."
         ) from e
+    return (x_train, y_train.reshape(-1).astype("uint8")), (x_test, y_test.reshape(-1).astype("uint8"))
+
+
+def load_mnist(download: bool = True) -> tuple[Split, Split]:
+    """MNIST as ``(x_train, y_train), (x_test, y_test)``, uint8 images 28x28 and labels 0-9."""
+    return load_dataset("mnist", download)
+
+
+def load_cifar10(download: bool = True) -> tuple[Split, Split]:
+    """CIFAR-10 as ``(x_train, y_train), (x_test, y_test)``, uint8 RGB images 32x32x3 and labels 0-9."""
+    return load_dataset("cifar10", download)
+
+
+def dataset_sha256(dataset: str = "mnist") -> str:
+    """sha256 of the data set file in use, recorded on every model card."""
+    path = dataset_path(dataset)
+    return sha256_file(path) if path else "keras-download"
 
 
 def mnist_sha256() -> str:
-    """sha256 of the MNIST file in use, recorded on every model card."""
-    path = mnist_path()
-    return sha256_file(path) if path else "keras-download"
+    """sha256 of the MNIST file in use."""
+    return dataset_sha256("mnist")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import keras
 
-from core import models
+from core import cifar_models, models
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "assets" / "models"
@@ -22,28 +22,44 @@ MODELS_DIR = ROOT / "assets" / "models"
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered network: its name, the title pages show, its builder and a one-line description."""
+    """A registered network: its name, the title pages show, its builder and a one-line description.
+
+    ``dataset`` is what it reads (``mnist`` or ``cifar10``); ``knobs`` are the builder's
+    hyperparameters a run may set (``dropout``, ``kernel_size``). A model trained in
+    the lab is a spec too, with ``file`` pointing at its trained model and ``base``
+    naming its architecture.
+    """
 
     name: str
     title: str
-    build: Callable[[], keras.Model]
+    build: Callable[..., keras.Model]
     blurb: str
+    dataset: str = "mnist"
+    knobs: tuple[str, ...] = ("dropout", "kernel_size")
+    file: Path | None = None
+    base: str | None = None
 
     def path(self, models_dir: Path = MODELS_DIR) -> Path:
-        return models_dir / f"{self.name}.keras"
+        return self.file if self.file is not None else models_dir / f"{self.name}.keras"
 
     def card_path(self, models_dir: Path = MODELS_DIR) -> Path:
-        return models_dir / f"{self.name}.json"
+        return self.path(models_dir).with_suffix(".json")
 
 
 REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("dnn", "DNN", models.build_dnn, "Dense layers only: sees pixels, not shapes."),
+        ModelSpec("dnn", "DNN", models.build_dnn, "Dense layers only: sees pixels, not shapes.", knobs=("dropout",)),
         ModelSpec("convnet", "ConvNet", models.build_convnet, "Convolutions and pooling: learns local strokes."),
         ModelSpec("resnet", "ResNet", models.build_resnet, "Bottleneck blocks with skip connections."),
         ModelSpec("net002", "Net 002 (21,840 params)", models.build_net002,
                   "The small two-conv net of report 002."),
+        ModelSpec("cifar_vgg", "CIFAR VGG", cifar_models.build_cifar_vgg,
+                  "Three VGG blocks with batch normalisation (reports 001 and 003).", dataset="cifar10"),
+        ModelSpec("cifar_alexnet", "CIFAR AlexNet", cifar_models.build_cifar_alexnet,
+                  "AlexNet's five convolutions and three dense layers, at 32x32 (report 001).", dataset="cifar10"),
+        ModelSpec("cifar_resnet", "CIFAR ResNet-9", cifar_models.build_cifar_resnet,
+                  "A half-width ResNet-9: the shipped CIFAR-10 model.", dataset="cifar10"),
     )
 }
 
@@ -57,17 +73,32 @@ class ModelNotFound(LookupError):
     """No model of that name, or its trained file is missing."""
 
 
+RUN_PREFIX = "run:"
+
+
 def get(name: str) -> ModelSpec:
-    """The spec registered under ``name``."""
+    """The spec registered under ``name``; ``run:<id>`` names a model trained in the lab."""
+    if name.startswith(RUN_PREFIX):
+        from core import runs  # MLflow is imported only when a run's model is asked for
+
+        return runs.model_spec(name[len(RUN_PREFIX):])
     try:
         return REGISTRY[name]
     except KeyError:
         raise ModelNotFound(f"unknown model {name!r}; choose one of {', '.join(REGISTRY)}") from None
 
 
+def build(name: str, **knobs) -> keras.Model:
+    """A fresh, untrained ``name``, with the hyperparameters given (None keeps the architecture's own)."""
+    spec = get(name)
+    return spec.build(**{k: v for k, v in knobs.items() if v is not None and k in spec.knobs})
+
+
 def load(name: str, models_dir: Path = MODELS_DIR) -> keras.Model:
     """Load the trained model ``name`` from ``models_dir`` (safe mode: no arbitrary code)."""
     path = get(name).path(models_dir)
+    if name.startswith(RUN_PREFIX) and not path.is_file():
+        raise ModelNotFound(f"run {name[len(RUN_PREFIX):]} has no trained model at {path}")
     if not path.is_file():
         raise ModelNotFound(f"no trained {name} at {path}; train it with: python -m core train --model {name}")
     return keras.saving.load_model(path, compile=False, safe_mode=True)
@@ -88,9 +119,17 @@ def card(name: str, models_dir: Path = MODELS_DIR) -> dict | None:
         return None
 
 
-def available(models_dir: Path = MODELS_DIR) -> list[str]:
-    """Names of the registered models that have a trained file."""
-    return [n for n, s in REGISTRY.items() if s.path(models_dir).is_file()]
+def available(models_dir: Path = MODELS_DIR, dataset: str | None = "mnist") -> list[str]:
+    """Names of the registered models of ``dataset`` (None: any) that have a trained file."""
+    return [n for n, s in REGISTRY.items()
+            if s.path(models_dir).is_file() and (dataset is None or s.dataset == dataset)]
+
+
+def trained_in_lab(dataset: str = "mnist") -> list[str]:
+    """Names (``run:<id>``) of the models that finished runs in the lab trained on ``dataset``, newest first."""
+    from core import runs
+
+    return runs.finished_models(dataset)
 
 
 def best_model(models_dir: Path = MODELS_DIR) -> str:

@@ -1,0 +1,196 @@
+"""The run engine: every training in the app runs as a Ray task and is recorded by ``core.runs``.
+
+With no setting, Ray starts a private local cluster on this machine on first
+use (it ends with the process that started it). With ``RAY_ADDRESS`` set, the
+same code submits to that cluster: a class's GPU machines started with
+``ray start``. A run asks for one GPU when the cluster has GPUs, CPUs
+otherwise; at most ``VP_MAX_RUNS`` runs (default 2) train at once on the local
+cluster, and the others wait in Ray's queue, shown as queued.
+
+The worker lowers its own priority and caps TensorFlow's threads, so the web
+server on the same cores keeps answering strokes while a run trains.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from core import paths, runs
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_RUNS_ENV = "VP_MAX_RUNS"
+SLOT = "vp_run_slot"  # a custom resource of the local cluster: one per run that may train at once
+_lock = threading.Lock()
+_watchers: dict[str, threading.Thread] = {}
+
+
+def max_runs() -> int:
+    """How many runs may train at once on the local cluster (``VP_MAX_RUNS``, default 2)."""
+    try:
+        return max(1, int(os.environ.get(MAX_RUNS_ENV, "2")))
+    except ValueError:
+        return 2
+
+
+def cluster_kind() -> str:
+    """'local' for the private cluster this process starts, else the ``RAY_ADDRESS`` it joins."""
+    return os.environ.get("RAY_ADDRESS") or "local"
+
+
+def _worker_env() -> dict[str, str]:
+    env = {"MLFLOW_TRACKING_URI": runs.tracking_uri(), "VP_HOME": str(paths.vp_home()),
+           "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT), "RAY_AIR_NEW_OUTPUT": "0"}
+    for key in ("VP_DATA_DIR", "KERAS_HOME"):
+        if os.environ.get(key):
+            env[key] = os.environ[key]
+    return env
+
+
+def connect() -> None:
+    """Start (or join) the Ray cluster once per process."""
+    import ray
+
+    with _lock:
+        if ray.is_initialized():
+            return
+        runs.experiment_id()  # create the store here, once: two workers creating it at once would clash
+        env = _worker_env()
+        if cluster_kind() == "local":
+            ray.init(address="local", num_cpus=os.cpu_count(), resources={SLOT: max_runs()},
+                     include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
+                     namespace="vision-playground", runtime_env={"env_vars": env})
+        else:  # a remote cluster gets the project's code with each job
+            ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False, logging_level=logging.ERROR,
+                     namespace="vision-playground",
+                     runtime_env={"env_vars": env | {"PYTHONPATH": "."}, "working_dir": str(ROOT),
+                                  "excludes": [".git", "assets/screenshots", "tests", "bench", "*.pyc"]})
+
+
+def _resources() -> dict:
+    """What one run asks of the cluster: a GPU when there are any, a CPU share and a slot otherwise."""
+    import ray
+
+    total = ray.cluster_resources()
+    if total.get("GPU", 0) >= 1:
+        return {"num_gpus": 1, "num_cpus": 1}
+    if SLOT in total:
+        return {"num_cpus": max(1, int(total.get("CPU", 1)) // max_runs()), "resources": {SLOT: 1}}
+    return {"num_cpus": 1}
+
+
+def launch(config, lab: str, group: str | None = None, varied: tuple[str, ...] = ()) -> runs.RunInfo:
+    """Record a run (queued) and submit it to the cluster; returns at once. ``config`` is a TrainConfig."""
+    import ray
+
+    config.validate()  # a bad config is refused before anything is recorded or started
+    connect()
+    tags = {"vp.varied": ",".join(varied)}
+    if group:
+        tags["vp.group"] = group
+    params = config.params() | {"dataset": config.dataset, "learning_rate": config.lr}
+    run = runs.create(params, config.model, lab, cluster_kind(), tags)
+    resources = _resources()
+    # A fresh worker process per run (max_calls=1): TensorFlow's memory and settings go with it.
+    task = ray.remote(max_retries=0, max_calls=1, **resources)(execute)
+    ref = task.remote(run.run_id, config.params())
+    _watch(run.run_id, ref)
+    return run
+
+
+def _watch(run_id: str, ref) -> None:
+    """A thread in the launching process that records FAILED when the worker dies without a word."""
+    import ray
+
+    def wait() -> None:
+        try:
+            ray.get(ref)
+        except ray.exceptions.TaskCancelledError:
+            runs.finish(run_id, "KILLED")
+        except ray.exceptions.RayError as e:
+            reason = {"WorkerCrashedError": "its worker process died (killed, or out of memory)",
+                      "OutOfMemoryError": "it ran out of memory",
+                      "NodeDiedError": "the machine running it left the cluster"}.get(type(e).__name__)
+            runs.finish(run_id, "FAILED", f"The run stopped: {reason or type(e).__name__}. {e}"[:2000])
+        except Exception as e:  # noqa: BLE001 - whatever it was, the run must not stay RUNNING
+            runs.finish(run_id, "FAILED", f"{type(e).__name__}: {e}")
+        finally:
+            _watchers.pop(run_id, None)
+
+    thread = threading.Thread(target=wait, name=f"watch-{run_id[:8]}", daemon=True)
+    _watchers[run_id] = thread
+    thread.start()
+
+
+def cancel(run_id: str) -> str:
+    """Ask a run to stop; it ends KILLED within one batch (queued runs at once)."""
+    return runs.request_cancel(run_id)
+
+
+def execute(run_id: str, params: dict) -> str:
+    """The worker: train one run, recording its progress, result and ending in the store."""
+    try:
+        os.nice(10)  # the web server on the same cores answers strokes first
+    except OSError:
+        pass
+    from core import device
+
+    gpus = os.environ.get("CUDA_VISIBLE_DEVICES")
+    threads = int(os.environ.get("OMP_NUM_THREADS") or 1) if not gpus else None
+    device.configure_threads(intra_op=threads, inter_op=2 if threads else None)
+    from core.train import Cancelled, TrainConfig, train
+
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    if not runs.mark_running(run_id, device.device_label(), worker):
+        return "KILLED"  # cancelled while it waited in the queue
+    out = paths.vp_home() / "runs" / run_id
+    config = TrainConfig(**params)
+    config.out_dir = str(out)
+    config.command = f"lab run {run_id}"
+    started = time.monotonic()
+    last_check = [0.0]
+    state = {"step": 0}
+
+    def should_stop() -> bool:
+        now = time.monotonic()
+        if now - last_check[0] < 0.5:
+            return False
+        last_check[0] = now
+        return runs.cancel_requested(run_id)
+
+    def progress(event: dict) -> None:
+        if event["kind"] == "batch":
+            done = (event["epoch"] + event["batch"] / event["batches"]) / event["epochs"]
+            elapsed = time.monotonic() - started
+            state["step"] += 1
+            metrics = {"progress": min(done, 1.0), "epoch_now": event["epoch"] + 1}
+            if event.get("loss") is not None:
+                metrics["batch_loss"] = event["loss"]
+            if done > 0:
+                metrics["eta_s"] = elapsed * (1 - done) / done
+            runs.log_progress(run_id, state["step"], metrics)
+        elif event["kind"] == "epoch":
+            runs.log_epoch(run_id, event["epoch"], event["logs"])
+
+    try:
+        card = train(config, progress, should_stop)
+    except Cancelled:
+        runs.finish(run_id, "KILLED")
+        return "KILLED"
+    except Exception as e:  # noqa: BLE001 - recorded for the student, then the task ends
+        runs.finish(run_id, "FAILED", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}")
+        return "FAILED"
+    from core import data
+
+    runs.log_result(run_id, card, out / f"{config.model}.keras", out / f"{config.model}.json",
+                    data.get_dataset(config.dataset).classes)
+    runs.client().set_tag(run_id, "vp.has_model", "1")
+    runs.log_progress(run_id, state["step"] + 1, {"progress": 1.0, "eta_s": 0.0})
+    runs.finish(run_id, "FINISHED")
+    return "FINISHED"
+

@@ -1,0 +1,343 @@
+"""The run store: every training run in the app is an MLflow run.
+
+MLflow keeps each run's config (params), its per-epoch curves and live
+progress (metrics), its state and origin (tags) and its model and card
+(artifacts). The store is ``sqlite:///$VP_HOME/mlflow.db`` with artifacts under
+``$VP_HOME/mlartifacts`` unless ``MLFLOW_TRACKING_URI`` names another (a shared
+tracking server for a class). ``mlflow ui --backend-store-uri <uri>`` shows the
+same runs.
+
+This module only records and reads; ``core.engine`` executes runs on Ray.
+A run goes SCHEDULED (queued) -> RUNNING -> FINISHED, KILLED (cancelled) or
+FAILED (an error, or its worker died); none is left RUNNING: runs whose local
+cluster died with an earlier app process are marked FAILED by ``reconcile``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from core import paths, registry
+
+EXPERIMENT = "vision-playground"
+LABS = ("compare", "lr-sweep", "grid", "search", "cifar", "transfer", "cli")
+ACTIVE = ("SCHEDULED", "RUNNING")
+TERMINAL = ("FINISHED", "KILLED", "FAILED")
+EPOCH_METRICS = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate", "epoch_seconds")
+
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # MLflow probes git; the app may run without it
+
+
+def tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI`` when set (a shared server), else the SQLite file under ``VP_HOME``."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.vp_home() / 'mlflow.db'}"
+
+
+@cache
+def _client(uri: str):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    mlflow.set_tracking_uri(uri)
+    return MlflowClient(tracking_uri=uri)
+
+
+def client():
+    """The MLflow client of the current store (one per process and store)."""
+    return _client(tracking_uri())
+
+
+@cache
+def _experiment_id(uri: str) -> str:
+    c = _client(uri)
+    exp = c.get_experiment_by_name(EXPERIMENT)
+    if exp is not None:
+        return exp.experiment_id
+    artifacts = None
+    if uri.startswith("sqlite:"):  # a local store keeps its artifacts beside it, not in the working folder
+        artifacts = (paths.vp_home() / "mlartifacts").as_uri()
+    try:
+        return c.create_experiment(EXPERIMENT, artifact_location=artifacts)
+    except Exception:  # noqa: BLE001 - another process created it first
+        return c.get_experiment_by_name(EXPERIMENT).experiment_id
+
+
+def experiment_id() -> str:
+    return _experiment_id(tracking_uri())
+
+
+@dataclass
+class RunInfo:
+    """What the pages and the CLI show of a run."""
+
+    run_id: str
+    number: int
+    name: str
+    model: str
+    lab: str
+    status: str
+    params: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    tags: dict = field(default_factory=dict)
+    start_time: float = 0.0
+    end_time: float | None = None
+
+    @property
+    def state(self) -> str:
+        """SCHEDULED shows as queued: waiting for a free slot on the cluster."""
+        return "QUEUED" if self.status == "SCHEDULED" else self.status
+
+    @property
+    def progress(self) -> float:
+        return float(self.metrics.get("progress", 1.0 if self.status == "FINISHED" else 0.0))
+
+    @property
+    def label(self) -> str:
+        """'ConvNet, run 7 (lr 0.01)': how a run's model is named beside the shipped ones."""
+        title = registry.REGISTRY[self.model].title if self.model in registry.REGISTRY else self.model
+        knobs = [f"lr {float(self.params['learning_rate']):g}" if self.params.get("learning_rate") not in
+                 (None, "None") else ""]
+        for key, short in (("dropout", "dropout"), ("kernel_size", "kernel"), ("batch_size", "batch")):
+            if self.params.get(key) not in (None, "None") and self.tags.get("vp.varied", "").count(key):
+                knobs.append(f"{short} {self.params[key]}")
+        extra = ", ".join(k for k in knobs if k)
+        return f"{title}, run {self.number}" + (f" ({extra})" if extra else "")
+
+    def as_json(self) -> dict:
+        keys = ("test_accuracy", "macro_f1", "val_accuracy", "train_seconds", "epochs_run", "params")
+        return {"run_id": self.run_id, "number": self.number, "name": self.name, "model": self.model,
+                "lab": self.lab, "status": self.status, "progress": round(self.progress, 4),
+                **{k: self.metrics[k] for k in keys if k in self.metrics},
+                "error": self.tags.get("vp.error"), "device": self.tags.get("vp.device"),
+                "config": self.params}
+
+
+def _info(run) -> RunInfo:
+    tags = dict(run.data.tags)
+    return RunInfo(run_id=run.info.run_id, number=int(tags.get("vp.number", 0)), name=run.info.run_name or "",
+                   model=tags.get("vp.model", "?"), lab=tags.get("vp.lab", "?"), status=run.info.status,
+                   params=dict(run.data.params), metrics=dict(run.data.metrics), tags=tags,
+                   start_time=(run.info.start_time or 0) / 1000,
+                   end_time=run.info.end_time / 1000 if run.info.end_time else None)
+
+
+def owner() -> str:
+    """Who launched a run: host and process, so a later app can tell a run orphaned by a dead process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def create(params: dict, model: str, lab: str, cluster: str, extra_tags: dict | None = None) -> RunInfo:
+    """Record a new queued run (status SCHEDULED) with all of its config as params."""
+    from mlflow.entities import Param, RunTag
+
+    if lab not in LABS:
+        raise ValueError(f"unknown lab {lab!r}; one of {', '.join(LABS)}")
+    c = client()
+    number = _next_number()
+    title = registry.REGISTRY[model].title if model in registry.REGISTRY else model
+    tags = {"vp.model": model, "vp.lab": lab, "vp.number": str(number), "vp.owner": owner(),
+            "vp.cluster": cluster, "vp.dataset": params.get("dataset", "mnist"), **(extra_tags or {})}
+    run = c.create_run(experiment_id(), run_name=f"{title} #{number}", tags=tags)
+    run_id = run.info.run_id
+    c.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()],
+                tags=[RunTag("mlflow.runName", f"{title} #{number}")])
+    c.update_run(run_id, status="SCHEDULED")
+    return get(run_id)
+
+
+def _next_number() -> int:
+    """Runs are numbered 1, 2, 3... in the order they were launched, so people can say 'run 7'."""
+    latest = client().search_runs([experiment_id()], max_results=1, order_by=["attributes.start_time DESC"])
+    return int(latest[0].data.tags.get("vp.number", 0)) + 1 if latest else 1
+
+
+def get(run_id: str) -> RunInfo:
+    """One run, by its MLflow id."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return _info(client().get_run(run_id))
+    except MlflowException:
+        raise LookupError(f"no run {run_id!r} in the store at {tracking_uri()}") from None
+
+
+def search(lab: str | None = None, status: Iterable[str] | None = None, model: str | None = None,
+           dataset: str | None = None, group: str | None = None, max_results: int = 500) -> list[RunInfo]:
+    """Runs, newest first, filtered by lab, status, model, data set or launch group."""
+    filters = []
+    for key, value in (("vp.lab", lab), ("vp.model", model), ("vp.dataset", dataset), ("vp.group", group)):
+        if value is not None:
+            filters.append(f"tags.`{key}` = '{value}'")
+    if status is not None:
+        filters.append("attributes.status IN (" + ", ".join(f"'{s}'" for s in status) + ")")
+    found = client().search_runs([experiment_id()], filter_string=" AND ".join(filters),
+                                 max_results=max_results, order_by=["attributes.start_time DESC"])
+    return [_info(r) for r in found]
+
+
+def curves(run_id: str, keys: Iterable[str] = EPOCH_METRICS) -> dict[str, list[tuple[int, float]]]:
+    """Per-epoch metric histories as (epoch, value) pairs."""
+    c = client()
+    return {k: [(m.step, m.value) for m in sorted(c.get_metric_history(run_id, k), key=lambda m: m.step)]
+            for k in keys}
+
+
+# --- what a worker records ------------------------------------------------------------------------------------
+
+
+def mark_running(run_id: str, device_label: str, worker: str) -> bool:
+    """The worker starts: RUNNING, unless the run was cancelled while it waited (then False)."""
+    c = client()
+    if c.get_run(run_id).info.status in TERMINAL:
+        return False
+    c.update_run(run_id, status="RUNNING")
+    c.set_tag(run_id, "vp.device", device_label)
+    c.set_tag(run_id, "vp.worker", worker)
+    return True
+
+
+def log_progress(run_id: str, step: int, metrics: dict[str, float]) -> None:
+    """Live numbers (progress, batch loss, time left), one batch of writes."""
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    client().log_batch(run_id, metrics=[Metric(k, float(v), now, step) for k, v in metrics.items()])
+
+
+def log_epoch(run_id: str, epoch: int, logs: dict[str, float]) -> None:
+    """One epoch's curves, with step = epoch (1-based)."""
+    log_progress(run_id, epoch, {k: v for k, v in logs.items() if k in EPOCH_METRICS})
+
+
+def log_result(run_id: str, card: dict, model_file: Path, card_file: Path, classes: Iterable[str]) -> None:
+    """Test scores as metrics, per-class scores too, and the model and its card as artifacts."""
+    metrics = {k: card[k] for k in ("test_accuracy", "macro_f1", "params", "epochs_run", "train_seconds")}
+    for name in ("precision", "recall", "f1"):
+        for cls, value in zip(classes, card[f"per_class_{name}"]):
+            metrics[f"{name}_{cls}"] = value
+    log_progress(run_id, card["epochs_run"], metrics)
+    c = client()
+    c.log_artifact(run_id, str(model_file), "model")
+    c.log_artifact(run_id, str(card_file), "model")
+    c.log_dict(run_id, {"confusion_matrix": card["confusion_matrix"]}, "confusion_matrix.json")
+    c.set_tag(run_id, "vp.seconds", str(card["train_seconds"]))
+
+
+def finish(run_id: str, status: str, error: str | None = None) -> bool:
+    """End a run as FINISHED, KILLED or FAILED, once: a run already ended keeps its first ending."""
+    c = client()
+    if c.get_run(run_id).info.status in TERMINAL:
+        return False
+    if error:
+        c.set_tag(run_id, "vp.error", error[:4000])
+    c.set_terminated(run_id, status=status)
+    return True
+
+
+def cancel_requested(run_id: str) -> bool:
+    """Whether someone asked this run to stop (the app's Cancel, or ``python -m core cancel``)."""
+    run = client().get_run(run_id)
+    return run.data.tags.get("vp.cancel") == "1" or run.info.status in TERMINAL
+
+
+def request_cancel(run_id: str) -> str:
+    """Ask a run to stop: a queued run is KILLED at once; a running one stops within a batch."""
+    run = get(run_id)
+    if run.status in TERMINAL:
+        return run.status
+    client().set_tag(run_id, "vp.cancel", "1")
+    if run.status == "SCHEDULED":
+        finish(run_id, "KILLED")
+        return "KILLED"
+    return "CANCELLING"
+
+
+def wait(run_id: str, timeout_s: float | None = None, poll_s: float = 1.0) -> RunInfo:
+    """Block until the run has ended (or ``timeout_s`` has passed); return it."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while True:
+        run = get(run_id)
+        if run.status in TERMINAL or (deadline is not None and time.monotonic() > deadline):
+            return run
+        time.sleep(poll_s)
+
+
+def reconcile() -> list[str]:
+    """Mark FAILED the runs left active by an app process on this machine that has since died.
+
+    With the local cluster (no ``RAY_ADDRESS``) a run's worker dies with the app
+    that started it, so such a run can never end by itself.
+    """
+    import psutil
+
+    host = socket.gethostname()
+    fixed = []
+    for run in search(status=ACTIVE):
+        who = run.tags.get("vp.owner", "")
+        if run.tags.get("vp.cluster") != "local" or not who.startswith(host + ":"):
+            continue
+        pid = int(who.rsplit(":", 1)[1])
+        if pid != os.getpid() and not psutil.pid_exists(pid):
+            finish(run.run_id, "FAILED", "the app (or command) that launched this run stopped while it ran; "
+                                         "runs on the local cluster end with it")
+            fixed.append(run.run_id)
+    return fixed
+
+
+# --- finished runs' models, for the registry --------------------------------------------------------------------
+
+
+def model_dir(run_id: str) -> Path:
+    """Where a run's model is on this machine: its local artifacts, or a downloaded copy."""
+    run = client().get_run(run_id)
+    uri = run.info.artifact_uri
+    if uri.startswith("file://") or uri.startswith("/"):
+        from urllib.parse import unquote, urlparse
+
+        local = Path(unquote(urlparse(uri).path)) / "model"
+        if local.is_dir():
+            return local
+    dst = paths.cache_dir() / "runs" / run_id
+    if not (dst / "model").is_dir():
+        dst.mkdir(parents=True, exist_ok=True)
+        client().download_artifacts(run_id, "model", str(dst))
+    return dst / "model"
+
+
+def model_spec(run_id: str) -> registry.ModelSpec:
+    """A finished run's model as a registry spec: named ``run:<id>`` and titled 'ConvNet, run 7 (lr 0.01)'."""
+    try:
+        run = get(run_id)
+    except LookupError as e:
+        raise registry.ModelNotFound(str(e)) from None
+    if run.status != "FINISHED":
+        raise registry.ModelNotFound(f"run {run.number} has no model: it is {run.state.lower()}")
+    base = registry.get(run.model)
+    file = model_dir(run_id) / f"{run.model}.keras"
+    return registry.ModelSpec(f"{registry.RUN_PREFIX}{run_id}", run.label, base.build, base.blurb,
+                              dataset=base.dataset, knobs=base.knobs, file=file, base=run.model)
+
+
+def finished_models(dataset: str = "mnist") -> list[str]:
+    """Registry names of the finished runs' models on ``dataset``, newest first."""
+    return [f"{registry.RUN_PREFIX}{r.run_id}" for r in search(status=["FINISHED"], dataset=dataset)
+            if r.tags.get("vp.has_model") == "1"]
+
+
+def card(run_id: str) -> dict | None:
+    """A finished run's model card (the same JSON as a shipped model's)."""
+    try:
+        return json.loads((model_dir(run_id) / f"{get(run_id).model}.json").read_text())
+    except (OSError, ValueError, LookupError):
+        return None
