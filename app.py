@@ -26,10 +26,18 @@ script_runner._clean_problem_modules = lambda: None
 st.set_page_config(page_title="Vision Playground", page_icon=":material/draw:", layout="wide")
 
 navigation = st.navigation(
-    [
-        st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
-        st.Page("app_pages/filters.py", title="Filters", icon=":material/filter:"),
-    ]
+    {
+        "Explore": [
+            st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+            st.Page("app_pages/filters.py", title="Filters", icon=":material/filter:"),
+        ],
+        "Training lab": [
+            st.Page("app_pages/compare.py", title="Compare", icon=":material/leaderboard:"),
+            st.Page("app_pages/lr_sweep.py", title="Learning rate", icon=":material/speed:", url_path="learning-rate"),
+            st.Page("app_pages/grid.py", title="Grid and search", icon=":material/grid_on:", url_path="grid"),
+            st.Page("app_pages/datasets.py", title="Data sets", icon=":material/photo_library:", url_path="datasets"),
+        ],
+    }
 )
 with st.sidebar:
     st.caption(f"Computing on **{device.device_label()}**")

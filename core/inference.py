@@ -26,24 +26,25 @@ class Predictor:
 
     def __post_init__(self) -> None:
         model = self.model
+        self.shape = tuple(model.input_shape[1:])  # (28, 28, 1) for digits, (32, 32, 3) for photos
         self._fn = tf.function(lambda x: model(x, training=False), jit_compile=False,
-                               input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)])
-        self.predict(np.zeros((28, 28), np.float32))  # trace now, not on the user's first stroke
+                               input_signature=[tf.TensorSpec((None, *self.shape), tf.float32)])
+        self.predict(np.zeros(self.shape, np.float32))  # trace now, not on the user's first stroke
 
     @classmethod
     def load(cls, name: str, models_dir: Path = registry.MODELS_DIR) -> Predictor:
         return cls(name, registry.load(name, models_dir))
 
     def predict(self, image: np.ndarray) -> tuple[np.ndarray, float]:
-        """Probabilities (10,) for one (28, 28) image in [0, 1], and the call's time in ms."""
-        x = np.asarray(image, np.float32).reshape(1, 28, 28, 1)
+        """Probabilities (10,) for one image in [0, 1] ((28, 28) for digits), and the call's time in ms."""
+        x = np.asarray(image, np.float32).reshape(1, *self.shape)
         start = time.perf_counter()
         probs = self._fn(tf.constant(x)).numpy()[0]
         return probs, (time.perf_counter() - start) * 1000.0
 
     def predict_batch(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Probabilities (N, 10) for many (N, 28, 28) images (benchmarks, tests)."""
-        images = np.asarray(images, np.float32).reshape(-1, 28, 28, 1)
+        """Probabilities (N, 10) for many images (benchmarks, tests, the Compare page)."""
+        images = np.asarray(images, np.float32).reshape(-1, *self.shape)
         return np.concatenate([self._fn(tf.constant(images[i : i + batch_size])).numpy()
                                for i in range(0, len(images), batch_size)] or [np.zeros((0, 10))])
 

@@ -179,11 +179,12 @@ def search(lab: str | None = None, status: Iterable[str] | None = None, model: s
     for key, value in (("vp.lab", lab), ("vp.model", model), ("vp.dataset", dataset), ("vp.group", group)):
         if value is not None:
             filters.append(f"tags.`{key}` = '{value}'")
-    if status is not None:
-        filters.append("attributes.status IN (" + ", ".join(f"'{s}'" for s in status) + ")")
+    status = list(status) if status is not None else None
+    if status is not None and len(status) == 1:  # MLflow's filter compares a status with one value only
+        filters.append(f"attributes.status = '{status[0]}'")
     found = client().search_runs([experiment_id()], filter_string=" AND ".join(filters),
                                  max_results=max_results, order_by=["attributes.start_time DESC"])
-    return [_info(r) for r in found]
+    return [_info(r) for r in found if status is None or r.info.status in status]
 
 
 def curves(run_id: str, keys: Iterable[str] = EPOCH_METRICS) -> dict[str, list[tuple[int, float]]]:
@@ -222,7 +223,8 @@ def log_epoch(run_id: str, epoch: int, logs: dict[str, float]) -> None:
 
 def log_result(run_id: str, card: dict, model_file: Path, card_file: Path, classes: Iterable[str]) -> None:
     """Test scores as metrics, per-class scores too, and the model and its card as artifacts."""
-    metrics = {k: card[k] for k in ("test_accuracy", "macro_f1", "params", "epochs_run", "train_seconds")}
+    metrics = {k: card[k] for k in ("test_accuracy", "macro_f1", "params", "epochs_run", "train_seconds",
+                                    "test_accuracy_before") if k in card}
     for name in ("precision", "recall", "f1"):
         for cls, value in zip(classes, card[f"per_class_{name}"]):
             metrics[f"{name}_{cls}"] = value
