@@ -1,2 +1,112 @@
+"""Grid and search page: report 002's hyperparameter grid on its small net, then a Ray Tune search of it."""
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
-st.title('grid')
+from plotly.subplots import make_subplots
+
+from app_pages.lab import launch, runs_panel
+from core import lab, runs, search
+
+st.title("Tuning the knobs")
+st.write("Dropout, batch size and kernel size change how a network learns. Vary them on report 002's "
+         "21,840-parameter net, one at a time or all together, then let a search pick for you.")
+
+FACTORS = {"dropout": "dropout", "batch_size": "batch size", "kernel_size": "kernel size"}
+
+st.header("1. The grid")
+cols = st.columns(2)
+mode = cols[0].radio("Vary", ["one at a time", "full grid"], horizontal=True, key="grid_mode",
+                     help="One at a time: each factor around report 002's net (dropout 0.5, batch 40, kernel 5). "
+                          "Full grid: every combination, 75 runs.")
+preset = cols[1].radio("Size", list(lab.PRESETS), format_func=str.capitalize, horizontal=True, key="grid_preset",
+                       help="\n".join(f"- **{k}**: {v}" for k, v in lab.PRESET_WORDS.items()))
+plan = lab.grid(mode, preset)
+st.caption(f"{len(plan)} runs of net002, {lab.PRESET_WORDS[preset]}.")
+if st.button("Launch the grid", type="primary", icon=":material/rocket_launch:", key="grid_launch"):
+    launch([c for c, _ in plan], "grid", varied=[v for _, v in plan])
+runs_panel("grid")
+
+
+def same_preset(run: runs.RunInfo) -> bool:
+    wanted = lab.preset(preset)
+    return all(str(run.params.get(k)) == str(wanted.get(k)) for k in ("epochs", "limit"))
+
+
+done = [r for r in runs.search(lab="grid", status=["FINISHED"]) if same_preset(r)]
+cells: dict[tuple, runs.RunInfo] = {}
+for run in done:  # newest first
+    key = tuple(float(run.params[f]) for f in FACTORS)
+    cells.setdefault(key, run)
+rows = [{"dropout": k[0], "batch_size": int(k[1]), "kernel_size": int(k[2]),
+         "before %": round(100 * r.metrics.get("test_accuracy_before", float("nan")), 1),
+         "after %": round(100 * r.metrics.get("test_accuracy", float("nan")), 2),
+         "seconds": r.metrics.get("train_seconds")} for k, r in sorted(cells.items())]
+grid_table = pd.DataFrame(rows)
+if rows:
+    st.dataframe(grid_table.rename(columns=FACTORS), hide_index=True, width="stretch")
+    st.caption("Accuracy on MNIST's test digits before training (random weights: about 10%, a guess) and after.")
+    fig = make_subplots(rows=1, cols=3, subplot_titles=list(FACTORS.values()), shared_yaxes=True)
+    for i, (factor, words) in enumerate(FACTORS.items(), start=1):
+        at_base = pd.Series(True, index=grid_table.index)
+        for other, value in lab.GRID_BASE.items():
+            if other != factor:
+                at_base &= grid_table[other] == value
+        line = grid_table[at_base].sort_values(factor)
+        fig.add_trace(go.Scatter(x=line[factor], y=line["after %"], mode="lines+markers", name="yours",
+                                 line=dict(color="#1f77b4"), showlegend=i == 1), row=1, col=i)
+        report = lab.REPORT_002_GRID.get(factor, {})
+        fig.add_trace(go.Scatter(x=list(report), y=[v[1] for v in report.values()], mode="lines+markers",
+                                 name="report 002", line=dict(color="#ff7f0e", dash="dot"), showlegend=i == 1),
+                      row=1, col=i)
+        fig.update_xaxes(title_text=words, row=1, col=i)
+    fig.update_layout(height=320, margin=dict(l=0, r=0, t=30, b=0), yaxis=dict(title="accuracy after, %"))
+    st.plotly_chart(fig, key="grid_plot", config={"displayModeBar": False})
+    st.caption("Each panel varies one factor with the other two at report 002's values (dropout 0.5, batch 40, "
+               "kernel 5).")
+else:
+    st.info("No finished grid runs at this size yet: launch the grid above.", icon=":material/grid_on:")
+
+st.header("2. Let a search choose")
+st.write(f"Ray Tune tries random settings from the same space ({search.SPACE_WORDS}) and, after every epoch, "
+         "stops the trials falling behind (ASHA), so the time goes to the promising ones.")
+cols = st.columns(2)
+n_trials = cols[0].slider("Trials", 4, 32, 8, key="search_trials")
+max_epochs = cols[1].slider("Epochs for a trial that is never stopped", 2, 8, 4, key="search_epochs")
+if st.button("Start the search", type="primary", icon=":material/travel_explore:", key="search_launch"):
+    try:
+        with st.spinner("Starting the search..."):
+            search.launch(n_trials, max_epochs, "quick")
+        st.toast("Search started: trials appear below as they begin.", icon=":material/travel_explore:")
+    except ValueError as e:
+        st.error(f"Not started: {e}.")
+runs_panel("search")
+
+searches = [r for r in runs.search(lab="search") if r.tags.get("vp.kind") == "search"]
+if searches:
+    latest = searches[0]
+    trials = search.trials(latest.run_id)
+    st.markdown(f"**Search {latest.number}** ({latest.state.lower()}): {len(trials)} of "
+                f"{latest.params.get('trials')} trials started.")
+    table = pd.DataFrame([{
+        "run": t.number, "dropout": float(t.params["dropout"]), "batch size": int(t.params["batch_size"]),
+        "kernel size": int(t.params["kernel_size"]),
+        "epochs": len(runs.curves(t.run_id, ("val_accuracy",))["val_accuracy"]),
+        "val accuracy": t.metrics.get("val_accuracy"), "test accuracy": t.metrics.get("test_accuracy"),
+        "stopped early": {"1": "yes", "0": "no"}.get(t.tags.get("vp.stopped_early", ""), "…"),
+        "state": t.state.lower()} for t in trials])
+    if not table.empty:
+        st.dataframe(table.sort_values("val accuracy", ascending=False), hide_index=True, width="stretch",
+                     column_config={"val accuracy": st.column_config.NumberColumn(format="percent"),
+                                    "test accuracy": st.column_config.NumberColumn(format="percent")})
+    if latest.status == "FINISHED":
+        best = {k.removeprefix("vp.best."): v for k, v in latest.tags.items() if k.startswith("vp.best.")}
+        st.success(f"Best configuration: dropout {float(best.get('dropout', 'nan')):.2f}, batch size "
+                   f"{best.get('batch_size')}, kernel size {best.get('kernel_size')} (validation accuracy "
+                   f"{latest.metrics.get('best_val_accuracy', float('nan')):.2%}).", icon=":material/emoji_events:")
+        if rows:
+            top = grid_table.sort_values("after %", ascending=False).iloc[0]
+            st.caption(f"The grid's best at this size: dropout {top['dropout']}, batch size {top['batch_size']}, "
+                       f"kernel size {top['kernel_size']}: {top['after %']:.2f}% on the test digits, from "
+                       f"{len(grid_table)} full runs; the search trained {len(trials)} trials, most of them "
+                       f"stopped early.")

@@ -1,2 +1,68 @@
+"""Learning-rate page: report 004's table 2, re-run by the student, filled in as runs finish."""
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
-st.title('lr_sweep')
+
+from app_pages.lab import launch, runs_panel
+from core import lab, registry, runs
+
+st.title("How the learning rate changes everything")
+st.write("The learning rate is the size of each step down the loss. Too big and training jumps around or blows up; "
+         "too small and it crawls. Train the DNN, the ConvNet and the ResNet at four learning rates, as report 004 "
+         "did, and see which survive.")
+
+cols = st.columns([2, 3])
+preset = cols[0].radio("Size", list(lab.PRESETS), format_func=str.capitalize, horizontal=True, key="lr_preset",
+                       help="\n".join(f"- **{k}**: {v}" for k, v in lab.PRESET_WORDS.items()))
+models = cols[1].multiselect("Networks", ["dnn", "convnet", "resnet"], default=["dnn", "convnet", "resnet"],
+                             format_func=lambda n: registry.get(n).title, key="lr_models")
+st.caption(f"{lab.PRESET_WORDS[preset].capitalize()}. Adam at each learning rate, no augmentation, "
+           f"{len(models) * len(lab.LEARNING_RATES)} runs; they queue and train a few at a time.")
+if st.button("Launch the sweep", type="primary", icon=":material/rocket_launch:", disabled=not models):
+    launch(lab.lr_sweep(tuple(models), preset), "lr-sweep", varied=[("learning_rate",)] * 12)
+runs_panel("lr-sweep")
+
+
+def same_preset(run: runs.RunInfo, preset: str) -> bool:
+    wanted = lab.preset(preset)
+    return all(str(run.params.get(k)) == str(wanted.get(k)) for k in ("epochs", "limit"))
+
+
+finished = [r for r in runs.search(lab="lr-sweep", status=["FINISHED"]) if same_preset(r, preset)]
+latest: dict[tuple[str, float], runs.RunInfo] = {}
+for run in finished:  # newest first: keep the latest run of each cell
+    latest.setdefault((run.model, float(run.params["learning_rate"])), run)
+
+st.subheader("Table 2, yours beside report 004's")
+rows = []
+for model in ("dnn", "convnet", "resnet"):
+    row = {"network": registry.get(model).title}
+    for lr in lab.LEARNING_RATES:
+        run = latest.get((model, lr))
+        ours = (f"{run.metrics['test_accuracy']:.3f} / {run.metrics['macro_f1']:.3f}" if run else "…")
+        report = lab.REPORT_004_TABLE2[model][lr]
+        row[f"lr {lr:g}: yours"] = ours
+        row[f"lr {lr:g}: report"] = f"{report[0]:.3f} / {report[1]:.3f}"
+    rows.append(row)
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.caption(f"Accuracy / macro-F1 on MNIST's 10,000 test digits. Yours: the latest finished run of each cell with "
+           f"the {preset} preset ({len(latest)} of 12 cells so far). The report trained for longer, on all digits.")
+
+fig = go.Figure()
+colours = {"dnn": "#1f77b4", "convnet": "#ff7f0e", "resnet": "#2ca02c"}
+for model in ("dnn", "convnet", "resnet"):
+    points = sorted((lr, run.metrics["test_accuracy"]) for (m, lr), run in latest.items() if m == model)
+    title = registry.get(model).title
+    if points:
+        fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
+                                 name=f"{title} (yours)", line=dict(color=colours[model])))
+    report = lab.REPORT_004_TABLE2[model]
+    fig.add_trace(go.Scatter(x=list(report), y=[v[0] for v in report.values()], mode="lines+markers",
+                             name=f"{title} (report 004)", line=dict(color=colours[model], dash="dot"),
+                             marker=dict(symbol="x")))
+fig.update_layout(height=380, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(title="test accuracy", tickformat=".0%"),
+                  xaxis=dict(title="learning rate", type="log", autorange="reversed"))
+st.plotly_chart(fig, key="lr_plot", config={"displayModeBar": False})
+st.caption("The x axis runs from large steps (left) to small ones (right). A network whose line falls to 10% at "
+           "a large learning rate has diverged: it guesses one digit for everything.")

@@ -167,3 +167,18 @@ def dataset_sha256(dataset: str = "mnist") -> str:
 def mnist_sha256() -> str:
     """sha256 of the MNIST file in use."""
     return dataset_sha256("mnist")
+
+
+def class_counts(y: np.ndarray, n_classes: int = 10) -> np.ndarray:
+    """How many images each class has: a data set's balance."""
+    return np.bincount(np.asarray(y, np.int64), minlength=n_classes)
+
+
+def preview_grid(x: np.ndarray, y: np.ndarray, per_class: int = 8, seed: int = 0) -> np.ndarray:
+    """One picture of ``per_class`` random images of each class, a row per class (uint8, gray or RGB)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for label in range(int(y.max()) + 1):
+        pick = rng.choice(np.flatnonzero(y == label), per_class, replace=False)
+        rows.append(np.concatenate(list(x[pick]), axis=1))
+    return np.concatenate(rows, axis=0)

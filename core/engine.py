@@ -99,11 +99,11 @@ def launch(config, lab: str, group: str | None = None, varied: tuple[str, ...] =
     # A fresh worker process per run (max_calls=1): TensorFlow's memory and settings go with it.
     task = ray.remote(max_retries=0, max_calls=1, **resources)(execute)
     ref = task.remote(run.run_id, config.params())
-    _watch(run.run_id, ref)
+    watch(run.run_id, ref)
     return run
 
 
-def _watch(run_id: str, ref) -> None:
+def watch(run_id: str, ref) -> None:
     """A thread in the launching process that records FAILED when the worker dies without a word."""
     import ray
 
