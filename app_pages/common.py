@@ -33,9 +33,37 @@ def predictor(name: str) -> inference.Predictor:
     return _predictor(name, registry.version(name))
 
 
-def predictors() -> dict[str, inference.Predictor]:
-    """Every shipped Draw model, ready for one-image calls."""
-    return {name: predictor(name) for name in registry.DRAW_MODELS if registry.version(name)}
+def predictors(names: list[str] | None = None) -> dict[str, inference.Predictor]:
+    """The chosen models (default: the shipped Draw models), ready for one-image calls."""
+    chosen = names if names is not None else registry.DRAW_MODELS
+    return {name: predictor(name) for name in chosen if registry.version(name)}
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def lab_models(dataset: str = "mnist") -> list[str]:
+    """Models trained in the lab on ``dataset`` (``run:<id>``), newest first; checked again every 10 s."""
+    try:
+        return registry.trained_in_lab(dataset)
+    except Exception:  # noqa: BLE001 - an unreachable run store must not break the drawing pages
+        return []
+
+
+def title(name: str) -> str:
+    """A model's title: 'ResNet', or 'ConvNet, run 7 (lr 0.01)' for one trained in the lab."""
+    try:
+        return registry.get(name).title
+    except registry.ModelNotFound:
+        return name
+
+
+def network_picker(key: str) -> list[str]:
+    """Which networks read the drawing: the shipped three by default, and any trained in the lab."""
+    shipped = [n for n in (*registry.DRAW_MODELS, "net002") if registry.version(n)]
+    options = shipped + lab_models("mnist")
+    default = [n for n in registry.DRAW_MODELS if n in shipped]
+    chosen = st.multiselect("Networks", options, default=default, format_func=title, key=key, max_selections=4,
+                            help="Networks trained in the Training lab appear here when their runs finish.")
+    return chosen or default
 
 
 NO_MODELS = "No trained models found in assets/models. Train them with `./train_all.sh`."
@@ -143,12 +171,12 @@ STEP_CAPTIONS = {
 }
 
 
-def show_predictions(pre: preprocess.Preprocessed | None, key: str) -> None:
-    """The three networks' readings of one preprocessed input, and what they saw."""
+def show_predictions(pre: preprocess.Preprocessed | None, key: str, names: list[str] | None = None) -> None:
+    """The chosen networks' readings of one preprocessed input (default: the shipped three), and what they saw."""
     if pre is None or pre.empty:
         st.info(DRAW_A_DIGIT, icon=":material/draw:")
         return
-    models = predictors()
+    models = predictors(names)
     if not models:
         st.error(NO_MODELS)
         return
@@ -156,8 +184,8 @@ def show_predictions(pre: preprocess.Preprocessed | None, key: str) -> None:
     best = best_model() if best_model() in results else next(iter(results))
     best_probs = results[best][0]
     top = int(best_probs.argmax())
-    st.metric("Prediction", top, help=f"The {registry.get(best).title}'s answer, the most accurate network here.")
-    st.caption(f"{registry.get(best).title} is {best_probs[top]:.1%} sure.")
+    st.metric("Prediction", top, help=f"The {title(best)}'s answer, the most accurate network here.")
+    st.caption(f"{title(best)} is {best_probs[top]:.1%} sure.")
     for col, (name, (probs, ms)) in zip(st.columns(len(results)), results.items()):
         with col:
             spec = registry.get(name)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages.common import drawing_canvas, pen_width, predictors, show_predictions, upload_input
+from app_pages.common import drawing_canvas, network_picker, pen_width, predictors, show_predictions, upload_input
 from core import preprocess
 
 st.title("Draw a digit")
@@ -19,15 +19,16 @@ def drawing() -> None:
     with left:
         gray = drawing_canvas("canvas", pen_width())
         st.caption("Hover over the canvas for its toolbar: undo, redo, clear.")
-    with right:
-        show_predictions(preprocess.from_canvas(gray) if gray is not None else None, key="draw")
+    with right:  # after the canvas, so the canvas is drawable before the lab's models are listed
+        names = network_picker("draw_networks")
+        show_predictions(preprocess.from_canvas(gray) if gray is not None else None, key="draw", names=names)
 
 
 @st.fragment
 def upload() -> None:
     pre = upload_input("upload")
     if pre is not None:
-        show_predictions(pre, key="upload")
+        show_predictions(pre, key="upload", names=network_picker("upload_networks"))
 
 
 with draw_tab:

@@ -4,7 +4,17 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.common import NO_MODELS, drawing_canvas, model, pen_width, predictor, to_png, upload_input
+from app_pages.common import (
+    NO_MODELS,
+    drawing_canvas,
+    lab_models,
+    model,
+    pen_width,
+    predictor,
+    title,
+    to_png,
+    upload_input,
+)
 from core import colormap, data, preprocess, registry
 from core import feature_maps as fm
 
@@ -175,11 +185,12 @@ def on_your_input(name: str) -> None:
     deeper_layers(name, image, shared)
 
 
-names = [n for n in registry.FILTER_MODELS if n in registry.available()]
+names = [n for n in registry.FILTER_MODELS if n in registry.available()] + lab_models("mnist")
 if not names:
     st.error(NO_MODELS)
     st.stop()
-name = st.selectbox("Network", names, format_func=lambda n: registry.get(n).title, key="filters_model")
+name = st.selectbox("Network", names, format_func=title, key="filters_model",
+                    help="Networks trained in the Training lab appear here when their runs finish.")
 if fm.conv_layers(model(name)):
     filter_grid(name)
     on_your_input(name)

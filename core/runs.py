@@ -317,6 +317,7 @@ def model_dir(run_id: str) -> Path:
     return dst / "model"
 
 
+@cache  # a finished run never changes; runs that have not finished raise, and are not cached
 def model_spec(run_id: str) -> registry.ModelSpec:
     """A finished run's model as a registry spec: named ``run:<id>`` and titled 'ConvNet, run 7 (lr 0.01)'."""
     try:
