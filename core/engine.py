@@ -52,6 +52,14 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
+def task_env() -> dict:
+    """Per task, not per cluster: the store and folders in force when the run is launched."""
+    env = _worker_env()
+    if cluster_kind() != "local":
+        env["PYTHONPATH"] = "."  # the job's working_dir, shipped to the remote cluster
+    return {"runtime_env": {"env_vars": env}}
+
+
 def connect() -> None:
     """Start (or join) the Ray cluster once per process."""
     import ray
@@ -98,7 +106,7 @@ def launch(config, lab: str, group: str | None = None, varied: tuple[str, ...] =
     resources = _resources()
     # A fresh worker process per run (max_calls=1): TensorFlow's memory and settings go with it.
     task = ray.remote(max_retries=0, max_calls=1, **resources)(execute)
-    ref = task.remote(run.run_id, config.params())
+    ref = task.options(**task_env()).remote(run.run_id, config.params())
     watch(run.run_id, ref)
     return run
 

@@ -40,7 +40,8 @@ def launch(trials: int, max_epochs: int, preset_name: str = "quick") -> runs.Run
                               "space": SPACE_WORDS, "scheduler": "ASHA (grace 1 epoch, halving 2)"},
                              "net002", "search", engine.cluster_kind(), {"vp.kind": "search"})
     driver = ray.remote(num_cpus=0, max_retries=0, max_calls=1)(_drive)
-    engine.watch(search_run.run_id, driver.remote(search_run.run_id, base.params(), trials, max_epochs))
+    engine.watch(search_run.run_id, driver.options(**engine.task_env()).remote(search_run.run_id, base.params(),
+                                                                                 trials, max_epochs))
     return search_run
 
 

@@ -104,6 +104,12 @@ class TrainConfig:
                 raise ValueError(f"kernel size must be from 1 to 7 pixels, not {self.kernel_size}")
         if self.dropout is not None and "dropout" not in spec.knobs:
             raise ValueError(f"the {spec.title} has no dropout to set")
+        if self.kernel_size is not None:
+            try:  # a large kernel without padding can shrink the picture to nothing
+                registry.build(self.model, kernel_size=self.kernel_size, dropout=self.dropout)
+            except ValueError:
+                raise ValueError(f"a kernel size of {self.kernel_size} is too large for the {spec.title}: its "
+                                 f"feature maps shrink to nothing") from None
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         n_fit = data.get_dataset(spec.dataset).n_train - self.val_size

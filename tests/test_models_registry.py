@@ -10,11 +10,29 @@ def test_net002_has_exactly_21840_parameters():
 
 
 @pytest.mark.parametrize("name", list(registry.REGISTRY))
-def test_every_builder_maps_a_digit_to_ten_probabilities(name):
+def test_every_builder_maps_an_image_to_ten_probabilities(name):
     model = registry.get(name).build()
-    probs = np.asarray(model(np.zeros((2, 28, 28, 1), np.float32)))
+    shape = (28, 28, 1) if registry.get(name).dataset == "mnist" else (32, 32, 3)
+    assert model.input_shape[1:] == shape
+    probs = np.asarray(model(np.zeros((2, *shape), np.float32)))
     assert probs.shape == (2, 10)
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, knobs", [("net002", dict(dropout=0.3, kernel_size=3)),
+                                         ("convnet", dict(dropout=0.6, kernel_size=5)), ("dnn", dict(dropout=0.1))])
+def test_builders_take_the_grid_knobs(name, knobs):
+    model = registry.build(name, **knobs)
+    rates = {layer.rate for layer in model.layers if hasattr(layer, "rate")}
+    assert rates == {knobs["dropout"]}
+    kernels = {layer.kernel_size for layer in model.layers if hasattr(layer, "kernel_size")}
+    assert kernels <= {(knobs.get("kernel_size"),) * 2} or "kernel_size" not in knobs
+
+
+def test_net002_kernel_size_changes_its_size_and_not_its_shape():
+    assert registry.build("net002").count_params() == 21_840
+    small = registry.build("net002", kernel_size=3)
+    assert small.count_params() != 21_840 and small.output_shape == (None, 10)
 
 
 def test_unknown_model_is_a_clear_error():

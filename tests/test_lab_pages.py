@@ -1,0 +1,146 @@
+"""The training lab's pages through AppTest: empty store, recorded runs, and real short runs launched by clicks."""
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import lab, registry, runs
+
+TIMEOUT = 180
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page(f"app_pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def wait_finished(lab_name: str, count: int, timeout: float = 420) -> list[runs.RunInfo]:
+    """Poll the store until ``count`` runs of the lab have ended; fail with what is left if they do not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = runs.search(lab=lab_name)
+        if len(found) >= count and all(r.status in runs.TERMINAL for r in found):
+            return found
+        time.sleep(1)
+    pytest.fail(f"runs of {lab_name} still active: {[(r.number, r.status) for r in runs.search(lab=lab_name)]}")
+
+
+def fake_finished_run(model: str, lab_name: str, accuracy: float, **params) -> runs.RunInfo:
+    """A finished run recorded in the store without training (for pages that only read results)."""
+    from core.train import TrainConfig
+
+    config = TrainConfig(model=model, **params)
+    run = runs.create(config.params() | {"dataset": "mnist", "learning_rate": config.lr}, model, lab_name, "local")
+    runs.log_progress(run.run_id, 1, {"test_accuracy": accuracy, "macro_f1": accuracy - 0.001,
+                                      "test_accuracy_before": 0.1, "train_seconds": 3.0, "val_accuracy": accuracy})
+    runs.finish(run.run_id, "FINISHED")
+    return run
+
+
+def test_every_lab_page_opens_on_an_empty_store(engine_home):
+    for page, title in (("compare", "Compare networks"), ("lr_sweep", "How the learning rate changes everything"),
+                        ("grid", "Tuning the knobs"), ("datasets", "Data sets")):
+        at = open_page(page)
+        assert at.title[0].value == title
+        assert not at.error, [e.value for e in at.error]
+
+
+def test_compare_table_is_full_on_a_fresh_start(engine_home):
+    at = open_page("compare")
+    table = at.dataframe[0].value
+    for name in ("dnn", "convnet", "resnet", "net002"):
+        row = table[table["network"] == registry.get(name).title]
+        assert len(row) == 1, name
+        assert row["test accuracy"].iloc[0] == registry.card(name)["test_accuracy"]
+        assert row["ms / image"].iloc[0] > 0 and row["parameters"].iloc[0] == registry.card(name)["params"]
+    assert set(table["report 004"]) >= {"96.5%", "99.1%", "99.2%"}
+    # With no row picked, the details show the first shipped network's confusion matrix and curves.
+    assert len(at.get("plotly_chart")) >= 2
+
+
+def test_compare_details_show_mistakes_and_disagreements(engine_home):
+    at = open_page("compare")
+    text = " ".join(m.value for m in at.markdown)
+    assert "**DNN** gets" in text and "of 10,000 wrong" in text  # no row picked: the first shipped network
+    captions = [c.value for c in at.caption]
+    assert any("give different answers" in c for c in captions)
+    assert len(at.get("imgs")) >= 2 or len(at.get("image")) >= 2
+
+
+def test_lr_table_fills_in_beside_the_report(engine_home):
+    fake_finished_run("convnet", "lr-sweep", 0.9876, learning_rate=0.01, **lab.preset("quick"))
+    at = open_page("lr_sweep")
+    table = at.dataframe[0].value.set_index("network")
+    assert table.loc["ConvNet", "lr 0.01: yours"].startswith("0.988 / 0.987")
+    assert table.loc["ConvNet", "lr 0.01: report"] == "0.980 / 0.980"
+    assert table.loc["DNN", "lr 0.1: yours"] == "…"
+
+
+def test_grid_table_and_plot_from_recorded_runs(engine_home):
+    for dropout, acc in ((0.3, 0.97), (0.5, 0.96)):
+        fake_finished_run("net002", "grid", acc, dropout=dropout, batch_size=40, kernel_size=5, **lab.preset("quick"))
+    at = open_page("grid")
+    table = at.dataframe[0].value
+    assert list(table["dropout"]) == [0.3, 0.5] and list(table["after %"]) == [97.0, 96.0]
+    assert list(table["before %"]) == [10.0, 10.0]
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_the_grid_plans_follow_report_002():
+    one = lab.grid("one at a time", "quick")
+    assert len(one) == 11  # 5 dropouts + 5 batch sizes + 3 kernels, the shared base counted once
+    assert {(c.dropout, c.batch_size, c.kernel_size) for c, _ in one} >= {(0.3, 40, 5), (0.5, 150, 5), (0.5, 40, 3)}
+    assert len(lab.grid("full grid", "quick")) == 75
+    assert len(lab.lr_sweep(("dnn", "convnet", "resnet"), "quick")) == 12
+
+
+@pytest.mark.slow
+def test_a_run_launched_from_the_compare_page_trains_and_joins_the_table(engine_home, monkeypatch):
+    at = open_page("compare")
+    at.selectbox[0].set_value("net002")  # the form's widgets, in order: network, epochs, digits, learning rate
+    at.number_input[0].set_value(1)  # epochs
+    at.number_input[1].set_value(600)  # training digits
+    next(b for b in at.button if b.label == "Launch").click()
+    at.run()
+    assert not at.exception, at.exception
+    launched = runs.search(lab="compare")
+    assert len(launched) == 1 and launched[0].model == "net002"
+    assert launched[0].params["limit"] == "600" and launched[0].params["epochs"] == "1"
+    done = wait_finished("compare", 1)[0]
+    assert done.status == "FINISHED", done.tags.get("vp.error")
+    at.run()
+    table = at.dataframe[0].value
+    row = table[table["network"] == done.label]
+    assert len(row) == 1 and row["source"].iloc[0] == "lab: compare"
+    assert row["test accuracy"].iloc[0] == pytest.approx(done.metrics["test_accuracy"])
+    # The run's model is offered on the Draw page beside the shipped ones.
+    draw = open_page("draw")
+    assert f"run:{done.run_id}" in draw.multiselect(key="draw_networks").options or \
+        done.label in draw.multiselect(key="draw_networks").options
+
+
+@pytest.mark.slow
+def test_a_search_from_the_grid_page_finds_a_best_configuration(engine_home, monkeypatch):
+    monkeypatch.setitem(lab.PRESETS, "quick", dict(lab.PRESETS["quick"], limit=600))
+    at = open_page("grid")
+    at.slider(key="search_trials").set_value(4)
+    at.slider(key="search_epochs").set_value(2)
+    at.button(key="search_launch").click()
+    at.run()
+    assert not at.exception, at.exception
+    search_run = next(r for r in runs.search(lab="search") if r.tags.get("vp.kind") == "search")
+    finished = runs.wait(search_run.run_id, timeout_s=420, poll_s=1)
+    assert finished.status == "FINISHED", finished.tags.get("vp.error")
+    trials = [r for r in runs.search(lab="search", group=search_run.run_id)]
+    assert len(trials) == 4 and all(t.status == "FINISHED" for t in trials)
+    assert {t.tags.get("vp.stopped_early") for t in trials} <= {"0", "1"}
+    assert all(0.3 <= float(t.params["dropout"]) <= 0.7 and int(t.params["kernel_size"]) in (3, 4, 5) for t in trials)
+    best = max(trials, key=lambda t: t.metrics.get("val_accuracy", 0))
+    assert finished.tags["vp.best.run_id"] == best.run_id
+    at.run()
+    assert any("Best configuration" in s.value for s in at.success)
