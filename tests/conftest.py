@@ -11,11 +11,18 @@ os.environ.setdefault("VP_DATA_DIR", str(ROOT.parent / "shared" / "data"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+UNIPEN_FIXTURE = ROOT / "tests" / "data" / "unipen_fixture.jsonl"  # 40 digits; see tests/data/UNIPEN_ATTRIBUTION.md
+
+
 @pytest.fixture(scope="session")
 def unipen():
-    from core import strokes
+    """Real pen-drawn digits: the data folder's 1,000, else the 40 shipped with the tests (4 per digit)."""
+    from core import data, strokes
 
-    return strokes.load_unipen()
+    folder = data.data_dir()
+    if folder is not None and (folder / "unipen_dev_digits.jsonl").is_file():
+        return strokes.load_unipen()
+    return strokes.load_unipen(UNIPEN_FIXTURE)
 
 
 @pytest.fixture
@@ -25,3 +32,34 @@ def digit_gray(unipen):
 
     rec = next(r for r in unipen if r["label"] == 7)
     return strokes.render(strokes.canvas_paths(rec, box=160)).astype(np.float32) / 255.0
+
+
+ENGINE_ENV = ("VP_HOME", "MLFLOW_TRACKING_URI", "RAY_ADDRESS")
+
+
+@pytest.fixture(scope="session")
+def engine_home(tmp_path_factory):
+    """A private run store (VP_HOME in a temporary folder) and one local Ray cluster for the whole session.
+
+    The environment is restored and Ray shut down at the end, so no test writes to ~/.vision-playground.
+    """
+    home = tmp_path_factory.mktemp("vp_home")
+    saved = {key: os.environ.get(key) for key in ENGINE_ENV}
+    os.environ["VP_HOME"] = str(home)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)  # the store is the SQLite file under VP_HOME
+    os.environ.pop("RAY_ADDRESS", None)  # a private local cluster, never a shared one
+    from core import engine, runs
+
+    try:
+        engine.connect()
+        assert runs.tracking_uri() == f"sqlite:///{home / 'mlflow.db'}"
+        yield home
+    finally:
+        import ray
+
+        ray.shutdown()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,353 @@
+"""The run engine (core.engine on a private local Ray cluster) and its MLflow store (core.runs).
+
+Every test works in the session's own store (the ``engine_home`` fixture: VP_HOME in a temporary
+folder, one local Ray cluster). Runs are tiny (a few hundred MNIST digits, one to three epochs), or
+long but cancelled or killed; waits poll the store against deadlines.
+"""
+
+import json
+import math
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+
+from core import engine, registry, runs
+from core.train import TrainConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+CURVES = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate")
+FINISH_S = 240  # a tiny run: a fresh worker imports TensorFlow, loads MNIST and trains, on 2 busy cores
+START_S = 120  # until a worker has started and reports its first batches
+VALID = dict(epochs=1, limit=600, batch_size=64, polish_epochs=0, augment=False, writing_styles=False)
+
+
+def small(model: str = "net002", **changes) -> TrainConfig:
+    """A run that takes seconds: 600 digits, one epoch, no augmentation, no polish."""
+    return TrainConfig(model=model, **VALID | changes)
+
+
+def long_run(**changes) -> TrainConfig:
+    """A run that would train for minutes (no early stop): for cancelling and killing."""
+    return small(epochs=200, limit=1000, batch_size=16, patience=1000, **changes)
+
+
+def poll(check, timeout_s: float, what: str, every_s: float = 0.05):
+    """``check()``'s first truthy value; fails the test when ``timeout_s`` passes first."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {timeout_s:.0f} s")
+        time.sleep(every_s)
+
+
+def training(run_id: str) -> runs.RunInfo | None:
+    """The run once it is RUNNING and has reported a batch (the worker is inside model.fit)."""
+    run = runs.get(run_id)
+    return run if run.status == "RUNNING" and "progress" in run.metrics else None
+
+
+def store_run_ids() -> set[str]:
+    return {r.run_id for r in runs.search(max_results=10_000)}
+
+
+def stop_all(run_ids) -> None:
+    """Clean-up for a test that failed half-way: cancel whatever of its runs is still going."""
+    for run_id in run_ids:
+        try:
+            engine.cancel(run_id)
+        except Exception:  # noqa: BLE001 - best effort; the session's ray.shutdown() ends them anyway
+            pass
+
+
+# --- a bad config is refused before anything is recorded ------------------------------------------------------
+
+BAD = [  # (what, architecture, the bad settings, what the message must say)
+    ("unknown model", "net002", dict(model="nope"), r"unknown model 'nope'"),
+    ("no epochs", "net002", dict(epochs=0), r"epochs must be a whole number of at least 1, not 0"),
+    ("negative epochs", "net002", dict(epochs=-3), r"epochs must be a whole number of at least 1, not -3"),
+    ("learning rate 0", "net002", dict(learning_rate=0.0), r"the learning rate must be above 0"),
+    ("batch larger than the data", "net002", dict(limit=100, batch_size=500),
+     r"the batch size \(500\) is larger than the 100 training images"),
+    ("dropout 1.5", "net002", dict(dropout=1.5), r"dropout is the fraction of units dropped.*not 1\.5"),
+    ("kernel size on the DNN", "dnn", dict(kernel_size=3), r"the DNN has no convolution kernels to size"),
+]
+
+
+@pytest.mark.parametrize("model, changes, message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_config_is_refused_with_a_clear_message_and_nothing_recorded(engine_home, model, changes, message):
+    before = store_run_ids()
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**VALID | {"model": model} | changes)
+    # A config made valid and changed afterwards (as a page's widgets may do) is refused by launch itself.
+    config = TrainConfig(model=model, **VALID)
+    for key, value in changes.items():
+        setattr(config, key, value)
+    with pytest.raises(ValueError, match=message):
+        engine.launch(config, "cli")
+    assert store_run_ids() == before
+
+
+def test_unknown_lab_is_refused_and_nothing_recorded(engine_home):
+    before = store_run_ids()
+    with pytest.raises(ValueError, match=r"unknown lab 'nope'"):
+        engine.launch(small(), "nope")
+    assert store_run_ids() == before
+
+
+# --- reconcile: runs orphaned by a dead app -------------------------------------------------------------------
+
+
+def test_reconcile_fails_runs_of_a_dead_process_and_leaves_live_ones(engine_home):
+    params = small().params()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    assert not psutil.pid_exists(dead.pid)
+    host = socket.gethostname()
+    c = runs.client()
+    orphan = runs.create(params, "net002", "cli", cluster="local")
+    live = runs.create(params, "net002", "cli", cluster="local")  # owned by this (live) process
+    elsewhere = runs.create(params, "net002", "cli", cluster="local")  # another machine's: cannot be judged here
+    c.set_tag(orphan.run_id, "vp.owner", f"{host}:{dead.pid}")
+    c.set_tag(elsewhere.run_id, "vp.owner", f"not-{host}:{dead.pid}")
+    for run in (orphan, live, elsewhere):
+        c.update_run(run.run_id, status="RUNNING")
+    assert live.tags["vp.owner"] == f"{host}:{os.getpid()}"
+    try:
+        fixed = runs.reconcile()
+        assert orphan.run_id in fixed
+        assert live.run_id not in fixed and elsewhere.run_id not in fixed
+        after = runs.get(orphan.run_id)
+        assert after.status == "FAILED"
+        assert "stopped" in after.tags.get("vp.error", "")
+        assert runs.get(live.run_id).status == "RUNNING"
+        assert runs.get(elsewhere.run_id).status == "RUNNING"
+        assert runs.reconcile() == []  # once fixed, it stays fixed
+    finally:
+        for run in (live, elsewhere):
+            runs.finish(run.run_id, "KILLED")
+
+
+# --- a run, end to end ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def finished_run(engine_home):
+    """One tiny net002 run (2 epochs) launched from the Compare lab, waited for."""
+    config = small(epochs=2)
+    launched_at = time.monotonic()
+    run = engine.launch(config, "compare")
+    launch_s = time.monotonic() - launched_at
+    done = runs.wait(run.run_id, timeout_s=FINISH_S, poll_s=0.2)
+    if done.status not in runs.TERMINAL:
+        stop_all([run.run_id])
+    return config, run, launch_s, done
+
+
+@pytest.mark.slow
+def test_run_end_to_end_records_config_curves_scores_and_model(finished_run):
+    config, launched, launch_s, run = finished_run
+    assert launched.status in runs.ACTIVE and launch_s < 15  # launch returns at once, the run queued
+    assert run.status == "FINISHED", run.tags.get("vp.error")
+    # All of the config, as params.
+    expected = {k: str(v) for k, v in config.params().items()} | {"dataset": "mnist", "learning_rate": "0.001"}
+    assert run.params == expected
+    # Per-epoch curves, step = epoch (1-based), one point per epoch.
+    curves = runs.curves(run.run_id)
+    for key in CURVES:
+        assert [step for step, _ in curves[key]] == [1, 2], (key, curves[key])
+        assert all(math.isfinite(v) for _, v in curves[key]), (key, curves[key])
+    assert curves["learning_rate"][0][1] == pytest.approx(0.001)
+    assert curves["loss"][1][1] < curves["loss"][0][1]  # it learned something
+    # Test scores and per-class scores.
+    m = run.metrics
+    assert 0.0 <= m["test_accuracy"] <= 1.0 and 0.0 <= m["macro_f1"] <= 1.0
+    for name in ("precision", "recall", "f1"):
+        for digit in range(10):
+            assert 0.0 <= m[f"{name}_{digit}"] <= 1.0, f"{name}_{digit}"
+    assert m["epochs_run"] == 2 and m["params"] == 21840
+    # The model and its card as artifacts; the card agrees with the metrics.
+    c = runs.client()
+    assert {a.path for a in c.list_artifacts(run.run_id, "model")} == {"model/net002.keras", "model/net002.json"}
+    assert "confusion_matrix.json" in {a.path for a in c.list_artifacts(run.run_id)}
+    card = runs.card(run.run_id)
+    assert card is not None and card["test_accuracy"] == pytest.approx(m["test_accuracy"])
+    # Origin tags.
+    assert run.tags["vp.lab"] == "compare" and run.lab == "compare"
+    assert run.tags["vp.model"] == "net002" and run.tags["vp.dataset"] == "mnist"
+    assert run.tags.get("vp.device")
+    assert run.tags["vp.worker"].startswith(socket.gethostname() + ":")
+    # Its model is in the registry, titled after its run, and loads.
+    name = f"{registry.RUN_PREFIX}{run.run_id}"
+    spec = registry.get(name)
+    assert spec.title == f"Net 002 (21,840 params), run {run.number} (lr 0.001)"
+    assert spec.base == "net002" and spec.dataset == "mnist"
+    model = registry.load(name)
+    assert model.count_params() == 21840
+    probs = np.asarray(model(np.zeros((1, 28, 28, 1), "float32")))
+    assert probs.shape == (1, 10) and abs(float(probs.sum()) - 1) < 1e-4
+    assert name in registry.trained_in_lab()
+
+
+@pytest.mark.slow
+def test_runs_survive_an_app_restart(finished_run):
+    """A fresh process (a restarted app, a shell) reads the same store and sees the finished run."""
+    _, _, _, run = finished_run
+    assert run.status == "FINISHED", run.tags.get("vp.error")
+    out = subprocess.run([sys.executable, "-m", "core", "runs"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=180, env=dict(os.environ))  # VP_HOME: the session's store
+    assert out.returncode == 0, out.stderr[-3000:]
+    listed = {line["run_id"]: line for line in map(json.loads, out.stdout.splitlines())}
+    assert listed[run.run_id]["status"] == "FINISHED"
+    assert listed[run.run_id]["test_accuracy"] == pytest.approx(run.metrics["test_accuracy"])
+
+
+# --- two runs at once ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_two_concurrent_runs_each_keep_their_own_curves(engine_home):
+    assert engine.max_runs() >= 2
+    configs = {"net002": small(epochs=2, limit=1000, batch_size=32, learning_rate=0.002),
+               "dnn": small("dnn", epochs=3, limit=1000, batch_size=32)}
+    launched = {model: engine.launch(config, "compare") for model, config in configs.items()}
+    try:
+        done = {model: runs.wait(r.run_id, timeout_s=FINISH_S, poll_s=0.2) for model, r in launched.items()}
+    finally:
+        stop_all(r.run_id for r in launched.values())
+    c = runs.client()
+    for model, run in done.items():
+        config = configs[model]
+        assert run.status == "FINISHED", (model, run.tags.get("vp.error"))
+        assert run.model == model and run.params["model"] == model
+        assert run.params["epochs"] == str(config.epochs) and run.params["learning_rate"] == str(config.lr)
+        # One point per epoch, for exactly this run's epochs, and the same values as its own card's history.
+        card = runs.card(run.run_id)
+        assert card is not None and card["model"] == model
+        for key in CURVES:
+            history = c.get_metric_history(run.run_id, key)
+            assert sorted(m.step for m in history) == list(range(1, config.epochs + 1)), (model, key)
+            values = [m.value for m in sorted(history, key=lambda m: m.step)]
+            assert values == pytest.approx(card["history"][key], abs=1e-5), (model, key)
+        assert run.metrics["epochs_run"] == config.epochs
+        assert run.metrics["params"] == card["params"]
+    assert done["net002"].metrics["params"] != done["dnn"].metrics["params"]
+    # They did train at the same time: each one's batches were reported while the other's were.
+    spans = {}
+    for model, run in done.items():
+        stamps = [m.timestamp for m in c.get_metric_history(run.run_id, "progress")]
+        spans[model] = (min(stamps), max(stamps))
+    (a0, a1), (b0, b1) = spans.values()
+    assert a0 < b1 and b0 < a1, spans
+
+
+# --- cancel ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_cancel_a_running_run_ends_killed_within_2_s(engine_home):
+    run = engine.launch(long_run(), "cli")
+    try:
+        poll(lambda: training(run.run_id), START_S, "batch reported by the run")
+        asked = time.monotonic()
+        assert engine.cancel(run.run_id) == "CANCELLING"
+        ended = poll(lambda: runs.get(run.run_id).status in runs.TERMINAL, 10, "ending after the cancel")
+        latency = time.monotonic() - asked
+    finally:
+        stop_all([run.run_id])
+    after = runs.get(run.run_id)
+    print(f"cancel latency {latency:.2f} s")
+    assert ended and after.status == "KILLED", after.tags.get("vp.error")
+    assert latency <= 2.0, f"KILLED {latency:.2f} s after the request"
+    assert after.tags.get("vp.has_model") is None
+    assert runs.client().list_artifacts(run.run_id, "model") == []
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason=(
+    "engine bug: a run cancelled after it turned RUNNING but before its first batch (loading data, building, "
+    "the 'before' test pass) stops only at the end of its first batch, then still validates and records that "
+    "one-batch epoch as epoch 1: 2.7 s for net002, 20 s for the ResNet on 2 busy cores"))
+def test_cancel_a_run_before_its_first_batch_ends_killed_within_2_s_with_no_epoch(engine_home):
+    run = engine.launch(long_run(), "cli")
+    try:
+        poll(lambda: runs.get(run.run_id).status == "RUNNING", START_S, "RUNNING state")
+        asked = time.monotonic()
+        engine.cancel(run.run_id)
+        poll(lambda: runs.get(run.run_id).status in runs.TERMINAL, 60, "ending after the cancel")
+        latency = time.monotonic() - asked
+    finally:
+        stop_all([run.run_id])
+    print(f"cancel latency before the first batch {latency:.2f} s")
+    assert runs.get(run.run_id).status == "KILLED"
+    assert runs.curves(run.run_id)["loss"] == []  # no epoch was trained
+    assert latency <= 2.0, f"KILLED {latency:.2f} s after the request"
+
+
+@pytest.mark.slow
+def test_cancel_a_queued_run_kills_it_before_it_ever_trains(engine_home):
+    """With every slot taken the next run waits (SCHEDULED); cancelled there, it ends KILLED and never starts."""
+    slots = engine.max_runs()
+    launched = [engine.launch(long_run(), "cli") for _ in range(slots + 1)]
+    queued = launched[-1]
+    try:
+        for run in launched[:-1]:
+            poll(lambda run=run: training(run.run_id), START_S, "batch reported by a run holding a slot")
+        assert runs.get(queued.run_id).status == "SCHEDULED"
+        assert runs.get(queued.run_id).state == "QUEUED"
+        asked = time.monotonic()
+        assert engine.cancel(queued.run_id) == "KILLED"
+        assert runs.get(queued.run_id).status == "KILLED"
+        assert time.monotonic() - asked < 1.0
+        # Free the slots: Ray then hands the queued task a worker, which must see it was cancelled.
+        for run in launched[:-1]:
+            assert engine.cancel(run.run_id) == "CANCELLING"
+        for run in launched[:-1]:
+            poll(lambda run=run: runs.get(run.run_id).status in runs.TERMINAL, 30, "end of a cancelled run")
+            assert runs.get(run.run_id).status == "KILLED"
+        watcher = engine._watchers.get(queued.run_id)
+        if watcher is not None:  # its task has not come back from the cluster yet
+            watcher.join(timeout=START_S)
+            assert not watcher.is_alive(), "the cancelled queued run's task never came back"
+    finally:
+        stop_all(r.run_id for r in launched)
+    after = runs.get(queued.run_id)
+    assert after.status == "KILLED"
+    assert "vp.worker" not in after.tags and "vp.device" not in after.tags  # never marked RUNNING
+    assert not any(k in after.metrics for k in ("progress", "batch_loss", "loss", "test_accuracy"))
+    assert runs.client().list_artifacts(queued.run_id) == []
+
+
+# --- a worker that dies ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_killed_worker_ends_the_run_failed_saying_the_worker_died(engine_home):
+    run = engine.launch(long_run(), "cli")
+    try:
+        running = poll(lambda: training(run.run_id), START_S, "batch reported by the run")
+        host, pid = running.tags["vp.worker"].rsplit(":", 1)
+        assert host == socket.gethostname()
+        assert psutil.Process(int(pid)).is_running()
+        killed = time.monotonic()
+        os.kill(int(pid), signal.SIGKILL)
+        poll(lambda: runs.get(run.run_id).status in runs.TERMINAL, 30, "ending after the worker was killed")
+        latency = time.monotonic() - killed
+    finally:
+        stop_all([run.run_id])
+    after = runs.get(run.run_id)
+    print(f"kill-to-FAILED latency {latency:.2f} s")
+    assert after.status == "FAILED"
+    assert re.search(r"worker\b.*\bdied", after.tags.get("vp.error", "")), after.tags.get("vp.error")
+    assert latency < 10, f"FAILED only {latency:.1f} s after the worker died"
