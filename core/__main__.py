@@ -104,6 +104,7 @@ def _runs(args: argparse.Namespace) -> int:
 def _cancel(args: argparse.Namespace) -> int:
     from core import engine, runs
 
+    runs.reconcile()  # a run whose launching app has died is FAILED, not waited for
     state = engine.cancel(args.run_id)
     run = runs.wait(args.run_id, timeout_s=args.wait, poll_s=0.2) if state == "CANCELLING" else runs.get(args.run_id)
     print(json.dumps({"run_id": run.run_id, "status": run.status}))

@@ -25,6 +25,7 @@ from core import paths, runs
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_RUNS_ENV = "VP_MAX_RUNS"
+GPUS_ENV = "VP_GPUS_PER_RUN"  # on a GPU cluster: GPUs per run (several: tf.distribute.MirroredStrategy)
 SLOT = "vp_run_slot"  # a custom resource of the local cluster: one per run that may train at once
 _lock = threading.Lock()
 _watchers: dict[str, threading.Thread] = {}
@@ -86,7 +87,8 @@ def _resources() -> dict:
 
     total = ray.cluster_resources()
     if total.get("GPU", 0) >= 1:
-        return {"num_gpus": 1, "num_cpus": 1}
+        gpus = max(1, int(os.environ.get(GPUS_ENV, "1") or 1))
+        return {"num_gpus": min(gpus, int(total["GPU"])), "num_cpus": 1}
     if SLOT in total:
         return {"num_cpus": max(1, int(total.get("CPU", 1)) // max_runs()), "resources": {SLOT: 1}}
     return {"num_cpus": 1}

@@ -205,6 +205,9 @@ def mark_running(run_id: str, device_label: str, worker: str) -> bool:
     c.update_run(run_id, status="RUNNING")
     c.set_tag(run_id, "vp.device", device_label)
     c.set_tag(run_id, "vp.worker", worker)
+    if c.get_run(run_id).data.tags.get("vp.cancel") == "1":  # cancelled between the two looks: it stays cancelled
+        c.set_terminated(run_id, status="KILLED")
+        return False
     return True
 
 
@@ -285,7 +288,7 @@ def reconcile() -> list[str]:
 
     host = socket.gethostname()
     fixed = []
-    for run in search(status=ACTIVE):
+    for run in [r for status in ACTIVE for r in search(status=[status], max_results=5000)]:
         who = run.tags.get("vp.owner", "")
         if run.tags.get("vp.cluster") != "local" or not who.startswith(host + ":"):
             continue

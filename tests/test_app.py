@@ -66,20 +66,20 @@ def test_upload_of_a_blank_page_finds_no_digit(app):
 def test_prediction_panel_reads_a_drawn_digit(unipen):
     """The panel the canvas feeds, given a real drawn digit as the canvas would deliver it."""
 
-    def page(label: int):
+    def page(rec: dict):
         import numpy as np  # noqa: F811 - AppTest runs this function's body as a script
 
         from app_pages.common import show_predictions
         from core import preprocess, strokes
 
-        rec = next(r for r in strokes.load_unipen() if r["label"] == label)
         rgba = np.zeros((280, 280, 4), np.uint8)
         rgba[..., 3] = 255
         rgba[..., :3] = strokes.render(strokes.canvas_paths(rec))[..., None]
         show_predictions(preprocess.from_canvas(preprocess.canvas_to_gray(rgba)), key="t")
 
     for label in (4, 9):
-        at = AppTest.from_function(page, args=(label,), default_timeout=TIMEOUT)
+        rec = next(r for r in unipen if r["label"] == label)
+        at = AppTest.from_function(page, args=(rec,), default_timeout=TIMEOUT)
         at.run()
         assert not at.exception, at.exception
         assert [m.value for m in at.metric if m.label == "Prediction"] == [str(label)]

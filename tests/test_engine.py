@@ -275,10 +275,6 @@ def test_cancel_a_running_run_ends_killed_within_2_s(engine_home):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "engine bug: a run cancelled after it turned RUNNING but before its first batch (loading data, building, "
-    "the 'before' test pass) stops only at the end of its first batch, then still validates and records that "
-    "one-batch epoch as epoch 1: 2.7 s for net002, 20 s for the ResNet on 2 busy cores"))
 def test_cancel_a_run_before_its_first_batch_ends_killed_within_2_s_with_no_epoch(engine_home):
     run = engine.launch(long_run(), "cli")
     try:
