@@ -69,16 +69,43 @@ def connect() -> None:
         if ray.is_initialized():
             return
         runs.experiment_id()  # create the store here, once: two workers creating it at once would clash
-        env = _worker_env()
-        if cluster_kind() == "local":
-            ray.init(address="local", num_cpus=os.cpu_count(), resources={SLOT: max_runs()},
-                     include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                     namespace="vision-playground", runtime_env={"env_vars": env})
-        else:  # a remote cluster gets the project's code with each job
-            ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False, logging_level=logging.ERROR,
-                     namespace="vision-playground",
-                     runtime_env={"env_vars": env | {"PYTHONPATH": "."}, "working_dir": str(ROOT),
-                                  "excludes": [".git", "assets/screenshots", "tests", "bench", "*.pyc"]})
+        if threading.current_thread() is threading.main_thread():
+            _init()
+            return
+        # Ray ties the local cluster's processes to the *thread* that starts them (PR_SET_PDEATHSIG): started
+        # from a Streamlit script thread, the cluster would die as soon as that rerun ended. A thread that lives
+        # as long as the process owns it instead.
+        ready, failed = threading.Event(), []
+
+        def own() -> None:
+            try:
+                _init()
+            except BaseException as e:  # noqa: BLE001 - handed to the caller below
+                failed.append(e)
+            finally:
+                ready.set()
+            if not failed:
+                threading.Event().wait()
+
+        threading.Thread(target=own, name="ray-cluster-owner", daemon=True).start()
+        ready.wait()
+        if failed:
+            raise failed[0]
+
+
+def _init() -> None:
+    import ray
+
+    env = _worker_env()
+    if cluster_kind() == "local":
+        ray.init(address="local", num_cpus=os.cpu_count(), resources={SLOT: max_runs()},
+                 include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
+                 namespace="vision-playground", runtime_env={"env_vars": env})
+    else:  # a remote cluster gets the project's code with each job
+        ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False, logging_level=logging.ERROR,
+                 namespace="vision-playground",
+                 runtime_env={"env_vars": env | {"PYTHONPATH": "."}, "working_dir": str(ROOT),
+                              "excludes": [".git", "assets/screenshots", "tests", "bench", "*.pyc"]})
 
 
 def _resources() -> dict:
