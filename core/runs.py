@@ -335,8 +335,16 @@ def model_spec(run_id: str) -> registry.ModelSpec:
                               dataset=base.dataset, knobs=base.knobs, file=file, base=run.model)
 
 
+def store_exists() -> bool:
+    """False only when the default local store has never been written: no run yet, and no need to load MLflow."""
+    uri = tracking_uri()
+    return not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).is_file()
+
+
 def finished_models(dataset: str = "mnist") -> list[str]:
     """Registry names of the finished runs' models on ``dataset``, newest first."""
+    if not store_exists():
+        return []
     return [f"{registry.RUN_PREFIX}{r.run_id}" for r in search(status=["FINISHED"], dataset=dataset)
             if r.tags.get("vp.has_model") == "1"]
 
