@@ -17,7 +17,8 @@ preset = cols[0].radio("Size", list(lab.PRESETS), format_func=str.capitalize, ho
                        help="\n".join(f"- **{k}**: {v}" for k, v in lab.PRESET_WORDS.items()))
 models = cols[1].multiselect("Networks", ["dnn", "convnet", "resnet"], default=["dnn", "convnet", "resnet"],
                              format_func=lambda n: registry.get(n).title, key="lr_models")
-st.caption(f"{lab.PRESET_WORDS[preset].capitalize()}. Adam at each learning rate, no augmentation, "
+words = lab.PRESET_WORDS[preset]
+st.caption(f"{words[0].upper() + words[1:]}. Adam at each learning rate, no augmentation, "
            f"{len(models) * len(lab.LEARNING_RATES)} runs; they queue and train a few at a time.")
 if st.button("Launch the sweep", type="primary", icon=":material/rocket_launch:", disabled=not models):
     launch(lab.lr_sweep(tuple(models), preset), "lr-sweep", varied=[("learning_rate",)] * 12)
