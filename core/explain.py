@@ -1,0 +1,84 @@
+"""Where a network looked: Grad-CAM and integrated gradients for one image.
+
+- **Grad-CAM** (Selvaraju et al., 2017) weighs the last convolution layer's maps
+  by how much the class score grows with each of them, keeps the positive part
+  and scales it up to the picture: a coarse "where", for conv networks only.
+- **Integrated gradients** (Sundararajan et al., 2017) adds up the gradient of the
+  class probability along a straight path from a blank picture to the drawing,
+  times the pixel change: a per-pixel "how much", for any network (the DNN too),
+  whose attributions add up to f(drawing) - f(blank) ("completeness").
+
+Both take the same (28, 28) float image in [0, 1] that ``core.preprocess`` makes.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+HEAD = "probs"  # every registered network ends in a softmax Dense layer of this name
+
+
+SPATIAL = (keras.layers.Conv2D, keras.layers.BatchNormalization, keras.layers.Activation, keras.layers.Add)
+
+
+def last_conv_layer(model: keras.Model) -> str | None:
+    """The last convolution stage's output: the last layer with maps (a conv, its norm, activation or a
+    residual sum), before pooling flattens them; None for a network without convolutions (the DNN)."""
+    if not any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers):
+        return None
+    for layer in reversed(model.layers):
+        if isinstance(layer, SPATIAL) and len(layer.output.shape) == 4:
+            return layer.name
+    return None
+
+
+def _logits(model: keras.Model, features: tf.Tensor) -> tf.Tensor:
+    """The class scores before the softmax, from the head's input (Grad-CAM's y^c)."""
+    head = model.get_layer(HEAD)
+    return tf.matmul(tf.cast(features, tf.float32), head.kernel) + head.bias
+
+
+def grad_cam_model(model: keras.Model, layer: str | None = None) -> keras.Model | None:
+    """A model that returns (the conv layer's maps, the head's input); build once per network and reuse."""
+    layer = layer or last_conv_layer(model)
+    if layer is None:
+        return None
+    return keras.Model(model.inputs, [model.get_layer(layer).output, model.get_layer(HEAD).input])
+
+
+def grad_cam(model: keras.Model, cam_model: keras.Model, image: np.ndarray, class_index: int) -> np.ndarray:
+    """Grad-CAM heat map of ``class_index`` over the image: (h, w) in [0, 1] at the input's size."""
+    x = tf.constant(np.asarray(image, np.float32).reshape(1, *model.input_shape[1:]))
+    with tf.GradientTape() as tape:
+        maps, features = cam_model(x, training=False)
+        score = _logits(model, features)[0, class_index]
+    grads = tape.gradient(score, maps)[0]
+    weights = tf.reduce_mean(grads, axis=(0, 1))
+    cam = tf.nn.relu(tf.reduce_sum(maps[0] * weights, axis=-1))
+    size = model.input_shape[1:3]
+    cam = tf.image.resize(cam[..., None], size, method="bilinear")[..., 0].numpy()
+    top = cam.max()
+    return cam / top if top > 0 else cam
+
+
+def integrated_gradients(model: keras.Model, image: np.ndarray, class_index: int, steps: int = 32,
+                         baseline: np.ndarray | None = None) -> np.ndarray:
+    """Attribution of each pixel to the probability of ``class_index`` (same shape as ``image``)."""
+    x = np.asarray(image, np.float32).reshape(model.input_shape[1:])
+    base = np.zeros_like(x) if baseline is None else np.asarray(baseline, np.float32).reshape(x.shape)
+    alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32).reshape(-1, *([1] * x.ndim))
+    path = tf.constant(base + alphas * (x - base))
+    with tf.GradientTape() as tape:
+        tape.watch(path)
+        probs = model(path, training=False)[:, class_index]
+    grads = tape.gradient(probs, path).numpy()
+    average = ((grads[:-1] + grads[1:]) / 2).mean(axis=0)  # the trapezoid rule along the path
+    return ((x - base) * average).reshape(np.shape(image))
+
+
+def probability(model: keras.Model, image: np.ndarray, class_index: int) -> float:
+    """The network's probability of ``class_index`` for one image."""
+    x = np.asarray(image, np.float32).reshape(1, *model.input_shape[1:])
+    return float(model(x, training=False)[0, class_index])

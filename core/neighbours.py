@@ -1,0 +1,71 @@
+"""What a network remembers: the MNIST training digits closest to a drawing in the network's own features.
+
+The features are the input of the network's last layer (its penultimate
+activations): what it has made of a picture just before deciding. The 60,000
+training digits' features are computed once per model file and kept under
+``$VP_HOME/cache/embeddings``; a query is a nearest-neighbour search among them
+with scikit-learn (brute force on float32 is the fastest at this size: see
+bench/bench_explain.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+from core import data, paths, registry
+
+HEAD = "probs"
+
+
+def embedding_model(model: keras.Model) -> keras.Model:
+    """The network up to its last layer's input: a picture in, its features out."""
+    return keras.Model(model.inputs, model.get_layer(HEAD).input)
+
+
+@dataclass
+class Index:
+    """Training digits' features, searchable, with their labels."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    search: NearestNeighbors
+
+    def nearest(self, feature: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+        """Indices into MNIST's training set and distances of the ``k`` nearest digits."""
+        dist, idx = self.search.kneighbors(np.asarray(feature, np.float32).reshape(1, -1), n_neighbors=k)
+        return idx[0], dist[0]
+
+
+def _cache_file(name: str):
+    key = hashlib.sha1(f"{name}:{registry.version(name)}".encode()).hexdigest()[:16]
+    folder = paths.cache_dir() / "embeddings"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name.replace(':', '_')}-{key}.npy"
+
+
+def build_index(name: str, model: keras.Model, batch_size: int = 1000) -> Index:
+    """The index of MNIST's training digits for model ``name`` (features cached on disk per model file)."""
+    (x_train, y_train), _ = data.load_mnist(download=False)
+    path = _cache_file(name)
+    if path.is_file():
+        features = np.load(path, allow_pickle=False)
+    else:
+        embed = embedding_model(model)
+        x = x_train.astype(np.float32)[..., None] / 255.0
+        features = np.concatenate([np.asarray(embed(x[i: i + batch_size], training=False), np.float32)
+                                   for i in range(0, len(x), batch_size)])
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, features)
+        tmp.replace(path)
+    return Index(features, y_train, NearestNeighbors(algorithm="brute").fit(features))
+
+
+def features_of(model: keras.Model, image: np.ndarray) -> np.ndarray:
+    """One image's features (the penultimate activations)."""
+    x = np.asarray(image, np.float32).reshape(1, *model.input_shape[1:])
+    return np.asarray(embedding_model(model)(x, training=False), np.float32)[0]
