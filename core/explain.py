@@ -45,7 +45,7 @@ def grad_cam_model(model: keras.Model, layer: str | None = None) -> keras.Model 
     layer = layer or last_conv_layer(model)
     if layer is None:
         return None
-    return keras.Model(model.inputs, [model.get_layer(layer).output, model.get_layer(HEAD).input])
+    return keras.Model(model.inputs[0], [model.get_layer(layer).output, model.get_layer(HEAD).input])
 
 
 def grad_cam(model: keras.Model, cam_model: keras.Model, image: np.ndarray, class_index: int) -> np.ndarray:

@@ -24,7 +24,7 @@ HEAD = "probs"
 
 def embedding_model(model: keras.Model) -> keras.Model:
     """The network up to its last layer's input: a picture in, its features out."""
-    return keras.Model(model.inputs, model.get_layer(HEAD).input)
+    return keras.Model(model.inputs[0], model.get_layer(HEAD).input)
 
 
 @dataclass

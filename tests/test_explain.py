@@ -1,0 +1,148 @@
+"""Explaining a prediction: saliency maps against hand computation, sanity checks, invariance, attacks, neighbours."""
+
+import keras
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from core import adversarial, data, explain, invariance, neighbours, registry
+from core.inference import Predictor
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    _, (x, y) = data.load_mnist(download=False)
+    return x.astype(np.float32) / 255.0, y
+
+
+def tiny_gap_model(kernel: np.ndarray, dense: np.ndarray) -> keras.Model:
+    """4x4 input, a 1x1 conv of 2 filters (no bias, linear), global average pooling, a softmax head of 3."""
+    inputs = keras.Input((4, 4, 1))
+    maps = keras.layers.Conv2D(2, 1, use_bias=False, name="conv")(inputs)
+    pooled = keras.layers.GlobalAveragePooling2D()(maps)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="probs")(pooled))
+    model.get_layer("conv").set_weights([kernel.reshape(1, 1, 1, 2)])
+    model.get_layer("probs").set_weights([dense, np.zeros(3, np.float32)])
+    return model
+
+
+def test_grad_cam_matches_the_hand_computed_class_activation_map():
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 1, (4, 4)).astype(np.float32)
+    kernel = np.array([1.5, -0.5], np.float32)
+    dense = np.array([[1.0, -2.0, 0.5], [0.3, 1.0, -1.0]], np.float32)
+    model = tiny_gap_model(kernel, dense)
+    assert explain.last_conv_layer(model) == "conv"
+    for c in range(3):
+        cam = explain.grad_cam(model, explain.grad_cam_model(model), image, c)
+        # With global average pooling, d(score_c)/d(map_k at a pixel) = W[k, c] / 16 everywhere.
+        maps = image[..., None] * kernel
+        expected = np.maximum((maps * (dense[:, c] / 16)).sum(-1), 0)
+        expected = expected / expected.max() if expected.max() > 0 else expected
+        assert np.allclose(cam, expected, atol=1e-5), c
+
+
+def test_integrated_gradients_of_a_linear_score_is_input_times_weight():
+    inputs = keras.Input((4, 4, 1))
+    flat = keras.layers.Flatten()(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="probs")(flat))  # linear scores, no softmax
+    w = np.arange(32, dtype=np.float32).reshape(16, 2) / 10
+    model.get_layer("probs").set_weights([w, np.array([0.5, -0.5], np.float32)])
+    image = np.random.default_rng(1).uniform(0, 1, (4, 4)).astype(np.float32)
+    attr = explain.integrated_gradients(model, image, 1, steps=8)
+    assert np.allclose(attr, image * w[:, 1].reshape(4, 4), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["dnn", "convnet", "resnet"])
+def test_integrated_gradients_are_complete(name, mnist_test):
+    """The attributions add up to f(digit) - f(blank), within 1% (Sundararajan et al.'s completeness)."""
+    model = registry.load(name)
+    x, y = mnist_test
+    for i in range(3):
+        attr = explain.integrated_gradients(model, x[i], int(y[i]), steps=1024)
+        gap = explain.probability(model, x[i], int(y[i])) - explain.probability(model, np.zeros_like(x[i]),
+                                                                              int(y[i]))
+        assert abs(attr.sum() - gap) <= 0.01 * abs(gap), (name, i, attr.sum(), gap)
+
+
+@pytest.mark.parametrize("method", ["grad_cam", "integrated_gradients"])
+def test_maps_of_randomised_weights_differ_from_the_trained_ones(method, mnist_test):
+    """Adebayo et al. (2018): a saliency method worth showing must depend on what the network learned."""
+    trained, random = registry.load("convnet"), registry.build("convnet")
+    x, y = mnist_test
+    correlations = []
+    for i in range(10):
+        maps = []
+        for model in (trained, random):
+            if method == "grad_cam":
+                maps.append(explain.grad_cam(model, explain.grad_cam_model(model), x[i], int(y[i])))
+            else:
+                maps.append(explain.integrated_gradients(model, x[i], int(y[i])))
+        # Integrated gradients are input x gradient: zero wherever the input is, for any weights. Compare the
+        # maps where they can differ, on the ink (over the whole picture the shared zeros alone give 0.99).
+        where = x[i] > 0.1 if method == "integrated_gradients" else np.ones_like(x[i], bool)
+        correlations.append(spearmanr(maps[0][where], maps[1][where]).statistic)
+    assert np.nanmean(correlations) < 0.5, correlations
+
+
+def test_fgsm_at_zero_changes_nothing_and_more_epsilon_hurts_more(mnist_test):
+    model = registry.load("dnn")
+    x, y = mnist_test
+    images, labels = x[:200], y[:200]
+    assert np.array_equal(adversarial.fgsm(model, images[0], int(labels[0]), 0.0), images[0])
+    means = []
+    for eps in (0.0, 0.05, 0.1, 0.2):
+        probs = []
+        for digit in range(10):  # FGSM's label is shared by the batch: one batch per digit
+            batch = images[labels == digit]
+            adv = adversarial.fgsm(model, batch, digit, eps)
+            probs.append(np.asarray(model(adv[..., None], training=False))[:, digit])
+        means.append(float(np.concatenate(probs).mean()))
+    assert means == sorted(means, reverse=True) and means[-1] < means[0] - 0.3, means
+
+
+def test_pgd_stays_within_epsilon_and_fools_at_least_as_often_as_fgsm(mnist_test):
+    model = registry.load("convnet")
+    x, y = mnist_test
+    batch = x[y == 3][:50]
+    fg, pg = adversarial.fgsm(model, batch, 3, 0.15), adversarial.pgd(model, batch, 3, 0.15, steps=10)
+    assert np.abs(pg - batch).max() <= 0.15 + 1e-5 and pg.min() >= 0 and pg.max() <= 1
+    wrong = [(np.asarray(model(a[..., None])).argmax(1) != 3).mean() for a in (fg, pg)]
+    assert wrong[1] >= wrong[0] and wrong[1] > 0.2, wrong
+
+
+def test_transforms_at_their_neutral_value_change_nothing(mnist_test):
+    x, _ = mnist_test
+    for name, t in invariance.TRANSFORMS.items():
+        assert np.allclose(invariance.apply(x[0], name, t.neutral), x[0], atol=1e-6), name
+    assert invariance.batch(x[0], "rotate").shape == (len(invariance.TRANSFORMS["rotate"].values), 28, 28)
+    thick = invariance.apply(x[0], "thickness", 1)
+    assert thick.sum() > x[0].sum() > invariance.apply(x[0], "thickness", -1).sum()
+
+
+@pytest.mark.parametrize("name, value", [("rotate", 40), ("shift", 6)])
+def test_a_moved_digit_costs_the_dnn_more_confidence_than_the_convnet(name, value, mnist_test):
+    x, y = mnist_test
+    images, labels = x[:500], y[:500]
+    drops = {}
+    for model_name in ("dnn", "convnet"):
+        p = Predictor.load(model_name)
+        moved = np.stack([invariance.apply(im, name, value) for im in images])
+        before = p.predict_batch(images)[np.arange(500), labels]
+        after = p.predict_batch(moved)[np.arange(500), labels]
+        drops[model_name] = float((before - after).mean())
+    assert drops["dnn"] > drops["convnet"], drops
+
+
+def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path, monkeypatch):
+    monkeypatch.setenv("VP_HOME", str(tmp_path))
+    model = registry.load("net002")
+    index = neighbours.build_index("net002", model)
+    assert index.features.shape == (60_000, 50) and len(list((tmp_path / "cache" / "embeddings").iterdir())) == 1
+    (x_train, y_train), _ = data.load_mnist(download=False)
+    feature = neighbours.features_of(model, x_train[123].astype(np.float32) / 255.0)
+    idx, dist = index.nearest(feature, k=8)
+    assert idx[0] == 123 and dist[0] < 1e-3 and len(idx) == 8
+    assert (y_train[idx] == y_train[123]).mean() >= 0.75
+    again = neighbours.build_index("net002", model)  # from the disk cache
+    assert np.array_equal(again.features, index.features)
