@@ -41,6 +41,9 @@ class Preprocessed:
     empty: bool
     inverted: bool = False
     steps: dict[str, np.ndarray] = field(default_factory=dict)
+    # Where the 28x28 frame lies on the input picture: input pixel = offset + scale * frame pixel
+    # (scale, offset_y, offset_x), so a map over the network's input can be drawn over the user's picture.
+    frame_on_input: tuple[float, float, float] | None = None
 
 
 def decode_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> np.ndarray:
@@ -194,9 +197,11 @@ def to_mnist(gray: np.ndarray, invert: bool | None = None, keep_steps: bool = Tr
         raise InputError("expected gray values between 0 and 1 (divide 8-bit pixels by 255)")
     steps: dict[str, np.ndarray] = {}
     h, w = gray.shape
+    shrink = 1.0
     if max(h, w) > WORK_SIDE:
         s = WORK_SIDE / max(h, w)
         gray = _resize(gray, (max(int(w * s), 8), max(int(h * s), 8)))
+        shrink = h / gray.shape[0]
     inverted = _polarity(gray) if invert is None else invert
     x = 1.0 - gray if inverted else gray
     if keep_steps:
@@ -254,4 +259,19 @@ def to_mnist(gray: np.ndarray, invert: bool | None = None, keep_steps: bool = Tr
     if keep_steps:
         steps["fit20"] = frame
         steps["centred"] = centred
-    return Preprocessed(centred, empty=False, inverted=inverted, steps=steps)
+    # Frame pixel r came from frame row r - shift - top of the fitted crop, k input pixels each, from row y0.
+    k = max(ch, cw) / FIT_BOX
+    dy, dx = FRAME / 2 - 0.5 - cy, FRAME / 2 - 0.5 - cx
+    oy, ox = y0 + (0.5 - dy - top) * k - 0.5, x0 + (0.5 - dx - left) * k - 0.5
+    return Preprocessed(centred, empty=False, inverted=inverted, steps=steps,
+                        frame_on_input=(k * shrink, oy * shrink, ox * shrink))
+
+
+def frame_to_input(values: np.ndarray, pre: Preprocessed, shape: tuple[int, int]) -> np.ndarray:
+    """A (28, 28) map over the network's input, drawn over the original picture of ``shape`` (zeros outside)."""
+    if pre.frame_on_input is None:
+        raise ValueError("this input has no frame to map back (an empty picture)")
+    k, oy, ox = pre.frame_on_input
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    return ndimage.map_coordinates(np.asarray(values, np.float32), [(rows - oy) / k, (cols - ox) / k], order=1,
+                                   mode="constant", cval=0.0)

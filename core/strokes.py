@@ -73,3 +73,27 @@ def render(paths: list[Stroke], size: int = 280, width: int = 18, ink: int = 255
         for x, y in (path[0], path[-1]):
             draw.ellipse((x - r, y - r, x + r, y + r), fill=ink)
     return np.asarray(img)
+
+
+def canvas_strokes(json_data: dict | None) -> list[tuple[Stroke, int]]:
+    """The pen strokes of a drawing canvas' JSON (Fabric.js paths) as (points, pen width), in drawing order.
+
+    A free-drawn Fabric path is a list of commands in canvas pixels: ``M x y`` then ``Q cx cy x y`` (and a
+    final ``L x y``); the end points of the commands trace the stroke closely enough to redraw it.
+    """
+    strokes = []
+    for obj in (json_data or {}).get("objects") or []:
+        if obj.get("type") != "path":
+            continue
+        points = [(float(cmd[-2]), float(cmd[-1])) for cmd in obj.get("path") or [] if len(cmd) >= 3]
+        if points:
+            strokes.append((points, int(round(float(obj.get("strokeWidth", 18))))))
+    return strokes
+
+
+def render_strokes(strokes: list[tuple[Stroke, int]], size: int = 280) -> np.ndarray:
+    """Redraw canvas strokes (each with its own pen width) white on black: a (size, size) uint8 image."""
+    img = np.zeros((size, size), np.uint8)
+    for points, width in strokes:
+        img = np.maximum(img, render([points], size=size, width=width))
+    return img

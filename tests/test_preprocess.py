@@ -186,3 +186,13 @@ def test_read_image_file_checks_the_size_before_reading(tmp_path, digit_gray):
         preprocess.read_image_file(huge)
     with pytest.raises(InputError, match="limit is 20 MB"):
         preprocess.read_image_file("/dev/zero")  # no size to check: reading stops at the limit
+
+
+def test_the_frame_maps_back_onto_the_drawing(digit_gray):
+    """The 28x28 input, drawn back over the 280x280 drawing through frame_on_input, lands on the ink."""
+    pre = preprocess.from_canvas(digit_gray)
+    back = preprocess.frame_to_input(pre.image, pre, digit_gray.shape)
+    ink, mapped = digit_gray > 0.5, back > 0.5
+    assert mapped.sum() > 0.3 * ink.sum()
+    assert (mapped & ink).sum() / mapped.sum() > 0.8  # what the network saw lies on what was drawn
+    assert np.corrcoef(back.ravel(), digit_gray.ravel())[0, 1] > 0.7
