@@ -30,6 +30,7 @@ navigation = st.navigation(
         "Explore": [
             st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", default=True),
             st.Page("app_pages/filters.py", title="Filters", icon=":material/filter:"),
+            st.Page("app_pages/explain.py", title="Explain", icon=":material/psychology:"),
         ],
         "Training lab": [
             st.Page("app_pages/compare.py", title="Compare", icon=":material/leaderboard:"),

@@ -1,0 +1,188 @@
+"""Explain page: why a network read your drawing as it did: where it looked, what it tolerates, how to fool
+it, and which training digits it thinks of."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from app_pages.common import (
+    NO_MODELS,
+    drawing_canvas,
+    lab_models,
+    model,
+    pen_width,
+    predictor,
+    title,
+    to_png,
+    upload_input,
+)
+from core import adversarial, colormap, data, explain, invariance, neighbours, preprocess, registry
+from core import stroke_importance as strokes_effect
+
+st.title("Why did it say that?")
+st.write("A network's answer is not magic: it looked at some pixels more than others, it tolerates some changes "
+         "and not others, and it can be fooled. Draw a digit and ask.")
+
+
+@st.cache_resource(max_entries=16)
+def _cam_model(name: str, version: int):
+    return explain.grad_cam_model(model(name))
+
+
+@st.cache_resource(show_spinner="Indexing MNIST's 60,000 training digits for this network (once)...", max_entries=8)
+def _index(name: str, version: int) -> neighbours.Index:
+    return neighbours.build_index(name, model(name))
+
+
+@st.cache_resource(max_entries=16)
+def _embedder(name: str, version: int):
+    return neighbours.embedding_model(model(name))
+
+
+@st.cache_resource(show_spinner="Loading MNIST...")
+def mnist_train() -> np.ndarray:
+    (x_train, _), _ = data.load_mnist(download=False)
+    return x_train
+
+
+def heat_picture(values: np.ndarray, base: np.ndarray, width: int, diverging: bool) -> np.ndarray:
+    """A map over a picture: the picture in grey, the map in colour on top (red: for, blue: against)."""
+    zmax = float(np.abs(values).max()) or 1.0
+    colour = colormap.diverging(values if diverging else np.clip(values, 0, None), zmax)
+    grey = np.repeat(np.clip(base, 0, 1)[..., None] * 255, 3, axis=-1)
+    strength = np.clip(np.abs(values) / zmax, 0, 1)[..., None]
+    mixed = (grey * (1 - 0.75 * strength) + colour.astype(np.float32) * 0.75 * strength).astype(np.uint8)
+    return colormap.enlarge(mixed, width)
+
+
+names = [n for n in (*registry.DRAW_MODELS, "net002") if registry.version(n)] + lab_models("mnist")
+if not names:
+    st.error(NO_MODELS)
+    st.stop()
+name = st.selectbox("Network", names, format_func=title, key="explain_model")
+
+
+def where_it_looked(name: str, pre: preprocess.Preprocessed, gray: np.ndarray | None, probs: np.ndarray) -> None:
+    st.subheader("1. Where it looked")
+    answer = int(probs.argmax())
+    order = [int(i) for i in np.argsort(probs)[::-1]]
+    other = st.selectbox("Why this answer and not...", order[1:], key="explain_other",
+                         format_func=lambda d: f"{d} ({probs[d]:.1%})")
+    net = model(name)
+    cols = st.columns(4)
+    maps = {digit: explain.integrated_gradients(net, pre.image, digit) for digit in (answer, other)}
+    for col, (digit, ig) in zip(cols[:2], maps.items()):
+        col.image(heat_picture(ig, pre.image, 168, diverging=True), width=168,
+                  caption=f"pixels for (red) and against (blue) {digit}")
+    if gray is not None and pre.frame_on_input is not None:
+        over = preprocess.frame_to_input(maps[answer], pre, gray.shape)
+        cols[2].image(heat_picture(over, gray, 168, diverging=True), width=168,
+                      caption=f"the same for {answer}, over your drawing")
+    cam_model = _cam_model(name, registry.version(name))
+    if cam_model is not None:
+        cam = explain.grad_cam(net, cam_model, pre.image, answer)
+        cols[3].image(heat_picture(cam, pre.image, 168, diverging=False), width=168,
+                      caption=f"Grad-CAM: the regions behind {answer}")
+    st.caption("Integrated gradients: how much each pixel pushed the probability up (red) or down (blue), summed "
+               "along the way from a blank picture to yours. Grad-CAM (conv networks only): which regions the last "
+               "convolution layer's maps that matter for the answer found.")
+
+
+def what_it_tolerates(pre: preprocess.Preprocessed, answer: int) -> None:
+    st.subheader("2. What it tolerates")
+    meant = st.selectbox("The digit you meant", list(range(10)), index=answer, key="explain_meant")
+    draw_models = [n for n in registry.DRAW_MODELS if registry.version(n)]
+    cols = st.columns(len(invariance.TRANSFORMS))
+    moved = {}
+    for col, (kind, t) in zip(cols, invariance.TRANSFORMS.items()):
+        lo, hi = min(t.values), max(t.values)
+        step = (t.values[1] - t.values[0]) if len(t.values) > 1 else 1
+        value = col.slider(kind.capitalize(), float(lo), float(hi), float(t.neutral), float(step),
+                           key=f"explain_{kind}", help=t.unit)
+        fig = go.Figure()
+        for n in draw_models:
+            p = predictor(n).predict_batch(invariance.batch(pre.image, kind))[:, meant]
+            fig.add_trace(go.Scatter(x=list(t.values), y=p, mode="lines", name=title(n)))
+        fig.add_vline(x=value, line_dash="dot", line_color="grey")
+        fig.update_layout(height=200, margin=dict(l=0, r=0, t=10, b=0), showlegend=kind == "rotate",
+                          legend=dict(orientation="h", y=-0.35), yaxis=dict(range=[0, 1], tickformat=".0%"),
+                          xaxis=dict(title=t.unit))
+        col.plotly_chart(fig, key=f"explain_curve_{kind}", config={"displayModeBar": False})
+        if value != t.neutral:
+            moved[kind] = value
+    image = pre.image
+    for kind, value in moved.items():
+        image = invariance.apply(image, kind, value)
+    readings = " · ".join(f"{title(n)}: {int(p.argmax())} ({p[meant]:.0%} for {meant})"
+                          for n in draw_models for p in [predictor(n).predict(image)[0]])
+    left, right = st.columns([1, 5])
+    left.image(to_png(image, 112), caption="your digit, changed" if moved else "your digit", width=112)
+    right.caption(f"Each curve: a network's probability for {meant} as the drawing is changed. "
+                  f"With the sliders' changes: {readings}.")
+
+
+def fooling_it(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
+    st.subheader("3. Fooling it")
+    cols = st.columns([1, 2])
+    method = cols[0].radio("Attack", ["FGSM", "PGD"], horizontal=True, key="explain_attack",
+                           help="FGSM: one step along the gradient's sign. PGD: ten smaller steps, stronger.")
+    eps = cols[1].slider("Largest change of a pixel (epsilon)", 0.0, 0.3, 0.1, 0.01, key="explain_eps")
+    net = model(name)
+    adv = (adversarial.fgsm if method == "FGSM" else adversarial.pgd)(net, pre.image, answer, eps)
+    probs, _ = predictor(name).predict(adv)
+    new = int(probs.argmax())
+    pics = st.columns(4)
+    pics[0].image(to_png(pre.image, 112), caption=f"yours: {answer}", width=112)
+    pics[1].image(colormap.enlarge(colormap.diverging(adv - pre.image, max(eps, 1e-6)), 112), width=112,
+                  caption=f"the change (at most {eps:.2f} a pixel)")
+    pics[2].image(to_png(adv, 112), caption=f"read as {new} ({probs[new]:.0%})", width=112)
+    others = [n for n in registry.DRAW_MODELS if n != name and registry.version(n)]
+    transfer = [f"{title(n)} reads {int(p.argmax())}" for n in others for p in [predictor(n).predict(adv)[0]]]
+    pics[3].markdown(("**Fooled.** " if new != answer else "**Not fooled yet:** raise epsilon. ")
+                     + ("The same picture: " + "; ".join(transfer) + "." if transfer else ""))
+    json_data = st.session_state.get("drawing_json")
+    if st.session_state.get("explain_source") == "Your drawing" and json_data:
+        effects = strokes_effect.leave_one_out(json_data, predictor(name), answer)
+        if len(effects) > 1:
+            st.markdown("**Which stroke mattered most?** Each picture is your drawing without one stroke:")
+            for col, e in zip(st.columns(min(len(effects), 6)), effects[:6]):
+                col.image(e.image, width=96, caption=(f"{answer}: {e.probability:.0%}"
+                                                      + (f", reads {e.reading}" if e.reading is not None else "")))
+
+
+def what_it_remembers(name: str, pre: preprocess.Preprocessed) -> None:
+    st.subheader("4. What it remembers")
+    index = _index(name, registry.version(name))
+    feature = np.asarray(_embedder(name, registry.version(name))(pre.image.reshape(1, 28, 28, 1)), np.float32)[0]
+    idx, _ = index.nearest(feature, k=8)
+    x_train = mnist_train()
+    st.image([to_png(x_train[i].astype(np.float32) / 255.0, 84) for i in idx], width=84,
+             caption=[f"a {index.labels[i]}" for i in idx])
+    st.caption("The 8 training digits closest to yours in what the network has made of them just before it "
+               "answers: if they are 9s, your 4 looks like a 9 to it.")
+
+
+@st.fragment
+def explain_input(name: str) -> None:
+    source = st.radio("Input", ["Your drawing", "Upload a picture"], horizontal=True, key="explain_source")
+    gray = None
+    if source == "Your drawing":
+        with st.columns([1, 2])[0]:
+            gray = drawing_canvas("explain_canvas", pen_width())
+        pre = preprocess.from_canvas(gray) if gray is not None else None
+    else:
+        pre = upload_input("explain_upload")
+    if pre is None or pre.empty:
+        st.info("Draw a digit on the canvas (your drawing from the Draw page carries over), or upload one.",
+                icon=":material/draw:")
+        return
+    probs, _ = predictor(name).predict(pre.image)
+    answer = int(probs.argmax())
+    st.metric(f"{title(name)} reads", answer, f"{probs[answer]:.0%} sure", delta_color="off")
+    where_it_looked(name, pre, gray, probs)
+    what_it_tolerates(pre, answer)
+    fooling_it(name, pre, answer)
+    what_it_remembers(name, pre)
+
+
+explain_input(name)

@@ -1,0 +1,73 @@
+"""The Explain page through AppTest: every section, with every network, on a real drawn digit."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import strokes
+
+TIMEOUT = 180
+
+
+def open_explain(gray=None, json_data=None) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/explain.py")
+    if gray is not None:  # what the shared canvas hands the page after a stroke
+        at.session_state["drawing_gray"] = gray
+        at.session_state["drawing_json"] = json_data or {"objects": []}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def drawn(unipen, label: int) -> tuple[np.ndarray, dict]:
+    """A real pen-drawn digit as the canvas gives it: its pixels and its strokes as Fabric paths."""
+    rec = next(r for r in unipen if r["label"] == label and len(r["strokes"]) >= 2) if label in (4, 5, 7) else \
+        next(r for r in unipen if r["label"] == label)
+    paths = strokes.canvas_paths(rec, box=160)
+    gray = strokes.render(paths).astype(np.float32) / 255.0
+    objects = [{"type": "path", "strokeWidth": 18, "path": [["M", *p[0]]] + [["L", *q] for q in p[1:]]}
+               for p in paths]
+    return gray, {"objects": objects}
+
+
+def test_an_empty_canvas_shows_the_hint_not_an_error():
+    at = open_explain()
+    assert at.title[0].value == "Why did it say that?"
+    assert any("Draw a digit" in i.value for i in at.info) and not at.error
+
+
+@pytest.mark.parametrize("name", ["dnn", "convnet", "resnet", "net002"])
+def test_every_section_with_every_network(unipen, name):
+    gray, json_data = drawn(unipen, 4)
+    at = open_explain(gray, json_data)
+    at.selectbox(key="explain_model").set_value(name)
+    at.run()
+    assert not at.exception, at.exception
+    assert [m.value for m in at.metric] == ["4"], name
+    headers = [h.value for h in at.subheader]
+    assert headers == ["1. Where it looked", "2. What it tolerates", "3. Fooling it", "4. What it remembers"]
+    captions = " ".join(c.value for c in at.caption)
+    assert "Integrated gradients" in captions and "training digits closest" in captions
+    assert len(at.get("plotly_chart")) == 4  # one invariance curve per transform
+    pictures = " ".join(str(i.proto) for i in at.get("image"))
+    assert "over your drawing" in pictures and "against (blue)" in pictures
+    assert ("Grad-CAM" in pictures) == (name != "dnn")  # the DNN has no convolution: no Grad-CAM picture
+    assert "Which stroke mattered most" in " ".join(m.value for m in at.markdown)
+
+
+def test_the_sliders_change_the_digit_and_the_attack_can_fool(unipen):
+    gray, json_data = drawn(unipen, 7)
+    at = open_explain(gray, json_data)
+    before = next(c.value for c in at.caption if c.value.startswith("Each curve"))
+    at.slider(key="explain_rotate").set_value(45.0)
+    at.slider(key="explain_shift").set_value(8.0)
+    at.run()
+    after = next(c.value for c in at.caption if c.value.startswith("Each curve"))
+    assert before != after  # the readings under the changed digit
+    at.radio(key="explain_attack").set_value("PGD")
+    at.slider(key="explain_eps").set_value(0.3)
+    at.run()
+    assert not at.exception, at.exception
+    assert any(m.value.startswith("**Fooled.**") for m in at.markdown)
