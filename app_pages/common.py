@@ -78,6 +78,7 @@ def upload_input(key: str) -> preprocess.Preprocessed | None:
     file = st.file_uploader("Picture of a digit", type=UPLOAD_TYPES, key=key)
     if file is not None:
         name, content = file.name, file.getvalue()
+        shown = st.empty()  # the picture as uploaded, once it is known to be one
     else:
         shipped = samples.examples()
         choice = st.pills("No picture at hand? Try one of these", list(shipped), key=f"{key}_example")
@@ -85,8 +86,15 @@ def upload_input(key: str) -> preprocess.Preprocessed | None:
             return None
         name, content = shipped[choice].name, shipped[choice].read_bytes()
         st.image(content, caption=f"{choice}, as uploaded", width=160)
+        shown = None
     try:
-        pre = preprocess.to_mnist(preprocess.decode_image(content))
+        decoded = preprocess.decode_image(content)
+        if shown is not None:  # shown as read (first inked frame of an animation, turned upright), as a PNG
+            shown.image(to_png(decoded, 160), caption=f"{name}, as uploaded", width=160)
+        if (frame := preprocess.animation_frame(content)) is not None:
+            st.caption(f"{name} is an animation of {frame[1]} frames: only one is read, frame {frame[0] + 1}, "
+                       f"the first with ink.")
+        pre = preprocess.to_mnist(decoded)
     except preprocess.InputError as e:
         st.error(f"Cannot read {name}: {e}.", icon=":material/error:")
         return None

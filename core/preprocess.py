@@ -46,6 +46,26 @@ class Preprocessed:
     frame_on_input: tuple[float, float, float] | None = None
 
 
+def first_inked_frame(img: Image.Image) -> int:
+    """The index of an animation's first frame that is not one flat colour (0 when every frame is)."""
+    for index in range(min(getattr(img, "n_frames", 1), 200)):
+        img.seek(index)
+        lo, hi = img.convert("L").getextrema()
+        if hi - lo > 25:
+            return index
+    return 0
+
+
+def animation_frame(data: bytes) -> tuple[int, int] | None:
+    """For an animated picture, (the frame ``decode_image`` reads, the number of frames); else None."""
+    try:
+        img = Image.open(io.BytesIO(data))
+        frames = getattr(img, "n_frames", 1)
+        return (first_inked_frame(img), frames) if frames > 1 else None
+    except Exception:  # noqa: BLE001 - decode_image gives the error its words
+        return None
+
+
 def decode_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode image file bytes to a 2-D grayscale float array in [0, 1].
 
@@ -62,6 +82,8 @@ def decode_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int
         raise InputError("this file is not an image Pillow can read (try PNG or JPEG)") from None
     except Exception as e:  # noqa: BLE001 - a broken header can raise anything
         raise InputError(f"the image could not be opened: {e}") from None
+    if getattr(img, "n_frames", 1) > 1:  # an animation: read the first frame with ink, not a blank title frame
+        img.seek(first_inked_frame(img))
     w, h = img.size
     if w * h > max_pixels:
         raise InputError(f"the image is {w}x{h} ({w * h / 1e6:.0f} megapixels); "

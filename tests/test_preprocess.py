@@ -196,3 +196,22 @@ def test_the_frame_maps_back_onto_the_drawing(digit_gray):
     assert mapped.sum() > 0.3 * ink.sum()
     assert (mapped & ink).sum() / mapped.sum() > 0.8  # what the network saw lies on what was drawn
     assert np.corrcoef(back.ravel(), digit_gray.ravel())[0, 1] > 0.7
+
+
+def test_an_animation_is_read_from_its_first_frame_with_ink(digit_gray):
+    blank = Image.new("L", (280, 280), 255)
+    digit = Image.fromarray((255 - digit_gray * 255).astype(np.uint8))
+    buf = io.BytesIO()
+    grey = Image.new("L", (280, 280), 235)  # flat too, but not the same frame (GIF merges repeated frames)
+    blank.save(buf, "GIF", save_all=True, append_images=[grey, digit, blank], duration=100, loop=0)
+    data = buf.getvalue()
+    assert preprocess.animation_frame(data) == (2, 4)
+    pre = to_mnist(preprocess.decode_image(data))
+    assert not pre.empty
+    assert preprocess.animation_frame(_png(digit)) is None
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
