@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
+
 import keras
 import numpy as np
 import plotly.graph_objects as go
@@ -9,7 +13,9 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from core import inference, preprocess, registry, samples
+from core import inference, preprocess, registry, runs, samples
+
+_warming = threading.Lock()
 
 
 # Cached per file version, so a model retrained while the app runs is picked up, not served stale.
@@ -40,12 +46,32 @@ def predictors(names: list[str] | None = None) -> dict[str, inference.Predictor]
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def lab_models(dataset: str = "mnist") -> list[str]:
-    """Models trained in the lab on ``dataset`` (``run:<id>``), newest first; checked again every 10 s."""
+def _lab_models(dataset: str) -> list[str]:
     try:
         return registry.trained_in_lab(dataset)
     except Exception:  # noqa: BLE001 - an unreachable run store must not break the drawing pages
         return []
+
+
+def _warm_store() -> None:
+    with contextlib.suppress(Exception):
+        runs.client()  # imports MLflow and opens the store
+
+
+def lab_models(dataset: str = "mnist") -> list[str]:
+    """Models trained in the lab on ``dataset`` (``run:<id>``), newest first; checked again every 10 s.
+
+    MLflow takes a second or two to import. On a fresh server it is loaded by a side thread, so the first
+    drawing is not kept waiting: the lab's models are offered from the next stroke on.
+    """
+    if not runs.store_exists():
+        return []
+    if "mlflow" not in sys.modules:
+        with _warming:
+            if not any(t.name == "warm-run-store" for t in threading.enumerate()):
+                threading.Thread(target=_warm_store, name="warm-run-store", daemon=True).start()
+        return []
+    return _lab_models(dataset)
 
 
 def title(name: str) -> str:

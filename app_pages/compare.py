@@ -25,6 +25,11 @@ def predictions(name: str, version: int) -> np.ndarray:
     return evaluation.test_predictions(name, predictor(name))
 
 
+@st.cache_data(max_entries=32)
+def scores(name: str, version: int, dataset: str) -> dict:
+    return evaluation.scores(test_set(dataset)[1], predictions(name, version))
+
+
 @st.cache_resource(show_spinner="Loading test images...")
 def test_set(dataset: str) -> tuple[np.ndarray, np.ndarray]:
     return evaluation.test_set(dataset)
@@ -81,7 +86,7 @@ for dataset in dict.fromkeys(registry.get(n).dataset for n in names):
                  f"cannot be shown: {e}")
         continue
     probs = {n: predictions(n, registry.version(n)) for n in group}
-    scored = {n: evaluation.scores(n, p) for n, p in probs.items()}
+    scored = {n: scores(n, registry.version(n), dataset) for n in group}
     st.subheader(f"On {data.get_dataset(dataset).title}'s {len(y_test):,} test images")
     tabs = st.tabs(["Confusion matrix", "Per class", "Mistakes", "Training curves"])
     with tabs[0]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import socket
 import threading
 import time
@@ -169,6 +170,46 @@ def cancel(run_id: str) -> str:
     return runs.request_cancel(run_id)
 
 
+class _Recorder:
+    """A worker's side thread: writes progress to the store in order, and looks for a cancel every 0.5 s."""
+
+    def __init__(self, run_id: str, poll_s: float = 0.5):
+        self.run_id, self.poll_s = run_id, poll_s
+        self.queue: queue.Queue = queue.Queue()
+        self.cancelled = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name=f"record-{run_id[:8]}", daemon=True)
+        self.thread.start()
+
+    def put(self, log, step: int, metrics: dict) -> None:
+        self.queue.put((log, step, dict(metrics)))
+
+    def _loop(self) -> None:
+        next_poll = time.monotonic()
+        while True:
+            try:
+                item = self.queue.get(timeout=max(0.0, next_poll - time.monotonic()))
+            except queue.Empty:
+                item = ()
+            if item is None:
+                return
+            try:
+                if item:
+                    log, step, metrics = item
+                    log(self.run_id, step, metrics)
+                if time.monotonic() >= next_poll:
+                    next_poll = time.monotonic() + self.poll_s
+                    if runs.cancel_requested(self.run_id):
+                        self.cancelled.set()
+            except Exception:  # noqa: BLE001 - a store hiccup loses one point of a curve, not the run
+                logging.getLogger(__name__).warning("could not record progress of run %s", self.run_id,
+                                                    exc_info=True)
+
+    def close(self) -> None:
+        """Write what is still queued, then stop."""
+        self.queue.put(None)
+        self.thread.join(timeout=30)
+
+
 def execute(run_id: str, params: dict) -> str:
     """The worker: train one run, recording its progress, result and ending in the store."""
     try:
@@ -190,15 +231,9 @@ def execute(run_id: str, params: dict) -> str:
     config.out_dir = str(out)
     config.command = f"lab run {run_id}"
     started = time.monotonic()
-    last_check = [0.0]
     state = {"step": 0}
-
-    def should_stop() -> bool:
-        now = time.monotonic()
-        if now - last_check[0] < 0.5:
-            return False
-        last_check[0] = now
-        return runs.cancel_requested(run_id)
+    # The store is written and polled from a side thread, so the training loop never waits on a database.
+    recorder = _Recorder(run_id)
 
     def progress(event: dict) -> None:
         if event["kind"] == "batch":
@@ -210,18 +245,21 @@ def execute(run_id: str, params: dict) -> str:
                 metrics["batch_loss"] = event["loss"]
             if done > 0:
                 metrics["eta_s"] = elapsed * (1 - done) / done
-            runs.log_progress(run_id, state["step"], metrics)
+            recorder.put(runs.log_progress, state["step"], metrics)
         elif event["kind"] == "epoch":
-            runs.log_epoch(run_id, event["epoch"], event["logs"])
+            recorder.put(runs.log_epoch, event["epoch"], event["logs"])
 
     try:
-        card = train(config, progress, should_stop)
+        card = train(config, progress, recorder.cancelled.is_set)
     except Cancelled:
+        recorder.close()
         runs.finish(run_id, "KILLED")
         return "KILLED"
     except Exception as e:  # noqa: BLE001 - recorded for the student, then the task ends
+        recorder.close()
         runs.finish(run_id, "FAILED", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}")
         return "FAILED"
+    recorder.close()
     from core import data
 
     runs.log_result(run_id, card, out / f"{config.model}.keras", out / f"{config.model}.json",

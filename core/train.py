@@ -23,6 +23,7 @@ label smoothing: the usual recipe for training CIFAR-10 nets fast from scratch.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -104,12 +105,9 @@ class TrainConfig:
                 raise ValueError(f"kernel size must be from 1 to 7 pixels, not {self.kernel_size}")
         if self.dropout is not None and "dropout" not in spec.knobs:
             raise ValueError(f"the {spec.title} has no dropout to set")
-        if self.kernel_size is not None:
-            try:  # a large kernel without padding can shrink the picture to nothing
-                registry.build(self.model, kernel_size=self.kernel_size, dropout=self.dropout)
-            except ValueError:
-                raise ValueError(f"a kernel size of {self.kernel_size} is too large for the {spec.title}: its "
-                                 f"feature maps shrink to nothing") from None
+        if self.kernel_size is not None and not _kernel_fits(self.model, self.kernel_size):
+            raise ValueError(f"a kernel size of {self.kernel_size} is too large for the {spec.title}: its "
+                             f"feature maps shrink to nothing")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         n_fit = data.get_dataset(spec.dataset).n_train - self.val_size
@@ -122,6 +120,17 @@ class TrainConfig:
     def params(self) -> dict:
         """The settings that define the run (no file locations), as MLflow params and the card's config."""
         return {k: v for k, v in asdict(self).items() if k not in ("command", "out_dir", "checkpoint_dir")}
+
+
+@functools.cache
+def _kernel_fits(model: str, kernel_size: int) -> bool:
+    """Whether the architecture builds with this kernel size (without padding, a large one can shrink the
+    picture to nothing). Cached: pages validate whole grids of configs on every rerun."""
+    try:
+        registry.build(model, kernel_size=kernel_size)
+        return True
+    except ValueError:
+        return False
 
 
 class Cancelled(RuntimeError):
