@@ -8,10 +8,14 @@ visitor opens a page's own address (``/filters``) would run that file alone,
 without this frame.
 """
 
+from pathlib import Path
+
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
 from core import device
+
+ROOT = Path(__file__).resolve().parent
 
 # The server and the model share the CPU: keep the model to one thread so the page stays responsive.
 device.configure_threads(intra_op=1, inter_op=1)
@@ -23,7 +27,9 @@ device.configure_threads(intra_op=1, inter_op=1)
 # (tests/test_app.py checks it stays off).
 script_runner._clean_problem_modules = lambda: None
 
-st.set_page_config(page_title="Vision Playground", page_icon=":material/draw:", layout="wide")
+# A local icon: a Material icon here would make every page load fetch it from a font server, which an offline
+# classroom cannot reach.
+st.set_page_config(page_title="Vision Playground", page_icon=str(ROOT / "assets" / "icon.png"), layout="wide")
 
 navigation = st.navigation(
     {

@@ -125,3 +125,48 @@ def test_a_page_opened_by_its_address_on_a_fresh_server_gets_the_whole_app(chrom
         labels = [t.split("\n")[-1].strip() for t in nav]  # each link's text: its icon's name, then its label
         assert labels == ["Draw", "Filters", "Explain", "Compare", "Learning rate", "Grid and search", "Data sets"], nav
         page.get_by_text("Computing on", exact=False).first.wait_for(timeout=10_000)
+
+
+def test_explain_page_answers_a_drawing_and_a_slider(page, unipen, tmp_path):
+    page.goto("/".join(page.url.split("/")[:3]) + "/explain")
+    page.get_by_role("heading", name="Why did it say that?").wait_for(timeout=60_000)
+    page.get_by_text("Draw a digit on the canvas", exact=False).first.wait_for(timeout=60_000)  # the hint
+    box = browser.canvas_box(page)
+    rec = clean_examples(unipen, (4,))[0]
+    browser.draw(page, strokes.canvas_paths(rec), box)
+    page.get_by_text("4. What it remembers").wait_for(timeout=60_000)
+    page.get_by_text("training digits closest", exact=False).first.wait_for(timeout=60_000)
+    curves = page.locator(".js-plotly-plot")
+    curves.nth(3).wait_for(timeout=30_000)
+    assert curves.count() == 4  # one invariance curve per transform
+    before = browser.wait_for_images(page, '[data-testid="stImage"] img')
+    assert len(before) >= 8
+    changed = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="Each curve").first
+    text_before = changed.inner_text()
+    slider = page.get_by_role("slider").nth(1)  # Rotate, after the pen width
+    slider.focus()
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")  # +30 degrees, 5 at a time
+    page.wait_for_function("t => ![...document.querySelectorAll('[data-testid=\"stCaptionContainer\"]')]"
+                           ".some(e => e.innerText === t)", arg=text_before, timeout=30_000)
+    page.get_by_text("your digit, changed").wait_for(timeout=30_000)
+    page.mouse.move(0, 0)
+    page.set_viewport_size({"width": 1400, "height": 2600})
+    page.screenshot(path=browser.screenshot_path("explain.png", tmp_path), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_no_request_leaves_the_machine(chromium):
+    """An offline classroom: every page loads from the app's own server, nothing from a font server or a CDN."""
+    with browser.serve() as (url, _):
+        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        outside = []
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+            (url, "data:", "blob:", "about:", "ws://127.0.0.1")) else None)
+        for path, heading in (("", "Draw a digit"), ("filters", "Inside the network"),
+                              ("explain", "Why did it say that?"), ("compare", "Compare networks")):
+            page.goto(f"{url}/{path}")
+            page.get_by_role("heading", name=heading).wait_for(timeout=90_000)
+            page.wait_for_timeout(1500)
+        page.close()
+    assert outside == []

@@ -1,0 +1,79 @@
+"""The Explain page's figures: its server rerun after a stroke with every section open, per network; the
+nearest-neighbour index's build time; and a query with scikit-learn against faiss (when installed).
+
+Usage: VP_DATA_DIR=../shared/data python bench/bench_explain.py [--n 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["VP_HOME"] = tempfile.mkdtemp(prefix="bench_explain_")  # a cold index cache, as on a fresh machine
+
+import numpy as np  # noqa: E402
+
+from bench.bench_pages import rerun_times  # noqa: E402
+from core import device, neighbours, registry, strokes  # noqa: E402
+from core.inference import Predictor  # noqa: E402
+
+
+def index_figures(name: str) -> None:
+    model = registry.load(name)
+    t = time.perf_counter()
+    index = neighbours.build_index(name, model)
+    build = time.perf_counter() - t
+    queries = index.features[np.random.default_rng(0).choice(len(index.features), 50)]
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        index.nearest(q, 8)
+        times.append((time.perf_counter() - t) * 1000)
+    line = (f"{name:8s} index of 60,000 digits ({index.features.shape[1]} features): built in {build:.1f} s; "
+            f"query scikit-learn brute {statistics.median(times):.2f} ms")
+    try:
+        import faiss
+
+        flat = faiss.IndexFlatL2(index.features.shape[1])
+        flat.add(index.features)
+        ftimes = []
+        for q in queries:
+            t = time.perf_counter()
+            flat.search(q[None], 8)
+            ftimes.append((time.perf_counter() - t) * 1000)
+        line += f", faiss flat {statistics.median(ftimes):.2f} ms"
+    except ImportError:
+        line += " (faiss not installed)"
+    print(line, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=20)
+    args = parser.parse_args()
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus, {device.device_label()}")
+    for name in ("dnn", "convnet", "resnet", "net002"):
+        index_figures(name)
+    device.configure_threads(1, 1)  # as the app does
+    Predictor.load("resnet")
+    drawings = [strokes.render(strokes.canvas_paths(r)) / 255.0 for r in strokes.load_unipen()[: args.n + 2]]
+    for name in ("dnn", "convnet", "resnet", "net002"):
+        def pick(at, name=name):
+            at.selectbox(key="explain_model").set_value(name)
+        times = sorted(rerun_times("app_pages/explain.py", drawings, setup=pick))
+        print(f"Explain page ({name}), all four sections, rerun after a stroke: median "
+              f"{statistics.median(times):.0f} ms, p90 {times[int(0.9 * (len(times) - 1))]:.0f} ms", flush=True)
+    times = sorted(rerun_times(None, drawings))
+    print(f"Draw page rerun after a stroke (for scale): median {statistics.median(times):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
