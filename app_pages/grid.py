@@ -3,9 +3,8 @@
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
-from app_pages.lab import launch, runs_panel
+from app_pages.lab import launch, panels, runs_panel
 from core import lab, runs, search
 
 st.title("Tuning the knobs")
@@ -46,21 +45,23 @@ grid_table = pd.DataFrame(rows)
 if rows:
     st.dataframe(grid_table.rename(columns=FACTORS), hide_index=True, width="stretch")
     st.caption("Accuracy on MNIST's test digits before training (random weights: about 10%, a guess) and after.")
-    fig = make_subplots(rows=1, cols=3, subplot_titles=list(FACTORS.values()), shared_yaxes=True)
-    for i, (factor, words) in enumerate(FACTORS.items(), start=1):
+    groups = []
+    for i, factor in enumerate(FACTORS):
         at_base = pd.Series(True, index=grid_table.index)
         for other, value in lab.GRID_BASE.items():
             if other != factor:
                 at_base &= grid_table[other] == value
         line = grid_table[at_base].sort_values(factor)
-        fig.add_trace(go.Scatter(x=line[factor], y=line["after %"], mode="lines+markers", name="yours",
-                                 line=dict(color="#1f77b4"), showlegend=i == 1), row=1, col=i)
         report = lab.REPORT_002_GRID.get(factor, {})
-        fig.add_trace(go.Scatter(x=list(report), y=[v[1] for v in report.values()], mode="lines+markers",
-                                 name="report 002", line=dict(color="#ff7f0e", dash="dot"), showlegend=i == 1),
-                      row=1, col=i)
-        fig.update_xaxes(title_text=words, row=1, col=i)
-    fig.update_layout(height=320, margin=dict(l=0, r=0, t=30, b=0), yaxis=dict(title="accuracy after, %"))
+        groups.append([
+            go.Scatter(x=line[factor], y=line["after %"], mode="lines+markers", name="yours",
+                       line=dict(color="#1f77b4"), showlegend=i == 0),
+            go.Scatter(x=list(report), y=[v[1] for v in report.values()], mode="lines+markers", name="report 002",
+                       line=dict(color="#ff7f0e", dash="dot"), showlegend=i == 0)])
+    fig = panels(groups, list(FACTORS.values()), 320, x_title="", shared_y=True,
+                 yaxis=dict(title="accuracy after, %"))
+    for i, words in enumerate(FACTORS.values()):
+        fig.layout[f"xaxis{'' if i == 0 else i + 1}"].title = words
     st.plotly_chart(fig, key="grid_plot", config={"displayModeBar": False})
     st.caption("Each panel varies one factor with the other two at report 002's values (dropout 0.5, batch 40, "
                "kernel 5).")

@@ -6,7 +6,6 @@ import time
 
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from core import engine, runs
 
@@ -54,25 +53,46 @@ def progress_caption(run: runs.RunInfo) -> str:
     return f"run {run.number}: epoch {epoch}/{run.params.get('epochs', '?')}, {run.progress:.0%}{left}"
 
 
+def panels(traces: list[list[go.Scatter]], titles: list[str], height: int, x_title: str = "epoch",
+           shared_y: bool = False, **layout) -> go.Figure:
+    """Charts side by side in one figure, laid out by hand: several times faster to build than
+    ``make_subplots``, which matters on a page that refreshes every two seconds."""
+    n, gap = len(traces), 0.08
+    width = (1 - gap * (n - 1)) / n
+    axes, data = {}, []
+    for i, group in enumerate(traces):
+        suffix = "" if i == 0 else str(i + 1)
+        axes[f"xaxis{suffix}"] = dict(domain=[i * (width + gap), i * (width + gap) + width], title=x_title,
+                                      anchor=f"y{suffix}")
+        axes[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}", **({"matches": "y"} if shared_y and i else {}))
+        for trace in group:
+            trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+            data.append(trace)
+    notes = [dict(text=t, x=i * (width + gap) + width / 2, y=1.0, xref="paper", yref="paper", yanchor="bottom",
+                  showarrow=False) for i, t in enumerate(titles)]
+    merged = dict(height=height, margin=dict(l=0, r=0, t=24, b=0), annotations=notes,
+                  legend=dict(orientation="h", y=-0.3), **axes)
+    for key, value in layout.items():
+        merged[key] = merged.get(key, {}) | value if isinstance(value, dict) else value
+    return go.Figure(data=data, layout=merged)
+
+
 def curves_figure(histories: dict[str, dict[str, list[tuple[int, float]]]], height: int = 300) -> go.Figure:
     """Training and validation loss and accuracy of several runs, overlaid (solid: train, dashed: validation)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"), horizontal_spacing=0.08)
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+    groups: list[list[go.Scatter]] = [[], []]
     for i, (label, curves) in enumerate(histories.items()):
         colour = palette[i % len(palette)]
-        for col, key in ((1, "loss"), (2, "accuracy")):
+        for col, key in ((0, "loss"), (1, "accuracy")):
             for prefix, dash in (("", "solid"), ("val_", "dash")):
                 points = curves.get(prefix + key, [])
                 if points:
-                    fig.add_trace(go.Scatter(
+                    groups[col].append(go.Scatter(
                         x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
                         line=dict(color=colour, dash=dash), marker=dict(size=5),
                         name=f"{label} {'validation' if prefix else 'train'}", legendgroup=label,
-                        showlegend=col == 1, hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>"),
-                        row=1, col=col)
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=24, b=0), legend=dict(orientation="h", y=-0.25))
-    fig.update_xaxes(title_text="epoch")
-    return fig
+                        showlegend=col == 0, hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>"))
+    return panels(groups, ["loss", "accuracy"], height)
 
 
 def live_curve(run: runs.RunInfo) -> go.Figure:
@@ -81,17 +101,17 @@ def live_curve(run: runs.RunInfo) -> go.Figure:
     epochs = float(run.params.get("epochs", 1) or 1)
     by_step = dict(c["progress"])
     batch = [(by_step[s] * epochs, v) for s, v in c["batch_loss"] if s in by_step]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"), horizontal_spacing=0.1)
-    fig.add_trace(go.Scatter(x=[b[0] for b in batch], y=[b[1] for b in batch], mode="lines", name="train (batches)",
-                             line=dict(color="#1f77b4")), row=1, col=1)
-    for key, col, colour, name in (("val_loss", 1, "#ff7f0e", "validation"),
-                                   ("accuracy", 2, "#1f77b4", "train"),
-                                   ("val_accuracy", 2, "#ff7f0e", "validation")):
-        fig.add_trace(go.Scatter(x=[p[0] for p in c[key]], y=[p[1] for p in c[key]], mode="lines+markers",
-                                 name=name, line=dict(color=colour, dash="dash" if "val" in key else "solid"),
-                                 showlegend=key != "val_accuracy"), row=1, col=col)
-    fig.update_layout(height=220, margin=dict(l=0, r=0, t=24, b=0), legend=dict(orientation="h", y=-0.3))
-    fig.update_xaxes(title_text="epoch", range=[0, epochs])
+    left = [go.Scatter(x=[b[0] for b in batch], y=[b[1] for b in batch], mode="lines", name="train (batches)",
+                       line=dict(color="#1f77b4"))]
+    right = []
+    for key, group, colour, name in (("val_loss", left, "#ff7f0e", "validation"),
+                                     ("accuracy", right, "#1f77b4", "train"),
+                                     ("val_accuracy", right, "#ff7f0e", "validation")):
+        group.append(go.Scatter(x=[p[0] for p in c[key]], y=[p[1] for p in c[key]], mode="lines+markers",
+                                name=name, line=dict(color=colour, dash="dash" if "val" in key else "solid"),
+                                showlegend=key != "val_accuracy"))
+    fig = panels([left, right], ["loss", "accuracy"], 220)
+    fig.update_xaxes(range=[0, epochs])
     return fig
 
 
