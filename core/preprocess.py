@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,7 +79,15 @@ def decode_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int
     if len(data) > max_bytes:
         raise InputError(f"the file is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB")
     try:
-        img = Image.open(io.BytesIO(data))
+        # Pillow checks a picture's size from its header when it opens it: above about 89 megapixels it warns
+        # (into the server's log), above 179 it refuses. Both are turned into the app's own limit message.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        size = f" ({int(found.group(1)) / 1e6:.0f} megapixels)" if found else ""
+        raise InputError(f"the image is too large{size}; the limit is {max_pixels / 1e6:.0f} megapixels") from None
     except UnidentifiedImageError:
         raise InputError("this file is not an image Pillow can read (try PNG or JPEG)") from None
     except Exception as e:  # noqa: BLE001 - a broken header can raise anything
@@ -86,7 +96,7 @@ def decode_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int
         img.seek(first_inked_frame(img))
     w, h = img.size
     if w * h > max_pixels:
-        raise InputError(f"the image is {w}x{h} ({w * h / 1e6:.0f} megapixels); "
+        raise InputError(f"the image is too large ({w * h / 1e6:.0f} megapixels: {w}x{h}); "
                          f"the limit is {max_pixels / 1e6:.0f} megapixels")
     if w < 8 or h < 8:
         raise InputError(f"the image is only {w}x{h} pixels; a digit needs at least 8x8")

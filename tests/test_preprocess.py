@@ -215,3 +215,24 @@ def _png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height (no pixels follow): what a decompression bomb looks like."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("width, height, megapixels", [(10_000, 5_000, 50), (10_000, 10_000, 100),
+                                                       (20_000, 10_000, 200)])
+def test_huge_pictures_get_the_megapixel_limit_and_no_pillow_warning(width, height, megapixels, recwarn):
+    """Above Pillow's own thresholds (89 MP: a warning in the log; 179 MP: an error) the message stays the app's."""
+    with pytest.raises(InputError, match=f"too large \\({megapixels} megapixels.*the limit is 40 megapixels"):
+        preprocess.decode_image(_png_header(width, height))
+    assert not [w for w in recwarn if "DecompressionBomb" in type(w.message).__name__]
