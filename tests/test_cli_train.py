@@ -147,3 +147,27 @@ def test_training_on_a_gpu_uses_mixed_precision_and_restores_the_policy(tmp_path
     assert card["device"] == "GPU: Pretend GPU" and 0 < card["test_accuracy"] <= 1
     assert keras.mixed_precision.global_policy().name == "float32"
     assert registry.load("net002", tmp_path).count_params() == 21_840
+
+
+@pytest.mark.slow
+def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path):
+    """What a stopped session does to a long run: it is killed mid-way; started again, it goes on from its backup."""
+    from core.train import Cancelled, TrainConfig, train
+
+    config = dict(model="net002", epochs=3, limit=600, polish_epochs=0, augment=False, writing_styles=False,
+                  out_dir=str(tmp_path / "out"), checkpoint_dir=str(tmp_path / "ck"))
+    epochs_done = []
+
+    def stop_in_epoch_2(event):
+        if event["kind"] == "epoch":
+            epochs_done.append(event["epoch"])
+
+    with pytest.raises(Cancelled):
+        train(TrainConfig(**config), stop_in_epoch_2, should_stop=lambda: len(epochs_done) >= 1)
+    assert epochs_done == [1] and not (tmp_path / "out").exists()
+    events = []
+    card = train(TrainConfig(**config), events.append)
+    assert [e["epoch"] for e in events if e["kind"] == "resumed"] == [1]
+    assert [e["epoch"] for e in events if e["kind"] == "epoch"] == [2, 3]  # epoch 1 is not trained again
+    assert card["epochs_run"] == 3 and card["resumed_at_epoch"] == 1
+    assert len(card["history"]["loss"]) == 3 and card["train_seconds"] > 0
