@@ -26,7 +26,7 @@ def launch(configs: list, lab: str, varied: list[tuple[str, ...]] | None = None)
     store()
     group = f"{lab}-{int(time.time())}"
     launched = []
-    with st.spinner("Starting the run engine..." if not _engine_started() else "Queueing runs..."):
+    with st.spinner("Starting the run engine..." if not engine.connected() else "Queueing runs..."):
         for i, config in enumerate(configs):
             try:
                 launched.append(engine.launch(config, lab, group=group, varied=(varied or [()] * len(configs))[i]))
@@ -36,12 +36,6 @@ def launch(configs: list, lab: str, varied: list[tuple[str, ...]] | None = None)
         st.toast(f"Launched {len(launched)} run(s): they train in the background, even if you close this tab.",
                  icon=":material/rocket_launch:")
     return launched
-
-
-def _engine_started() -> bool:
-    import ray
-
-    return ray.is_initialized()
 
 
 def progress_caption(run: runs.RunInfo) -> str:

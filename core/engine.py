@@ -62,6 +62,13 @@ def task_env() -> dict:
     return {"runtime_env": {"env_vars": env}}
 
 
+def connected() -> bool:
+    """Whether this process has started (or joined) its Ray cluster yet."""
+    import ray
+
+    return ray.is_initialized()
+
+
 def connect() -> None:
     """Start (or join) the Ray cluster once per process."""
     import ray

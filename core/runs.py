@@ -109,7 +109,7 @@ class RunInfo:
         knobs = [f"lr {float(self.params['learning_rate']):g}" if self.params.get("learning_rate") not in
                  (None, "None") else ""]
         for key, short in (("dropout", "dropout"), ("kernel_size", "kernel"), ("batch_size", "batch")):
-            if self.params.get(key) not in (None, "None") and self.tags.get("vp.varied", "").count(key):
+            if self.params.get(key) not in (None, "None") and key in self.tags.get("vp.varied", "").split(","):
                 knobs.append(f"{short} {self.params[key]}")
         extra = ", ".join(k for k in knobs if k)
         return f"{title}, run {self.number}" + (f" ({extra})" if extra else "")
