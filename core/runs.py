@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ EXPERIMENT = "vision-playground"
 LABS = ("compare", "lr-sweep", "grid", "search", "cifar", "transfer", "cli")
 ACTIVE = ("SCHEDULED", "RUNNING")
 TERMINAL = ("FINISHED", "KILLED", "FAILED")
+_numbering = threading.Lock()
 EPOCH_METRICS = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate", "epoch_seconds")
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -144,11 +146,12 @@ def create(params: dict, model: str, lab: str, cluster: str, extra_tags: dict | 
     if lab not in LABS:
         raise ValueError(f"unknown lab {lab!r}; one of {', '.join(LABS)}")
     c = client()
-    number = _next_number()
     title = registry.REGISTRY[model].title if model in registry.REGISTRY else model
-    tags = {"vp.model": model, "vp.lab": lab, "vp.number": str(number), "vp.owner": owner(),
-            "vp.cluster": cluster, "vp.dataset": params.get("dataset", "mnist"), **(extra_tags or {})}
-    run = c.create_run(experiment_id(), run_name=f"{title} #{number}", tags=tags)
+    with _numbering:  # two launches at once (two tabs, a double click) must not share a number
+        number = _next_number()
+        tags = {"vp.model": model, "vp.lab": lab, "vp.number": str(number), "vp.owner": owner(),
+                "vp.cluster": cluster, "vp.dataset": params.get("dataset", "mnist"), **(extra_tags or {})}
+        run = c.create_run(experiment_id(), run_name=f"{title} #{number}", tags=tags)
     run_id = run.info.run_id
     c.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()],
                 tags=[RunTag("mlflow.runName", f"{title} #{number}")])

@@ -41,12 +41,9 @@ def test_launch_watch_and_find_the_run_in_the_compare_table(lab_server, tmp_path
         page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=90_000)
         form = page.locator('[data-testid="stForm"]')
         form.wait_for(timeout=60_000)
-        epochs = form.get_by_label("Epochs")
-        epochs.fill("3")
-        epochs.press("Enter")
-        digits = form.get_by_label(re.compile("Training digits"))
-        digits.fill("3000")
-        digits.press("Enter")
+        # Typed values are taken when the field loses focus (Enter would submit the form at once).
+        form.get_by_label("Epochs").fill("3")
+        form.get_by_label(re.compile("Training digits")).fill("3000")
         form.get_by_role("button", name="Launch").click()
 
         # The progress bar appears and moves while the run trains.

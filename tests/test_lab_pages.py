@@ -19,17 +19,6 @@ def open_page(page: str) -> AppTest:
     return at
 
 
-def wait_finished(lab_name: str, count: int, timeout: float = 420) -> list[runs.RunInfo]:
-    """Poll the store until ``count`` runs of the lab have ended; fail with what is left if they do not."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = runs.search(lab=lab_name)
-        if len(found) >= count and all(r.status in runs.TERMINAL for r in found):
-            return found
-        time.sleep(1)
-    pytest.fail(f"runs of {lab_name} still active: {[(r.number, r.status) for r in runs.search(lab=lab_name)]}")
-
-
 def fake_finished_run(model: str, lab_name: str, accuracy: float, **params) -> runs.RunInfo:
     """A finished run recorded in the store without training (for pages that only read results)."""
     from core.train import TrainConfig
@@ -101,6 +90,7 @@ def test_the_grid_plans_follow_report_002():
 
 @pytest.mark.slow
 def test_a_run_launched_from_the_compare_page_trains_and_joins_the_table(engine_home, monkeypatch):
+    before = {r.run_id for r in runs.search()}  # the session's store holds other tests' runs too
     at = open_page("compare")
     at.selectbox[0].set_value("net002")  # the form's widgets, in order: network, epochs, digits, learning rate
     at.number_input[0].set_value(1)  # epochs
@@ -108,10 +98,10 @@ def test_a_run_launched_from_the_compare_page_trains_and_joins_the_table(engine_
     next(b for b in at.button if b.label == "Launch").click()
     at.run()
     assert not at.exception, at.exception
-    launched = runs.search(lab="compare")
-    assert len(launched) == 1 and launched[0].model == "net002"
+    launched = [r for r in runs.search() if r.run_id not in before]
+    assert len(launched) == 1 and launched[0].model == "net002" and launched[0].lab == "compare"
     assert launched[0].params["limit"] == "600" and launched[0].params["epochs"] == "1"
-    done = wait_finished("compare", 1)[0]
+    done = runs.wait(launched[0].run_id, timeout_s=420, poll_s=1)
     assert done.status == "FINISHED", done.tags.get("vp.error")
     at.run()
     table = at.dataframe[0].value
