@@ -1,6 +1,5 @@
 """The training lab's pages through AppTest: empty store, recorded runs, and real short runs launched by clicks."""
 
-import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
