@@ -142,7 +142,7 @@ def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path,
     (x_train, y_train), _ = data.load_mnist(download=False)
     feature = neighbours.features_of(model, x_train[123].astype(np.float32) / 255.0)
     idx, dist = index.nearest(feature, k=8)
-    assert idx[0] == 123 and dist[0] < 1e-3 and len(idx) == 8
+    assert idx[0] == 123 and dist[0] < 0.02 * dist[1] and len(idx) == 8  # float32 round-off, not 0
     assert (y_train[idx] == y_train[123]).mean() >= 0.75
     again = neighbours.build_index("net002", model)  # from the disk cache
     assert np.array_equal(again.features, index.features)
