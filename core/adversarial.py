@@ -9,17 +9,26 @@ shown to the other networks: adversarial examples often transfer.
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 import numpy as np
 import tensorflow as tf
 
+_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
 
 def _loss_gradient(model: keras.Model, x: tf.Tensor, label: int) -> tf.Tensor:
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        probs = model(x, training=False)
-        loss = keras.losses.sparse_categorical_crossentropy(tf.fill([tf.shape(x)[0]], label), probs)
-    return tape.gradient(loss, x)
+    """d(cross-entropy of ``label``)/d(input), traced once per model (eager gradients are slow per stroke)."""
+    if model not in _compiled:
+        def gradient(x, label):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                probs = model(x, training=False)
+                loss = keras.losses.sparse_categorical_crossentropy(tf.fill([tf.shape(x)[0]], label), probs)
+            return tape.gradient(loss, x)
+        _compiled[model] = tf.function(gradient, reduce_retracing=True)
+    return _compiled[model](x, tf.constant(label, tf.int32))
 
 
 def _as_batch(model: keras.Model, images: np.ndarray) -> tf.Tensor:

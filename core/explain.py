@@ -13,6 +13,8 @@ Both take the same (28, 28) float image in [0, 1] that ``core.preprocess`` makes
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -48,17 +50,31 @@ def grad_cam_model(model: keras.Model, layer: str | None = None) -> keras.Model 
     return keras.Model(model.inputs[0], [model.get_layer(layer).output, model.get_layer(HEAD).input])
 
 
+_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compile(model: keras.Model, key: str, build):
+    """One traced TensorFlow function per model and purpose: eager gradients cost a page a stroke's time."""
+    fns = _compiled.setdefault(model, {})
+    if key not in fns:
+        fns[key] = tf.function(build(), reduce_retracing=True)
+    return fns[key]
+
+
 def grad_cam(model: keras.Model, cam_model: keras.Model, image: np.ndarray, class_index: int) -> np.ndarray:
     """Grad-CAM heat map of ``class_index`` over the image: (h, w) in [0, 1] at the input's size."""
+    def build():
+        def cam_of(x, c):
+            with tf.GradientTape() as tape:
+                maps, features = cam_model(x, training=False)
+                score = _logits(model, features)[0, c]
+            weights = tf.reduce_mean(tape.gradient(score, maps)[0], axis=(0, 1))
+            cam = tf.nn.relu(tf.reduce_sum(maps[0] * weights, axis=-1))
+            return tf.image.resize(cam[..., None], model.input_shape[1:3], method="bilinear")[..., 0]
+        return cam_of
+
     x = tf.constant(np.asarray(image, np.float32).reshape(1, *model.input_shape[1:]))
-    with tf.GradientTape() as tape:
-        maps, features = cam_model(x, training=False)
-        score = _logits(model, features)[0, class_index]
-    grads = tape.gradient(score, maps)[0]
-    weights = tf.reduce_mean(grads, axis=(0, 1))
-    cam = tf.nn.relu(tf.reduce_sum(maps[0] * weights, axis=-1))
-    size = model.input_shape[1:3]
-    cam = tf.image.resize(cam[..., None], size, method="bilinear")[..., 0].numpy()
+    cam = _compile(model, f"cam:{id(cam_model)}", build)(x, tf.constant(class_index, tf.int32)).numpy()
     top = cam.max()
     return cam / top if top > 0 else cam
 
@@ -70,10 +86,16 @@ def integrated_gradients(model: keras.Model, image: np.ndarray, class_index: int
     base = np.zeros_like(x) if baseline is None else np.asarray(baseline, np.float32).reshape(x.shape)
     alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32).reshape(-1, *([1] * x.ndim))
     path = tf.constant(base + alphas * (x - base))
-    with tf.GradientTape() as tape:
-        tape.watch(path)
-        probs = model(path, training=False)[:, class_index]
-    grads = tape.gradient(probs, path).numpy()
+
+    def build():
+        def gradients(path, c):
+            with tf.GradientTape() as tape:
+                tape.watch(path)
+                probs = model(path, training=False)[:, c]
+            return tape.gradient(probs, path)
+        return gradients
+
+    grads = _compile(model, "ig", build)(path, tf.constant(class_index, tf.int32)).numpy()
     average = ((grads[:-1] + grads[1:]) / 2).mean(axis=0)  # the trapezoid rule along the path
     return ((x - base) * average).reshape(np.shape(image))
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import faiss
 import keras
 import numpy as np
+import tensorflow as tf
 
 from core import data, paths, registry
 
@@ -65,6 +66,18 @@ def build_index(name: str, model: keras.Model, batch_size: int = 1000) -> Index:
     flat = faiss.IndexFlatL2(features.shape[1])
     flat.add(np.ascontiguousarray(features, np.float32))
     return Index(features, y_train, flat)
+
+
+def compiled_embedder(model: keras.Model):
+    """A fast one-image feature function for ``model`` (traced once; an eager call costs tens of ms)."""
+    embed = embedding_model(model)
+    fn = tf.function(lambda x: embed(x, training=False),
+                     input_signature=[tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)])
+
+    def features(image: np.ndarray) -> np.ndarray:
+        return fn(tf.constant(np.asarray(image, np.float32).reshape(1, *model.input_shape[1:]))).numpy()[0]
+
+    return features
 
 
 def features_of(model: keras.Model, image: np.ndarray) -> np.ndarray:
