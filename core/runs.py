@@ -46,12 +46,12 @@ def tracking_uri() -> str:
 
 @cache
 def _client(uri: str):
-    import mlflow
     from mlflow.tracking import MlflowClient
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    mlflow.set_tracking_uri(uri)
+    # Not mlflow.set_tracking_uri: it also sets MLFLOW_TRACKING_URI in os.environ, and every process started
+    # afterwards (a server, a CLI, a worker) would then write to this store whatever its VP_HOME says.
     return MlflowClient(tracking_uri=uri)
 
 

@@ -38,6 +38,8 @@ def serve(script: str = "app.py", timeout: float = 90.0):
     """Run ``streamlit run script`` on a free local port; yield its URL and the seconds it took to answer."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("MLFLOW_TRACKING_URI", None)  # the server's runs go to the store of its own VP_HOME
+    env.pop("RAY_ADDRESS", None)  # and run on its own local cluster
     cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless=true", f"--server.port={port}",
            "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
     started = time.perf_counter()

@@ -60,8 +60,8 @@ def test_launch_watch_and_find_the_run_in_the_compare_table(lab_server, tmp_path
         page.screenshot(path=browser.screenshot_path("lab_training.png", tmp_path), full_page=True)
 
         # When it ends, the page refreshes and the run is a row of the table.
-        row = page.locator('[role="gridcell"]').filter(has_text=re.compile(r"^DNN, run 1 \(lr 0\.001\)$"))
+        row = page.locator('[role="gridcell"]').filter(has_text=re.compile(r"^DNN, run \d+ \(lr 0\.001\)$"))
         row.first.wait_for(state="attached", timeout=300_000)
         page.locator('[data-testid="stProgress"]').first.wait_for(state="detached", timeout=30_000)
-        assert page.get_by_text(re.compile(r"DNN, run 1 \(lr 0\.001\).*test accuracy")).count() >= 1
+        assert page.get_by_text(re.compile(r"DNN, run \d+ \(lr 0\.001\).*test accuracy")).count() >= 1
         page.close()

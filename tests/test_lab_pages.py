@@ -133,3 +133,11 @@ def test_a_search_from_the_grid_page_finds_a_best_configuration(engine_home, mon
     assert finished.tags["vp.best.run_id"] == best.run_id
     at.run()
     assert any("Best configuration" in s.value for s in at.success)
+
+
+def test_using_the_store_leaves_the_environment_alone(engine_home):
+    """Processes started later (a server, a command) must follow their own VP_HOME, not inherit this store."""
+    import os
+
+    runs.search()
+    assert "MLFLOW_TRACKING_URI" not in os.environ
