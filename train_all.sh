@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-creates every shipped model in assets/models/ with the project's training command
-# (digits: about 70 minutes on a 2-core CPU; the CIFAR-10 ResNet: about 90 minutes more).
+# (digits: about 70 minutes on a 2-core CPU; the CIFAR-10 ResNet: about two hours more).
 # This is the only command that writes to assets/models: quick trials and the lab's runs write under $VP_HOME.
 # The CIFAR-10 run backs up every epoch: if it is stopped, run this script again and it resumes.
 set -euo pipefail
