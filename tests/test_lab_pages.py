@@ -129,8 +129,10 @@ def test_a_search_from_the_grid_page_finds_a_best_configuration(engine_home, mon
     assert len(trials) == 4 and all(t.status == "FINISHED" for t in trials)
     assert {t.tags.get("vp.stopped_early") for t in trials} <= {"0", "1"}
     assert all(0.3 <= float(t.params["dropout"]) <= 0.7 and int(t.params["kernel_size"]) in (3, 4, 5) for t in trials)
-    best = max(trials, key=lambda t: t.metrics.get("val_accuracy", 0))
-    assert finished.tags["vp.best.run_id"] == best.run_id
+    # Tune ranks each trial by its best epoch (scope "all"); on 120 validation digits, ties are common.
+    best_of = {t.run_id: max(v for _, v in runs.curves(t.run_id, ("val_accuracy",))["val_accuracy"]) for t in trials}
+    assert best_of[finished.tags["vp.best.run_id"]] == max(best_of.values())
+    assert finished.metrics["best_val_accuracy"] == pytest.approx(max(best_of.values()))
     at.run()
     assert any("Best configuration" in s.value for s in at.success)
 
