@@ -15,6 +15,6 @@ if [[ "$only" == all || "$only" == digits ]]; then
   python -m core train --model resnet --epochs 30 --polish-epochs 5 --out assets/models
 fi
 if [[ "$only" == all || "$only" == cifar ]]; then
-  python -m core train --model cifar_resnet --epochs 30 --batch-size 256 --precision mixed_bfloat16 \
+  python -m core train --model cifar_resnet --epochs 40 --batch-size 256 --precision mixed_bfloat16 \
     --checkpoint-dir "$CHECKPOINTS/cifar_resnet" --out assets/models
 fi

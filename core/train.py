@@ -16,7 +16,7 @@ unsure of clean, centred digits, and a few clean epochs raise MNIST test
 accuracy (ResNet 99.41% -> 99.6%) without losing the robustness (UNIPEN drawings
 96.9% -> 97.5%; see bench/bench_accuracy.py).
 
-Photos (CIFAR-10): shifted and mirrored images, SGD with Nesterov momentum and
+Photos (CIFAR-10): shifted, mirrored and cut-out images, SGD with Nesterov momentum and
 weight decay, a learning rate that warms up then follows a cosine to zero, and
 label smoothing: the usual recipe for training CIFAR-10 nets fast from scratch.
 """
@@ -235,7 +235,7 @@ def _pipeline(x: np.ndarray, y: np.ndarray, config: TrainConfig, distort: bool) 
     ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     if distort and photos:
         aug = augment.make_photo_augmenter(config.seed)
-        ds = ds.map(lambda x, y: (aug(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(lambda x, y: (augment.cutout(aug(x, training=True)), y), num_parallel_calls=tf.data.AUTOTUNE)
     elif distort:
         aug = augment.make_augmenter(config.seed)
         ds = ds.map(lambda x, y: (augment.random_thickness(aug(x, training=True)), y),
