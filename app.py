@@ -44,6 +44,10 @@ navigation = st.navigation(
             st.Page("app_pages/grid.py", title="Grid and search", icon=":material/grid_on:", url_path="grid"),
             st.Page("app_pages/datasets.py", title="Data sets", icon=":material/photo_library:", url_path="datasets"),
         ],
+        "Transfer lab": [
+            st.Page("app_pages/transfer.py", title="Digits to letters", icon=":material/translate:",
+                    url_path="letters"),
+        ],
     }
 )
 with st.sidebar:

@@ -14,6 +14,10 @@ if [[ "$only" == all || "$only" == digits ]]; then
   python -m core train --model convnet --epochs 30 --out assets/models
   python -m core train --model resnet --epochs 30 --polish-epochs 5 --out assets/models
 fi
+if [[ "$only" == all || "$only" == digits || "$only" == greek ]]; then
+  # Greek letters from the shipped ResNet's frozen features (needs the digit models above; seconds).
+  python -m core transfer --source resnet --mode frozen --epochs 30 --out assets/models
+fi
 if [[ "$only" == all || "$only" == cifar ]]; then
   python -m core train --model cifar_resnet --epochs 40 --batch-size 256 --precision mixed_bfloat16 \
     --checkpoint-dir "$CHECKPOINTS/cifar_resnet" --out assets/models

@@ -190,10 +190,11 @@ PROB_LAYOUT = dict(height=180, margin=dict(l=0, r=0, t=0, b=0), showlegend=False
 DIGITS = [str(i) for i in range(10)]
 
 
-def prob_chart(probs: np.ndarray, highlight: int) -> go.Figure:
+def prob_chart(probs: np.ndarray, highlight: int, labels: list[str] | None = None) -> go.Figure:
+    """A bar per class (digits unless ``labels`` are given), the ``highlight``-ed one in red."""
     colours = ["#ff4b4b" if i == highlight else "#8aa8c8" for i in range(len(probs))]
-    bar = go.Bar(x=DIGITS[: len(probs)], y=probs, marker_color=colours,
-                 hovertemplate="digit %{x}: %{y:.1%}<extra></extra>")
+    bar = go.Bar(x=labels or DIGITS[: len(probs)], y=probs, marker_color=colours,
+                 hovertemplate=("%{x}" if labels else "digit %{x}") + ": %{y:.1%}<extra></extra>")
     return go.Figure(data=[bar], layout=PROB_LAYOUT)
 
 

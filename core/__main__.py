@@ -14,16 +14,19 @@ from collections.abc import Callable
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from core import inference, preprocess, registry
+    from core import data, inference, preprocess, registry
 
     name = args.model or registry.best_model()
     predictor = inference.Predictor.load(name)
+    dataset = registry.get(name).dataset
+    # Digits are labelled 0-9 as numbers; letters by name (alpha, beta, gamma).
+    label = int if dataset == "mnist" else data.get_dataset(dataset).classes.__getitem__
     status = 0
     for path in args.images:
         try:
             result = preprocess.to_mnist(preprocess.read_image_file(path))
             if result.empty:
-                raise preprocess.InputError("no digit found in the image")
+                raise preprocess.InputError(f"no {'digit' if dataset == 'mnist' else 'letter'} found in the image")
             probs, _ = predictor.predict(result.image)
         except (OSError, preprocess.InputError) as e:
             print(f"error: {path}: {e}", file=sys.stderr)
@@ -33,7 +36,7 @@ def _predict(args: argparse.Namespace) -> int:
             print(f"error: {path}: could not be read ({type(e).__name__}: {e})", file=sys.stderr)
             status = 1
             continue
-        print(json.dumps({"file": path, "label": int(probs.argmax()),
+        print(json.dumps({"file": path, "label": label(int(probs.argmax())),
                           "probs": [round(float(p), 6) for p in probs], "model": name}), flush=True)
     return status
 
@@ -64,6 +67,25 @@ def _train(args: argparse.Namespace) -> int:
     card = train(config, progress)
     print(json.dumps({k: card[k] for k in ("model", "test_accuracy", "macro_f1", "params",
                                             "epochs_run", "train_seconds", "device")}))
+    return 0
+
+
+def _transfer(args: argparse.Namespace) -> int:
+    from core import device
+
+    device.configure_threads(None, None)
+    from core import paths
+    from core.transfer import TransferConfig, train_transfer
+
+    out = args.out or str(paths.trained_dir())
+    config = TransferConfig(source=args.source, mode=args.mode, epochs=args.epochs, learning_rate=args.lr,
+                            augment=not args.no_augment, out_dir=out,
+                            command="python -m core " + " ".join(sys.argv[1:]))
+    print(f"re-using {config.source} for {config.target} ({config.mode}); writing {config.model} to {out}",
+          file=sys.stderr, flush=True)
+    card = train_transfer(config)
+    print(json.dumps({k: card[k] for k in ("model", "source", "mode", "test_accuracy", "macro_f1",
+                                            "transfer_params", "epochs_run", "train_seconds", "device")}))
     return 0
 
 
@@ -130,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description="Vision Playground command line")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="read digits from image files, one JSON line per file")
-    p.add_argument("--model", choices=sorted(n for n, s in REGISTRY.items() if s.dataset == "mnist"),
-                   help="default: the best shipped model")
+    p.add_argument("--model", choices=sorted(n for n, s in REGISTRY.items() if s.dataset in ("mnist", "greek")),
+                   help="default: the best shipped digit model; greek reads alpha, beta, gamma")
     p.add_argument("images", nargs="+")
     p.set_defaults(func=_predict)
     t = sub.add_parser("train", help="train a model on MNIST and write it with its card")
@@ -151,6 +173,15 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--out", help="output folder (default: $VP_HOME/trained; the shipped models are made "
                                  "by ./train_all.sh, which writes to assets/models)")
     t.set_defaults(func=_train)
+    tr = sub.add_parser("transfer", help="re-use an MNIST network for Greek letters (report 002, part C)")
+    tr.add_argument("--source", choices=[n for n, s in REGISTRY.items() if s.dataset == "mnist"], default="net002")
+    tr.add_argument("--mode", choices=["frozen", "finetune", "scratch"], default="frozen",
+                    help="frozen: train only a new head; finetune: retrain everything; scratch: random start")
+    tr.add_argument("--epochs", type=_at_least(1), default=30)
+    tr.add_argument("--lr", type=float, help="learning rate (default: 0.01 for a frozen base, else 0.001)")
+    tr.add_argument("--no-augment", action="store_true")
+    tr.add_argument("--out", help="output folder (default: $VP_HOME/trained; ./train_all.sh writes the shipped one)")
+    tr.set_defaults(func=_transfer)
     r = sub.add_parser("run", help="launch a run on the engine (Ray, tracked in MLflow), wait, print JSON")
     r.add_argument("--model", choices=sorted(REGISTRY), required=True)
     r.add_argument("--dataset", choices=["mnist", "cifar10"], help="checked against the model's data set")

@@ -1,6 +1,9 @@
 """Loading the data sets the app learns from, with one clear error when they are missing.
 
-Two data sets: MNIST (digits) and CIFAR-10 (small colour photos). Each is
+Two data sets in the Keras ``.npz`` layout: MNIST (digits) and CIFAR-10 (small
+colour photos); and one folder of class folders: hand-drawn Greek letters
+(``greek_letters/{train,test}/{alpha,beta,gamma}/*.png``), read through the
+app's one preprocessing path into MNIST form, for transfer learning. Each is
 looked up first in the folder named by the ``VP_DATA_DIR`` environment variable,
 then in the Keras cache (``~/.keras/datasets``), and only then is it downloaded
 with ``keras.datasets``, which needs internet.
@@ -51,7 +54,7 @@ def _check(name: str, array: np.ndarray, shape_tail: tuple[int, ...], dtype: str
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """What a data set's ``.npz`` must hold: its file name, image shape and class names."""
+    """What a data set's ``.npz`` (or folder, for ``kind="folders"``) holds: its name, image shape, classes."""
 
     name: str
     title: str
@@ -59,6 +62,7 @@ class DatasetSpec:
     image_shape: tuple[int, ...]
     classes: tuple[str, ...]
     n_train: int
+    kind: str = "npz"  # "folders": train/<class>/*.png and test/<class>/*.png, read as drawings
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -66,6 +70,8 @@ DATASETS: dict[str, DatasetSpec] = {
     "cifar10": DatasetSpec("cifar10", "CIFAR-10", "cifar10.npz", (32, 32, 3),
                            ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                             "truck"), 50_000),
+    "greek": DatasetSpec("greek", "Greek letters", "greek_letters", (28, 28), ("alpha", "beta", "gamma"), 27,
+                         kind="folders"),
 }
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -119,6 +125,8 @@ def dataset_path(dataset: str = "mnist") -> Path | None:
     if data_dir() is not None:
         candidates.append(data_dir() / file)
     candidates.append(Path.home() / ".keras" / "datasets" / file)
+    if get_dataset(dataset).kind == "folders":
+        return next((p for p in candidates if (p / "train").is_dir()), None)
     return next((p for p in candidates if p.is_file()), None)
 
 
@@ -155,8 +163,13 @@ def load_dataset(dataset: str = "mnist", download: bool = True) -> tuple[Split, 
     """``(x_train, y_train), (x_test, y_test)`` as uint8 images and uint8 labels, found locally or downloaded."""
     spec = get_dataset(dataset)
     path = dataset_path(dataset)
+    if path is not None and spec.kind == "folders":
+        return read_class_folders(path / "train", spec.classes), read_class_folders(path / "test", spec.classes)
     if path is not None:
         return _read_cached(path, dataset)
+    if spec.kind == "folders":
+        where = f"{data_dir() / spec.file}" if data_dir() else "$" + DATA_ENV + "/" + spec.file
+        raise DataError(f"{spec.title} not found: expected the folder {where}/train (set {DATA_ENV})")
     where = f"{data_dir() / spec.file}" if data_dir() else "$" + DATA_ENV + "/" + spec.file
     if not download:
         raise DataError(f"{spec.title} not found: expected {where} (set {DATA_ENV} to the data folder)")
@@ -172,6 +185,36 @@ def load_dataset(dataset: str = "mnist", download: bool = True) -> tuple[Split, 
     return (x_train, y_train.reshape(-1).astype("uint8")), (x_test, y_test.reshape(-1).astype("uint8"))
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+
+
+def read_class_folders(folder: Path, classes: tuple[str, ...] | None = None) -> Split:
+    """Pictures in ``folder/<class>/`` as MNIST-style 28x28 uint8 images and their labels.
+
+    Each picture goes through the same preprocessing as a drawing on the canvas or an upload
+    (polarity, crop to the ink, centre of mass), so a photo of ink on grey paper becomes a white
+    letter on black, as MNIST's digits are. ``classes`` fixes the label order (default: sorted folders).
+    """
+    from core import preprocess  # Pillow and SciPy, only for folder data sets
+
+    classes = classes or tuple(sorted(p.name for p in folder.iterdir() if p.is_dir()))
+    xs, ys = [], []
+    for label, name in enumerate(classes):
+        files = sorted(p for p in (folder / name).glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise DataError(f"{folder / name} holds no pictures")
+        for file in files:
+            try:
+                result = preprocess.to_mnist(preprocess.read_image_file(file), keep_steps=False)
+            except (OSError, preprocess.InputError) as e:
+                raise DataError(f"{file} could not be read: {e}") from e
+            if result.empty:
+                raise DataError(f"{file} is blank: no letter or digit found in it")
+            xs.append(np.round(result.image * 255).astype(np.uint8))
+            ys.append(label)
+    return np.stack(xs), np.asarray(ys, np.uint8)
+
+
 def load_mnist(download: bool = True) -> tuple[Split, Split]:
     """MNIST as ``(x_train, y_train), (x_test, y_test)``, uint8 images 28x28 and labels 0-9."""
     return load_dataset("mnist", download)
@@ -185,6 +228,11 @@ def load_cifar10(download: bool = True) -> tuple[Split, Split]:
 def dataset_sha256(dataset: str = "mnist") -> str:
     """sha256 of the data set file in use, recorded on every model card."""
     path = dataset_path(dataset)
+    if path is not None and path.is_dir():  # a folder: one hash over its files' names and contents
+        digest = hashlib.sha256()
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(f"{file.relative_to(path)}:{sha256_file(file)}\n".encode())
+        return digest.hexdigest()
     return sha256_file(path) if path else "keras-download"
 
 

@@ -139,11 +139,12 @@ def launch(config, lab: str, group: str | None = None, varied: tuple[str, ...] =
     if group:
         tags["vp.group"] = group
     params = config.params() | {"dataset": config.dataset, "learning_rate": config.lr}
+    tags["vp.recipe"] = getattr(config, "recipe", "train")
     run = runs.create(params, config.model, lab, cluster_kind(), tags)
     resources = _resources()
     # A fresh worker process per run (max_calls=1): TensorFlow's memory and settings go with it.
     task = ray.remote(max_retries=0, max_calls=1, **resources)(execute)
-    ref = task.options(**task_env()).remote(run.run_id, config.params())
+    ref = task.options(**task_env()).remote(run.run_id, config.params(), tags["vp.recipe"])
     watch(run.run_id, ref)
     return run
 
@@ -217,7 +218,18 @@ class _Recorder:
         self.thread.join(timeout=30)
 
 
-def execute(run_id: str, params: dict) -> str:
+def _recipe(name: str, params: dict):
+    """The config and the training function of a recipe: ``train`` (core.train) or ``transfer``."""
+    if name == "transfer":
+        from core.transfer import TransferConfig, train_transfer
+
+        return TransferConfig(**{k: v for k, v in params.items() if k != "recipe"}), train_transfer
+    from core.train import TrainConfig, train
+
+    return TrainConfig(**params), train
+
+
+def execute(run_id: str, params: dict, recipe: str = "train") -> str:
     """The worker: train one run, recording its progress, result and ending in the store."""
     try:
         os.nice(10)  # the web server on the same cores answers strokes first
@@ -228,13 +240,13 @@ def execute(run_id: str, params: dict) -> str:
     gpus = os.environ.get("CUDA_VISIBLE_DEVICES")
     threads = int(os.environ.get("OMP_NUM_THREADS") or 1) if not gpus else None
     device.configure_threads(intra_op=threads, inter_op=2 if threads else None)
-    from core.train import Cancelled, TrainConfig, train
+    from core.train import Cancelled
 
     worker = f"{socket.gethostname()}:{os.getpid()}"
     if not runs.mark_running(run_id, device.device_label(), worker):
         return "KILLED"  # cancelled while it waited in the queue
     out = paths.vp_home() / "runs" / run_id
-    config = TrainConfig(**params)
+    config, train = _recipe(recipe, params)
     config.out_dir = str(out)
     config.command = f"lab run {run_id}"
     started = time.monotonic()

@@ -7,6 +7,7 @@ file can never run arbitrary code.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,12 @@ class ModelSpec:
         return self.path(models_dir).with_suffix(".json")
 
 
+def _build_transfer(source: str, **_knobs) -> keras.Model:
+    from core import transfer  # it builds on this registry
+
+    return transfer.build_transfer(source, "greek")
+
+
 REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
@@ -60,6 +67,14 @@ REGISTRY: dict[str, ModelSpec] = {
                   "AlexNet's five convolutions and three dense layers, at 32x32 (report 001).", dataset="cifar10"),
         ModelSpec("cifar_resnet", "CIFAR ResNet-9", cifar_models.build_cifar_resnet,
                   "A half-width ResNet-9: the shipped CIFAR-10 model.", dataset="cifar10"),
+        # MNIST networks re-used for Greek letters (core.transfer); the shipped one starts from the ResNet.
+        ModelSpec("greek", "Greek letters (from the ResNet)", functools.partial(_build_transfer, "resnet"),
+                  "The MNIST ResNet's features with a new 3-letter head (report 002, part C).", dataset="greek",
+                  knobs=()),
+        *(ModelSpec(f"greek_{source}", f"Greek letters (from the {title})",
+                    functools.partial(_build_transfer, source),
+                    f"The {title}'s MNIST features with a new 3-letter head.", dataset="greek", knobs=())
+          for source, title in (("net002", "net 002"), ("dnn", "DNN"), ("convnet", "ConvNet"))),
     )
 }
 

@@ -110,9 +110,10 @@ class RunInfo:
         title = registry.REGISTRY[self.model].title if self.model in registry.REGISTRY else self.model
         knobs = [f"lr {float(self.params['learning_rate']):g}" if self.params.get("learning_rate") not in
                  (None, "None") else ""]
-        for key, short in (("dropout", "dropout"), ("kernel_size", "kernel"), ("batch_size", "batch")):
+        for key, short in (("dropout", "dropout "), ("kernel_size", "kernel "), ("batch_size", "batch "),
+                           ("mode", "")):
             if self.params.get(key) not in (None, "None") and key in self.tags.get("vp.varied", "").split(","):
-                knobs.append(f"{short} {self.params[key]}")
+                knobs.append(f"{short}{self.params[key]}")
         extra = ", ".join(k for k in knobs if k)
         return f"{title}, run {self.number}" + (f" ({extra})" if extra else "")
 
@@ -231,6 +232,9 @@ def log_result(run_id: str, card: dict, model_file: Path, card_file: Path, class
     """Test scores as metrics, per-class scores too, and the model and its card as artifacts."""
     metrics = {k: card[k] for k in ("test_accuracy", "macro_f1", "params", "epochs_run", "train_seconds",
                                     "test_accuracy_before") if k in card}
+    if "transfer_params" in card:  # what freezing left to learn
+        metrics["trainable_params"] = card["transfer_params"]["trainable"]
+        metrics["non_trainable_params"] = card["transfer_params"]["non_trainable"]
     for name in ("precision", "recall", "f1"):
         for cls, value in zip(classes, card[f"per_class_{name}"]):
             metrics[f"{name}_{cls}"] = value

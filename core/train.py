@@ -137,7 +137,7 @@ class Cancelled(RuntimeError):
     """The caller asked the run to stop; nothing was written."""
 
 
-class _Reporter(keras.callbacks.Callback):
+class Reporter(keras.callbacks.Callback):
     """Reports batches (every ``every_s`` seconds) and epochs to ``progress``; stops when asked to."""
 
     def __init__(self, config: TrainConfig, batches: int, progress: Progress | None, should_stop,
@@ -223,10 +223,15 @@ def to_float(x: np.ndarray) -> np.ndarray:
     return x[..., None] if x.ndim == 3 else x
 
 
-def _pipeline(x: np.ndarray, y: np.ndarray, config: TrainConfig, distort: bool) -> tf.data.Dataset:
-    photos = config.dataset != "mnist"
+def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, distort: bool, photos: bool,
+             num_classes: int = 10) -> tf.data.Dataset:
+    """Shuffled batches of float images in [0, 1], distorted afresh every epoch when ``distort``.
+
+    Digits (and letters) get the drawing augmentations (shifts, rotations, zoom, shear, stroke width);
+    photos get shifts, flips and cutout, with one-hot labels for label smoothing.
+    """
     ds = tf.data.Dataset.from_tensor_slices((x, y.astype("int32")))
-    ds = ds.shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True).batch(config.batch_size)
+    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
 
     def prepare(images, labels):
         images = tf.cast(images, tf.float32) / 255.0
@@ -234,15 +239,19 @@ def _pipeline(x: np.ndarray, y: np.ndarray, config: TrainConfig, distort: bool) 
 
     ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     if distort and photos:
-        aug = augment.make_photo_augmenter(config.seed)
+        aug = augment.make_photo_augmenter(seed)
         ds = ds.map(lambda x, y: (augment.cutout(aug(x, training=True)), y), num_parallel_calls=tf.data.AUTOTUNE)
     elif distort:
-        aug = augment.make_augmenter(config.seed)
+        aug = augment.make_augmenter(seed)
         ds = ds.map(lambda x, y: (augment.random_thickness(aug(x, training=True)), y),
                     num_parallel_calls=tf.data.AUTOTUNE)
     if photos:  # label smoothing needs one-hot labels
-        ds = ds.map(lambda x, y: (x, tf.one_hot(y, 10)), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(lambda x, y: (x, tf.one_hot(y, num_classes)), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _pipeline(x: np.ndarray, y: np.ndarray, config: TrainConfig, distort: bool) -> tf.data.Dataset:
+    return pipeline(x, y, config.batch_size, config.seed, distort, photos=config.dataset != "mnist")
 
 
 def _compile_digits(model: keras.Model, learning_rate: float) -> None:
@@ -306,7 +315,7 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
     checkpoint = Path(config.checkpoint_dir) if config.checkpoint_dir else None
     if checkpoint is not None:
         checkpoint.mkdir(parents=True, exist_ok=True)
-    reporter = _Reporter(config, batches, progress, should_stop,
+    reporter = Reporter(config, batches, progress, should_stop,
                          checkpoint / "history.json" if checkpoint else None)
     callbacks: list[keras.callbacks.Callback] = []
     if checkpoint is not None:  # first, so the reporter sees the epoch it restored
@@ -376,13 +385,18 @@ def _fit(model, config, x_fit, y_fit, x_val, val_labels, callbacks, reporter, ph
 
 
 def _write(model: keras.Model, card: dict, spec: registry.ModelSpec, knobs: dict, out: Path, name: str) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    # Write to temporary names then rename, so a run killed here never leaves half a model.
-    tmp_model, tmp_card = out / f".{name}.tmp.keras", out / f".{name}.tmp.json"
     # Save the weights in a float32 model without the optimizer's state (a third of the size).
     shipped = registry.build(name, **knobs)
     shipped.set_weights(model.get_weights())
-    shipped.save(tmp_model)
+    save_model(shipped, card, out, name)
+
+
+def save_model(model: keras.Model, card: dict, out: Path, name: str) -> None:
+    """Write ``<out>/<name>.keras`` and ``<name>.json`` under temporary names, then rename them into place,
+    so a run killed here never leaves half a model."""
+    out.mkdir(parents=True, exist_ok=True)
+    tmp_model, tmp_card = out / f".{name}.tmp.keras", out / f".{name}.tmp.json"
+    model.save(tmp_model)
     tmp_card.write_text(json.dumps(card, indent=1))
     os.replace(tmp_model, out / f"{name}.keras")
     os.replace(tmp_card, out / f"{name}.json")

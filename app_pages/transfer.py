@@ -1,0 +1,127 @@
+"""Transfer page: an MNIST network re-used to read Greek letters from 27 examples (report 002, part C)."""
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from app_pages.lab import curves_figure, launch, runs_panel
+from core import data, preprocess, registry, runs, transfer
+
+CLASSES = data.get_dataset("greek").classes
+REPORT_002 = {"test accuracy": "80% (12 of 15)", "trainable": 153, "source": "net002, frozen"}
+
+st.title("Transfer learning: from digits to Greek letters")
+st.write("A network that learnt to read digits has learnt strokes, loops and crossings on the way. Keep those "
+         "layers, swap the last one for a new one with 3 outputs, and it reads α, β and γ from only 27 examples.")
+
+
+@st.cache_data(show_spinner=False)
+def _param_table(source: str) -> pd.DataFrame:
+    return pd.DataFrame(transfer.param_table(source))
+
+
+@st.cache_data(show_spinner=False)
+def _letters() -> tuple:
+    try:
+        return data.load_dataset("greek"), None
+    except data.DataError as e:
+        return None, str(e)
+
+
+sources = [n for n in registry.available() if n in ("net002", "dnn", "convnet", "resnet")]
+if not sources:
+    st.error(common.NO_MODELS)
+    st.stop()
+
+st.subheader("1. Swap the head")
+cols = st.columns([2, 3])
+source = cols[0].selectbox("Start from", sources, index=sources.index("net002") if "net002" in sources else 0,
+                           format_func=lambda n: registry.get(n).title, key="transfer_source",
+                           help="The network trained on MNIST whose layers are re-used.")
+cols[1].dataframe(_param_table(source), hide_index=True, width="stretch")
+st.caption("Parameters before and after, as report 002's figure 11 shows them. Frozen, only the new last layer "
+           "learns: its weights are the features times 3 letters, plus 3 biases. The other two rows are the "
+           "controls: the same network retrained everywhere, and the same network started from random weights.")
+
+letters, problem = _letters()
+if problem:
+    st.warning(f"The letters to train on are not here: {problem}. The shipped Greek model below still works.",
+               icon=":material/folder_off:")
+else:
+    (x_fit, y_fit), (x_test, y_test) = letters
+    with st.expander(f"The data: {len(x_fit)} training letters, {len(x_test)} test letters by another hand"):
+        st.image(common.to_png(data.preview_grid(x_fit, y_fit, per_class=9) / 255.0, 9 * 56),
+                 caption="Training letters (photos of ink on grey paper), after the app's one preprocessing path: "
+                         "ink made white, cropped, fitted into 20x20, centred by mass, like MNIST.")
+
+st.subheader("2. Train: frozen, retrained, from scratch")
+cols = st.columns([3, 1])
+modes = cols[0].multiselect("Recipes", list(transfer.MODES), default=list(transfer.MODES),
+                            format_func=transfer.MODE_TITLES.get, key="transfer_modes")
+epochs = cols[1].number_input("Epochs", 1, 200, 30, key="transfer_epochs",
+                              help="Each epoch shows every training letter 20 times, distorted afresh each time.")
+if st.button("Train", type="primary", icon=":material/rocket_launch:", disabled=not modes or bool(problem)):
+    launch([transfer.TransferConfig(source=source, mode=m, epochs=int(epochs)) for m in modes], "transfer",
+           varied=[("mode",)] * len(modes))
+runs_panel("transfer")
+
+finished = runs.search(lab="transfer", status=["FINISHED"])
+latest: dict[tuple[str, str], runs.RunInfo] = {}
+for run in finished:  # newest first: the latest run of each (source, recipe)
+    latest.setdefault((run.params.get("source", ""), run.params.get("mode", "")), run)
+rows = [{"network": "report 002", "recipe": REPORT_002["source"], "test accuracy": REPORT_002["test accuracy"],
+         "trainable": REPORT_002["trainable"], "frozen": None, "seconds": None}]
+shipped = registry.card("greek")
+if shipped:
+    n = shipped["n_test"]
+    rows.append({"network": f"shipped: {registry.get(shipped['source']).title}",
+                 "recipe": transfer.MODE_TITLES[shipped["mode"]],
+                 "test accuracy": f"{shipped['test_accuracy']:.0%} ({round(shipped['test_accuracy'] * n)} of {n})",
+                 "trainable": shipped["transfer_params"]["trainable"],
+                 "frozen": shipped["transfer_params"]["non_trainable"], "seconds": shipped["train_seconds"]})
+for (src, mode), run in sorted(latest.items()):
+    acc = run.metrics.get("test_accuracy", 0.0)
+    rows.append({"network": f"{registry.get(src).title}, run {run.number}", "recipe": transfer.MODE_TITLES[mode],
+                 "test accuracy": f"{acc:.0%} ({round(acc * len(CLASSES) * 4)} of {len(CLASSES) * 4})",
+                 "trainable": run.metrics.get("trainable_params"), "frozen": run.metrics.get("non_trainable_params"),
+                 "seconds": run.metrics.get("train_seconds")})
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.caption("Scored on the test letters, drawn by someone who drew none of the training letters. With so few "
+           "letters, one mistake is 8 points: read the counts, not the percentages.")
+if latest:
+    picked = st.multiselect("Curves of", list(latest.values()), default=list(latest.values())[:3],
+                            format_func=lambda r: r.label, key="transfer_curves")
+    if picked:
+        st.plotly_chart(curves_figure({r.label: runs.curves(r.run_id) for r in picked}), key="transfer_curve_plot",
+                        config={"displayModeBar": False})
+        st.caption("Solid: training letters (distorted). Dashed: the test letters, shown for the picture only; "
+                   "nothing was tuned on them.")
+
+st.subheader("3. Draw a letter")
+greek_models = [n for n in registry.available(dataset="greek")] + common.lab_models("greek")
+if not greek_models:
+    st.info("No Greek model yet: train one above, or run `./train_all.sh greek`.")
+    st.stop()
+name = st.selectbox("Model", greek_models, format_func=common.title, key="greek_model")
+
+
+@st.fragment
+def letter_reader(name: str) -> None:
+    cols = st.columns([1, 2])
+    with cols[0]:
+        gray = common.drawing_canvas("greek_canvas")
+    pre = preprocess.from_canvas(gray) if gray is not None else None
+    with cols[1]:
+        if pre is None or pre.empty:
+            st.info("Draw α, β or γ on the canvas.", icon=":material/draw:")
+            return
+        probs, ms = common.predictor(name).predict(pre.image)
+        top = int(probs.argmax())
+        st.metric("Reading", f"{'αβγ'[top]} ({CLASSES[top]})")
+        st.caption(" · ".join(f"{c}: {p:.1%}" for c, p in zip(CLASSES, probs)) + f" — {ms:.1f} ms")
+        st.plotly_chart(common.prob_chart(probs, top, labels=list(CLASSES)), key="greek_probs",
+                        config={"displayModeBar": False})
+        st.image(common.to_png(pre.image), caption="what the network sees", width=112)
+
+
+letter_reader(name)

@@ -1,0 +1,70 @@
+"""Greek letters from MNIST networks (report 002, part C): which network's features transfer, and what
+freezing costs.
+
+1. Choosing the source on the training letters alone: 3-fold cross-validation on the 27 training letters,
+   frozen features + new head, for each shipped MNIST network. (The shipped Greek model's source is the
+   one this picks; the test letters play no part in the choice.)
+2. The test table: every source x {frozen, finetune, scratch}, trained on all 27 letters, scored on the
+   12 test letters drawn by another person; trainable parameters and seconds.
+
+    VP_DATA_DIR=../shared/data python bench/bench_transfer.py [--epochs 30] [--sources net002,resnet]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core import data, device, transfer  # noqa: E402
+
+
+def cross_validate(source: str, epochs: int, folds: int = 3, seed: int = 0) -> float:
+    """Mean held-out accuracy of frozen-``source`` heads over ``folds`` stratified folds of the training letters."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from core.train import to_float
+
+    (x, y), _ = data.load_dataset("greek")
+    scores = []
+    for fit_idx, held_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
+        config = transfer.TransferConfig(source=source, mode="frozen", epochs=epochs, out_dir="/tmp")
+        model = transfer.compile_model(transfer.start_model(config), config)
+        transfer.fit(model, x[fit_idx], y[fit_idx], config)
+        pred = model.predict(to_float(x[held_idx]), verbose=0).argmax(1)
+        scores.append(float((pred == y[held_idx]).mean()))
+    return float(np.mean(scores))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--sources", default="net002,dnn,convnet,resnet")
+    parser.add_argument("--skip-table", action="store_true")
+    args = parser.parse_args()
+    sources = args.sources.split(",")
+    print(f"device: {device.device_label()}")
+    print("1. source chosen by 3-fold cross-validation on the 27 training letters (frozen, new head)")
+    for source in sources:
+        print(f"   {source:8s} {cross_validate(source, args.epochs):.3f}", flush=True)
+    if args.skip_table:
+        return
+    print("2. trained on the 27 training letters, scored on the 12 test letters")
+    print(f"   {'source':8s} {'mode':9s} {'test acc':>8s} {'trainable':>10s} {'frozen':>8s} {'seconds':>8s}")
+    for source in sources:
+        for mode in transfer.MODES:
+            started = time.perf_counter()
+            card = transfer.train_transfer(transfer.TransferConfig(source=source, mode=mode, epochs=args.epochs,
+                                                                   out_dir="/tmp/bench_transfer"))
+            p = card["transfer_params"]
+            print(f"   {source:8s} {mode:9s} {card['test_accuracy']:8.3f} {p['trainable']:10d} "
+                  f"{p['non_trainable']:8d} {time.perf_counter() - started:8.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

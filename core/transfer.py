@@ -1,0 +1,255 @@
+"""Transfer learning: a network trained on digits, re-used to read Greek letters (report 002, part C).
+
+An MNIST network's layers before its last one have learnt to see strokes,
+loops and crossings. To read alpha, beta and gamma from only 27 examples, keep
+those layers as they are (``freeze_base``) and train a new last layer of 3
+outputs on top (``replace_head``): for the 21,840-parameter net002 that is 153
+trainable weights (50 features x 3 + 3 biases) instead of 21,840, few enough to
+learn from 27 pictures. The two controls show what freezing buys:
+
+- ``frozen``: the MNIST features kept, only the new head trained (the recipe);
+- ``finetune``: start from the MNIST weights but train every layer ("retrain everything");
+- ``scratch``: the same architecture from random weights, trained on the 27 letters alone.
+
+The letters go through the app's one preprocessing path (``data.read_class_folders``),
+and every epoch shows each training letter ``repeats`` times, distorted afresh
+each time (the drawing augmentations of the digit networks), since 27 pictures
+are too few for any network to see enough variation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from core import data, paths, registry
+from core.metrics import evaluate
+
+MODES = ("frozen", "finetune", "scratch")
+MODE_TITLES = {"frozen": "frozen MNIST features, new head", "finetune": "retrain everything",
+               "scratch": "from scratch"}
+DEFAULT_LR = {"frozen": 1e-2, "finetune": 1e-3, "scratch": 1e-3}
+HEAD = "probs"
+
+
+def replace_head(source: keras.Model, num_classes: int, name: str, base_training: bool | None = False
+                 ) -> keras.Model:
+    """``source`` with its last layer swapped for a new softmax layer of ``num_classes`` outputs.
+
+    The layers kept become one sub-model, the base, called in inference mode by default
+    (``base_training=False``): its dropout stays off and its batch statistics stay MNIST's, as
+    Keras' transfer-learning guide advises for frozen and fine-tuned bases alike. A network
+    trained from scratch passes ``None`` so its dropout and batch norm train as usual.
+    """
+    base = keras.Model(source.inputs, source.get_layer(HEAD).input, name=f"{source.name}_features")
+    inputs = keras.Input(source.input_shape[1:], name="image")
+    features = base(inputs, training=base_training)
+    probs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name=HEAD)(features)
+    return keras.Model(inputs, probs, name=name)
+
+
+def freeze_base(model: keras.Model) -> keras.Model:
+    """Freeze the base (every layer but the new head), so only the last layer learns."""
+    for layer in model.layers:
+        layer.trainable = layer.name == HEAD or isinstance(layer, keras.layers.InputLayer)
+    return model
+
+
+def count_params(model: keras.Model) -> dict[str, int]:
+    """Trainable, non-trainable and total parameters, as ``model.summary()`` counts them."""
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    frozen = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
+    return {"trainable": trainable, "non_trainable": frozen, "total": trainable + frozen}
+
+
+SHIPPED_SOURCE = "resnet"  # the shipped Greek model re-uses the ResNet (see bench/bench_transfer.py)
+
+
+def model_name(source: str, target: str = "greek") -> str:
+    """The registry name of ``source`` re-used for ``target``: ``greek`` for the shipped source, else
+    ``greek_<source>``."""
+    return target if source == SHIPPED_SOURCE else f"{target}_{source}"
+
+
+def build_transfer(source: str, target: str = "greek") -> keras.Model:
+    """The untrained architecture of a transfer model: ``source`` with a head for ``target``'s classes."""
+    classes = data.get_dataset(target).classes
+    return replace_head(registry.build(source), len(classes), model_name(source, target))
+
+
+@dataclass
+class TransferConfig:
+    """A transfer run: which MNIST network, onto which folder data set, frozen, fine-tuned or from scratch."""
+
+    source: str = "net002"
+    target: str = "greek"
+    mode: str = "frozen"
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float | None = None  # None: DEFAULT_LR for the mode
+    augment: bool = True
+    repeats: int = 20  # each training picture is shown this many times per epoch, distorted each time
+    seed: int = 0
+    out_dir: str = field(default_factory=lambda: str(paths.trained_dir()))
+    command: str = ""
+
+    recipe = "transfer"  # what the run engine calls: core.transfer.train_transfer
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def model(self) -> str:
+        return model_name(self.source, self.target)
+
+    @property
+    def dataset(self) -> str:
+        return self.target
+
+    @property
+    def lr(self) -> float:
+        return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[self.mode]
+
+    def validate(self) -> None:
+        """Refuse, in plain words, a transfer run that cannot work, before anything starts."""
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        try:
+            source = registry.get(self.source)
+        except registry.ModelNotFound as e:
+            raise ValueError(str(e)) from None
+        if source.dataset != "mnist":
+            raise ValueError(f"the {source.title} reads {source.dataset}; transfer to letters starts from a "
+                             f"network trained on MNIST digits")
+        try:
+            target = data.get_dataset(self.target)
+        except data.DataError as e:
+            raise ValueError(str(e)) from None
+        if target.kind != "folders":
+            raise ValueError(f"{target.title} is not a folder data set of drawings")
+        for name in ("epochs", "batch_size", "repeats"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, not {value}")
+        if self.learning_rate is not None and not (0 < self.learning_rate <= 1):
+            raise ValueError(f"the learning rate must be above 0 and at most 1, not {self.learning_rate}")
+
+    def params(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k not in ("command", "out_dir")} | {"recipe": self.recipe}
+
+
+def param_table(source: str, target: str = "greek") -> list[dict]:
+    """Report 002's figure 11 as rows: the source network's parameters, then the transfer model's in each mode."""
+    rows = [{"model": f"{registry.get(source).title} (MNIST, 10 digits)", **count_params(registry.build(source))}]
+    n = len(data.get_dataset(target).classes)
+    for mode in MODES:
+        model = replace_head(registry.build(source), n, model_name(source, target),
+                             base_training=None if mode == "scratch" else False)
+        if mode == "frozen":
+            freeze_base(model)
+        rows.append({"model": f"{n} letters, {MODE_TITLES[mode]}", **count_params(model)})
+    return rows
+
+
+def start_model(config: TransferConfig) -> keras.Model:
+    """The network a run starts from: the shipped MNIST weights (frozen or not), or random ones."""
+    classes = data.get_dataset(config.target).classes
+    if config.mode == "scratch":
+        return replace_head(registry.build(config.source), len(classes), config.model, base_training=None)
+    source = registry.load(config.source)
+    model = replace_head(source, len(classes), config.model)
+    return freeze_base(model) if config.mode == "frozen" else model
+
+
+def train_transfer(config: TransferConfig, progress: Callable[[dict], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> dict:
+    """Train one transfer run; write ``<out_dir>/<model>.keras`` and its card; return the card.
+
+    The card has the same scores as a trained network's (test accuracy, macro-F1, per-class
+    scores, confusion matrix), plus the parameter counts before and after the head was swapped.
+    """
+    from core import train  # TensorFlow's data pipeline and the shared reporter
+
+    config.validate()
+    if should_stop is not None and should_stop():
+        raise train.Cancelled(f"the transfer to {config.target} was cancelled before it started")
+    keras.utils.set_random_seed(config.seed)
+    (x_fit, y_fit), (x_test, y_test) = data.load_dataset(config.target)
+    classes = data.get_dataset(config.target).classes
+    source_params = count_params(registry.build(config.source))
+    model = compile_model(start_model(config), config)
+    batches = -(-len(x_fit) * config.repeats // config.batch_size)
+    reporter = train.Reporter(config, batches, progress, should_stop, None)
+    x_eval = train.to_float(x_test)
+    before = float((model.predict(x_eval, verbose=0).argmax(1) == y_test).mean())
+    started = time.perf_counter()
+    # The test letters are shown as "validation" for the curves only: nothing here is chosen by them.
+    fit(model, x_fit, y_fit, config, validation=(x_eval, y_test), callbacks=[reporter])
+    seconds = time.perf_counter() - started
+    probs = model.predict(x_eval, verbose=0)
+    history = reporter.history
+    card = {
+        "model": config.model,
+        "title": f"{registry.get(config.source).title} -> {data.get_dataset(config.target).title} "
+                 f"({MODE_TITLES[config.mode]})",
+        "dataset": config.target,
+        "classes": list(classes),
+        "command": config.command or f"train_transfer(TransferConfig(mode={config.mode!r}, ...))",
+        "config": config.params() | {"learning_rate": config.lr},
+        "source": config.source,
+        "mode": config.mode,
+        "data": {"file": str(data.dataset_path(config.target)), "sha256": data.dataset_sha256(config.target),
+                 "n_train": int(len(x_fit)), "n_test": int(len(x_test))},
+        "params": int(model.count_params()),
+        "source_params": source_params,
+        "transfer_params": count_params(model),
+        "epochs_run": len(history.get("loss", [])),
+        "train_seconds": round(seconds, 1),
+        "device": _device_label(),
+        "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.items()},
+        **evaluate(y_test, probs),
+        "test_accuracy_before": round(before, 5),
+        "test_predictions": [[round(float(p), 4) for p in row] for row in probs],
+    }
+    _write(model, card, Path(config.out_dir))
+    if progress is not None:
+        progress({"kind": "done", "card": card})
+    return card
+
+
+def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, config: TransferConfig,
+        validation: tuple[np.ndarray, np.ndarray] | None = None, callbacks: list | None = None) -> None:
+    """Train a compiled transfer model on uint8 letters ``x``, each shown ``config.repeats`` times an epoch."""
+    from core import train
+
+    x_rep, y_rep = np.repeat(x, config.repeats, axis=0), np.repeat(y, config.repeats)
+    val = (validation[0], validation[1].astype("int32")) if validation is not None else None
+    model.fit(train.pipeline(x_rep, y_rep, config.batch_size, config.seed, config.augment, photos=False),
+              epochs=config.epochs, validation_data=val, callbacks=callbacks or [],
+              shuffle=False, verbose=0)  # the pipeline shuffles
+
+
+def compile_model(model: keras.Model, config: TransferConfig) -> keras.Model:
+    model.compile(optimizer=keras.optimizers.Adam(config.lr), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def _device_label() -> str:
+    from core import device
+
+    return device.device_label()
+
+
+def _write(model: keras.Model, card: dict, out: Path) -> None:
+    """Save the model as its registry architecture (all layers trainable, no optimizer) and its card."""
+    from core import train
+
+    shipped = registry.build(card["model"])
+    shipped.set_weights(model.get_weights())
+    train.save_model(shipped, card, out, card["model"])
