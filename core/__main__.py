@@ -53,6 +53,7 @@ def _train(args: argparse.Namespace) -> int:
                          learning_rate=args.lr, limit=args.limit, augment=not args.no_augment,
                          writing_styles=not args.no_augment, polish_epochs=args.polish_epochs,
                          dropout=args.dropout, kernel_size=args.kernel_size, precision=args.precision,
+                         val_size=args.val_size,
                          out_dir=out, checkpoint_dir=args.checkpoint_dir,
                          command="python -m core " + " ".join(sys.argv[1:]))
     print(f"training {config.model} on {config.dataset}; writing to {out}", file=sys.stderr, flush=True)
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="auto (mixed_float16 on a GPU, float32 on a CPU), float32, mixed_bfloat16, mixed_float16")
     t.add_argument("--checkpoint-dir", help="back up every epoch here; a killed run started again resumes")
     t.add_argument("--limit", type=_at_least(1), help="train on the first N images only")
+    t.add_argument("--val-size", type=_at_least(1), default=5000, help="training images held out for validation")
     t.add_argument("--no-augment", action="store_true")
     t.add_argument("--polish-epochs", type=_at_least(0), default=3,
                    help="epochs on undistorted digits at a small learning rate after the augmented ones")

@@ -14,22 +14,24 @@ import tensorflow as tf
 from PIL import Image, ImageDraw
 
 
-def make_augmenter(seed: int = 0) -> keras.Sequential:
+def make_augmenter(seed: int = 0, aspect: float = 0.0) -> keras.Sequential:
     """Geometric augmentation for 28x28x1 digits in [0, 1].
 
+    ``aspect`` > 0 also stretches or squeezes the width by up to that fraction: the Greek letters'
+    27 examples come from few hands, each with its own proportions (a wide alpha, a tall one).
     Always float32: it prepares the input, so a mixed-precision policy (on a
     GPU) must not turn it to float16; the network casts its input itself.
     """
     f32 = dict(fill_mode="constant", dtype="float32")
-    return keras.Sequential(
-        [
-            keras.layers.RandomRotation(0.035, seed=seed, **f32),  # about +-12 degrees
-            keras.layers.RandomShear(x_factor=0.15, y_factor=0.0, seed=seed + 1, **f32),
-            keras.layers.RandomZoom(0.12, seed=seed + 2, **f32),
-            keras.layers.RandomTranslation(0.08, 0.08, seed=seed + 3, **f32),
-        ],
-        name="augment",
-    )
+    steps = [
+        keras.layers.RandomRotation(0.035, seed=seed, **f32),  # about +-12 degrees
+        keras.layers.RandomShear(x_factor=0.15, y_factor=0.0, seed=seed + 1, **f32),
+        keras.layers.RandomZoom(0.12, seed=seed + 2, **f32),
+        keras.layers.RandomTranslation(0.08, 0.08, seed=seed + 3, **f32),
+    ]
+    if aspect:
+        steps.insert(0, keras.layers.RandomZoom(0.0, width_factor=(-aspect, aspect), seed=seed + 4, **f32))
+    return keras.Sequential(steps, name="augment")
 
 
 def make_photo_augmenter(seed: int = 0) -> keras.Sequential:

@@ -188,6 +188,13 @@ def imagenet_weights(name: str, input_size: int = 224) -> Path | None:
     return None
 
 
+def missing_weights_message(name: str, input_size: int = 224) -> str | None:
+    """None when backbone ``name``'s ImageNet weights are on this machine, else what to do about it."""
+    if imagenet_weights(name, input_size) is not None:
+        return None
+    return _missing_message(get_backbone(name), input_size, "not downloaded yet; a run will try to, with internet")
+
+
 def _missing_message(spec: Backbone, input_size: int, why: str) -> str:
     return (f"ImageNet weights for {spec.name} are not on this machine and it cannot download them ({why}): "
             f"put the file {spec.weights_file(input_size)} (from {spec.weights_url(input_size)}) in "
@@ -346,14 +353,19 @@ def unfreeze_top(model_or_backbone: keras.Model, k: int) -> keras.Model:
     a frozen BatchNormalization runs in inference mode, with the ImageNet statistics, and a small new
     data set's batches would otherwise overwrite them and wreck what the backbone learned.
     """
-    base = base_of(model_or_backbone)
+    unfreeze_layers(base_of(model_or_backbone), k)
+    return model_or_backbone
+
+
+def unfreeze_layers(base: keras.Model, k: int) -> keras.Model:
+    """``unfreeze_top`` for any base model (an ImageNet backbone or the project's own CIFAR-10 one)."""
     if not 0 <= k <= len(base.layers):
         raise ValueError(f"{base.name} has {len(base.layers)} layers; cannot unfreeze the top {k}")
     base.trainable = True
     first = len(base.layers) - k
     for i, layer in enumerate(base.layers):
         layer.trainable = i >= first and not isinstance(layer, layers.BatchNormalization)
-    return model_or_backbone
+    return base
 
 
 def count_params(model: keras.Model) -> dict[str, int]:
@@ -408,7 +420,8 @@ def _read(path: Path, rows: int) -> np.ndarray | None:
 
 def cached_features(backbone_name: str, input_size: int, weights_id: str | Path, images: np.ndarray,
                     data_key: str, batch_size: int = 64, drop_last: int = 0, pooling: str = "avg",
-                    seed: int = 0, progress: Callable[[float], None] | None = None) -> np.ndarray:
+                    seed: int = 0, progress: Callable[[float], None] | None = None,
+                    allow_download: bool = False) -> np.ndarray:
     """The frozen backbone's features of ``images`` (uint8, N x H x W x 3), float32 N x D, computed once.
 
     ``weights_id`` is what ``load_backbone`` takes ("imagenet", "random" drawn with ``seed``, or a file);
@@ -423,9 +436,26 @@ def cached_features(backbone_name: str, input_size: int, weights_id: str | Path,
         if progress is not None:
             progress(1.0)
         return features
-    backbone = load_backbone(backbone_name, input_size, weights_id, seed=seed)
-    freeze_base(backbone)
-    extractor = feature_extractor(backbone, input_size, images.shape[1], drop_last, pooling)
+
+    def make_extractor() -> keras.Model:
+        backbone = freeze_base(load_backbone(backbone_name, input_size, weights_id, allow_download, seed=seed))
+        return feature_extractor(backbone, input_size, images.shape[1], drop_last, pooling)
+
+    return compute_features(path, images, make_extractor, batch_size, progress)
+
+
+def compute_features(path: Path, images: np.ndarray, make_extractor: Callable[[], keras.Model],
+                     batch_size: int = 64, progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """Features of uint8 ``images`` by the model ``make_extractor()`` builds, kept in ``path`` (``.npy``).
+
+    The one feature cache: ImageNet backbones (``cached_features``) and the project's own CIFAR
+    backbones (``core.cifar_transfer``) both go through it.
+    """
+    if path.is_file() and (features := _read(path, len(images))) is not None:
+        if progress is not None:
+            progress(1.0)
+        return features
+    extractor = make_extractor()
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written batch by batch into a temporary file, then renamed: a crash never leaves half a cache file.
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")

@@ -63,6 +63,7 @@ class DatasetSpec:
     classes: tuple[str, ...]
     n_train: int
     kind: str = "npz"  # "folders": train/<class>/*.png and test/<class>/*.png, read as drawings
+    parent: str | None = None  # kind "subset": these classes of the parent data set, labelled 0..n-1 in order
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -70,6 +71,13 @@ DATASETS: dict[str, DatasetSpec] = {
     "cifar10": DatasetSpec("cifar10", "CIFAR-10", "cifar10.npz", (32, 32, 3),
                            ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                             "truck"), 50_000),
+    # CIFAR-10 cut in two for transfer learning: a backbone learns the first five classes, then is re-used for
+    # the other five, which it has never seen (core.cifar_transfer).
+    "cifar5_source": DatasetSpec("cifar5_source", "CIFAR-10, first five classes", "cifar10.npz", (32, 32, 3),
+                                 ("airplane", "automobile", "bird", "cat", "deer"), 25_000, kind="subset",
+                                 parent="cifar10"),
+    "cifar5_target": DatasetSpec("cifar5_target", "CIFAR-10, last five classes", "cifar10.npz", (32, 32, 3),
+                                 ("dog", "frog", "horse", "ship", "truck"), 25_000, kind="subset", parent="cifar10"),
     "greek": DatasetSpec("greek", "Greek letters", "greek_letters", (28, 28), ("alpha", "beta", "gamma"), 27,
                          kind="folders"),
 }
@@ -118,8 +126,23 @@ def read_mnist_npz(path: Path) -> tuple[Split, Split]:
     return read_npz(path, "mnist")
 
 
+def subset(splits: tuple[Split, Split], spec: DatasetSpec) -> tuple[Split, Split]:
+    """The images of ``spec``'s classes from its parent's splits, relabelled 0..n-1 in ``spec.classes`` order."""
+    parent = get_dataset(spec.parent).classes
+    wanted = np.array([parent.index(c) for c in spec.classes])
+    out = []
+    for x, y in splits:
+        keep = np.isin(y, wanted)
+        relabel = np.full(len(parent), 255, np.uint8)
+        relabel[wanted] = np.arange(len(wanted), dtype=np.uint8)
+        out.append((x[keep], relabel[y[keep]]))
+    return out[0], out[1]
+
+
 def dataset_path(dataset: str = "mnist") -> Path | None:
     """Where a local copy of the data set is (``VP_DATA_DIR``, then the Keras cache), or None."""
+    if get_dataset(dataset).kind == "subset":
+        return dataset_path(get_dataset(dataset).parent)
     file = get_dataset(dataset).file
     candidates = []
     if data_dir() is not None:
@@ -162,6 +185,8 @@ def mnist_path() -> Path | None:
 def load_dataset(dataset: str = "mnist", download: bool = True) -> tuple[Split, Split]:
     """``(x_train, y_train), (x_test, y_test)`` as uint8 images and uint8 labels, found locally or downloaded."""
     spec = get_dataset(dataset)
+    if spec.kind == "subset":
+        return subset(load_dataset(spec.parent, download), spec)
     path = dataset_path(dataset)
     if path is not None and spec.kind == "folders":
         return read_class_folders(path / "train", spec.classes), read_class_folders(path / "test", spec.classes)

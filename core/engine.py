@@ -219,7 +219,12 @@ class _Recorder:
 
 
 def _recipe(name: str, params: dict):
-    """The config and the training function of a recipe: ``train`` (core.train) or ``transfer``."""
+    """The config and the training function of a recipe: ``train`` (core.train), ``transfer`` (letters from
+    digits, core.transfer) or ``backbone`` (photos from a backbone, core.cifar_transfer)."""
+    if name == "backbone":
+        from core.cifar_transfer import BackboneConfig, train_backbone
+
+        return BackboneConfig(**{k: v for k, v in params.items() if k != "recipe"}), train_backbone
     if name == "transfer":
         from core.transfer import TransferConfig, train_transfer
 

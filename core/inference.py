@@ -32,7 +32,7 @@ class Predictor:
         self.predict(np.zeros(self.shape, np.float32))  # trace now, not on the user's first stroke
 
     @classmethod
-    def load(cls, name: str, models_dir: Path = registry.MODELS_DIR) -> Predictor:
+    def load(cls, name: str, models_dir: Path | None = None) -> Predictor:
         return cls(name, registry.load(name, models_dir))
 
     def predict(self, image: np.ndarray) -> tuple[np.ndarray, float]:

@@ -40,10 +40,12 @@ class ModelSpec:
     file: Path | None = None
     base: str | None = None
 
-    def path(self, models_dir: Path = MODELS_DIR) -> Path:
-        return self.file if self.file is not None else models_dir / f"{self.name}.keras"
+    def path(self, models_dir: Path | None = None) -> Path:
+        """The trained file: a lab run's own, else ``<models_dir>/<name>.keras`` (default: the shipped folder,
+        looked up at call time so a test can point MODELS_DIR elsewhere)."""
+        return self.file if self.file is not None else (models_dir or MODELS_DIR) / f"{self.name}.keras"
 
-    def card_path(self, models_dir: Path = MODELS_DIR) -> Path:
+    def card_path(self, models_dir: Path | None = None) -> Path:
         return self.path(models_dir).with_suffix(".json")
 
 
@@ -51,6 +53,12 @@ def _build_transfer(source: str, **_knobs) -> keras.Model:
     from core import transfer  # it builds on this registry
 
     return transfer.build_transfer(source, "greek")
+
+
+def _build_cifar5_transfer(**_knobs) -> keras.Model:
+    from core import transfer
+
+    return transfer.replace_head(build("cifar5_resnet"), 5, "cifar5_transfer")
 
 
 REGISTRY: dict[str, ModelSpec] = {
@@ -67,6 +75,13 @@ REGISTRY: dict[str, ModelSpec] = {
                   "AlexNet's five convolutions and three dense layers, at 32x32 (report 001).", dataset="cifar10"),
         ModelSpec("cifar_resnet", "CIFAR ResNet-9", cifar_models.build_cifar_resnet,
                   "A half-width ResNet-9: the shipped CIFAR-10 model.", dataset="cifar10"),
+        ModelSpec("cifar5_resnet", "CIFAR-5 ResNet-9 backbone",
+                  functools.partial(cifar_models.build_cifar_resnet, num_classes=5, width=16),
+                  "A quarter-width ResNet-9 trained on airplane, automobile, bird, cat and deer only: the backbone "
+                  "re-used for the other five classes.", dataset="cifar5_source", knobs=()),
+        ModelSpec("cifar5_transfer", "CIFAR-5 backbone re-used for dog, frog, horse, ship, truck",
+                  functools.partial(_build_cifar5_transfer), "The CIFAR-5 backbone with a new 5-class head.",
+                  dataset="cifar5_target", knobs=()),
         # MNIST networks re-used for Greek letters (core.transfer); the shipped one starts from the ResNet.
         ModelSpec("greek", "Greek letters (from the ResNet)", functools.partial(_build_transfer, "resnet"),
                   "The MNIST ResNet's features with a new 3-letter head (report 002, part C).", dataset="greek",
@@ -109,7 +124,7 @@ def build(name: str, **knobs) -> keras.Model:
     return spec.build(**{k: v for k, v in knobs.items() if v is not None and k in spec.knobs})
 
 
-def load(name: str, models_dir: Path = MODELS_DIR) -> keras.Model:
+def load(name: str, models_dir: Path | None = None) -> keras.Model:
     """Load the trained model ``name`` from ``models_dir`` (safe mode: no arbitrary code)."""
     path = get(name).path(models_dir)
     if name.startswith(RUN_PREFIX) and not path.is_file():
@@ -119,13 +134,13 @@ def load(name: str, models_dir: Path = MODELS_DIR) -> keras.Model:
     return keras.saving.load_model(path, compile=False, safe_mode=True)
 
 
-def version(name: str, models_dir: Path = MODELS_DIR) -> int:
+def version(name: str, models_dir: Path | None = None) -> int:
     """A number that changes whenever the trained file is replaced (0 when there is none): a cache key."""
     path = get(name).path(models_dir)
     return path.stat().st_mtime_ns if path.is_file() else 0
 
 
-def card(name: str, models_dir: Path = MODELS_DIR) -> dict | None:
+def card(name: str, models_dir: Path | None = None) -> dict | None:
     """The JSON card written next to a trained model, or None when it is missing or unreadable."""
     path = get(name).card_path(models_dir)
     try:
@@ -134,7 +149,7 @@ def card(name: str, models_dir: Path = MODELS_DIR) -> dict | None:
         return None
 
 
-def available(models_dir: Path = MODELS_DIR, dataset: str | None = "mnist") -> list[str]:
+def available(models_dir: Path | None = None, dataset: str | None = "mnist") -> list[str]:
     """Names of the registered models of ``dataset`` (None: any) that have a trained file."""
     return [n for n, s in REGISTRY.items()
             if s.path(models_dir).is_file() and (dataset is None or s.dataset == dataset)]
@@ -147,7 +162,7 @@ def trained_in_lab(dataset: str = "mnist") -> list[str]:
     return runs.finished_models(dataset)
 
 
-def best_model(models_dir: Path = MODELS_DIR) -> str:
+def best_model(models_dir: Path | None = None) -> str:
     """The Draw model whose card has the highest test accuracy (ResNet when no card says otherwise)."""
     scored = [(c["test_accuracy"], n) for n in DRAW_MODELS
               if (c := card(n, models_dir)) and isinstance(c.get("test_accuracy"), float)]

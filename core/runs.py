@@ -111,7 +111,7 @@ class RunInfo:
         knobs = [f"lr {float(self.params['learning_rate']):g}" if self.params.get("learning_rate") not in
                  (None, "None") else ""]
         for key, short in (("dropout", "dropout "), ("kernel_size", "kernel "), ("batch_size", "batch "),
-                           ("mode", "")):
+                           ("mode", ""), ("labels_per_class", "labels/class ")):
             if self.params.get(key) not in (None, "None") and key in self.tags.get("vp.varied", "").split(","):
                 knobs.append(f"{short}{self.params[key]}")
         extra = ", ".join(k for k in knobs if k)

@@ -77,7 +77,8 @@ class TrainConfig:
 
     @property
     def lr(self) -> float:
-        return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[self.dataset]
+        return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[
+            "mnist" if self.dataset == "mnist" else "cifar10"]
 
     def validate(self) -> None:
         """Refuse, with words a student understands, a run that cannot work, before anything starts."""
@@ -224,7 +225,7 @@ def to_float(x: np.ndarray) -> np.ndarray:
 
 
 def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, distort: bool, photos: bool,
-             num_classes: int = 10) -> tf.data.Dataset:
+             num_classes: int = 10, aspect: float = 0.0) -> tf.data.Dataset:
     """Shuffled batches of float images in [0, 1], distorted afresh every epoch when ``distort``.
 
     Digits (and letters) get the drawing augmentations (shifts, rotations, zoom, shear, stroke width);
@@ -242,7 +243,7 @@ def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, distort: 
         aug = augment.make_photo_augmenter(seed)
         ds = ds.map(lambda x, y: (augment.cutout(aug(x, training=True)), y), num_parallel_calls=tf.data.AUTOTUNE)
     elif distort:
-        aug = augment.make_augmenter(seed)
+        aug = augment.make_augmenter(seed, aspect)
         ds = ds.map(lambda x, y: (augment.random_thickness(aug(x, training=True)), y),
                     num_parallel_calls=tf.data.AUTOTUNE)
     if photos:  # label smoothing needs one-hot labels
@@ -251,7 +252,8 @@ def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, distort: 
 
 
 def _pipeline(x: np.ndarray, y: np.ndarray, config: TrainConfig, distort: bool) -> tf.data.Dataset:
-    return pipeline(x, y, config.batch_size, config.seed, distort, photos=config.dataset != "mnist")
+    return pipeline(x, y, config.batch_size, config.seed, distort, photos=config.dataset != "mnist",
+                    num_classes=len(data.get_dataset(config.dataset).classes))
 
 
 def _compile_digits(model: keras.Model, learning_rate: float) -> None:
@@ -309,7 +311,8 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
     _check(should_stop, config, "while loading its data")
     x_val = to_float(x_val)
     photos = config.dataset != "mnist"
-    val_labels = keras.utils.to_categorical(y_val, 10) if photos else y_val.astype("int32")
+    num_classes = len(data.get_dataset(config.dataset).classes)
+    val_labels = keras.utils.to_categorical(y_val, num_classes) if photos else y_val.astype("int32")
     model = registry.build(config.model, **knobs)
     batches = -(-len(x_fit) // config.batch_size)
     checkpoint = Path(config.checkpoint_dir) if config.checkpoint_dir else None

@@ -28,6 +28,7 @@ import keras
 import numpy as np
 
 from core import data, paths, registry
+from core.backbones import count_params
 from core.metrics import evaluate
 
 MODES = ("frozen", "finetune", "scratch")
@@ -41,16 +42,33 @@ def replace_head(source: keras.Model, num_classes: int, name: str, base_training
                  ) -> keras.Model:
     """``source`` with its last layer swapped for a new softmax layer of ``num_classes`` outputs.
 
-    The layers kept become one sub-model, the base, called in inference mode by default
-    (``base_training=False``): its dropout stays off and its batch statistics stay MNIST's, as
-    Keras' transfer-learning guide advises for frozen and fine-tuned bases alike. A network
-    trained from scratch passes ``None`` so its dropout and batch norm train as usual.
+    The layers kept become one sub-model, the base, in inference mode by default
+    (``base_training=False``): its dropout off and its batch statistics MNIST's, as Keras'
+    transfer-learning guide advises for frozen and fine-tuned bases alike. A network trained
+    from scratch passes ``None`` so its dropout and batch norm train as usual.
     """
     base = keras.Model(source.inputs, source.get_layer(HEAD).input, name=f"{source.name}_features")
+    if base_training is False:
+        inference_mode(base)
     inputs = keras.Input(source.input_shape[1:], name="image")
     features = base(inputs, training=base_training)
     probs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name=HEAD)(features)
     return keras.Model(inputs, probs, name=name)
+
+
+def inference_mode(base: keras.Model) -> keras.Model:
+    """Keep ``base`` in inference mode even inside ``fit``: dropout off, batch norm on its stored statistics.
+
+    Calling the base with ``training=False`` is not enough in Keras 3: ``fit`` passes ``training=True``
+    down and it wins (tests/test_transfer.py checks this). A frozen batch norm layer does run in
+    inference mode, and a dropout of rate 0 drops nothing.
+    """
+    for layer in base.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+        elif isinstance(layer, (keras.layers.Dropout, keras.layers.SpatialDropout2D)):
+            layer.rate = 0.0
+    return base
 
 
 def freeze_base(model: keras.Model) -> keras.Model:
@@ -58,13 +76,6 @@ def freeze_base(model: keras.Model) -> keras.Model:
     for layer in model.layers:
         layer.trainable = layer.name == HEAD or isinstance(layer, keras.layers.InputLayer)
     return model
-
-
-def count_params(model: keras.Model) -> dict[str, int]:
-    """Trainable, non-trainable and total parameters, as ``model.summary()`` counts them."""
-    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
-    frozen = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
-    return {"trainable": trainable, "non_trainable": frozen, "total": trainable + frozen}
 
 
 SHIPPED_SOURCE = "resnet"  # the shipped Greek model re-uses the ResNet (see bench/bench_transfer.py)
@@ -94,6 +105,7 @@ class TransferConfig:
     learning_rate: float | None = None  # None: DEFAULT_LR for the mode
     augment: bool = True
     repeats: int = 20  # each training picture is shown this many times per epoch, distorted each time
+    aspect: float = 0.3  # letters are also stretched or squeezed in width by up to this fraction
     seed: int = 0
     out_dir: str = field(default_factory=lambda: str(paths.trained_dir()))
     command: str = ""
@@ -229,7 +241,8 @@ def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, config: TransferConfig
 
     x_rep, y_rep = np.repeat(x, config.repeats, axis=0), np.repeat(y, config.repeats)
     val = (validation[0], validation[1].astype("int32")) if validation is not None else None
-    model.fit(train.pipeline(x_rep, y_rep, config.batch_size, config.seed, config.augment, photos=False),
+    model.fit(train.pipeline(x_rep, y_rep, config.batch_size, config.seed, config.augment, photos=False,
+                             aspect=config.aspect),
               epochs=config.epochs, validation_data=val, callbacks=callbacks or [],
               shuffle=False, verbose=0)  # the pipeline shuffles
 

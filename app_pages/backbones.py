@@ -1,0 +1,98 @@
+"""Backbones page: a network trained on some photos re-used for others (reports 000, 001, 003)."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app_pages.lab import launch, runs_panel
+from core import backbones, cifar_transfer, data, registry, runs
+
+st.title("Transfer learning: backbones for new photos")
+st.write("A network trained on thousands of photos has learnt edges, textures and parts. Re-use it for new "
+         "classes and a few labelled photos go a long way: compare it with training from scratch as the "
+         "number of labels grows.")
+
+own = [n for n in cifar_transfer.OWN_BACKBONES if registry.get(n).path().is_file()]
+names = own + list(backbones.BACKBONES)
+source, target = data.get_dataset("cifar5_source"), data.get_dataset("cifar5_target")
+WORDS = {"cifar5_resnet": f"the project's ResNet-9, trained on {', '.join(source.classes)} only",
+         "cifar_resnet": "the shipped CIFAR-10 ResNet-9 (it has seen all ten classes: an upper bound, not a fair test)"}
+
+st.subheader("1. The backbone")
+cols = st.columns([2, 2, 1])
+backbone = cols[0].selectbox("Backbone", names, key="bb_backbone",
+                             format_func=lambda n: registry.get(n).title if n in registry.REGISTRY else
+                             f"{n} (ImageNet, keras.applications)")
+if backbone in WORDS:
+    st.caption(f"{registry.get(backbone).title}: {WORDS[backbone]}. It is re-used for "
+               f"{', '.join(target.classes)}, which it has never been taught.")
+weights, size = "imagenet", 32
+if backbone in backbones.BACKBONES:
+    size = cols[1].selectbox("Input size", backbones.INPUT_SIZES, key="bb_size",
+                             help="CIFAR-10's photos are 32x32; ImageNet networks saw 224x224, so the reports "
+                                  "upsampled them (slower, often better).")
+    missing = backbones.missing_weights_message(backbone, size)
+    weights = cols[2].radio("Weights", ["imagenet", "random"], key="bb_weights", index=1 if missing else 0,
+                            help="random: the same network with nothing learnt, the control.")
+    if missing:  # said plainly whichever is chosen: random weights are the offline choice
+        (st.warning if weights == "imagenet" else st.info)(missing, icon=":material/cloud_off:")
+if not own:
+    st.info("The project's CIFAR backbone is not trained on this machine yet: run `./train_all.sh backbone` "
+            "(about 30 minutes here), or use an ImageNet network.", icon=":material/info:")
+
+st.subheader("2. Recipes and labels")
+cols = st.columns([3, 3, 1])
+allowed = cifar_transfer.MODES if backbone in cifar_transfer.OWN_BACKBONES else ("frozen", "finetune")
+modes = cols[0].multiselect("Recipes", allowed, default=list(allowed), key="bb_modes",
+                            format_func=cifar_transfer.MODE_TITLES.get)
+labels = cols[1].multiselect("Labelled photos per class", cifar_transfer.LABELS_PER_CLASS, default=[20, 100, 500],
+                             key="bb_labels", help="5000 is every training photo of those classes.")
+epochs = cols[2].number_input("Epochs", 1, 100, 15, key="bb_epochs")
+head = st.radio("Head", ["linear", "report000", "report003"], horizontal=True, key="bb_head",
+                format_func={"linear": "one softmax layer", "report000": "report 000: Flatten, Dense 128, Dropout",
+                             "report003": "report 003: Dense 1024-1024-512"}.get)
+st.caption("Frozen: the backbone's features are computed once and kept on disk, then only the head learns "
+           "(seconds). Fine-tuned: that head, then the backbone's top 20 layers too at a 10x smaller learning "
+           "rate, batch norm kept as it was. From scratch: the same network from random weights.")
+configs = []
+try:
+    configs = [cifar_transfer.BackboneConfig(backbone=backbone, mode=m, labels_per_class=n, epochs=int(epochs),
+                                             weights=weights, input_size=size, head=head)
+               for m in modes for n in labels]
+except ValueError as e:
+    st.error(f"Cannot train this: {e}.", icon=":material/error:")
+if st.button(f"Train {len(configs)} run(s)", type="primary", icon=":material/rocket_launch:", disabled=not configs):
+    launch(configs, "transfer", varied=[("mode", "labels_per_class")] * len(configs))
+runs_panel("transfer")
+
+st.subheader("3. What the labels buy")
+done = [r for r in runs.search(lab="transfer", status=["FINISHED"]) if r.tags.get("vp.recipe") == "backbone"]
+latest: dict[tuple, runs.RunInfo] = {}
+for run in done:  # newest first
+    key = (run.params.get("backbone"), run.params.get("weights") if run.params.get("backbone") in
+           backbones.BACKBONES else "", run.params.get("mode"), int(run.params.get("labels_per_class", 0)))
+    latest.setdefault(key, run)
+if not latest:
+    st.caption("No finished runs yet: the table and the learning curve fill in as runs finish.")
+    st.stop()
+rows = [{"backbone": f"{b} ({w})" if w else b, "recipe": cifar_transfer.MODE_TITLES[m], "labels/class": n,
+         "test accuracy": r.metrics.get("test_accuracy"), "trainable": r.metrics.get("trainable_params"),
+         "frozen": r.metrics.get("non_trainable_params"), "seconds": r.metrics.get("train_seconds"),
+         "run": r.number} for (b, w, m, n), r in sorted(latest.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3]))]
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+             column_config={"test accuracy": st.column_config.ProgressColumn(format="percent", min_value=0,
+                                                                             max_value=1)})
+fig = go.Figure()
+for line in sorted({(b, w, m) for b, w, m, _ in latest}):
+    points = sorted((n, r.metrics.get("test_accuracy", 0.0)) for (b, w, m, n), r in latest.items()
+                    if (b, w, m) == line)
+    fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
+                             name=f"{line[0]}{f' ({line[1]})' if line[1] else ''}: "
+                                  f"{cifar_transfer.MODE_TITLES[line[2]]}"))
+fig.update_layout(height=380, margin=dict(l=0, r=0, t=10, b=0),
+                  xaxis=dict(title="labelled photos per class", type="log"),
+                  yaxis=dict(title=f"test accuracy ({len(target.classes)} classes, 5,000 test photos)",
+                             tickformat=".0%"))
+st.plotly_chart(fig, key="bb_curve", config={"displayModeBar": False})
+st.caption("Chance is 20%. Where the frozen or fine-tuned line sits above 'from scratch', the backbone's "
+           "features carried over; the gap usually closes as labels grow.")

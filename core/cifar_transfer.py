@@ -1,0 +1,256 @@
+"""Backbones re-used for new photos, at a scale a CPU can run (reports 000, 001 and 003).
+
+The reports re-used ImageNet networks for CIFAR-10. No ImageNet weights exist
+offline, so the same experiment is run with a backbone the project trained
+itself: a ResNet-9 that learnt only CIFAR-10's first five classes (airplane,
+automobile, bird, cat, deer; ``cifar5_resnet``), re-used for the other five
+(dog, frog, horse, ship, truck), which it has never seen. With few labelled
+photos per class the gain over training from scratch is large, and it
+shrinks as labels grow: the learning curve the page draws.
+
+Three recipes, as the reports compare them:
+
+- ``scratch``: the backbone's architecture from random weights, trained on the labelled photos;
+- ``frozen``: the backbone's features, computed once and cached on disk, and a new head on them
+  (a run costs seconds, so trying another head is cheap);
+- ``finetune``: that head first, then the top ``unfreeze`` layers trained too, at a learning rate
+  10x smaller, with batch normalisation kept in inference mode.
+
+An ImageNet backbone from ``core.backbones`` ("MobileNetV2", ...) can stand in for the project's,
+with its weights when they are on this machine, or random weights as the control.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from core import backbones, data, paths, registry
+from core.metrics import evaluate
+
+MODES = ("scratch", "frozen", "finetune")
+MODE_TITLES = {"scratch": "from scratch", "frozen": "frozen backbone, new head", "finetune": "fine-tuned"}
+LABELS_PER_CLASS = (20, 100, 500, 5000)  # 5000: every training photo of the five new classes
+TARGET = "cifar5_target"
+OWN_BACKBONES = ("cifar5_resnet", "cifar_resnet")  # the project's own, trained on (part of) CIFAR-10
+HEAD_LR = 1e-3  # Adam on cached features
+
+
+@dataclass
+class BackboneConfig:
+    """A run of the backbone recipe: which backbone, which recipe, how many labelled photos per class."""
+
+    backbone: str = "cifar5_resnet"  # a project model (OWN_BACKBONES) or a core.backbones name
+    mode: str = "frozen"
+    labels_per_class: int = 100
+    epochs: int = 20
+    batch_size: int = 64
+    learning_rate: float | None = None  # None: 0.1 (SGD) from scratch, 1e-3 (Adam) for a head, /10 to fine-tune
+    weights: str = "imagenet"  # ImageNet backbones only: "imagenet" or "random"
+    input_size: int = 32  # ImageNet backbones only: the photos are upsampled to this size
+    unfreeze: int = 20  # fine-tuning: how many of the backbone's top layers learn
+    head: str = "linear"  # "linear" (one softmax layer), or report000 / report003 (core.backbones)
+    allow_download: bool = True  # ImageNet weights missing here: try Keras' download (a clear error offline)
+    seed: int = 0
+    out_dir: str = field(default_factory=lambda: str(paths.trained_dir()))
+    command: str = ""
+
+    recipe = "backbone"
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def own(self) -> bool:
+        return self.backbone in OWN_BACKBONES
+
+    @property
+    def model(self) -> str:
+        return "cifar5_transfer" if self.backbone == "cifar5_resnet" else f"cifar5_transfer_{self.backbone}"
+
+    @property
+    def dataset(self) -> str:
+        return TARGET
+
+    @property
+    def lr(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return 0.1 if self.mode == "scratch" else HEAD_LR
+
+    def validate(self) -> None:
+        """Refuse, in plain words, a run that cannot work, before anything starts."""
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if not self.own and self.backbone not in backbones.BACKBONES:
+            raise ValueError(f"unknown backbone {self.backbone!r}; choose one of "
+                             f"{', '.join(OWN_BACKBONES + tuple(backbones.BACKBONES))}")
+        if not self.own and self.mode == "scratch":
+            raise ValueError("'from scratch' trains the project's own ResNet-9; pick cifar5_resnet for it")
+        for name in ("labels_per_class", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, not {value}")
+        if self.labels_per_class > 5000:
+            raise ValueError(f"CIFAR-10 has 5,000 training photos per class, not {self.labels_per_class}")
+        if self.head not in ("linear", *backbones.HEADS):
+            raise ValueError(f"head must be linear, {' or '.join(backbones.HEADS)}, not {self.head!r}")
+        if self.weights not in ("imagenet", "random"):
+            raise ValueError(f"weights must be imagenet or random, not {self.weights!r}")
+        if self.learning_rate is not None and not (0 < self.learning_rate <= 1):
+            raise ValueError(f"the learning rate must be above 0 and at most 1, not {self.learning_rate}")
+
+    def params(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k not in ("command", "out_dir")} | {"recipe": self.recipe}
+
+
+def labelled_subset(x: np.ndarray, y: np.ndarray, per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``per_class`` photos of each class, drawn at random (the same ones for every recipe at one seed)."""
+    rng = np.random.default_rng(seed)
+    keep = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:per_class] for c in np.unique(y)])
+    keep.sort()
+    return x[keep], y[keep]
+
+
+def _own_extractor(name: str) -> keras.Model:
+    model = registry.load(name)
+    return keras.Model(model.inputs, model.get_layer("probs").input, name=f"{name}_features")
+
+
+def features(config: BackboneConfig, images: np.ndarray, split: str,
+             progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """The frozen backbone's features of ``images``, computed once per backbone file and data, then from disk."""
+    digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
+    key = f"{TARGET}-{split}-{digest}"
+    if not config.own:
+        return backbones.cached_features(config.backbone, config.input_size, config.weights, images, key,
+                                         pooling="flatten" if config.head == "report000" else "avg",
+                                         seed=config.seed, progress=progress,
+                                         allow_download=config.allow_download)
+    path = backbones.features_dir() / f"{config.backbone}-{registry.version(config.backbone)}-{key}.npy"
+    return backbones.compute_features(path, images, lambda: _own_extractor(config.backbone), 256, progress)
+
+
+def _head(num_features: int, config: BackboneConfig, num_classes: int) -> keras.Model:
+    if config.head != "linear":
+        return backbones.feature_head(num_features, num_classes, config.head)
+    inputs = keras.Input((num_features,), name="features")
+    return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax", dtype="float32",
+                                                  name="probs")(inputs), name="head_linear")
+
+
+def _backbone_model(config: BackboneConfig, num_classes: int) -> tuple[keras.Model, keras.Model]:
+    """(whole model: photo in, probabilities out; its base), the base with the backbone's trained weights."""
+    from core import transfer
+
+    if config.own:
+        source = registry.load(config.backbone)
+        model = transfer.replace_head(source, num_classes, config.model)
+        return model, model.layers[1]
+    base = backbones.load_backbone(config.backbone, config.input_size, config.weights, config.allow_download,
+                                   seed=config.seed)
+    if config.head != "linear":
+        return backbones.transfer_model(base, num_classes, config.input_size, head=config.head), base
+    extractor = backbones.feature_extractor(base, config.input_size)
+    probs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probs")(extractor.output)
+    return keras.Model(extractor.inputs, probs, name=config.model), base
+
+
+def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> dict:
+    """Train one run of the backbone recipe; write the model and its card; return the card."""
+    from core import train, transfer
+
+    config.validate()
+    if should_stop is not None and should_stop():
+        raise train.Cancelled("the run was cancelled before it started")
+    keras.utils.set_random_seed(config.seed)
+    (x_all, y_all), (x_test, y_test) = data.load_dataset(TARGET)
+    classes = data.get_dataset(TARGET).classes
+    x_fit, y_fit = labelled_subset(x_all, y_all, config.labels_per_class, config.seed)
+    started = time.perf_counter()
+    if config.mode == "scratch":
+        model = registry.build("cifar5_resnet")  # the backbone's architecture, random weights, 5 outputs
+        model = transfer.replace_head(model, len(classes), config.model, base_training=None)
+        epochs = config.epochs
+        reporter = train.Reporter(config, -(-len(x_fit) // config.batch_size), progress, should_stop, None)
+        train._compile_photos(model, config, -(-len(x_fit) // config.batch_size))
+        model.fit(train.pipeline(x_fit, y_fit, config.batch_size, config.seed, True, photos=True,
+                                 num_classes=len(classes)),
+                  epochs=epochs, callbacks=[reporter], shuffle=False, verbose=0)
+    else:
+        model, base = _backbone_model(config, len(classes))
+
+        def tell(fraction: float) -> None:
+            if progress is not None:
+                progress({"kind": "batch", "epoch": 0, "batch": max(int(fraction * 100), 1), "batches": 100,
+                          "epochs": config.epochs, "elapsed_s": time.perf_counter() - started})
+            if should_stop is not None and should_stop():
+                raise train.Cancelled("the run was cancelled while it computed the backbone's features")
+
+        f_fit = features(config, x_fit, f"train{config.labels_per_class}s{config.seed}", tell)
+        head = _head(f_fit.shape[1], config, len(classes))
+        head.compile(optimizer=keras.optimizers.Adam(config.lr), loss="sparse_categorical_crossentropy",
+                     metrics=["accuracy"])
+        head_epochs = config.epochs if config.mode == "frozen" else max(config.epochs // 2, 1)
+        reporter = train.Reporter(config, -(-len(f_fit) // config.batch_size), progress, should_stop, None)
+        head.fit(f_fit, y_fit.astype("int32"), batch_size=config.batch_size, epochs=head_epochs,
+                 callbacks=[reporter], verbose=0)
+        _copy_head(head, model)
+        base.trainable = False  # frozen: what the parameter counts report; fine-tuning thaws the top below
+        if config.mode == "finetune":
+            transfer.inference_mode(base)
+            backbones.unfreeze_layers(base, config.unfreeze)
+            model.compile(optimizer=keras.optimizers.Adam(config.lr / 10), loss="categorical_crossentropy",
+                          metrics=["accuracy"])
+            model.fit(train.pipeline(x_fit, y_fit, config.batch_size, config.seed, True, photos=True,
+                                     num_classes=len(classes)),
+                      initial_epoch=head_epochs, epochs=config.epochs, callbacks=[reporter], shuffle=False,
+                      verbose=0)
+    seconds = time.perf_counter() - started
+    probs = model.predict(x_test.astype(np.float32) / 255.0, batch_size=256, verbose=0)
+    history = reporter.history
+    card = {
+        "model": config.model,
+        "title": f"{config.backbone} -> {data.get_dataset(TARGET).title} ({MODE_TITLES[config.mode]}, "
+                 f"{config.labels_per_class} labels per class)",
+        "dataset": TARGET,
+        "classes": list(classes),
+        "command": config.command or "train_backbone(BackboneConfig(...))",
+        "config": config.params() | {"learning_rate": config.lr},
+        "backbone": config.backbone,
+        "mode": config.mode,
+        "labels_per_class": config.labels_per_class,
+        "data": {"file": str(data.dataset_path(TARGET)), "sha256": data.dataset_sha256(TARGET),
+                 "n_train": int(len(x_fit)), "n_test": int(len(x_test))},
+        "params": int(model.count_params()),
+        "transfer_params": backbones.count_params(model),
+        "epochs_run": len(history.get("loss", [])),
+        "train_seconds": round(seconds, 1),
+        "device": _device_label(),
+        "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.items()},
+        **evaluate(y_test, probs),
+    }
+    train.save_model(model, card, Path(config.out_dir), config.model)
+    if progress is not None:
+        progress({"kind": "done", "card": card})
+    return card
+
+
+def _copy_head(head: keras.Model, model: keras.Model) -> None:
+    """Put the head trained on cached features on top of the backbone (same layer names)."""
+    for layer in head.layers:
+        if layer.weights:
+            model.get_layer(layer.name).set_weights(layer.get_weights())
+
+
+def _device_label() -> str:
+    from core import device
+
+    return device.device_label()
