@@ -1,0 +1,130 @@
+"""Backbones re-used for new photos: CIFAR-10 cut in two, the three recipes, ImageNet offline, the page."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import backbones, cifar_transfer, data, engine, registry
+from core.train import TrainConfig, train
+
+needs_cifar = pytest.mark.skipif(data.dataset_path("cifar10") is None, reason="cifar10.npz is in VP_DATA_DIR")
+
+
+@needs_cifar
+def test_cifar10_is_cut_into_two_halves_that_share_no_class():
+    (xa, ya), (xa_test, ya_test) = data.load_dataset("cifar5_source")
+    (xb, yb), _ = data.load_dataset("cifar5_target")
+    assert xa.shape == xb.shape == (25_000, 32, 32, 3) and xa_test.shape == (5_000, 32, 32, 3)
+    assert np.bincount(ya).tolist() == np.bincount(yb).tolist() == [5000] * 5
+    (x, y), _ = data.load_dataset("cifar10")
+    dogs = x[y == data.get_dataset("cifar10").classes.index("dog")]
+    assert np.array_equal(xb[yb == 0], dogs)  # label 0 of the target half is the dog
+    assert not set(data.get_dataset("cifar5_source").classes) & set(data.get_dataset("cifar5_target").classes)
+
+
+def test_the_labelled_subset_has_n_per_class_and_is_the_same_for_every_recipe():
+    y = np.repeat(np.arange(5), 50)
+    x = np.arange(len(y))
+    xs, ys = cifar_transfer.labelled_subset(x, y, 20, seed=3)
+    assert np.bincount(ys).tolist() == [20] * 5
+    assert np.array_equal(xs, cifar_transfer.labelled_subset(x, y, 20, seed=3)[0])
+    assert not np.array_equal(xs, cifar_transfer.labelled_subset(x, y, 20, seed=4)[0])
+
+
+def test_a_backbone_config_refuses_what_cannot_work():
+    with pytest.raises(ValueError, match="unknown backbone"):
+        cifar_transfer.BackboneConfig(backbone="AlexNet")
+    with pytest.raises(ValueError, match="5,000 training photos per class"):
+        cifar_transfer.BackboneConfig(labels_per_class=6000)
+    with pytest.raises(ValueError, match="from scratch"):
+        cifar_transfer.BackboneConfig(backbone="MobileNetV2", mode="scratch")
+    with pytest.raises(ValueError, match="head must be"):
+        cifar_transfer.BackboneConfig(head="huge")
+
+
+def test_the_engine_dispatches_the_backbone_recipe():
+    config, fn = engine._recipe("backbone", cifar_transfer.BackboneConfig(mode="finetune").params())
+    assert isinstance(config, cifar_transfer.BackboneConfig) and config.mode == "finetune"
+    assert fn is cifar_transfer.train_backbone
+
+
+@pytest.fixture(scope="module")
+def tiny_backbone(tmp_path_factory):
+    """A CIFAR-5 backbone trained for one short epoch, in a models folder of its own."""
+    folder = tmp_path_factory.mktemp("models")
+    train(TrainConfig(model="cifar5_resnet", epochs=1, limit=256, batch_size=64, val_size=500,
+                      out_dir=str(folder)))
+    return folder
+
+
+@needs_cifar
+@pytest.mark.slow
+def test_the_three_recipes_run_and_freezing_keeps_the_backbone(tiny_backbone, monkeypatch, tmp_path):
+    monkeypatch.setattr(registry, "MODELS_DIR", tiny_backbone)
+    source = registry.load("cifar5_resnet")
+    conv = source.get_layer("stage3_conv").get_weights()[0]
+    bn_mean = source.get_layer("res3_b_bn").get_weights()[2]
+    cards = {}
+    for mode in cifar_transfer.MODES:
+        config = cifar_transfer.BackboneConfig(mode=mode, labels_per_class=20, epochs=2, batch_size=32,
+                                               out_dir=str(tmp_path / mode))
+        cards[mode] = cifar_transfer.train_backbone(config)
+        model = registry.load("cifar5_transfer", models_dir=tmp_path / mode)  # safe mode, as pages load it
+        base = model.layers[1]
+        kept = np.array_equal(base.get_layer("stage3_conv").get_weights()[0], conv)
+        assert kept == (mode == "frozen"), mode
+        if mode == "finetune":  # fine-tuned, but batch norm kept its statistics
+            assert np.array_equal(base.get_layer("res3_b_bn").get_weights()[2], bn_mean)
+        assert cards[mode]["data"]["n_train"] == 100 and cards[mode]["n_test"] == 5000
+    frozen = cards["frozen"]["transfer_params"]
+    assert frozen["trainable"] == 128 * 5 + 5  # the new head alone: 128 features x 5 classes + 5 biases
+    assert cards["scratch"]["transfer_params"]["trainable"] > 100_000
+
+
+@needs_cifar
+@pytest.mark.slow
+def test_frozen_features_are_computed_once(tiny_backbone, monkeypatch, tmp_path):
+    monkeypatch.setattr(registry, "MODELS_DIR", tiny_backbone)
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))  # an empty feature cache
+    calls = []
+    real = cifar_transfer._own_extractor
+    monkeypatch.setattr(cifar_transfer, "_own_extractor", lambda name: calls.append(name) or real(name))
+    for _ in range(2):
+        cifar_transfer.train_backbone(cifar_transfer.BackboneConfig(mode="frozen", labels_per_class=20, epochs=1,
+                                                                    out_dir=str(tmp_path)))
+    assert calls == ["cifar5_resnet"]
+
+
+@needs_cifar
+@pytest.mark.slow
+def test_an_imagenet_backbone_with_random_weights_is_the_offline_control(tmp_path):
+    config = cifar_transfer.BackboneConfig(backbone="MobileNetV2-0.35", weights="random", mode="frozen",
+                                           labels_per_class=20, epochs=1, out_dir=str(tmp_path))
+    card = cifar_transfer.train_backbone(config)
+    assert card["transfer_params"]["trainable"] < card["transfer_params"]["non_trainable"]
+    assert 0.0 <= card["test_accuracy"] <= 1.0 and card["n_test"] == 5000
+
+
+@needs_cifar
+def test_missing_imagenet_weights_fail_the_run_with_words_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    config = cifar_transfer.BackboneConfig(backbone="MobileNet-0.25", weights="imagenet", mode="frozen",
+                                           labels_per_class=20, epochs=1, allow_download=False,
+                                           out_dir=str(tmp_path))
+    with pytest.raises(backbones.WeightsUnavailable, match="not on this machine"):
+        cifar_transfer.train_backbone(config)
+    assert "random weights" in backbones.missing_weights_message("MobileNet-0.25", 32)
+
+
+def test_the_backbones_page_offers_imagenet_offline_with_a_plain_message(engine_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    at = AppTest.from_file("../app.py", default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/backbones.py")
+    at.run()
+    assert not at.exception, at.exception
+    at.selectbox(key="bb_backbone").set_value("MobileNetV2").run()
+    assert not at.exception, at.exception
+    assert at.radio(key="bb_weights").value == "random"  # what works offline is offered first
+    assert any("not on this machine" in i.value for i in at.info)
+    assert at.multiselect(key="bb_modes").options == ["frozen backbone, new head", "fine-tuned"]
