@@ -276,6 +276,8 @@ def preview_grid(x: np.ndarray, y: np.ndarray, per_class: int = 8, seed: int = 0
     rng = np.random.default_rng(seed)
     rows = []
     for label in range(int(y.max()) + 1):
-        pick = rng.choice(np.flatnonzero(y == label), per_class, replace=False)
-        rows.append(np.concatenate(list(x[pick]), axis=1))
+        idx = np.flatnonzero(y == label)
+        pick = rng.choice(idx, min(per_class, len(idx)), replace=False)
+        blanks = [np.zeros_like(x[0])] * (per_class - len(pick))  # a class with fewer images than asked
+        rows.append(np.concatenate([*x[pick], *blanks], axis=1))
     return np.concatenate(rows, axis=0)

@@ -118,3 +118,15 @@ def test_the_letters_page_shows_the_parameter_table_and_the_shipped_model(engine
     assert "report 002" in results["network"].tolist()
     assert any(str(v).startswith("shipped") for v in results["network"])
     assert at.info[-1].value.startswith("Draw α, β or γ")  # an empty canvas gets the hint, not an error
+
+
+@needs_letters
+def test_the_data_sets_page_shows_the_letters_with_their_three_classes(engine_home):
+    at = AppTest.from_file("../app.py", default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/datasets.py")
+    at.run()
+    at.segmented_control(key="datasets_name").set_value("greek").run()
+    assert not at.exception, at.exception
+    assert "27 training and 12 test images" in at.caption[0].value
+    assert "From 9 to 9 training images per class" in " ".join(c.value for c in at.caption)
