@@ -1,0 +1,108 @@
+"""Own classes: how long a student waits, from 10 drawings of each of 3 shapes to a live prediction.
+
+Usage: python bench/bench_own_classes.py [--model resnet] [--per-class 10] [--repeats 50]
+
+Prints the time to compute the examples' features cold (the model's first load
+shown apart), to read them back from the cache, to train the head on cached
+features, to score it held out (k-fold), to draw the PCA map, and the latency
+of one live prediction. Runs with the app's thread settings (one intra-op
+thread) in a temporary VP_HOME, so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ["VP_HOME"] = tempfile.mkdtemp(prefix="vp_bench_own_")
+
+from core import device  # noqa: E402
+
+device.configure_threads(intra_op=1, inter_op=1)
+
+import numpy as np  # noqa: E402
+
+from core import own_classes, preprocess, registry  # noqa: E402
+from tests.shapes import SHAPES, draw, drawn_shapes  # noqa: E402
+
+
+def timed(fn, repeats: int = 1) -> tuple[float, object]:
+    """Median seconds of ``repeats`` calls, and the last call's result."""
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def new_project(name: str, images: np.ndarray, labels: np.ndarray) -> Path:
+    folder = own_classes.create_project(name, list(SHAPES))
+    for image, label in zip(images, labels):
+        own_classes.add_example(folder, SHAPES[label], image)
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default=own_classes.DEFAULT_MODEL)
+    parser.add_argument("--per-class", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=50)
+    args = parser.parse_args()
+    images, labels = drawn_shapes(args.per_class, seed=0)
+    n = len(images)
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f}; {args.model}, {n} examples ({args.per_class} per class x {len(SHAPES)})")
+
+    first = new_project("first", images, labels)
+    t_load, _ = timed(lambda: registry.load(args.model))
+    t_first, _ = timed(lambda: own_classes.features(first, args.model))  # loads the model, builds the embedder
+    t_end, _ = timed(lambda: own_classes.train(new_project("end_to_end", images, labels), args.model))
+    cold = new_project("cold", images, labels)
+    t_cold, X = timed(lambda: own_classes.features(cold, args.model))
+    t_cached, _ = timed(lambda: own_classes.features(cold, args.model), args.repeats)
+    own_classes.add_example(cold, SHAPES[0], preprocess.from_canvas(draw(SHAPES[0], np.random.default_rng(1))).image)
+    t_one, _ = timed(lambda: own_classes.features(cold, args.model))
+    X_one = own_classes.features(cold, args.model)
+    _, y_one, _ = own_classes.examples(cold)
+    t_train, head = timed(lambda: own_classes.train_head(X_one, y_one, len(SHAPES), list(SHAPES)), args.repeats)
+    t_held, scores = timed(lambda: own_classes.held_out(X_one, y_one, list(SHAPES)), max(args.repeats // 5, 3))
+    t_map, _ = timed(lambda: own_classes.feature_map(X_one, y_one), args.repeats)
+
+    head = own_classes.train(cold, args.model)
+    rng = np.random.default_rng(2)
+    drawings = [preprocess.from_canvas(draw(SHAPES[i % 3], rng)).image for i in range(20)]
+    own_classes.predict(head, args.model, drawings[0])  # the first call traces the compiled embedder
+    latencies = []
+    for i in range(max(args.repeats * 4, 100)):
+        start = time.perf_counter()
+        own_classes.predict(head, args.model, drawings[i % len(drawings)])
+        latencies.append(time.perf_counter() - start)
+    latencies.sort()
+
+    ms = 1000.0
+    print(f"model file load (registry.load)                   {t_load * ms:8.1f} ms")
+    print(f"{n} examples' features, first in the process      {t_first * ms:8.1f} ms  (loads the model too)")
+    print(f"{n} examples -> head trained and saved, cold      {t_end * ms:8.1f} ms  (model loaded; features "
+          f"computed, head fitted)")
+    print(f"{n} examples' features, cold (model loaded)       {t_cold * ms:8.1f} ms")
+    print(f"{n} examples' features, from the cache            {t_cached * ms:8.1f} ms")
+    print(f"one example added: features again                 {t_one * ms:8.1f} ms  (one network pass)")
+    print(f"train the head on cached features ({n + 1})         {t_train * ms:8.1f} ms")
+    print(f"held_out ({scores['folds']}-fold)                                {t_held * ms:8.1f} ms  "
+          f"(accuracy {scores['accuracy']:.3f})")
+    print(f"feature_map (PCA)                                 {t_map * ms:8.1f} ms")
+    print(f"predict, one drawing: median / p95                {latencies[len(latencies) // 2] * ms:8.2f} / "
+          f"{latencies[int(0.95 * len(latencies))] * ms:.2f} ms  ({len(latencies)} calls)")
+    print(f"features {X.shape}, head {head.coef.shape}")
+
+
+if __name__ == "__main__":
+    main()
