@@ -59,7 +59,8 @@ cols = st.columns([3, 1])
 modes = cols[0].multiselect("Recipes", list(transfer.MODES), default=list(transfer.MODES),
                             format_func=transfer.MODE_TITLES.get, key="transfer_modes")
 epochs = cols[1].number_input("Epochs", 1, 200, 30, key="transfer_epochs",
-                              help="Each epoch shows every training letter 20 times, distorted afresh each time.")
+                              help="Retrained and from-scratch networks see each letter 20 times an epoch, distorted "
+                                   "afresh each time; a frozen base's new head learns from the clean letters.")
 if st.button("Train", type="primary", icon=":material/rocket_launch:", disabled=not modes or bool(problem)):
     launch([transfer.TransferConfig(source=source, mode=m, epochs=int(epochs)) for m in modes], "transfer",
            varied=[("mode",)] * len(modes))
@@ -94,7 +95,7 @@ if latest:
     if picked:
         st.plotly_chart(curves_figure({r.label: runs.curves(r.run_id) for r in picked}), key="transfer_curve_plot",
                         config={"displayModeBar": False})
-        st.caption("Solid: training letters (distorted). Dashed: the test letters, shown for the picture only; "
+        st.caption("Solid: the training letters. Dashed: the test letters, shown for the picture only; "
                    "nothing was tuned on them.")
 
 st.subheader("3. Draw a letter")

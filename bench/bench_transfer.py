@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core import data, device, transfer  # noqa: E402
 
 
-def cross_validate(source: str, epochs: int, folds: int = 3, seed: int = 0) -> float:
+def cross_validate(source: str, epochs: int, folds: int = 3, seed: int = 0, augment: bool | None = None) -> float:
     """Mean held-out accuracy of frozen-``source`` heads over ``folds`` stratified folds of the training letters."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -33,7 +33,8 @@ def cross_validate(source: str, epochs: int, folds: int = 3, seed: int = 0) -> f
     (x, y), _ = data.load_dataset("greek")
     scores = []
     for fit_idx, held_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
-        config = transfer.TransferConfig(source=source, mode="frozen", epochs=epochs, out_dir="/tmp")
+        config = transfer.TransferConfig(source=source, mode="frozen", epochs=epochs, augment=augment,
+                                         out_dir="/tmp")
         model = transfer.compile_model(transfer.start_model(config), config)
         transfer.fit(model, x[fit_idx], y[fit_idx], config)
         pred = model.predict(to_float(x[held_idx]), verbose=0).argmax(1)
@@ -46,24 +47,30 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--sources", default="net002,dnn,convnet,resnet")
     parser.add_argument("--skip-table", action="store_true")
+    parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     sources = args.sources.split(",")
     print(f"device: {device.device_label()}")
-    print("1. source chosen by 3-fold cross-validation on the 27 training letters (frozen, new head)")
+    print("1. 3-fold cross-validation on the 27 training letters (frozen, new head): clean / distorted letters")
     for source in sources:
-        print(f"   {source:8s} {cross_validate(source, args.epochs):.3f}", flush=True)
+        clean, distorted = (cross_validate(source, args.epochs, augment=a) for a in (False, True))
+        print(f"   {source:8s} {clean:.3f} / {distorted:.3f}", flush=True)
     if args.skip_table:
         return
-    print("2. trained on the 27 training letters, scored on the 12 test letters")
+    print("2. trained on the 27 training letters, scored on the 12 test letters (mean of --seeds seeds)")
     print(f"   {'source':8s} {'mode':9s} {'test acc':>8s} {'trainable':>10s} {'frozen':>8s} {'seconds':>8s}")
     for source in sources:
         for mode in transfer.MODES:
             started = time.perf_counter()
-            card = transfer.train_transfer(transfer.TransferConfig(source=source, mode=mode, epochs=args.epochs,
-                                                                   out_dir="/tmp/bench_transfer"))
+            scores = []
+            for seed in range(args.seeds):
+                card = transfer.train_transfer(transfer.TransferConfig(source=source, mode=mode, epochs=args.epochs,
+                                                                       seed=seed, out_dir="/tmp/bench_transfer"))
+                scores.append(card["test_accuracy"])
             p = card["transfer_params"]
-            print(f"   {source:8s} {mode:9s} {card['test_accuracy']:8.3f} {p['trainable']:10d} "
-                  f"{p['non_trainable']:8d} {time.perf_counter() - started:8.1f}", flush=True)
+            print(f"   {source:8s} {mode:9s} {np.mean(scores):8.3f} {p['trainable']:10d} "
+                  f"{p['non_trainable']:8d} {(time.perf_counter() - started) / args.seeds:8.1f}  "
+                  f"(per seed: {', '.join(f'{s:.3f}' for s in scores)})", flush=True)
 
 
 if __name__ == "__main__":

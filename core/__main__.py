@@ -80,7 +80,7 @@ def _transfer(args: argparse.Namespace) -> int:
 
     out = args.out or str(paths.trained_dir())
     config = TransferConfig(source=args.source, mode=args.mode, epochs=args.epochs, learning_rate=args.lr,
-                            augment=not args.no_augment, out_dir=out,
+                            augment=False if args.no_augment else None, out_dir=out,
                             command="python -m core " + " ".join(sys.argv[1:]))
     print(f"re-using {config.source} for {config.target} ({config.mode}); writing {config.model} to {out}",
           file=sys.stderr, flush=True)
@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="frozen: train only a new head; finetune: retrain everything; scratch: random start")
     tr.add_argument("--epochs", type=_at_least(1), default=30)
     tr.add_argument("--lr", type=float, help="learning rate (default: 0.01 for a frozen base, else 0.001)")
-    tr.add_argument("--no-augment", action="store_true")
+    tr.add_argument("--no-augment", action="store_true", help="never distort the letters (default: distort "
+                                                                "them unless the base is frozen)")
     tr.add_argument("--out", help="output folder (default: $VP_HOME/trained; ./train_all.sh writes the shipped one)")
     tr.set_defaults(func=_transfer)
     r = sub.add_parser("run", help="launch a run on the engine (Ray, tracked in MLflow), wait, print JSON")

@@ -12,9 +12,11 @@ learn from 27 pictures. The two controls show what freezing buys:
 - ``scratch``: the same architecture from random weights, trained on the 27 letters alone.
 
 The letters go through the app's one preprocessing path (``data.read_class_folders``),
-and every epoch shows each training letter ``repeats`` times, distorted afresh
-each time (the drawing augmentations of the digit networks), since 27 pictures
-are too few for any network to see enough variation.
+and, for the networks that learn their own features (retrained or from scratch),
+every epoch shows each training letter ``repeats`` times, distorted afresh each
+time (the drawing augmentations of the digit networks, plus width stretching),
+since 27 pictures are too few to see enough variation. A frozen base's head
+learns from the clean letters: measured, the distortions cost it test letters.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ class TransferConfig:
     epochs: int = 30
     batch_size: int = 32
     learning_rate: float | None = None  # None: DEFAULT_LR for the mode
-    augment: bool = True
+    augment: bool | None = None  # None: off for a frozen base (measured: distortions cost letters), else on
     repeats: int = 20  # each training picture is shown this many times per epoch, distorted each time
     aspect: float = 0.3  # letters are also stretched or squeezed in width by up to this fraction
     seed: int = 0
@@ -126,6 +128,13 @@ class TransferConfig:
     @property
     def lr(self) -> float:
         return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[self.mode]
+
+    @property
+    def distort(self) -> bool:
+        """Whether the training letters are distorted. A frozen base computes fixed features, and a head on
+        them reads the test letters better from the 27 clean ones (bench/bench_transfer.py); networks that
+        learn their own features need the variety."""
+        return self.augment if self.augment is not None else self.mode != "frozen"
 
     def validate(self) -> None:
         """Refuse, in plain words, a transfer run that cannot work, before anything starts."""
@@ -195,7 +204,7 @@ def train_transfer(config: TransferConfig, progress: Callable[[dict], None] | No
     classes = data.get_dataset(config.target).classes
     source_params = count_params(registry.build(config.source))
     model = compile_model(start_model(config), config)
-    batches = -(-len(x_fit) * config.repeats // config.batch_size)
+    batches = -(-len(x_fit) * (config.repeats if config.distort else 1) // config.batch_size)
     reporter = train.Reporter(config, batches, progress, should_stop, None)
     x_eval = train.to_float(x_test)
     before = float((model.predict(x_eval, verbose=0).argmax(1) == y_test).mean())
@@ -239,9 +248,10 @@ def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, config: TransferConfig
     """Train a compiled transfer model on uint8 letters ``x``, each shown ``config.repeats`` times an epoch."""
     from core import train
 
-    x_rep, y_rep = np.repeat(x, config.repeats, axis=0), np.repeat(y, config.repeats)
+    repeats = config.repeats if config.distort else 1  # undistorted copies would only repeat the same batch
+    x_rep, y_rep = np.repeat(x, repeats, axis=0), np.repeat(y, repeats)
     val = (validation[0], validation[1].astype("int32")) if validation is not None else None
-    model.fit(train.pipeline(x_rep, y_rep, config.batch_size, config.seed, config.augment, photos=False,
+    model.fit(train.pipeline(x_rep, y_rep, config.batch_size, config.seed, config.distort, photos=False,
                              aspect=config.aspect),
               epochs=config.epochs, validation_data=val, callbacks=callbacks or [],
               shuffle=False, verbose=0)  # the pipeline shuffles

@@ -81,8 +81,7 @@ def test_the_shipped_greek_model_reads_the_test_letters_from_the_command_line():
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == 12 and {line["label"] for line in lines} <= {"alpha", "beta", "gamma"}
     right = sum(line["label"] == Path(line["file"]).parent.name for line in lines)
-    # Report 002 read 80%; the issue asks 95%, which on 12 letters means all 12: see the notes (11 or 12 here).
-    assert right >= 11
+    assert right / len(lines) >= 0.95  # the issue's target (on 12 letters: all of them); report 002 read 80%
     card = registry.card("greek")
     assert card["command"].startswith("python -m core transfer") and card["data"]["sha256"]
 
