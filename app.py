@@ -47,6 +47,8 @@ navigation = st.navigation(
         "Transfer lab": [
             st.Page("app_pages/transfer.py", title="Digits to letters", icon=":material/translate:",
                     url_path="letters"),
+            st.Page("app_pages/own_classes.py", title="Your own classes", icon=":material/category:",
+                    url_path="own-classes"),
             st.Page("app_pages/backbones.py", title="Backbones for photos", icon=":material/photo_camera:",
                     url_path="backbones"),
         ],

@@ -142,13 +142,19 @@ def pen_width() -> int:
     return width
 
 
-def drawing_canvas(key: str, stroke_width: int | None = None) -> np.ndarray | None:
+def drawing_canvas(key: str, stroke_width: int | None = None, shared: bool = True) -> np.ndarray | None:
     """The drawing canvas, shared across pages: returns its picture as gray in [0, 1], or None.
 
     The drawing itself is kept in the session, so a canvas on another page
     starts from it. It is handed to the canvas only when the canvas first
     appears, because a changed initial drawing resets the canvas and its undo.
+    ``shared=False``: a canvas of its own that starts blank (drawing examples to collect).
     """
+    if not shared:
+        canvas = st_canvas(stroke_width=stroke_width or st.session_state.get("pen", 20), stroke_color="#FFFFFF",
+                           background_color="#000000", width=280, height=280, drawing_mode="freedraw", key=key,
+                           return_image_data=True, update_streamlit=True)
+        return preprocess.canvas_to_gray(canvas.image_data) if canvas.image_data is not None else None
     if key not in st.session_state:
         st.session_state[f"{key}_initial"] = st.session_state.get("drawing_json")
     stroke_width = stroke_width or st.session_state.get("pen", 20)

@@ -1,0 +1,42 @@
+"""The 'Your own classes' page through AppTest: create, add examples, train, read the scores, reload."""
+
+from streamlit.testing.v1 import AppTest
+
+from core import own_classes
+from tests.shapes import SHAPES, drawn_shapes
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/own_classes.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_student_creates_classes_trains_a_head_and_finds_it_again_after_a_reload(engine_home):
+    at = open_page()
+    assert at.info[0].value.startswith("Create a project")
+    at.text_input[0].input("my shapes")
+    at.text_input[1].input(", ".join(SHAPES))
+    next(b for b in at.button if b.label == "Create").click().run()
+    assert not at.exception, at.exception
+    assert "Draw at least 2 examples" in " ".join(i.value for i in at.info)
+    # Drawing on the canvas needs a browser; the examples go in through the same function its button calls.
+    images, labels = drawn_shapes(per_class=10, seed=1)
+    project = own_classes.list_projects()[0]
+    for image, label in zip(images, labels):
+        own_classes.add_example(project, SHAPES[label], image)
+    at.run()
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception, at.exception
+    accuracy = next(m for m in at.metric if m.label == "Held-out accuracy")
+    assert int(accuracy.value.rstrip("%")) >= 80
+    assert any(c.value.startswith("Trained in") for c in at.caption)
+    assert any(i.value == "Draw one of your classes." for i in at.info)  # empty test canvas: a hint
+
+    again = open_page()  # a reload: the project, its examples and its head come back from VP_HOME
+    assert again.selectbox[0].value == project
+    assert any(m.label == "Held-out accuracy" for m in again.metric)
+    assert any("10" in str(v) for v in again.dataframe[0].value["examples"].tolist())
