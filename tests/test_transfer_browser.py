@@ -1,0 +1,79 @@
+"""The transfer lab in a real browser: a letter drawn with the mouse, and your own classes drawn, trained, read."""
+
+import math
+
+import pytest
+
+from tests import browser
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def page():
+    with browser.browser() as chromium, browser.serve() as (url, _):  # VP_HOME: the tests' own (conftest)
+        pg = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        pg.goto(url)
+        yield pg
+        pg.close()
+
+
+def circle(cx=140, cy=140, r=80, n=40):
+    return [[(cx + r * math.cos(2 * math.pi * i / n), cy + r * math.sin(2 * math.pi * i / n)) for i in range(n + 1)]]
+
+
+def cross():
+    return [[(60, 60), (220, 220)], [(220, 60), (60, 220)]]
+
+
+def canvas_box(page, which: int = 0):
+    """A canvas scrolled into view (these pages are long: the mouse only reaches what is on screen)."""
+    canvas = page.locator("canvas.upper-canvas").nth(which)
+    canvas.wait_for(state="visible", timeout=60_000)
+    canvas.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # let Fabric attach its mouse handlers before the first stroke
+    return canvas.bounding_box()
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    box.wait_for(timeout=60_000)
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def goto(page, path: str, heading: str) -> None:
+    page.goto("/".join(page.url.split("/")[:3]) + path)
+    page.get_by_role("heading", name=heading).wait_for(timeout=90_000)
+
+
+def test_a_letter_drawn_on_the_greek_canvas_gets_a_reading(page):
+    goto(page, "/letters", "Transfer learning: from digits to Greek letters")
+    page.get_by_text("Draw α, β or γ on the canvas").wait_for(timeout=60_000)
+    # An alpha as people write it: a loop open to the right, its two ends crossing into tails.
+    alpha = [[(230, 80), (190, 150), (150, 200), (100, 215), (60, 190), (50, 140), (75, 95), (120, 85),
+              (160, 120), (200, 190), (235, 220)]]
+    browser.draw(page, alpha, canvas_box(page))
+    assert metric(page, "Reading").split()[0] in "αβγ"
+
+
+def test_own_classes_are_drawn_trained_and_read_in_the_browser(page):
+    goto(page, "/own-classes", "Your own classes")
+    page.get_by_label("New project").fill("shapes")
+    page.get_by_label("Its classes, separated by commas (2 to 10)").fill("circle, cross")
+    page.get_by_role("button", name="Create").click()
+    page.get_by_text("Draw at least 2 examples", exact=False).wait_for(timeout=60_000)
+    for name, shape in (("circle", circle), ("cross", cross)):
+        page.locator('[data-testid="stButtonGroup"]').get_by_text(name, exact=True).click()  # the class pill
+        for i in range(3):
+            page.get_by_role("button", name=f"Add to {name}").wait_for(timeout=60_000)
+            box = canvas_box(page)
+            browser.draw(page, shape() if name == "cross" else circle(r=60 + 10 * i), box)
+            add = page.get_by_role("button", name=f"Add to {name}")
+            page.wait_for_function("b => !b.disabled", arg=add.element_handle(), timeout=30_000)
+            add.click()
+            page.get_by_text(f"{name}: the last {i + 1} of {i + 1}").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    assert metric(page, "Held-out accuracy").endswith("%")
+    page.get_by_text("Draw one of your classes.").wait_for(timeout=60_000)
+    browser.draw(page, circle(r=70), canvas_box(page, which=1))
+    assert metric(page, "Reading") == "circle"
