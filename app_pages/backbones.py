@@ -41,23 +41,31 @@ if not own:
             "(about 30 minutes here), or use an ImageNet network.", icon=":material/info:")
 
 st.subheader("2. Recipes and labels")
-cols = st.columns([3, 3, 1])
+cols = st.columns([3, 3, 1, 1])
 allowed = cifar_transfer.MODES if backbone in cifar_transfer.OWN_BACKBONES else ("frozen", "finetune")
 modes = cols[0].multiselect("Recipes", allowed, default=list(allowed), key="bb_modes",
                             format_func=cifar_transfer.MODE_TITLES.get)
 labels = cols[1].multiselect("Labelled photos per class", cifar_transfer.LABELS_PER_CLASS, default=[20, 100, 500],
                              key="bb_labels", help="5000 is every training photo of those classes.")
 epochs = cols[2].number_input("Epochs", 1, 100, 15, key="bb_epochs")
+unfreeze = cols[3].number_input("Fine-tune top layers", 1, 400, 20, key="bb_unfreeze",
+                                help="How many of the backbone's last layers learn when fine-tuning.")
+drop_last = 0
+if backbone in backbones.BACKBONES:
+    drop_last = st.slider("Layers cut off the backbone's top", 0, 20, 0, key="bb_drop",
+                          help="Report 000 cut the last 10: earlier features are less specific to ImageNet.")
 head = st.radio("Head", ["linear", "report000", "report003"], horizontal=True, key="bb_head",
                 format_func={"linear": "one softmax layer", "report000": "report 000: Flatten, Dense 128, Dropout",
                              "report003": "report 003: Dense 1024-1024-512"}.get)
 st.caption("Frozen: the backbone's features are computed once and kept on disk, then only the head learns "
-           "(seconds). Fine-tuned: that head, then the backbone's top 20 layers too at a 10x smaller learning "
-           "rate, batch norm kept as it was. From scratch: the same network from random weights.")
+           "(seconds). Fine-tuned: that head, then the backbone's top layers too at a 10x smaller learning "
+           "rate, batch norm kept as it was. From scratch: the same network from random weights. Heads stop "
+           "early, and halve their learning rate, when the training loss stops falling.")
 configs = []
 try:
     configs = [cifar_transfer.BackboneConfig(backbone=backbone, mode=m, labels_per_class=n, epochs=int(epochs),
-                                             weights=weights, input_size=size, head=head)
+                                             weights=weights, input_size=size, head=head, unfreeze=int(unfreeze),
+                                             drop_last=drop_last)
                for m in modes for n in labels]
 except ValueError as e:
     st.error(f"Cannot train this: {e}.", icon=":material/error:")

@@ -55,6 +55,7 @@ class BackboneConfig:
     weights: str = "imagenet"  # ImageNet backbones only: "imagenet" or "random"
     input_size: int = 32  # ImageNet backbones only: the photos are upsampled to this size
     unfreeze: int = 20  # fine-tuning: how many of the backbone's top layers learn
+    drop_last: int = 0  # ImageNet backbones only: layers cut off the backbone's top (report 000 cut 10)
     head: str = "linear"  # "linear" (one softmax layer), or report000 / report003 (core.backbones)
     allow_download: bool = True  # ImageNet weights missing here: try Keras' download (a clear error offline)
     seed: int = 0
@@ -101,6 +102,10 @@ class BackboneConfig:
             raise ValueError(f"CIFAR-10 has 5,000 training photos per class, not {self.labels_per_class}")
         if self.head not in ("linear", *backbones.HEADS):
             raise ValueError(f"head must be linear, {' or '.join(backbones.HEADS)}, not {self.head!r}")
+        if self.unfreeze < 0 or self.drop_last < 0:
+            raise ValueError("the layers to unfreeze or to drop cannot be negative")
+        if self.drop_last and self.own:
+            raise ValueError("dropping layers is for the ImageNet backbones; the project's own keeps all of its own")
         if self.weights not in ("imagenet", "random"):
             raise ValueError(f"weights must be imagenet or random, not {self.weights!r}")
         if self.learning_rate is not None and not (0 < self.learning_rate <= 1):
@@ -130,6 +135,7 @@ def features(config: BackboneConfig, images: np.ndarray, split: str,
     key = f"{TARGET}-{split}-{digest}"
     if not config.own:
         return backbones.cached_features(config.backbone, config.input_size, config.weights, images, key,
+                                         drop_last=config.drop_last,
                                          pooling="flatten" if config.head == "report000" else "avg",
                                          seed=config.seed, progress=progress,
                                          allow_download=config.allow_download)
@@ -156,8 +162,9 @@ def _backbone_model(config: BackboneConfig, num_classes: int) -> tuple[keras.Mod
     base = backbones.load_backbone(config.backbone, config.input_size, config.weights, config.allow_download,
                                    seed=config.seed)
     if config.head != "linear":
-        return backbones.transfer_model(base, num_classes, config.input_size, head=config.head), base
-    extractor = backbones.feature_extractor(base, config.input_size)
+        return backbones.transfer_model(base, num_classes, config.input_size, drop_last=config.drop_last,
+                                        head=config.head), base
+    extractor = backbones.feature_extractor(base, config.input_size, drop_last=config.drop_last)
     probs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probs")(extractor.output)
     return keras.Model(extractor.inputs, probs, name=config.model), base
 
@@ -201,7 +208,7 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
         head_epochs = config.epochs if config.mode == "frozen" else max(config.epochs // 2, 1)
         reporter = train.Reporter(config, -(-len(f_fit) // config.batch_size), progress, should_stop, None)
         head.fit(f_fit, y_fit.astype("int32"), batch_size=config.batch_size, epochs=head_epochs,
-                 callbacks=[reporter], verbose=0)
+                 callbacks=[reporter, *_plateau()], verbose=0)
         _copy_head(head, model)
         base.trainable = False  # frozen: what the parameter counts report; fine-tuning thaws the top below
         if config.mode == "finetune":
@@ -211,7 +218,7 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
                           metrics=["accuracy"])
             model.fit(train.pipeline(x_fit, y_fit, config.batch_size, config.seed, True, photos=True,
                                      num_classes=len(classes)),
-                      initial_epoch=head_epochs, epochs=config.epochs, callbacks=[reporter], shuffle=False,
+                      initial_epoch=head_epochs, epochs=config.epochs, callbacks=[reporter, *_plateau()], shuffle=False,
                       verbose=0)
     seconds = time.perf_counter() - started
     probs = model.predict(x_test.astype(np.float32) / 255.0, batch_size=256, verbose=0)
@@ -241,6 +248,13 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
     if progress is not None:
         progress({"kind": "done", "card": card})
     return card
+
+
+def _plateau() -> list[keras.callbacks.Callback]:
+    """The reports' ReduceLROnPlateau and EarlyStopping. With a handful of labels there is no validation split
+    to spare, so both watch the training loss: they end a head's training once it stops improving."""
+    return [keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=2, min_lr=1e-6),
+            keras.callbacks.EarlyStopping(monitor="loss", patience=4, min_delta=1e-3)]
 
 
 def _copy_head(head: keras.Model, model: keras.Model) -> None:
