@@ -66,7 +66,7 @@ if st.button("Train", type="primary", icon=":material/rocket_launch:", disabled=
            varied=[("mode",)] * len(modes))
 runs_panel("transfer")
 
-finished = runs.search(lab="transfer", status=["FINISHED"])
+finished = [r for r in runs.search(lab="transfer", status=["FINISHED"]) if r.tags.get("vp.recipe") == "transfer"]
 latest: dict[tuple[str, str], runs.RunInfo] = {}
 for run in finished:  # newest first: the latest run of each (source, recipe)
     latest.setdefault((run.params.get("source", ""), run.params.get("mode", "")), run)
