@@ -105,7 +105,20 @@ def test_a_transfer_run_on_the_engine_is_tracked_and_its_model_usable(engine_hom
 
 
 @needs_letters
+def _finished(config, accuracy: float) -> runs.RunInfo:
+    """A finished run recorded without training (the page only reads results)."""
+    run = runs.create(config.params() | {"dataset": config.dataset, "learning_rate": config.lr}, config.model,
+                      "transfer", "local", {"vp.recipe": config.recipe, "vp.varied": "mode"})
+    runs.log_progress(run.run_id, 1, {"test_accuracy": accuracy, "train_seconds": 2.0, "trainable_params": 153})
+    runs.finish(run.run_id, "FINISHED")
+    return run
+
+
 def test_the_letters_page_shows_the_parameter_table_and_the_shipped_model(engine_home):
+    from core.cifar_transfer import BackboneConfig
+
+    _finished(transfer.TransferConfig(source="net002", mode="scratch"), 0.75)
+    _finished(BackboneConfig(mode="frozen", labels_per_class=20), 0.5)  # a photo run: not the letters' table
     at = AppTest.from_file("../app.py", default_timeout=180)
     at.run()
     at.switch_page("app_pages/transfer.py")
@@ -116,6 +129,7 @@ def test_the_letters_page_shows_the_parameter_table_and_the_shipped_model(engine
     assert 153 in params["trainable"].tolist()
     assert "report 002" in results["network"].tolist()
     assert any(str(v).startswith("shipped") for v in results["network"])
+    assert results["recipe"].tolist().count("from scratch") == 1 and len(results) == 3
     assert at.info[-1].value.startswith("Draw α, β or γ")  # an empty canvas gets the hint, not an error
 
 
