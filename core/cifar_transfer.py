@@ -221,7 +221,10 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
                       initial_epoch=head_epochs, epochs=config.epochs, callbacks=[reporter, *_plateau()], shuffle=False,
                       verbose=0)
     seconds = time.perf_counter() - started
-    probs = model.predict(x_test.astype(np.float32) / 255.0, batch_size=256, verbose=0)
+    if config.mode == "frozen":  # the same numbers as the whole model's, from the test photos' cached features
+        probs = head.predict(features(config, x_test, "test"), batch_size=1024, verbose=0)
+    else:
+        probs = model.predict(x_test.astype(np.float32) / 255.0, batch_size=256, verbose=0)
     history = reporter.history
     card = {
         "model": config.model,
