@@ -34,10 +34,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(script: str = "app.py", timeout: float = 90.0):
-    """Run ``streamlit run script`` on a free local port; yield its URL and the seconds it took to answer."""
+def serve(script: str = "app.py", timeout: float = 90.0, env: dict | None = None):
+    """Run ``streamlit run script`` on a free local port; yield its URL and the seconds it took to answer.
+
+    ``env``: variables to set for the server (a VP_HOME of its own, say)."""
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     env.pop("MLFLOW_TRACKING_URI", None)  # the server's runs go to the store of its own VP_HOME
     env.pop("RAY_ADDRESS", None)  # and run on its own local cluster
     cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless=true", f"--server.port={port}",

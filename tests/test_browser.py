@@ -123,7 +123,8 @@ def test_a_page_opened_by_its_address_on_a_fresh_server_gets_the_whole_app(chrom
         page.get_by_text("Inside the network").first.wait_for(timeout=60_000)
         nav = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
         labels = [t.split("\n")[-1].strip() for t in nav]  # each link's text: its icon's name, then its label
-        assert labels == ["Draw", "Filters", "Explain", "Compare", "Learning rate", "Grid and search", "Data sets"], nav
+        assert labels == ["Draw", "Filters", "Explain", "Compare", "Learning rate", "Grid and search", "Data sets",
+                          "Digits to letters", "Your own classes", "Backbones for photos"], nav
         page.get_by_text("Computing on", exact=False).first.wait_for(timeout=10_000)
 
 

@@ -89,10 +89,11 @@ def test_frozen_features_are_computed_once(tiny_backbone, monkeypatch, tmp_path)
     calls = []
     real = cifar_transfer._own_extractor
     monkeypatch.setattr(cifar_transfer, "_own_extractor", lambda name: calls.append(name) or real(name))
-    for _ in range(2):
-        cifar_transfer.train_backbone(cifar_transfer.BackboneConfig(mode="frozen", labels_per_class=20, epochs=1,
-                                                                    out_dir=str(tmp_path)))
-    assert calls == ["cifar5_resnet"]
+    config = cifar_transfer.BackboneConfig(mode="frozen", labels_per_class=20, epochs=1, out_dir=str(tmp_path))
+    cifar_transfer.train_backbone(config)
+    assert calls == ["cifar5_resnet"] * 2  # the labelled photos' features, and the test photos'
+    cifar_transfer.train_backbone(config)
+    assert len(calls) == 2  # the second run reads both from the disk cache
 
 
 @needs_cifar

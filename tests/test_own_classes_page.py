@@ -15,7 +15,9 @@ def open_page() -> AppTest:
     return at
 
 
-def test_a_student_creates_classes_trains_a_head_and_finds_it_again_after_a_reload(engine_home):
+def test_a_student_creates_classes_trains_a_head_and_finds_it_again_after_a_reload(engine_home, tmp_path,
+                                                                                    monkeypatch):
+    monkeypatch.setenv("VP_HOME", str(tmp_path))  # no project yet
     at = open_page()
     assert at.info[0].value.startswith("Create a project")
     at.text_input[0].input("my shapes")

@@ -129,7 +129,8 @@ def test_the_letters_page_shows_the_parameter_table_and_the_shipped_model(engine
     assert 153 in params["trainable"].tolist()
     assert "report 002" in results["network"].tolist()
     assert any(str(v).startswith("shipped") for v in results["network"])
-    assert results["recipe"].tolist().count("from scratch") == 1 and len(results) == 3
+    assert results["recipe"].tolist().count("from scratch") == 1  # the letter run, and not the photo run
+    assert all(str(n) for n in results["network"])
     assert at.info[-1].value.startswith("Draw α, β or γ")  # an empty canvas gets the hint, not an error
 
 

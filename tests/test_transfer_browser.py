@@ -10,8 +10,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def page():
-    with browser.browser() as chromium, browser.serve() as (url, _):  # VP_HOME: the tests' own (conftest)
+def page(tmp_path_factory):
+    home = str(tmp_path_factory.mktemp("vp_home_transfer_browser"))  # no project of another test's
+    with browser.browser() as chromium, browser.serve(env={"VP_HOME": home}) as (url, _):
         pg = chromium.new_page(viewport={"width": 1400, "height": 1000})
         pg.goto(url)
         yield pg
