@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.lab import launch, runs_panel
-from core import backbones, cifar_transfer, data, registry, runs
+from core import backbones, cifar_transfer, data, registry, runs, zipdata
 
 st.title("Transfer learning: backbones for new photos")
 st.write("A network trained on thousands of photos has learnt edges, textures and parts. Re-use it for new "
@@ -14,7 +14,7 @@ st.write("A network trained on thousands of photos has learnt edges, textures an
 
 own = [n for n in cifar_transfer.OWN_BACKBONES if registry.get(n).path().is_file()]
 names = own + list(backbones.BACKBONES)
-source, target = data.get_dataset("cifar5_source"), data.get_dataset("cifar5_target")
+source, halves = data.get_dataset("cifar5_source"), data.get_dataset("cifar5_target")
 WORDS = {"cifar5_resnet": f"the project's ResNet-9, trained on {', '.join(source.classes)} only",
          "cifar_resnet": "the shipped CIFAR-10 ResNet-9 (it has seen all ten classes: an upper bound, not a fair test)"}
 
@@ -25,7 +25,7 @@ backbone = cols[0].selectbox("Backbone", names, key="bb_backbone",
                              f"{n} (ImageNet, keras.applications)")
 if backbone in WORDS:
     st.caption(f"{registry.get(backbone).title}: {WORDS[backbone]}. It is re-used for "
-               f"{', '.join(target.classes)}, which it has never been taught.")
+               f"{', '.join(halves.classes)}, which it has never been taught.")
 weights, size = "imagenet", 32
 if backbone in backbones.BACKBONES:
     size = cols[1].selectbox("Input size", backbones.INPUT_SIZES, key="bb_size",
@@ -40,7 +40,26 @@ if not own:
     st.info("The project's CIFAR backbone is not trained on this machine yet: run `./train_all.sh backbone` "
             "(about 30 minutes here), or use an ImageNet network.", icon=":material/info:")
 
-st.subheader("2. Recipes and labels")
+st.subheader("2. The photos to learn")
+uploads = data.uploaded_datasets()
+target = st.selectbox("Photos", [cifar_transfer.TARGET, *uploads], key="bb_target",
+                      format_func=lambda n: data.get_dataset(n).title + (f": {', '.join(data.get_dataset(n).classes)}"
+                                                                         if n == cifar_transfer.TARGET else ""))
+with st.expander("Bring your own photos: a zip with one folder per class"):
+    st.caption("At least 2 classes and 5 pictures in each. The zip is checked before anything is kept (pictures "
+               "only, sizes, no paths outside its folder, no zip bomb); each photo is cropped square and shrunk to "
+               "32x32, and a fifth of each class is kept aside to test on.")
+    upload_name = st.text_input("Name", placeholder="animals", key="bb_upload_name")
+    archive = st.file_uploader("Zip of class folders", type=["zip"], key="bb_upload")
+    if archive is not None and st.button("Add these photos", icon=":material/upload:"):
+        try:
+            added = data.add_uploaded_dataset(upload_name or archive.name.removesuffix(".zip"), archive.getvalue())
+            st.success(f"Added {data.get_dataset(added).title}: {', '.join(data.get_dataset(added).classes)}.")
+            st.rerun()
+        except (zipdata.ZipDataError, data.DataError) as e:
+            st.error(f"Nothing was added: {e}", icon=":material/error:")
+
+st.subheader("3. Recipes and labels")
 cols = st.columns([3, 3, 1, 1])
 allowed = cifar_transfer.MODES if backbone in cifar_transfer.OWN_BACKBONES else ("frozen", "finetune")
 modes = cols[0].multiselect("Recipes", allowed, default=list(allowed), key="bb_modes",
@@ -63,7 +82,8 @@ st.caption("Frozen: the backbone's features are computed once and kept on disk, 
            "early, and halve their learning rate, when the training loss stops falling.")
 configs = []
 try:
-    configs = [cifar_transfer.BackboneConfig(backbone=backbone, mode=m, labels_per_class=n, epochs=int(epochs),
+    configs = [cifar_transfer.BackboneConfig(backbone=backbone, target=target, mode=m, labels_per_class=n,
+                                             epochs=int(epochs),
                                              weights=weights, input_size=size, head=head, unfreeze=int(unfreeze),
                                              drop_last=drop_last)
                for m in modes for n in labels]
@@ -73,8 +93,9 @@ if st.button(f"Train {len(configs)} run(s)", type="primary", icon=":material/roc
     launch(configs, "transfer", varied=[("mode", "labels_per_class")] * len(configs))
 runs_panel("transfer")
 
-st.subheader("3. What the labels buy")
-done = [r for r in runs.search(lab="transfer", status=["FINISHED"]) if r.tags.get("vp.recipe") == "backbone"]
+st.subheader("4. What the labels buy")
+done = [r for r in runs.search(lab="transfer", status=["FINISHED"], dataset=target)
+        if r.tags.get("vp.recipe") == "backbone"]
 latest: dict[tuple, runs.RunInfo] = {}
 for run in done:  # newest first
     key = (run.params.get("backbone"), run.params.get("weights") if run.params.get("backbone") in
@@ -99,8 +120,9 @@ for line in sorted({(b, w, m) for b, w, m, _ in latest}):
                                   f"{cifar_transfer.MODE_TITLES[line[2]]}"))
 fig.update_layout(height=380, margin=dict(l=0, r=0, t=10, b=0),
                   xaxis=dict(title="labelled photos per class", type="log"),
-                  yaxis=dict(title=f"test accuracy ({len(target.classes)} classes, 5,000 test photos)",
+                  yaxis=dict(title=f"test accuracy ({len(data.get_dataset(target).classes)} classes)",
                              tickformat=".0%"))
 st.plotly_chart(fig, key="bb_curve", config={"displayModeBar": False})
-st.caption("Chance is 20%. Where the frozen or fine-tuned line sits above 'from scratch', the backbone's "
+st.caption(f"Chance is {1 / len(data.get_dataset(target).classes):.0%}. Where the frozen or fine-tuned line sits "
+           "above 'from scratch', the backbone's "
            "features carried over; the gap usually closes as labels grow.")

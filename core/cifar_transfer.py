@@ -39,7 +39,7 @@ MODE_TITLES = {"scratch": "from scratch", "frozen": "frozen backbone, new head",
 LABELS_PER_CLASS = (20, 100, 500, 5000)  # 5000: every training photo of the five new classes
 TARGET = "cifar5_target"
 OWN_BACKBONES = ("cifar5_resnet", "cifar_resnet")  # the project's own, trained on (part of) CIFAR-10
-HEAD_LR = 1e-3  # Adam on cached features
+HEAD_LR = 1e-3  # Adam on cached features, for the reports' deep heads; a single softmax layer takes 10x more
 
 
 @dataclass
@@ -47,6 +47,7 @@ class BackboneConfig:
     """A run of the backbone recipe: which backbone, which recipe, how many labelled photos per class."""
 
     backbone: str = "cifar5_resnet"  # a project model (OWN_BACKBONES) or a core.backbones name
+    target: str = TARGET  # the photos to learn: CIFAR-10's last five classes, or an uploaded data set
     mode: str = "frozen"
     labels_per_class: int = 100
     epochs: int = 20
@@ -73,17 +74,26 @@ class BackboneConfig:
 
     @property
     def model(self) -> str:
-        return "cifar5_transfer" if self.backbone == "cifar5_resnet" else f"cifar5_transfer_{self.backbone}"
+        if self.target == TARGET:
+            return "cifar5_transfer" if self.backbone == "cifar5_resnet" else f"cifar5_transfer_{self.backbone}"
+        return f"{self.target.removeprefix(data.UPLOAD_PREFIX)}_from_{self.backbone}"
 
     @property
     def dataset(self) -> str:
-        return TARGET
+        return self.target
 
     @property
     def lr(self) -> float:
         if self.learning_rate is not None:
             return self.learning_rate
-        return 0.1 if self.mode == "scratch" else HEAD_LR
+        if self.mode == "scratch":
+            return 0.1
+        return HEAD_LR * (10 if self.head == "linear" else 1)
+
+    @property
+    def finetune_lr(self) -> float:
+        """The backbone's own layers learn 10x more slowly than a deep head: they are already good."""
+        return (self.learning_rate or HEAD_LR) / 10
 
     def validate(self) -> None:
         """Refuse, in plain words, a run that cannot work, before anything starts."""
@@ -98,8 +108,15 @@ class BackboneConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, not {value}")
-        if self.labels_per_class > 5000:
+        if self.target == TARGET and self.labels_per_class > 5000:
             raise ValueError(f"CIFAR-10 has 5,000 training photos per class, not {self.labels_per_class}")
+        if self.target != TARGET:
+            if not self.target.startswith(data.UPLOAD_PREFIX):
+                raise ValueError(f"the photos to learn are {TARGET} or an uploaded data set, not {self.target!r}")
+            try:
+                data.get_dataset(self.target)
+            except data.DataError as e:
+                raise ValueError(str(e)) from None
         if self.head not in ("linear", *backbones.HEADS):
             raise ValueError(f"head must be linear, {' or '.join(backbones.HEADS)}, not {self.head!r}")
         if self.unfreeze < 0 or self.drop_last < 0:
@@ -116,7 +133,8 @@ class BackboneConfig:
 
 
 def labelled_subset(x: np.ndarray, y: np.ndarray, per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``per_class`` photos of each class, drawn at random (the same ones for every recipe at one seed)."""
+    """``per_class`` photos of each class (all of a class that has fewer), drawn at random (the same ones for
+    every recipe at one seed)."""
     rng = np.random.default_rng(seed)
     keep = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:per_class] for c in np.unique(y)])
     keep.sort()
@@ -132,7 +150,7 @@ def features(config: BackboneConfig, images: np.ndarray, split: str,
              progress: Callable[[float], None] | None = None) -> np.ndarray:
     """The frozen backbone's features of ``images``, computed once per backbone file and data, then from disk."""
     digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
-    key = f"{TARGET}-{split}-{digest}"
+    key = f"{config.target.replace(':', '-')}-{split}-{digest}"
     if not config.own:
         return backbones.cached_features(config.backbone, config.input_size, config.weights, images, key,
                                          drop_last=config.drop_last,
@@ -178,8 +196,8 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
     if should_stop is not None and should_stop():
         raise train.Cancelled("the run was cancelled before it started")
     keras.utils.set_random_seed(config.seed)
-    (x_all, y_all), (x_test, y_test) = data.load_dataset(TARGET)
-    classes = data.get_dataset(TARGET).classes
+    (x_all, y_all), (x_test, y_test) = data.load_dataset(config.target)
+    classes = data.get_dataset(config.target).classes
     x_fit, y_fit = labelled_subset(x_all, y_all, config.labels_per_class, config.seed)
     started = time.perf_counter()
     if config.mode == "scratch":
@@ -207,14 +225,16 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
                      metrics=["accuracy"])
         head_epochs = config.epochs if config.mode == "frozen" else max(config.epochs // 2, 1)
         reporter = train.Reporter(config, -(-len(f_fit) // config.batch_size), progress, should_stop, None)
-        head.fit(f_fit, y_fit.astype("int32"), batch_size=config.batch_size, epochs=head_epochs,
+        # Small batches when labels are few, so that even 20 photos a class make enough steps to learn from.
+        head.fit(f_fit, y_fit.astype("int32"), batch_size=min(config.batch_size, max(8, len(f_fit) // 10)),
+                 epochs=head_epochs,
                  callbacks=[reporter, *_plateau()], verbose=0)
         _copy_head(head, model)
         base.trainable = False  # frozen: what the parameter counts report; fine-tuning thaws the top below
         if config.mode == "finetune":
             transfer.inference_mode(base)
             backbones.unfreeze_layers(base, config.unfreeze)
-            model.compile(optimizer=keras.optimizers.Adam(config.lr / 10), loss="categorical_crossentropy",
+            model.compile(optimizer=keras.optimizers.Adam(config.finetune_lr), loss="categorical_crossentropy",
                           metrics=["accuracy"])
             model.fit(train.pipeline(x_fit, y_fit, config.batch_size, config.seed, True, photos=True,
                                      num_classes=len(classes)),
@@ -228,16 +248,16 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
     history = reporter.history
     card = {
         "model": config.model,
-        "title": f"{config.backbone} -> {data.get_dataset(TARGET).title} ({MODE_TITLES[config.mode]}, "
+        "title": f"{config.backbone} -> {data.get_dataset(config.target).title} ({MODE_TITLES[config.mode]}, "
                  f"{config.labels_per_class} labels per class)",
-        "dataset": TARGET,
+        "dataset": config.target,
         "classes": list(classes),
         "command": config.command or "train_backbone(BackboneConfig(...))",
         "config": config.params() | {"learning_rate": config.lr},
         "backbone": config.backbone,
         "mode": config.mode,
         "labels_per_class": config.labels_per_class,
-        "data": {"file": str(data.dataset_path(TARGET)), "sha256": data.dataset_sha256(TARGET),
+        "data": {"file": str(data.dataset_path(config.target)), "sha256": data.dataset_sha256(config.target),
                  "n_train": int(len(x_fit)), "n_test": int(len(x_test))},
         "params": int(model.count_params()),
         "transfer_params": backbones.count_params(model),

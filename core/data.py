@@ -85,8 +85,48 @@ DATASETS: dict[str, DatasetSpec] = {
 Split = tuple[np.ndarray, np.ndarray]
 
 
+UPLOAD_PREFIX = "upload:"  # a data set the user uploaded as a zip of class folders (see ``uploads_dir``)
+
+
+def uploads_dir() -> Path:
+    """Where uploaded data sets are kept, one folder of class folders each: ``$VP_HOME/datasets``."""
+    from core import paths
+
+    return paths.vp_home() / "datasets"
+
+
+def uploaded_datasets() -> list[str]:
+    """Names (``upload:<name>``) of the data sets uploaded so far."""
+    folder = uploads_dir()
+    return sorted(f"{UPLOAD_PREFIX}{p.name}" for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def add_uploaded_dataset(name: str, zip_bytes: bytes) -> str:
+    """Check an uploaded zip of class folders (core.zipdata: nothing is written if it fails) and keep it
+    under ``uploads_dir()``; returns the data set's name, ``upload:<name>``."""
+    from core import zipdata
+
+    clean = zipdata.clean_name(name).replace(" ", "_")
+    if not clean:
+        raise DataError("give the data set a name: letters, digits, - or _")
+    zipdata.extract_class_folders(zip_bytes, uploads_dir() / clean)
+    return UPLOAD_PREFIX + clean
+
+
+def _upload_spec(name: str) -> DatasetSpec:
+    folder = uploads_dir() / name[len(UPLOAD_PREFIX):]
+    if not folder.is_dir():
+        raise DataError(f"no uploaded data set called {name[len(UPLOAD_PREFIX):]!r}")
+    classes = tuple(sorted(p.name for p in folder.iterdir() if p.is_dir()))
+    n = sum(1 for c in classes for p in (folder / c).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return DatasetSpec(name, f"{name[len(UPLOAD_PREFIX):]} (uploaded)", str(folder), (32, 32, 3), classes,
+                       n - n // 5, kind="upload")
+
+
 def get_dataset(name: str) -> DatasetSpec:
-    """The spec of data set ``name`` (``mnist`` or ``cifar10``)."""
+    """The spec of data set ``name`` (``mnist``, ``cifar10``, ... or ``upload:<name>``)."""
+    if name.startswith(UPLOAD_PREFIX):
+        return _upload_spec(name)
     try:
         return DATASETS[name]
     except KeyError:
@@ -143,6 +183,8 @@ def dataset_path(dataset: str = "mnist") -> Path | None:
     """Where a local copy of the data set is (``VP_DATA_DIR``, then the Keras cache), or None."""
     if get_dataset(dataset).kind == "subset":
         return dataset_path(get_dataset(dataset).parent)
+    if get_dataset(dataset).kind == "upload":
+        return Path(get_dataset(dataset).file)
     file = get_dataset(dataset).file
     candidates = []
     if data_dir() is not None:
@@ -187,6 +229,8 @@ def load_dataset(dataset: str = "mnist", download: bool = True) -> tuple[Split, 
     spec = get_dataset(dataset)
     if spec.kind == "subset":
         return subset(load_dataset(spec.parent, download), spec)
+    if spec.kind == "upload":
+        return read_photo_folders(Path(spec.file), spec.classes)
     path = dataset_path(dataset)
     if path is not None and spec.kind == "folders":
         return read_class_folders(path / "train", spec.classes), read_class_folders(path / "test", spec.classes)
@@ -238,6 +282,41 @@ def read_class_folders(folder: Path, classes: tuple[str, ...] | None = None) -> 
             xs.append(np.round(result.image * 255).astype(np.uint8))
             ys.append(label)
     return np.stack(xs), np.asarray(ys, np.uint8)
+
+
+def read_photo_folders(folder: Path, classes: tuple[str, ...], size: int = 32, test_fraction: float = 0.2,
+                       seed: int = 0) -> tuple[Split, Split]:
+    """Photos in ``folder/<class>/`` as ``size`` x ``size`` RGB uint8 images, split into train and test.
+
+    Each photo is cropped to its central square and shrunk to CIFAR-10's 32x32, so the project's CIFAR
+    backbones (and the ImageNet ones, upsampled) take it as they take CIFAR-10. A fifth of each class,
+    drawn at random once (``seed``), is held out as its test set.
+    """
+    from PIL import Image, ImageOps
+
+    from core import preprocess
+
+    rng = np.random.default_rng(seed)
+    splits: list[list] = [[], [], [], []]
+    for label, name in enumerate(classes):
+        files = sorted(p for p in (folder / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        images = []
+        for file in files:
+            try:
+                preprocess.read_image_file(file)  # the app's checks: size, megapixels, a real picture
+                with Image.open(file) as img:
+                    square = ImageOps.fit(ImageOps.exif_transpose(img).convert("RGB"), (size, size),
+                                          Image.Resampling.LANCZOS)
+            except (OSError, preprocess.InputError) as e:
+                raise DataError(f"{file} could not be read: {e}") from e
+            images.append(np.asarray(square, np.uint8))
+        order = rng.permutation(len(images))
+        n_test = max(1, int(round(test_fraction * len(images))))
+        for part, idx in ((2, order[:n_test]), (0, order[n_test:])):
+            splits[part] += [images[i] for i in idx]
+            splits[part + 1] += [label] * len(idx)
+    x_train, y_train, x_test, y_test = splits
+    return ((np.stack(x_train), np.asarray(y_train, np.uint8)), (np.stack(x_test), np.asarray(y_test, np.uint8)))
 
 
 def load_mnist(download: bool = True) -> tuple[Split, Split]:

@@ -129,3 +129,41 @@ def test_the_backbones_page_offers_imagenet_offline_with_a_plain_message(engine_
     assert at.radio(key="bb_weights").value == "random"  # what works offline is offered first
     assert any("not on this machine" in i.value for i in at.info)
     assert at.multiselect(key="bb_modes").options == ["frozen backbone, new head", "fine-tuned"]
+
+
+def photo_zip(per_class: int = 15) -> bytes:
+    """A zip of two classes of photos anyone can tell apart: reddish and bluish pictures, in varied sizes."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, channel in (("red things", 0), ("blue things", 2)):
+            for i in range(per_class):
+                size = int(rng.integers(40, 90))
+                pixels = rng.integers(0, 90, (size, size, 3)).astype(np.uint8)
+                pixels[..., channel] = rng.integers(170, 255, (size, size))
+                buffer = io.BytesIO()
+                Image.fromarray(pixels).save(buffer, "PNG")
+                z.writestr(f"mine/{name}/{i}.png", buffer.getvalue())
+    return out.getvalue()
+
+
+@pytest.mark.slow
+def test_an_uploaded_zip_of_photos_is_the_target_of_the_backbone_recipe(tiny_backbone, monkeypatch, tmp_path):
+    monkeypatch.setattr(registry, "MODELS_DIR", tiny_backbone)
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
+    name = data.add_uploaded_dataset("my colours", photo_zip())
+    assert name == "upload:my_colours" and data.uploaded_datasets() == [name]
+    (x, y), (x_test, y_test) = data.load_dataset(name)
+    assert x.shape[1:] == (32, 32, 3) and np.bincount(y).tolist() == [12, 12] and len(x_test) == 6
+    with pytest.raises(ValueError, match="uploaded data set"):
+        cifar_transfer.BackboneConfig(target="upload:nothing")
+    config = cifar_transfer.BackboneConfig(target=name, mode="frozen", labels_per_class=100, epochs=10,
+                                           out_dir=str(tmp_path / "out"))
+    card = cifar_transfer.train_backbone(config)
+    assert card["classes"] == ["blue things", "red things"] and card["data"]["n_train"] == 24
+    assert card["test_accuracy"] >= 5 / 6
