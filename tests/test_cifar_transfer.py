@@ -119,6 +119,8 @@ def test_missing_imagenet_weights_fail_the_run_with_words_not_a_traceback(tmp_pa
 
 def test_the_backbones_page_offers_imagenet_offline_with_a_plain_message(engine_home, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
+    uploaded = data.add_uploaded_dataset("colours", photo_zip(per_class=6))
     at = AppTest.from_file("../app.py", default_timeout=180)
     at.run()
     at.switch_page("app_pages/backbones.py")
@@ -129,6 +131,11 @@ def test_the_backbones_page_offers_imagenet_offline_with_a_plain_message(engine_
     assert at.radio(key="bb_weights").value == "random"  # what works offline is offered first
     assert any("not on this machine" in i.value for i in at.info)
     assert at.multiselect(key="bb_modes").options == ["frozen backbone, new head", "fine-tuned"]
+    photos = at.selectbox(key="bb_target")
+    assert photos.options[1].startswith("colours (uploaded)")  # an uploaded zip is a target too
+    photos.set_value(uploaded).run()
+    assert not at.exception, at.exception
+    assert any(b.label.startswith("Train") and not b.disabled for b in at.button)
 
 
 def photo_zip(per_class: int = 15) -> bytes:
