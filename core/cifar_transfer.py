@@ -32,7 +32,6 @@ import keras
 import numpy as np
 
 from core import backbones, data, paths, registry
-from core.metrics import evaluate
 
 MODES = ("scratch", "frozen", "finetune")
 MODE_TITLES = {"scratch": "from scratch", "frozen": "frozen backbone, new head", "finetune": "fine-tuned"}
@@ -245,28 +244,10 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
         probs = head.predict(features(config, x_test, "test"), batch_size=1024, verbose=0)
     else:
         probs = model.predict(x_test.astype(np.float32) / 255.0, batch_size=256, verbose=0)
-    history = reporter.history
-    card = {
-        "model": config.model,
-        "title": f"{config.backbone} -> {data.get_dataset(config.target).title} ({MODE_TITLES[config.mode]}, "
-                 f"{config.labels_per_class} labels per class)",
-        "dataset": config.target,
-        "classes": list(classes),
-        "command": config.command or "train_backbone(BackboneConfig(...))",
-        "config": config.params() | {"learning_rate": config.lr},
-        "backbone": config.backbone,
-        "mode": config.mode,
-        "labels_per_class": config.labels_per_class,
-        "data": {"file": str(data.dataset_path(config.target)), "sha256": data.dataset_sha256(config.target),
-                 "n_train": int(len(x_fit)), "n_test": int(len(x_test))},
-        "params": int(model.count_params()),
-        "transfer_params": backbones.count_params(model),
-        "epochs_run": len(history.get("loss", [])),
-        "train_seconds": round(seconds, 1),
-        "device": _device_label(),
-        "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.items()},
-        **evaluate(y_test, probs),
-    }
+    title = f"{config.backbone} -> {data.get_dataset(config.target).title} ({MODE_TITLES[config.mode]}, " \
+            f"{config.labels_per_class} labels per class)"
+    card = transfer.transfer_card(config, model, title, len(x_fit), y_test, probs, seconds, reporter.history,
+                                  backbone=config.backbone, labels_per_class=config.labels_per_class)
     train.save_model(model, card, Path(config.out_dir), config.model)
     if progress is not None:
         progress({"kind": "done", "card": card})
@@ -285,9 +266,3 @@ def _copy_head(head: keras.Model, model: keras.Model) -> None:
     for layer in head.layers:
         if layer.weights:
             model.get_layer(layer.name).set_weights(layer.get_weights())
-
-
-def _device_label() -> str:
-    from core import device
-
-    return device.device_label()

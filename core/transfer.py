@@ -201,7 +201,6 @@ def train_transfer(config: TransferConfig, progress: Callable[[dict], None] | No
         raise train.Cancelled(f"the transfer to {config.target} was cancelled before it started")
     keras.utils.set_random_seed(config.seed)
     (x_fit, y_fit), (x_test, y_test) = data.load_dataset(config.target)
-    classes = data.get_dataset(config.target).classes
     source_params = count_params(registry.build(config.source))
     model = compile_model(start_model(config), config)
     batches = -(-len(x_fit) * (config.repeats if config.distort else 1) // config.batch_size)
@@ -213,34 +212,43 @@ def train_transfer(config: TransferConfig, progress: Callable[[dict], None] | No
     fit(model, x_fit, y_fit, config, validation=(x_eval, y_test), callbacks=[reporter])
     seconds = time.perf_counter() - started
     probs = model.predict(x_eval, verbose=0)
-    history = reporter.history
-    card = {
-        "model": config.model,
-        "title": f"{registry.get(config.source).title} -> {data.get_dataset(config.target).title} "
-                 f"({MODE_TITLES[config.mode]})",
-        "dataset": config.target,
-        "classes": list(classes),
-        "command": config.command or f"train_transfer(TransferConfig(mode={config.mode!r}, ...))",
-        "config": config.params() | {"learning_rate": config.lr},
-        "source": config.source,
-        "mode": config.mode,
-        "data": {"file": str(data.dataset_path(config.target)), "sha256": data.dataset_sha256(config.target),
-                 "n_train": int(len(x_fit)), "n_test": int(len(x_test))},
-        "params": int(model.count_params()),
-        "source_params": source_params,
-        "transfer_params": count_params(model),
-        "epochs_run": len(history.get("loss", [])),
-        "train_seconds": round(seconds, 1),
-        "device": _device_label(),
-        "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.items()},
-        **evaluate(y_test, probs),
-        "test_accuracy_before": round(before, 5),
-        "test_predictions": [[round(float(p), 4) for p in row] for row in probs],
-    }
+    title = f"{registry.get(config.source).title} -> {data.get_dataset(config.target).title} " \
+            f"({MODE_TITLES[config.mode]})"
+    card = transfer_card(config, model, title, len(x_fit), y_test, probs, seconds, reporter.history,
+                         source=config.source, source_params=source_params,
+                         test_accuracy_before=round(before, 5),
+                         test_predictions=[[round(float(p), 4) for p in row] for row in probs])
     _write(model, card, Path(config.out_dir))
     if progress is not None:
         progress({"kind": "done", "card": card})
     return card
+
+
+def transfer_card(config, model: keras.Model, title: str, n_train: int, y_test: np.ndarray, probs: np.ndarray,
+                  seconds: float, history: dict, **extra) -> dict:
+    """A transfer run's model card: the fields every trained model's card has (scores, per-class scores,
+    confusion matrix, data hash, seconds, device), the parameter counts left to learn, and ``extra``."""
+    from core import device
+
+    return {
+        "model": config.model,
+        "title": title,
+        "dataset": config.dataset,
+        "classes": list(data.get_dataset(config.dataset).classes),
+        "command": config.command or f"{config.recipe} run ({config.mode})",
+        "config": config.params() | {"learning_rate": config.lr},
+        "mode": config.mode,
+        "data": {"file": str(data.dataset_path(config.dataset)), "sha256": data.dataset_sha256(config.dataset),
+                 "n_train": int(n_train), "n_test": int(len(y_test))},
+        "params": int(model.count_params()),
+        "transfer_params": count_params(model),
+        "epochs_run": len(history.get("loss", [])),
+        "train_seconds": round(seconds, 1),
+        "device": device.device_label(),
+        "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.items()},
+        **evaluate(y_test, probs),
+        **extra,
+    }
 
 
 def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, config: TransferConfig,
@@ -261,12 +269,6 @@ def compile_model(model: keras.Model, config: TransferConfig) -> keras.Model:
     model.compile(optimizer=keras.optimizers.Adam(config.lr), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     return model
-
-
-def _device_label() -> str:
-    from core import device
-
-    return device.device_label()
 
 
 def _write(model: keras.Model, card: dict, out: Path) -> None:
