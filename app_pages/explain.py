@@ -19,7 +19,7 @@ from app_pages.common import (
 from core import adversarial, colormap, data, explain, invariance, neighbours, preprocess, registry
 from core import stroke_importance as strokes_effect
 
-IG_STEPS = 16  # enough for a picture; the tests check completeness with many more
+IG_STEPS = 12  # a picture, not a proof: correlates 0.94-0.97 (median) with 64 steps; tests use more
 
 st.title("Why did it say that?")
 st.write("A network's answer is not magic: it looked at some pixels more than others, it tolerates some changes "
@@ -72,7 +72,7 @@ def where_it_looked(name: str, pre: preprocess.Preprocessed, gray: np.ndarray | 
                          format_func=lambda d: f"{d} ({probs[d]:.1%})")
     net = model(name)
     cols = st.columns(4)
-    maps = {digit: explain.integrated_gradients(net, pre.image, digit, steps=IG_STEPS) for digit in (answer, other)}
+    maps = dict(zip((answer, other), explain.integrated_gradients(net, pre.image, (answer, other), steps=IG_STEPS)))
     for col, (digit, ig) in zip(cols[:2], maps.items()):
         col.image(heat_picture(ig, pre.image, 168, diverging=True), width=168,
                   caption=f"pixels for (red) and against (blue) {digit}")
