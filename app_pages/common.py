@@ -242,3 +242,27 @@ def show_predictions(pre: preprocess.Preprocessed | None, key: str, names: list[
         for col, (step, caption) in zip(cols, STEP_CAPTIONS.items()):
             if step in pre.steps:
                 col.image(to_png(pre.steps[step]), caption=caption, width=112)
+
+
+def panels(traces: list[list[go.Scatter]], titles: list[str], height: int, x_title: str = "epoch",
+           shared_y: bool = False, **layout) -> go.Figure:
+    """Charts side by side in one figure, laid out by hand: several times faster to build than
+    ``make_subplots``, which matters on a page that refreshes every two seconds."""
+    n, gap = len(traces), 0.08
+    width = (1 - gap * (n - 1)) / n
+    axes, data = {}, []
+    for i, group in enumerate(traces):
+        suffix = "" if i == 0 else str(i + 1)
+        axes[f"xaxis{suffix}"] = dict(domain=[i * (width + gap), i * (width + gap) + width], title=x_title,
+                                      anchor=f"y{suffix}")
+        axes[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}", **({"matches": "y"} if shared_y and i else {}))
+        for trace in group:
+            trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+            data.append(trace)
+    notes = [dict(text=t, x=i * (width + gap) + width / 2, y=1.0, xref="paper", yref="paper", yanchor="bottom",
+                  showarrow=False) for i, t in enumerate(titles)]
+    merged = dict(height=height, margin=dict(l=0, r=0, t=24, b=0), annotations=notes,
+                  legend=dict(orientation="h", y=-0.3), **axes)
+    for key, value in layout.items():
+        merged[key] = merged.get(key, {}) | value if isinstance(value, dict) else value
+    return go.Figure(data=data, layout=merged)

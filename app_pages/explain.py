@@ -4,12 +4,14 @@ it, and which training digits it thinks of."""
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+from PIL import Image
 
 from app_pages.common import (
     NO_MODELS,
     drawing_canvas,
     lab_models,
     model,
+    panels,
     pen_width,
     predictor,
     title,
@@ -71,23 +73,26 @@ def where_it_looked(name: str, pre: preprocess.Preprocessed, gray: np.ndarray | 
     other = st.selectbox("Why this answer and not...", order[1:], key="explain_other",
                          format_func=lambda d: f"{d} ({probs[d]:.1%})")
     net = model(name)
-    cols = st.columns(4)
     maps = dict(zip((answer, other), explain.integrated_gradients(net, pre.image, (answer, other), steps=IG_STEPS)))
-    for col, (digit, ig) in zip(cols[:2], maps.items()):
-        col.image(heat_picture(ig, pre.image, 168, diverging=True), width=168,
-                  caption=f"pixels for (red) and against (blue) {digit}")
+    pictures = [(heat_picture(ig, pre.image, 168, diverging=True), f"pixels for (red) and against (blue) {digit}")
+                for digit, ig in maps.items()]
     if gray is not None and pre.frame_on_input is not None:
         over = preprocess.frame_to_input(maps[answer], pre, gray.shape)
-        cols[2].image(heat_picture(over, gray, 168, diverging=True), width=168,
-                      caption=f"the same for {answer}, over your drawing")
+        pictures.append((heat_picture(over, gray, 168, diverging=True), f"the same for {answer}, over your drawing"))
     cam_model = _cam_model(name, registry.version(name))
     if cam_model is not None:
         cam = explain.grad_cam(net, cam_model, pre.image, answer)
-        cols[3].image(heat_picture(cam, pre.image, 168, diverging=False), width=168,
-                      caption=f"Grad-CAM: the regions behind {answer}")
+        pictures.append((heat_picture(cam, pre.image, 168, diverging=False), f"Grad-CAM: the regions behind {answer}"))
+    # Side by side in one picture: each picture is a request the browser makes after every stroke.
+    gap = np.full((168, 8, 3), 255, np.uint8)
+    strip = np.concatenate([part for picture, _ in pictures for part in (_square(picture, 168), gap)][:-1], axis=1)
+    st.image(strip, width=strip.shape[1], caption=" · ".join(caption for _, caption in pictures))
     st.caption(f"Integrated gradients: how much each pixel pushed the probability up (red) or down (blue), "
                f"summed along the way from a blank picture to yours ({IG_STEPS} steps). Grad-CAM (conv networks "
                f"only): the regions where the last convolution layer found what matters for the answer.")
+
+
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c"]
 
 
 def what_it_tolerates(pre: preprocess.Preprocessed, answer: int) -> None:
@@ -100,22 +105,24 @@ def what_it_tolerates(pre: preprocess.Preprocessed, answer: int) -> None:
     ends = np.cumsum([len(b) for b in changed.values()])
     probs = {n: np.split(predictor(n).predict_batch(stacked)[:, meant], ends[:-1]) for n in draw_models}
     cols = st.columns(len(invariance.TRANSFORMS))
-    moved = {}
+    moved, groups, titles, shapes = {}, [], [], []
     for i, (col, (kind, t)) in enumerate(zip(cols, invariance.TRANSFORMS.items())):
         lo, hi = min(t.values), max(t.values)
         step = (t.values[1] - t.values[0]) if len(t.values) > 1 else 1
         value = col.slider(kind.capitalize(), float(lo), float(hi), float(t.neutral), float(step),
                            key=f"explain_{kind}", help=t.unit)
-        traces = [go.Scatter(x=list(t.values), y=probs[n][i], mode="lines", name=title(n)) for n in draw_models]
-        # The layout in the constructor: several times faster than update_layout, once per stroke and chart.
-        fig = go.Figure(data=traces, layout=dict(
-            height=200, margin=dict(l=0, r=0, t=10, b=0), showlegend=kind == "rotate",
-            legend=dict(orientation="h", y=-0.35), yaxis=dict(range=[0, 1], tickformat=".0%"),
-            xaxis=dict(title=t.unit), shapes=[dict(type="line", x0=value, x1=value, y0=0, y1=1, yref="paper",
-                                                   line=dict(dash="dot", color="grey"))]))
-        col.plotly_chart(fig, key=f"explain_curve_{kind}", config={"displayModeBar": False})
+        groups.append([go.Scatter(x=list(t.values), y=probs[n][i], mode="lines", name=title(n), showlegend=i == 0,
+                                  line=dict(color=COLOURS[j % len(COLOURS)]), legendgroup=n)
+                       for j, n in enumerate(draw_models)])
+        titles.append(f"{kind} ({t.unit})")
+        shapes.append(dict(type="line", x0=value, x1=value, y0=0, y1=1, xref=f"x{i + 1 if i else ''}", yref="paper",
+                           line=dict(dash="dot", color="grey")))
         if value != t.neutral:
             moved[kind] = value
+    # One figure of four panels, not four charts: the browser draws one plotly chart per stroke instead of four.
+    fig = panels(groups, titles, 220, x_title="", shared_y=True, shapes=shapes,
+                 yaxis=dict(range=[0, 1], tickformat=".0%"), margin=dict(l=0, r=0, t=24, b=0))
+    st.plotly_chart(fig, key="explain_curves", config={"displayModeBar": False})
     image = pre.image
     for kind, value in moved.items():
         image = invariance.apply(image, kind, value)
@@ -125,6 +132,18 @@ def what_it_tolerates(pre: preprocess.Preprocessed, answer: int) -> None:
     left.image(to_png(image, 112), caption="your digit, changed" if moved else "your digit", width=112)
     right.caption(f"Each curve: a network's probability for {meant} as the drawing is changed. "
                   f"With the sliders' changes: {readings}.")
+
+
+def _square(picture: np.ndarray, size: int) -> np.ndarray:
+    """An RGB picture resized to ``size`` x ``size`` (the drawing's 280 pixels beside the 28x28 maps' 168)."""
+    if picture.shape[:2] == (size, size):
+        return picture
+    return np.asarray(Image.fromarray(picture).resize((size, size), Image.Resampling.BILINEAR))
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    """A gray picture in [0, 1] as uint8 RGB, to sit beside a coloured one in a single picture."""
+    return np.repeat((np.clip(image, 0, 1) * 255).astype(np.uint8)[..., None], 3, axis=2)
 
 
 def fooling_it(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
@@ -137,14 +156,17 @@ def fooling_it(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
     adv = (adversarial.fgsm if method == "FGSM" else adversarial.pgd)(net, pre.image, answer, eps)
     probs, _ = predictor(name).predict(adv)
     new = int(probs.argmax())
-    pics = st.columns(4)
-    pics[0].image(to_png(pre.image, 112), caption=f"yours: {answer}", width=112)
-    pics[1].image(colormap.enlarge(colormap.diverging(adv - pre.image, max(eps, 1e-6)), 112), width=112,
-                  caption=f"the change (at most {eps:.2f} a pixel)")
-    pics[2].image(to_png(adv, 112), caption=f"read as {new} ({probs[new]:.0%})", width=112)
+    pics = st.columns([3, 1])
+    gap = np.full((28, 2, 3), 90, np.uint8)
+    # Yours, the change, the result: one picture (one request for the browser after each stroke), not three.
+    strip = np.concatenate([_rgb(pre.image), gap, colormap.diverging(adv - pre.image, max(eps, 1e-6)), gap,
+                            _rgb(adv)], axis=1)
+    pics[0].image(colormap.enlarge(strip, 3 * 112), width=3 * 112,
+                  caption=f"yours: {answer} · the change (at most {eps:.2f} a pixel) · "
+                          f"read as {new} ({probs[new]:.0%})")
     others = [n for n in registry.DRAW_MODELS if n != name and registry.version(n)]
     transfer = [f"{title(n)} reads {int(p.argmax())}" for n in others for p in [predictor(n).predict(adv)[0]]]
-    pics[3].markdown(("**Fooled.** " if new != answer else "**Not fooled yet:** raise epsilon. ")
+    pics[1].markdown(("**Fooled.** " if new != answer else "**Not fooled yet:** raise epsilon. ")
                      + ("The same picture: " + "; ".join(transfer) + "." if transfer else ""))
     json_data = st.session_state.get("drawing_json")
     if st.session_state.get("explain_source") == "Your drawing" and json_data:
@@ -162,8 +184,11 @@ def what_it_remembers(name: str, pre: preprocess.Preprocessed) -> None:
     feature = _embedder(name, registry.version(name))(pre.image)
     idx, _ = index.nearest(feature, k=8)
     x_train = mnist_train()
-    st.image([to_png(x_train[i].astype(np.float32) / 255.0, 84) for i in idx], width=84,
-             caption=[f"a {index.labels[i]}" for i in idx])
+    gap = np.full((28, 3), 0.35, np.float32)  # a grey line between digits
+    strip = np.concatenate([part for i in idx for part in (x_train[i].astype(np.float32) / 255.0, gap)][:-1], axis=1)
+    # One picture, not eight: each picture is a request the browser makes after every stroke.
+    st.image(to_png(strip, 8 * 84), width=8 * 84,
+             caption="labelled, nearest first: " + ", ".join(str(int(index.labels[i])) for i in idx))
     st.caption("The 8 training digits closest to yours in what the network has made of them just before it "
                "answers: if they are 9s, your 4 looks like a 9 to it.")
 

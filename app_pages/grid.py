@@ -4,7 +4,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.lab import launch, panels, runs_panel
+from app_pages.common import panels
+from app_pages.lab import launch, runs_panel
 from core import lab, runs, search
 
 st.title("Tuning the knobs")

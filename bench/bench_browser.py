@@ -1,13 +1,14 @@
 """What the user sees, in a real browser: start-up time, pen-up-to-answer latency, and server memory.
 
-Usage: VP_DATA_DIR=../shared/data python bench/bench_browser.py [--n 10]
+Usage: VP_DATA_DIR=../shared/data python bench/bench_browser.py [--n 10] [--pages bare,draw,filters,explain]
 
 Serves the app with ``streamlit run``, opens it in headless Chromium, and for
 each one-stroke UNIPEN digit clears the canvas, draws the digit with the mouse
 and times, in the page's own clock, from the mouse-up to the first frame with
 the answer on screen (the ``Prediction`` metric) and to the whole page drawn
 (the Draw page's last preprocessing picture; the Filters page's maps and its
-final softmax, every picture loaded). The same is done on a bare page
+final softmax; the Explain page's four sections down to the nearest training
+digits; every picture loaded). The same is done on a bare page
 with only the canvas and a number (bench/bare_canvas_app.py) for comparison.
 """
 
@@ -33,6 +34,8 @@ from tests import browser  # noqa: E402
 PREDICTION = ('[data-testid="stMetric"]', "Prediction")
 DRAW_DONE = ('[data-testid="stImage"]', "centred by mass")
 FILTERS_DONE = ('[data-testid="stMetric"]', "softmax")
+EXPLAIN_ANSWER = ('[data-testid="stImage"]', "pixels for")  # its first picture: where the network looked
+EXPLAIN_DONE = ('[data-testid="stCaptionContainer"]', "training digits closest")  # its last section
 
 
 # Stamps, in the page's own clock, the first animation frame in which the answer is on the page, and the
@@ -84,15 +87,17 @@ def measure(script: str, records: list[dict], path: str = "", answer: tuple[str,
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10)
+    parser.add_argument("--pages", default="bare,draw,filters,explain")
     args = parser.parse_args()
     # One-stroke digits only: the answer then belongs to the finished drawing, not to a stroke before it.
     one_stroke = [r for r in strokes.load_unipen() if len(r["strokes"]) == 1]
     digits = one_stroke[:: max(len(one_stroke) // (args.n + 1), 1)][: args.n + 1]
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus; {args.n} digits")
-    runs = (("bare canvas page", "bench/bare_canvas_app.py", "", PREDICTION, None),
-            ("Draw page", "app.py", "", PREDICTION, DRAW_DONE),
-            ("Filters page (net002)", "app.py", "filters", FILTERS_DONE, FILTERS_DONE))
-    for name, script, path, answer, done in runs:
+    runs = {"bare": ("bare canvas page", "bench/bare_canvas_app.py", "", PREDICTION, None),
+            "draw": ("Draw page", "app.py", "", PREDICTION, DRAW_DONE),
+            "filters": ("Filters page (net002)", "app.py", "filters", FILTERS_DONE, FILTERS_DONE),
+            "explain": ("Explain page (DNN)", "app.py", "explain", EXPLAIN_ANSWER, EXPLAIN_DONE)}
+    for name, script, path, answer, done in (runs[p] for p in args.pages.split(",")):
         r = measure(script, digits, path, answer, done)
         lat = sorted(r["latencies"])
         line = (f"{name:22s} start-up to canvas {r['startup_s']:.1f}s; pen-up to answer median "

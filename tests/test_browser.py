@@ -137,9 +137,9 @@ def test_explain_page_answers_a_drawing_and_a_slider(page, unipen, tmp_path):
     browser.draw(page, strokes.canvas_paths(rec), box)
     page.get_by_text("4. What it remembers").wait_for(timeout=60_000)
     page.get_by_text("training digits closest", exact=False).first.wait_for(timeout=60_000)
-    curves = page.locator(".js-plotly-plot")
-    curves.nth(3).wait_for(timeout=30_000)
-    assert curves.count() == 4  # one invariance curve per transform
+    curves = page.locator(".js-plotly-plot").first  # the invariance curves: one figure, a panel per transform
+    curves.wait_for(timeout=30_000)
+    assert curves.locator("g.cartesianlayer > g.subplot").count() == 4
     before = browser.wait_for_images(page, '[data-testid="stImage"] img')
     assert len(before) >= 8
     changed = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="Each curve").first

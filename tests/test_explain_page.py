@@ -1,5 +1,7 @@
 """The Explain page through AppTest: every section, with every network, on a real drawn digit."""
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -50,7 +52,10 @@ def test_every_section_with_every_network(unipen, name):
     assert headers == ["1. Where it looked", "2. What it tolerates", "3. Fooling it", "4. What it remembers"]
     captions = " ".join(c.value for c in at.caption)
     assert "Integrated gradients" in captions and "training digits closest" in captions
-    assert len(at.get("plotly_chart")) == 4  # one invariance curve per transform
+    (curves,) = at.get("plotly_chart")  # the invariance curves: one figure, a panel per transform
+    figure = json.loads(curves.proto.spec)
+    assert sorted(k for k in figure["layout"] if k.startswith("xaxis")) == ["xaxis", "xaxis2", "xaxis3", "xaxis4"]
+    assert len(figure["data"]) == 4 * 3  # a curve per transform and Draw network
     pictures = " ".join(str(i.proto) for i in at.get("image"))
     assert "over your drawing" in pictures and "against (blue)" in pictures
     assert ("Grad-CAM" in pictures) == (name != "dnn")  # the DNN has no convolution: no Grad-CAM picture
