@@ -141,7 +141,8 @@ def test_explain_page_answers_a_drawing_and_a_slider(page, unipen, tmp_path):
     curves.wait_for(timeout=30_000)
     assert curves.locator("g.cartesianlayer > g.subplot").count() == 4
     before = browser.wait_for_images(page, '[data-testid="stImage"] img')
-    assert len(before) >= 8
+    # One picture each: the maps side by side, the changed digit, the attack, the 8 nearest training digits.
+    assert len(before) == 4 and max(before) >= 8 * 28
     changed = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="Each curve").first
     text_before = changed.inner_text()
     slider = page.get_by_role("slider").nth(1)  # Rotate, after the pen width
