@@ -244,10 +244,14 @@ def show_predictions(pre: preprocess.Preprocessed | None, key: str, names: list[
                 col.image(to_png(pre.steps[step]), caption=caption, width=112)
 
 
-def panels(traces: list[list[go.Scatter]], titles: list[str], height: int, x_title: str = "epoch",
-           shared_y: bool = False, **layout) -> go.Figure:
+def panels(traces: list[list[go.Scatter | dict]], titles: list[str], height: int, x_title: str = "epoch",
+           shared_y: bool = False, **layout) -> go.Figure | dict:
     """Charts side by side in one figure, laid out by hand: several times faster to build than
-    ``make_subplots``, which matters on a page that refreshes every two seconds."""
+    ``make_subplots``, which matters on a page that refreshes every two seconds.
+
+    Traces given as plain dicts give the figure as a plain dict: ``st.plotly_chart`` checks it once,
+    instead of once per trace and again for the figure (about 30 ms saved per stroke for 12 curves).
+    """
     n, gap = len(traces), 0.08
     width = (1 - gap * (n - 1)) / n
     axes, data = {}, []
@@ -265,4 +269,6 @@ def panels(traces: list[list[go.Scatter]], titles: list[str], height: int, x_tit
                   legend=dict(orientation="h", y=-0.3), **axes)
     for key, value in layout.items():
         merged[key] = merged.get(key, {}) | value if isinstance(value, dict) else value
+    if data and all(isinstance(trace, dict) for trace in data):
+        return {"data": data, "layout": merged}
     return go.Figure(data=data, layout=merged)

@@ -2,7 +2,6 @@
 it, and which training digits it thinks of."""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
@@ -111,8 +110,8 @@ def what_it_tolerates(pre: preprocess.Preprocessed, answer: int) -> None:
         step = (t.values[1] - t.values[0]) if len(t.values) > 1 else 1
         value = col.slider(kind.capitalize(), float(lo), float(hi), float(t.neutral), float(step),
                            key=f"explain_{kind}", help=t.unit)
-        groups.append([go.Scatter(x=list(t.values), y=probs[n][i], mode="lines", name=title(n), showlegend=i == 0,
-                                  line=dict(color=COLOURS[j % len(COLOURS)]), legendgroup=n)
+        groups.append([dict(type="scatter", x=list(t.values), y=probs[n][i].tolist(), mode="lines", name=title(n),
+                            showlegend=i == 0, line=dict(color=COLOURS[j % len(COLOURS)]), legendgroup=n)
                        for j, n in enumerate(draw_models)])
         titles.append(f"{kind} ({t.unit})")
         shapes.append(dict(type="line", x0=value, x1=value, y0=0, y1=1, xref=f"x{i + 1 if i else ''}", yref="paper",
