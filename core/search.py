@@ -119,10 +119,7 @@ def _trial(config: dict, base: dict, search_id: str) -> None:
     from core import data, device
     from core.train import TrainConfig, train
 
-    try:
-        os.nice(10)  # as every run's worker: the web server on the same cores answers first
-    except OSError:
-        pass
+    engine.give_way()  # as every run's worker
     device.configure_threads(intra_op=1, inter_op=1)
     params = base | {"dropout": round(float(config["dropout"]), 3), "batch_size": int(config["batch_size"]),
                      "kernel_size": int(config["kernel_size"])}

@@ -258,7 +258,9 @@ def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, config: TransferConfig
 
     repeats = config.repeats if config.distort else 1  # undistorted copies would only repeat the same batch
     x_rep, y_rep = np.repeat(x, repeats, axis=0), np.repeat(y, repeats)
-    val = (validation[0], validation[1].astype("int32")) if validation is not None else None
+    val = None
+    if validation is not None:  # float images, as the network takes them
+        val = train.validation_batches(validation[0], validation[1].astype("int32"), config.batch_size)
     model.fit(train.pipeline(x_rep, y_rep, config.batch_size, config.seed, config.distort, photos=False,
                              aspect=config.aspect),
               epochs=config.epochs, validation_data=val, callbacks=callbacks or [],

@@ -336,6 +336,8 @@ def test_a_killed_worker_ends_the_run_failed_saying_the_worker_died(engine_home)
         host, pid = running.tags["vp.worker"].rsplit(":", 1)
         assert host == socket.gethostname()
         assert psutil.Process(int(pid)).is_running()
+        # It gives way to the web server, but no more than that: not Ray's nice 15 plus its own 10.
+        assert psutil.Process(int(pid)).nice() == engine.WORKER_NICENESS
         killed = time.monotonic()
         os.kill(int(pid), signal.SIGKILL)
         poll(lambda: runs.get(run.run_id).status in runs.TERMINAL, 30, "ending after the worker was killed")
