@@ -19,7 +19,8 @@ from core.metrics import evaluate
 
 
 def _cache_file(name: str):
-    key = hashlib.sha1(f"{name}:{registry.version(name)}".encode()).hexdigest()[:16]
+    # "mirror": photo nets are read with their mirror image since; answers cached before that are not reused.
+    key = hashlib.sha1(f"{name}:{registry.version(name)}:mirror".encode()).hexdigest()[:16]
     folder = paths.cache_dir() / "predictions"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{name.replace(':', '_')}-{key}.npy"

@@ -38,7 +38,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core import augment, data, device, paths, registry
+from core import augment, data, device, inference, paths, registry
 from core.metrics import evaluate
 
 Progress = Callable[[dict], None]
@@ -373,7 +373,8 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
     history = reporter.history
     epochs_run = len(history.get("loss", []))
     keras.mixed_precision.set_global_policy("float32")
-    probs = model.predict(x_test, batch_size=512, verbose=0)
+    predict = functools.partial(model.predict, batch_size=512, verbose=0)
+    probs = inference.with_mirror(predict)(x_test) if photos else predict(x_test)
     dataset_file = data.dataset_path(config.dataset)
     card = {
         "model": config.model,
@@ -395,6 +396,9 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
         **evaluate(y_test, probs),
         "test_accuracy_before": round(before, 5),
     }
+    if photos:  # how the app reads photos (inference.with_mirror), and beside it one view alone
+        card["test_time_mirror"] = True
+        card["test_accuracy_one_view"] = round(float((predict(x_test).argmax(1) == y_test).mean()), 5)
     if reporter.resumed_at:
         card["resumed_at_epoch"] = reporter.resumed_at
     _write(model, card, spec, knobs, Path(config.out_dir), config.model)

@@ -92,3 +92,21 @@ def test_predictor_matches_the_keras_model_and_top_k():
     assert batch.shape == (3, 10) and np.allclose(batch[1], expected, atol=1e-5)
     best = top_k(probs, 3)
     assert [d for d, _ in best] == list(np.argsort(probs)[::-1][:3])
+
+
+def test_a_photo_net_reads_each_photo_and_its_mirror_a_digit_net_does_not():
+    photo = registry.build("cifar_resnet")
+    x = np.random.default_rng(1).uniform(0, 1, (2, 32, 32, 3)).astype(np.float32)
+    one, mirrored = (np.asarray(photo(v, training=False)) for v in (x, x[:, :, ::-1]))
+    assert not np.allclose(one, mirrored, atol=1e-4)  # else the test could not tell the two apart
+    got = Predictor("cifar_resnet", photo).predict_batch(x)
+    assert np.allclose(got, (one + mirrored) / 2, atol=1e-5)
+    digit = models.build_convnet()
+    d = np.random.default_rng(2).uniform(0, 1, (2, 28, 28, 1)).astype(np.float32)
+    assert np.allclose(Predictor("convnet", digit).predict_batch(d), np.asarray(digit(d, training=False)), atol=1e-5)
+
+
+def test_the_shipped_cifar10_model_reaches_90_percent_read_as_the_app_reads_photos():
+    card = registry.card("cifar_resnet")
+    assert card["test_time_mirror"] is True
+    assert card["test_accuracy"] >= 0.90 and card["test_accuracy_one_view"] < card["test_accuracy"]
