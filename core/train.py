@@ -142,9 +142,8 @@ class Cancelled(RuntimeError):
 class Reporter(keras.callbacks.Callback):
     """Reports batches (every ``every_s`` seconds) and epochs to ``progress``; stops when asked to.
 
-    Its batch hook runs on Keras' callback threads (``async_safe``), so the training loop never waits for a
-    batch's loss to be read back: on a small net that wait cost a tenth of the epoch. A cancel raised there
-    reaches ``fit`` at the next batch.
+    Its batch hook runs on Keras' callback threads (``async_safe``), so the training loop does not wait for
+    each batch's loss to be read back. A cancel raised there reaches ``fit`` at the next batch.
     """
 
     async_safe = True
