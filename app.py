@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
-from core import device
+from core.base import device
 
 ROOT = Path(__file__).resolve().parent
 

@@ -4,17 +4,20 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.lab import launch, runs_panel
-from core import backbones, cifar_transfer, data, registry, runs, zipdata
+from app_pages.ui.run_panel import launch, runs_panel
+from core.data import datasets, zipdata
+from core.lab import runs
+from core.nets import backbones, registry
+from core.training import backbone_transfer
 
 st.title("Transfer learning: backbones for new photos")
 st.write("A network trained on thousands of photos has learnt edges, textures and parts. Re-use it for new "
          "classes and a few labelled photos go a long way: compare it with training from scratch as the "
          "number of labels grows.")
 
-own = [n for n in cifar_transfer.OWN_BACKBONES if registry.get(n).path().is_file()]
+own = [n for n in backbone_transfer.OWN_BACKBONES if registry.get(n).path().is_file()]
 names = own + list(backbones.BACKBONES)
-source, halves = data.get_dataset("cifar5_source"), data.get_dataset("cifar5_target")
+source, halves = datasets.get_dataset("cifar5_source"), datasets.get_dataset("cifar5_target")
 WORDS = {"cifar5_resnet": f"the project's ResNet-9, trained on {', '.join(source.classes)} only",
          "cifar_resnet": "the shipped CIFAR-10 ResNet-9 (it has seen all ten classes: an upper bound, not a fair test)"}
 
@@ -41,10 +44,10 @@ if not own:
             "(about 30 minutes here), or use an ImageNet network.", icon=":material/info:")
 
 st.subheader("2. The photos to learn")
-uploads = data.uploaded_datasets()
-target = st.selectbox("Photos", [cifar_transfer.TARGET, *uploads], key="bb_target",
-                      format_func=lambda n: data.get_dataset(n).title + (f": {', '.join(data.get_dataset(n).classes)}"
-                                                                         if n == cifar_transfer.TARGET else ""))
+uploads = datasets.uploaded_datasets()
+target = st.selectbox("Photos", [backbone_transfer.TARGET, *uploads], key="bb_target",
+                      format_func=lambda n: datasets.get_dataset(n).title
+                      + (f": {', '.join(datasets.get_dataset(n).classes)}" if n == backbone_transfer.TARGET else ""))
 with st.expander("Bring your own photos: a zip with one folder per class"):
     st.caption("At least 2 classes and 5 pictures in each. The zip is checked before anything is kept (pictures "
                "only, sizes, no paths outside its folder, no zip bomb); each photo is cropped square and shrunk to "
@@ -53,18 +56,18 @@ with st.expander("Bring your own photos: a zip with one folder per class"):
     archive = st.file_uploader("Zip of class folders", type=["zip"], key="bb_upload")
     if archive is not None and st.button("Add these photos", icon=":material/upload:"):
         try:
-            added = data.add_uploaded_dataset(upload_name or archive.name.removesuffix(".zip"), archive.getvalue())
-            st.success(f"Added {data.get_dataset(added).title}: {', '.join(data.get_dataset(added).classes)}.")
+            added = datasets.add_uploaded_dataset(upload_name or archive.name.removesuffix(".zip"), archive.getvalue())
+            st.success(f"Added {datasets.get_dataset(added).title}: {', '.join(datasets.get_dataset(added).classes)}.")
             st.rerun()
-        except (zipdata.ZipDataError, data.DataError) as e:
+        except (zipdata.ZipDataError, datasets.DataError) as e:
             st.error(f"Nothing was added: {e}", icon=":material/error:")
 
 st.subheader("3. Recipes and labels")
 cols = st.columns([3, 3, 1, 1])
-allowed = cifar_transfer.MODES if backbone in cifar_transfer.OWN_BACKBONES else ("frozen", "finetune")
+allowed = backbone_transfer.MODES if backbone in backbone_transfer.OWN_BACKBONES else ("frozen", "finetune")
 modes = cols[0].multiselect("Recipes", allowed, default=list(allowed), key="bb_modes",
-                            format_func=cifar_transfer.MODE_TITLES.get)
-labels = cols[1].multiselect("Labelled photos per class", cifar_transfer.LABELS_PER_CLASS, default=[20, 100, 500],
+                            format_func=backbone_transfer.MODE_TITLES.get)
+labels = cols[1].multiselect("Labelled photos per class", backbone_transfer.LABELS_PER_CLASS, default=[20, 100, 500],
                              key="bb_labels", help="5000 is every training photo of those classes.")
 epochs = cols[2].number_input("Epochs", 1, 100, 15, key="bb_epochs")
 unfreeze = cols[3].number_input("Fine-tune top layers", 1, 400, 20, key="bb_unfreeze",
@@ -82,7 +85,7 @@ st.caption("Frozen: the backbone's features are computed once and kept on disk, 
            "early, and halve their learning rate, when the training loss stops falling.")
 configs = []
 try:
-    configs = [cifar_transfer.BackboneConfig(backbone=backbone, target=target, mode=m, labels_per_class=n,
+    configs = [backbone_transfer.BackboneConfig(backbone=backbone, target=target, mode=m, labels_per_class=n,
                                              epochs=int(epochs),
                                              weights=weights, input_size=size, head=head, unfreeze=int(unfreeze),
                                              drop_last=drop_last)
@@ -95,7 +98,7 @@ runs_panel("transfer")
 
 st.subheader("4. What the labels buy")
 done = [r for r in runs.search(lab="transfer", status=["FINISHED"], dataset=target)
-        if r.tags.get("vp.recipe") == "backbone"]
+        if r.recipe == "backbone"]
 latest: dict[tuple, runs.RunInfo] = {}
 for run in done:  # newest first
     key = (run.params.get("backbone"), run.params.get("weights") if run.params.get("backbone") in
@@ -104,7 +107,7 @@ for run in done:  # newest first
 if not latest:
     st.caption("No finished runs yet: the table and the learning curve fill in as runs finish.")
     st.stop()
-rows = [{"backbone": f"{b} ({w})" if w else b, "recipe": cifar_transfer.MODE_TITLES[m], "labels/class": n,
+rows = [{"backbone": f"{b} ({w})" if w else b, "recipe": backbone_transfer.MODE_TITLES[m], "labels/class": n,
          "test accuracy": r.metrics.get("test_accuracy"), "trainable": r.metrics.get("trainable_params"),
          "frozen": r.metrics.get("non_trainable_params"), "seconds": r.metrics.get("train_seconds"),
          "run": r.number} for (b, w, m, n), r in sorted(latest.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3]))]
@@ -117,12 +120,12 @@ for line in sorted({(b, w, m) for b, w, m, _ in latest}):
                     if (b, w, m) == line)
     fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
                              name=f"{line[0]}{f' ({line[1]})' if line[1] else ''}: "
-                                  f"{cifar_transfer.MODE_TITLES[line[2]]}"))
+                                  f"{backbone_transfer.MODE_TITLES[line[2]]}"))
 fig.update_layout(height=380, margin=dict(l=0, r=0, t=10, b=0),
                   xaxis=dict(title="labelled photos per class", type="log"),
-                  yaxis=dict(title=f"test accuracy ({len(data.get_dataset(target).classes)} classes)",
+                  yaxis=dict(title=f"test accuracy ({len(datasets.get_dataset(target).classes)} classes)",
                              tickformat=".0%"))
 st.plotly_chart(fig, key="bb_curve", config={"displayModeBar": False})
-st.caption(f"Chance is {1 / len(data.get_dataset(target).classes):.0%}. Where the frozen or fine-tuned line sits "
+st.caption(f"Chance is {1 / len(datasets.get_dataset(target).classes):.0%}. Where the frozen or fine-tuned line sits "
            "above 'from scratch', the backbone's "
            "features carried over; the gap usually closes as labels grow.")

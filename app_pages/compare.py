@@ -5,10 +5,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.common import predictor, to_png
-from app_pages.lab import curves_figure, launch, runs_panel
-from core import data, evaluation, lab, leaderboard, registry, runs
-from core.train import TrainConfig
+from app_pages.ui.charts import to_png
+from app_pages.ui.nets import predictor
+from app_pages.ui.run_panel import curves_figure, launch, runs_panel
+from core.data import datasets
+from core.lab import evaluation, leaderboard, presets, runs
+from core.nets import registry
+from core.training.train import TrainConfig
 
 st.title("Compare networks")
 st.write("Which network reads MNIST best, how big is it, how long did it train, and how fast does it answer? "
@@ -39,7 +42,7 @@ def table() -> pd.DataFrame:
     rows = leaderboard.shipped_rows() + leaderboard.run_rows()
     for row in rows:
         row["ms / image"] = round(ms_per_image(row["name"], registry.version(row["name"])), 2)
-        report = lab.REPORT_004_TABLE1.get(row["name"])
+        report = presets.REPORT_004_TABLE1.get(row["name"])
         row["report 004"] = f"{report[0]:.1%}" if report else ""
     return pd.DataFrame(rows)
 
@@ -78,16 +81,16 @@ if not rows:
 
 for dataset in dict.fromkeys(registry.get(n).dataset for n in names):
     group = [n for n in names if registry.get(n).dataset == dataset]
-    classes = data.get_dataset(dataset).classes
+    classes = datasets.get_dataset(dataset).classes
     try:
         x_test, y_test = test_set(dataset)
-    except data.DataError as e:
-        st.error(f"The {data.get_dataset(dataset).title} test set is not available here, so the details below "
+    except datasets.DataError as e:
+        st.error(f"The {datasets.get_dataset(dataset).title} test set is not available here, so the details below "
                  f"cannot be shown: {e}")
         continue
     probs = {n: predictions(n, registry.version(n)) for n in group}
     scored = {n: scores(n, registry.version(n), dataset) for n in group}
-    st.subheader(f"On {data.get_dataset(dataset).title}'s {len(y_test):,} test images")
+    st.subheader(f"On {datasets.get_dataset(dataset).title}'s {len(y_test):,} test images")
     tabs = st.tabs(["Confusion matrix", "Per class", "Mistakes", "Training curves"])
     with tabs[0]:
         st.caption("Each cell counts test images of the row's class read as the column's: the diagonal (right "
@@ -133,7 +136,7 @@ if len(shipped_digits) > 1:
             st.image([picture(x_test[d["index"]]) for d in split],
                      caption=[f"label {y_test[d['index']]}: " + " / ".join(str(v) for v in d["answers"].values())
                               for d in split], width=84)
-        except data.DataError as e:
+        except datasets.DataError as e:
             st.error(f"MNIST is not available here: {e}")
 
 st.subheader("Train another")

@@ -4,9 +4,11 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from app_pages.lab import launch, runs_panel
-from core import data, lab, registry
-from core.train import TrainConfig
+from app_pages.ui.run_panel import launch, runs_panel
+from core.data import datasets
+from core.lab import presets
+from core.nets import registry
+from core.training.train import TrainConfig
 
 st.title("Data sets")
 st.write("A network only knows what its data shows it. Look at the digits of MNIST and the small photos of "
@@ -15,24 +17,24 @@ st.write("A network only knows what its data shows it. Look at the digits of MNI
 
 @st.cache_resource(show_spinner="Loading the data set (CIFAR-10 takes about 10 s the first time)...")
 def load(name: str):
-    return data.load_dataset(name, download=False)
+    return datasets.load_dataset(name, download=False)
 
 
-name = st.segmented_control("Data set", list(data.DATASETS), default="mnist", key="datasets_name",
-                            format_func=lambda n: data.DATASETS[n].title) or "mnist"
-spec = data.get_dataset(name)
+name = st.segmented_control("Data set", list(datasets.DATASETS), default="mnist", key="datasets_name",
+                            format_func=lambda n: datasets.DATASETS[n].title) or "mnist"
+spec = datasets.get_dataset(name)
 try:
     (x_train, y_train), (x_test, y_test) = load(name)
-except data.DataError as e:
+except datasets.DataError as e:
     st.error(f"{spec.title} is not available here: {e}", icon=":material/error:")
     st.stop()
 
 st.caption(f"{len(x_train):,} training and {len(x_test):,} test images of {' x '.join(map(str, spec.image_shape))} "
-           f"pixels, {len(spec.classes)} classes. Found at {data.dataset_path(name) or 'the Keras download'}.")
+           f"pixels, {len(spec.classes)} classes. Found at {datasets.dataset_path(name) or 'the Keras download'}.")
 cols = st.columns([3, 2])
 with cols[0]:
     seed = st.session_state.get("datasets_seed", 0)
-    grid = data.preview_grid(x_train, y_train, per_class=10, seed=seed)
+    grid = datasets.preview_grid(x_train, y_train, per_class=10, seed=seed)
     scale = 3 if name == "mnist" else 2
     picture = Image.fromarray(grid).resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.Resampling.NEAREST)
     st.image(picture, caption="Ten random training images of each class, one row per class: "
@@ -41,12 +43,12 @@ with cols[0]:
         st.session_state["datasets_seed"] = seed + 1
         st.rerun()
 with cols[1]:
-    fig = go.Figure([go.Bar(x=list(spec.classes), y=data.class_counts(y_train, len(spec.classes)), name="train"),
-                     go.Bar(x=list(spec.classes), y=data.class_counts(y_test, len(spec.classes)), name="test")])
+    fig = go.Figure([go.Bar(x=list(spec.classes), y=datasets.class_counts(y_train, len(spec.classes)), name="train"),
+                     go.Bar(x=list(spec.classes), y=datasets.class_counts(y_test, len(spec.classes)), name="test")])
     fig.update_layout(barmode="group", height=360, margin=dict(l=0, r=0, t=30, b=0), title="Images per class",
                       xaxis=dict(type="category"), legend=dict(orientation="h", y=-0.2))
     st.plotly_chart(fig, key="datasets_balance", config={"displayModeBar": False})
-    counts = data.class_counts(y_train, len(spec.classes))
+    counts = datasets.class_counts(y_train, len(spec.classes))
     st.caption(f"From {counts.min():,} to {counts.max():,} training images per class: "
                + ("balanced enough that accuracy is a fair score." if counts.min() > 0.8 * counts.max()
                   else "unbalanced, so read macro-F1 beside accuracy."))
@@ -58,7 +60,7 @@ if name == "cifar10":
         st.write(f"The app ships a {shipped['title']} trained for {shipped['epochs_run']} epochs "
                  f"({shipped['train_seconds'] / 60:.0f} min on {shipped['device']}): "
                  f"**{shipped['test_accuracy']:.1%}** on the 10,000 test photos; report 001's scratch CNN reached "
-                 f"{lab.REPORT_001_CIFAR:.0%}.")
+                 f"{presets.REPORT_001_CIFAR:.0%}.")
     models = [n for n, s in registry.REGISTRY.items() if s.dataset == "cifar10"]
     with st.form("cifar_launch"):
         cols = st.columns(4)

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from app_pages.common import drawing_canvas, network_picker, pen_width, predictors, show_predictions, upload_input
-from core import preprocess
+from app_pages.ui.inputs import drawing_canvas, pen_width, upload_input
+from app_pages.ui.nets import network_picker, predictors
+from app_pages.ui.readings import show_predictions
+from core.images import preprocess
 
 st.title("Draw a digit")
 st.write("Three networks trained on MNIST read your drawing after every stroke. "

@@ -5,20 +5,16 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from app_pages.common import (
-    NO_MODELS,
-    drawing_canvas,
-    lab_models,
-    model,
-    panels,
-    pen_width,
-    predictor,
-    title,
-    to_png,
-    upload_input,
-)
-from core import adversarial, colormap, data, explain, invariance, neighbours, preprocess, registry
-from core import stroke_importance as strokes_effect
+from app_pages.ui import state
+from app_pages.ui.charts import panels, to_png
+from app_pages.ui.inputs import drawing_canvas, pen_width, upload_input
+from app_pages.ui.nets import NO_MODELS, lab_models, model, predictor, title
+from core.base import colormap
+from core.data import datasets
+from core.explain import adversarial, invariance, neighbours, saliency
+from core.explain import stroke_importance as strokes_effect
+from core.images import preprocess
+from core.nets import heads, registry
 
 IG_STEPS = 12  # a picture, not a proof: correlates 0.94-0.97 (median) with 64 steps; tests use more
 
@@ -29,7 +25,7 @@ st.write("A network's answer is not magic: it looked at some pixels more than ot
 
 @st.cache_resource(max_entries=16)
 def _cam_model(name: str, version: int):
-    return explain.grad_cam_model(model(name))
+    return saliency.grad_cam_model(model(name))
 
 
 @st.cache_resource(show_spinner="Indexing MNIST's 60,000 training digits for this network (once)...", max_entries=8)
@@ -39,12 +35,12 @@ def _index(name: str, version: int) -> neighbours.Index:
 
 @st.cache_resource(max_entries=16)
 def _embedder(name: str, version: int):
-    return neighbours.compiled_embedder(model(name))
+    return heads.compiled_embedder(model(name))
 
 
 @st.cache_resource(show_spinner="Loading MNIST...")
 def mnist_train() -> np.ndarray:
-    (x_train, _), _ = data.load_mnist(download=False)
+    (x_train, _), _ = datasets.load_mnist(download=False)
     return x_train
 
 
@@ -72,7 +68,7 @@ def where_it_looked(name: str, pre: preprocess.Preprocessed, gray: np.ndarray | 
     other = st.selectbox("Why this answer and not...", order[1:], key="explain_other",
                          format_func=lambda d: f"{d} ({probs[d]:.1%})")
     net = model(name)
-    maps = dict(zip((answer, other), explain.integrated_gradients(net, pre.image, (answer, other), steps=IG_STEPS)))
+    maps = dict(zip((answer, other), saliency.integrated_gradients(net, pre.image, (answer, other), steps=IG_STEPS)))
     pictures = [(heat_picture(ig, pre.image, 168, diverging=True), f"pixels for (red) and against (blue) {digit}")
                 for digit, ig in maps.items()]
     if gray is not None and pre.frame_on_input is not None:
@@ -80,7 +76,7 @@ def where_it_looked(name: str, pre: preprocess.Preprocessed, gray: np.ndarray | 
         pictures.append((heat_picture(over, gray, 168, diverging=True), f"the same for {answer}, over your drawing"))
     cam_model = _cam_model(name, registry.version(name))
     if cam_model is not None:
-        cam = explain.grad_cam(net, cam_model, pre.image, answer)
+        cam = saliency.grad_cam(net, cam_model, pre.image, answer)
         pictures.append((heat_picture(cam, pre.image, 168, diverging=False), f"Grad-CAM: the regions behind {answer}"))
     # Side by side in one picture: each picture is a request the browser makes after every stroke.
     gap = np.full((168, 8, 3), 255, np.uint8)
@@ -167,7 +163,7 @@ def fooling_it(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
     transfer = [f"{title(n)} reads {int(p.argmax())}" for n in others for p in [predictor(n).predict(adv)[0]]]
     pics[1].markdown(("**Fooled.** " if new != answer else "**Not fooled yet:** raise epsilon. ")
                      + ("The same picture: " + "; ".join(transfer) + "." if transfer else ""))
-    json_data = st.session_state.get("drawing_json")
+    json_data = st.session_state.get(state.DRAWING_JSON)
     if st.session_state.get("explain_source") == "Your drawing" and json_data:
         effects = strokes_effect.leave_one_out(json_data, predictor(name), answer)
         if len(effects) > 1:
@@ -184,7 +180,7 @@ def what_it_remembers(name: str, pre: preprocess.Preprocessed) -> None:
     idx, _ = index.nearest(feature, k=8)
     x_train = mnist_train()
     gap = np.full((28, 3), 0.35, np.float32)  # a grey line between digits
-    strip = np.concatenate([part for i in idx for part in (x_train[i].astype(np.float32) / 255.0, gap)][:-1], axis=1)
+    strip = np.concatenate([part for i in idx for part in (preprocess.scale_pixels(x_train[i]), gap)][:-1], axis=1)
     # One picture, not eight: each picture is a request the browser makes after every stroke.
     st.image(to_png(strip, 8 * 84), width=8 * 84,
              caption="labelled, nearest first: " + ", ".join(str(int(index.labels[i])) for i in idx))

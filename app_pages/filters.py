@@ -4,19 +4,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.common import (
-    NO_MODELS,
-    drawing_canvas,
-    lab_models,
-    model,
-    pen_width,
-    predictor,
-    title,
-    to_png,
-    upload_input,
-)
-from core import colormap, data, preprocess, registry
-from core import feature_maps as fm
+from app_pages.ui.charts import to_png
+from app_pages.ui.inputs import drawing_canvas, pen_width, upload_input
+from app_pages.ui.nets import NO_MODELS, lab_models, model, predictor, title
+from core.base import colormap
+from core.data import datasets
+from core.explain import feature_maps as fm
+from core.images import preprocess
+from core.nets import registry
 
 st.title("Inside the network")
 st.write("A convolution layer slides small filters over the picture; each filter lights up where the picture "
@@ -25,7 +20,7 @@ st.write("A convolution layer slides small filters over the picture; each filter
 
 @st.cache_resource(show_spinner="Loading MNIST test images...")  # a resource: no 8 MB copy per rerun
 def mnist_test() -> tuple[np.ndarray, np.ndarray]:
-    (_, _), (x_test, y_test) = data.load_mnist(download=False)
+    (_, _), (x_test, y_test) = datasets.load_mnist(download=False)
     return x_test, y_test
 
 
@@ -69,7 +64,7 @@ def choose_input() -> np.ndarray | None:
         return pre.image if pre is not None else None
     try:
         x_test, y_test = mnist_test()
-    except data.DataError as e:
+    except datasets.DataError as e:
         st.error(f"MNIST is not available here: {e}")
         return None
     how = st.segmented_control("Pick", ["By index", "Random of a digit"], default="By index",
@@ -83,7 +78,7 @@ def choose_input() -> np.ndarray | None:
             st.session_state["filters_rand"] = int(np.random.default_rng().choice(np.flatnonzero(y_test == digit)))
         index = st.session_state["filters_rand"]
     st.caption(f"MNIST test image {index}, labelled {y_test[index]}.")
-    return x_test[index].astype(np.float32) / 255.0
+    return preprocess.scale_pixels(x_test[index])
 
 
 def maps_picture(maps: np.ndarray, cols: int, shared: bool, zmax: float | None = None) -> np.ndarray:

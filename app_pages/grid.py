@@ -4,9 +4,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.common import panels
-from app_pages.lab import launch, runs_panel
-from core import lab, runs, search
+from app_pages.ui.charts import panels
+from app_pages.ui.run_panel import launch, runs_panel
+from core.lab import presets, runs, search
 
 st.title("Tuning the knobs")
 st.write("Dropout, batch size and kernel size change how a network learns. Vary them on report 002's "
@@ -19,17 +19,17 @@ cols = st.columns(2)
 mode = cols[0].radio("Vary", ["one at a time", "full grid"], horizontal=True, key="grid_mode",
                      help="One at a time: each factor around report 002's net (dropout 0.5, batch 40, kernel 5). "
                           "Full grid: every combination, 75 runs.")
-preset = cols[1].radio("Size", list(lab.PRESETS), format_func=str.capitalize, horizontal=True, key="grid_preset",
-                       help="\n".join(f"- **{k}**: {v}" for k, v in lab.PRESET_WORDS.items()))
-plan = lab.grid(mode, preset)
-st.caption(f"{len(plan)} runs of net002, {lab.PRESET_WORDS[preset]}.")
+preset = cols[1].radio("Size", list(presets.PRESETS), format_func=str.capitalize, horizontal=True, key="grid_preset",
+                       help="\n".join(f"- **{k}**: {v}" for k, v in presets.PRESET_WORDS.items()))
+plan = presets.grid(mode, preset)
+st.caption(f"{len(plan)} runs of net002, {presets.PRESET_WORDS[preset]}.")
 if st.button("Launch the grid", type="primary", icon=":material/rocket_launch:", key="grid_launch"):
     launch([c for c, _ in plan], "grid", varied=[v for _, v in plan])
 runs_panel("grid")
 
 
 def same_preset(run: runs.RunInfo) -> bool:
-    wanted = lab.preset(preset)
+    wanted = presets.preset(preset)
     return all(str(run.params.get(k)) == str(wanted.get(k)) for k in ("epochs", "limit"))
 
 
@@ -49,11 +49,11 @@ if rows:
     groups = []
     for i, factor in enumerate(FACTORS):
         at_base = pd.Series(True, index=grid_table.index)
-        for other, value in lab.GRID_BASE.items():
+        for other, value in presets.GRID_BASE.items():
             if other != factor:
                 at_base &= grid_table[other] == value
         line = grid_table[at_base].sort_values(factor)
-        report = lab.REPORT_002_GRID.get(factor, {})
+        report = presets.REPORT_002_GRID.get(factor, {})
         groups.append([
             go.Scatter(x=line[factor], y=line["after %"], mode="lines+markers", name="yours",
                        line=dict(color="#1f77b4"), showlegend=i == 0),
@@ -84,7 +84,7 @@ if st.button("Start the search", type="primary", icon=":material/travel_explore:
         st.error(f"Not started: {e}.")
 runs_panel("search")
 
-searches = [r for r in runs.search(lab="search") if r.tags.get("vp.kind") == "search"]
+searches = [r for r in runs.search(lab="search") if r.kind == "search"]
 if searches:
     latest = searches[0]
     trials = search.trials(latest.run_id)
@@ -95,14 +95,14 @@ if searches:
         "kernel size": int(t.params["kernel_size"]),
         "epochs": len(runs.curves(t.run_id, ("val_accuracy",))["val_accuracy"]),
         "val accuracy": t.metrics.get("val_accuracy"), "test accuracy": t.metrics.get("test_accuracy"),
-        "stopped early": {"1": "yes", "0": "no"}.get(t.tags.get("vp.stopped_early", ""), "…"),
+        "stopped early": {True: "yes", False: "no"}.get(t.stopped_early, "…"),
         "state": t.state.lower()} for t in trials])
     if not table.empty:
         st.dataframe(table.sort_values("val accuracy", ascending=False), hide_index=True, width="stretch",
                      column_config={"val accuracy": st.column_config.NumberColumn(format="percent"),
                                     "test accuracy": st.column_config.NumberColumn(format="percent")})
     if latest.status == "FINISHED":
-        best = {k.removeprefix("vp.best."): v for k, v in latest.tags.items() if k.startswith("vp.best.")}
+        best = latest.best
         st.success(f"Best configuration: dropout {float(best.get('dropout', 'nan')):.2f}, batch size "
                    f"{best.get('batch_size')}, kernel size {best.get('kernel_size')} (validation accuracy "
                    f"{latest.metrics.get('best_val_accuracy', float('nan')):.2%}).", icon=":material/emoji_events:")

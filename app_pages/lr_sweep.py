@@ -4,8 +4,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.lab import launch, runs_panel
-from core import lab, registry, runs
+from app_pages.ui.run_panel import launch, runs_panel
+from core.lab import presets, runs
+from core.nets import registry
 
 st.title("How the learning rate changes everything")
 st.write("The learning rate is the size of each step down the loss. Too big and training jumps around or blows up; "
@@ -13,20 +14,20 @@ st.write("The learning rate is the size of each step down the loss. Too big and 
          "did, and see which survive.")
 
 cols = st.columns([2, 3])
-preset = cols[0].radio("Size", list(lab.PRESETS), format_func=str.capitalize, horizontal=True, key="lr_preset",
-                       help="\n".join(f"- **{k}**: {v}" for k, v in lab.PRESET_WORDS.items()))
+preset = cols[0].radio("Size", list(presets.PRESETS), format_func=str.capitalize, horizontal=True, key="lr_preset",
+                       help="\n".join(f"- **{k}**: {v}" for k, v in presets.PRESET_WORDS.items()))
 models = cols[1].multiselect("Networks", ["dnn", "convnet", "resnet"], default=["dnn", "convnet", "resnet"],
                              format_func=lambda n: registry.get(n).title, key="lr_models")
-words = lab.PRESET_WORDS[preset]
+words = presets.PRESET_WORDS[preset]
 st.caption(f"{words[0].upper() + words[1:]}. Adam at each learning rate, no augmentation, "
-           f"{len(models) * len(lab.LEARNING_RATES)} runs; they queue and train a few at a time.")
+           f"{len(models) * len(presets.LEARNING_RATES)} runs; they queue and train a few at a time.")
 if st.button("Launch the sweep", type="primary", icon=":material/rocket_launch:", disabled=not models):
-    launch(lab.lr_sweep(tuple(models), preset), "lr-sweep", varied=[("learning_rate",)] * 12)
+    launch(presets.lr_sweep(tuple(models), preset), "lr-sweep", varied=[("learning_rate",)] * 12)
 runs_panel("lr-sweep")
 
 
 def same_preset(run: runs.RunInfo, preset: str) -> bool:
-    wanted = lab.preset(preset)
+    wanted = presets.preset(preset)
     return all(str(run.params.get(k)) == str(wanted.get(k)) for k in ("epochs", "limit"))
 
 
@@ -39,10 +40,10 @@ st.subheader("Table 2, yours beside report 004's")
 rows = []
 for model in ("dnn", "convnet", "resnet"):
     row = {"network": registry.get(model).title}
-    for lr in lab.LEARNING_RATES:
+    for lr in presets.LEARNING_RATES:
         run = latest.get((model, lr))
         ours = (f"{run.metrics['test_accuracy']:.3f} / {run.metrics['macro_f1']:.3f}" if run else "…")
-        report = lab.REPORT_004_TABLE2[model][lr]
+        report = presets.REPORT_004_TABLE2[model][lr]
         row[f"lr {lr:g}: yours"] = ours
         row[f"lr {lr:g}: report"] = f"{report[0]:.3f} / {report[1]:.3f}"
     rows.append(row)
@@ -58,7 +59,7 @@ for model in ("dnn", "convnet", "resnet"):
     if points:
         fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
                                  name=f"{title} (yours)", line=dict(color=colours[model])))
-    report = lab.REPORT_004_TABLE2[model]
+    report = presets.REPORT_004_TABLE2[model]
     fig.add_trace(go.Scatter(x=list(report), y=[v[0] for v in report.values()], mode="lines+markers",
                              name=f"{title} (report 004)", line=dict(color=colours[model], dash="dot"),
                              marker=dict(symbol="x")))

@@ -7,8 +7,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import common
-from core import own_classes, preprocess, registry, zipdata
+from app_pages.ui import charts, inputs, nets
+from core import own_classes
+from core.data import zipdata
+from core.images import preprocess
+from core.nets import registry
 
 st.title("Your own classes")
 st.write("Teachable Machine's idea with the lid off: name a few classes, draw some examples, and a new last layer "
@@ -16,7 +19,7 @@ st.write("Teachable Machine's idea with the lid off: name a few classes, draw so
 
 networks = [n for n in registry.available() if n in ("resnet", "convnet", "net002", "dnn")]
 if not networks:
-    st.error(common.NO_MODELS)
+    st.error(nets.NO_MODELS)
     st.stop()
 
 # --- 1. The project -----------------------------------------------------------------------------------------
@@ -53,7 +56,7 @@ cls = st.pills("Class", names, default=names[0], key="own_class") or names[0]
 cols = st.columns([1, 2])
 with cols[0]:
     n_canvas = st.session_state.setdefault("own_canvas_n", 0)
-    gray = common.drawing_canvas(f"own_canvas_{n_canvas}", shared=False)
+    gray = inputs.drawing_canvas(f"own_canvas_{n_canvas}", shared=False)
     pre = preprocess.from_canvas(gray) if gray is not None else None
     if st.button(f"Add to {cls}", type="primary", icon=":material/add_circle:", disabled=pre is None or pre.empty):
         own_classes.add_example(project, cls, pre.image, drawing=gray)
@@ -65,10 +68,10 @@ with cols[1]:
     for label, c in enumerate(names):
         shown = x_all[y_all == label][-12:]
         if len(shown):
-            st.image([common.to_png(img, 56) for img in shown], caption=None)
+            st.image([charts.to_png(img, 56) for img in shown], caption=None)
             st.caption(f"{c}: the last {len(shown)} of {counts.get(c, 0)}, as the network sees them")
 with st.expander("Or upload pictures, or a zip of class folders"):
-    files = st.file_uploader(f"Pictures of {cls}", type=common.UPLOAD_TYPES, accept_multiple_files=True,
+    files = st.file_uploader(f"Pictures of {cls}", type=inputs.UPLOAD_TYPES, accept_multiple_files=True,
                              key=f"own_upload_{n_canvas}")
     if files and st.button(f"Add {len(files)} picture(s) to {cls}"):
         for file in files:
@@ -141,7 +144,7 @@ def try_it(project: str, network: str) -> None:
     head = own_classes.load_head(project, network)
     cols = st.columns([1, 2])
     with cols[0]:
-        gray = common.drawing_canvas("own_try", shared=False)
+        gray = inputs.drawing_canvas("own_try", shared=False)
     pre = preprocess.from_canvas(gray) if gray is not None else None
     with cols[1]:
         if pre is None or pre.empty:
@@ -154,7 +157,7 @@ def try_it(project: str, network: str) -> None:
             return
         top = int(probs.argmax())
         st.metric("Reading", head.class_names[top])
-        st.plotly_chart(common.prob_chart(probs, top, labels=head.class_names), key="own_probs",
+        st.plotly_chart(charts.prob_chart(probs, top, labels=head.class_names), key="own_probs",
                         config={"displayModeBar": False})
 
 

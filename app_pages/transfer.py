@@ -3,11 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
-from app_pages.lab import curves_figure, launch, runs_panel
-from core import data, preprocess, registry, runs, transfer
+from app_pages.ui import charts, inputs, nets
+from app_pages.ui.run_panel import curves_figure, launch, runs_panel
+from core.data import datasets
+from core.images import preprocess
+from core.lab import runs
+from core.nets import registry
+from core.training import letter_transfer
 
-CLASSES = data.get_dataset("greek").classes
+CLASSES = datasets.get_dataset("greek").classes
 REPORT_002 = {"test accuracy": "80% (12 of 15)", "trainable": 153, "source": "net002, frozen"}
 
 st.title("Transfer learning: from digits to Greek letters")
@@ -17,20 +21,20 @@ st.write("A network that learnt to read digits has learnt strokes, loops and cro
 
 @st.cache_data(show_spinner=False)
 def _param_table(source: str) -> pd.DataFrame:
-    return pd.DataFrame(transfer.param_table(source))
+    return pd.DataFrame(letter_transfer.param_table(source))
 
 
 @st.cache_data(show_spinner=False)
 def _letters() -> tuple:
     try:
-        return data.load_dataset("greek"), None
-    except data.DataError as e:
+        return datasets.load_dataset("greek"), None
+    except datasets.DataError as e:
         return None, str(e)
 
 
 sources = [n for n in registry.available() if n in ("net002", "dnn", "convnet", "resnet")]
 if not sources:
-    st.error(common.NO_MODELS)
+    st.error(nets.NO_MODELS)
     st.stop()
 
 st.subheader("1. Swap the head")
@@ -50,23 +54,23 @@ if problem:
 else:
     (x_fit, y_fit), (x_test, y_test) = letters
     with st.expander(f"The data: {len(x_fit)} training letters, {len(x_test)} test letters by another hand"):
-        st.image(common.to_png(data.preview_grid(x_fit, y_fit, per_class=9) / 255.0, 9 * 56),
+        st.image(charts.to_png(preprocess.scale_pixels(datasets.preview_grid(x_fit, y_fit, per_class=9)), 9 * 56),
                  caption="Training letters (photos of ink on grey paper), after the app's one preprocessing path: "
                          "ink made white, cropped, fitted into 20x20, centred by mass, like MNIST.")
 
 st.subheader("2. Train: frozen, retrained, from scratch")
 cols = st.columns([3, 1])
-modes = cols[0].multiselect("Recipes", list(transfer.MODES), default=list(transfer.MODES),
-                            format_func=transfer.MODE_TITLES.get, key="transfer_modes")
+modes = cols[0].multiselect("Recipes", list(letter_transfer.MODES), default=list(letter_transfer.MODES),
+                            format_func=letter_transfer.MODE_TITLES.get, key="transfer_modes")
 epochs = cols[1].number_input("Epochs", 1, 200, 30, key="transfer_epochs",
                               help="Retrained and from-scratch networks see each letter 20 times an epoch, distorted "
                                    "afresh each time; a frozen base's new head learns from the clean letters.")
 if st.button("Train", type="primary", icon=":material/rocket_launch:", disabled=not modes or bool(problem)):
-    launch([transfer.TransferConfig(source=source, mode=m, epochs=int(epochs)) for m in modes], "transfer",
+    launch([letter_transfer.TransferConfig(source=source, mode=m, epochs=int(epochs)) for m in modes], "transfer",
            varied=[("mode",)] * len(modes))
 runs_panel("transfer")
 
-finished = [r for r in runs.search(lab="transfer", status=["FINISHED"]) if r.tags.get("vp.recipe") == "transfer"]
+finished = [r for r in runs.search(lab="transfer", status=["FINISHED"]) if r.recipe == "transfer"]
 latest: dict[tuple[str, str], runs.RunInfo] = {}
 for run in finished:  # newest first: the latest run of each (source, recipe)
     latest.setdefault((run.params.get("source", ""), run.params.get("mode", "")), run)
@@ -76,13 +80,13 @@ shipped = registry.card("greek")
 if shipped:
     n = shipped["n_test"]
     rows.append({"network": f"shipped: {registry.get(shipped['source']).title}",
-                 "recipe": transfer.MODE_TITLES[shipped["mode"]],
+                 "recipe": letter_transfer.MODE_TITLES[shipped["mode"]],
                  "test accuracy": f"{shipped['test_accuracy']:.0%} ({round(shipped['test_accuracy'] * n)} of {n})",
                  "trainable": shipped["transfer_params"]["trainable"],
                  "frozen": shipped["transfer_params"]["non_trainable"], "seconds": shipped["train_seconds"]})
 for (src, mode), run in sorted(latest.items()):
     acc = run.metrics.get("test_accuracy", 0.0)
-    rows.append({"network": f"{registry.get(src).title}, run {run.number}", "recipe": transfer.MODE_TITLES[mode],
+    rows.append({"network": f"{registry.get(src).title}, run {run.number}", "recipe": letter_transfer.MODE_TITLES[mode],
                  "test accuracy": f"{acc:.0%} ({round(acc * len(CLASSES) * 4)} of {len(CLASSES) * 4})",
                  "trainable": run.metrics.get("trainable_params"), "frozen": run.metrics.get("non_trainable_params"),
                  "seconds": run.metrics.get("train_seconds")})
@@ -99,30 +103,30 @@ if latest:
                    "nothing was tuned on them.")
 
 st.subheader("3. Draw a letter")
-greek_models = [n for n in registry.available(dataset="greek")] + common.lab_models("greek")
+greek_models = [n for n in registry.available(dataset="greek")] + nets.lab_models("greek")
 if not greek_models:
     st.info("No Greek model yet: train one above, or run `./train_all.sh greek`.")
     st.stop()
-name = st.selectbox("Model", greek_models, format_func=common.title, key="greek_model")
+name = st.selectbox("Model", greek_models, format_func=nets.title, key="greek_model")
 
 
 @st.fragment
 def letter_reader(name: str) -> None:
     cols = st.columns([1, 2])
     with cols[0]:
-        gray = common.drawing_canvas("greek_canvas")
+        gray = inputs.drawing_canvas("greek_canvas")
     pre = preprocess.from_canvas(gray) if gray is not None else None
     with cols[1]:
         if pre is None or pre.empty:
             st.info("Draw α, β or γ on the canvas.", icon=":material/draw:")
             return
-        probs, ms = common.predictor(name).predict(pre.image)
+        probs, ms = nets.predictor(name).predict(pre.image)
         top = int(probs.argmax())
         st.metric("Reading", f"{'αβγ'[top]} ({CLASSES[top]})")
         st.caption(" · ".join(f"{c}: {p:.1%}" for c, p in zip(CLASSES, probs)) + f" — {ms:.1f} ms")
-        st.plotly_chart(common.prob_chart(probs, top, labels=list(CLASSES)), key="greek_probs",
+        st.plotly_chart(charts.prob_chart(probs, top, labels=list(CLASSES)), key="greek_probs",
                         config={"displayModeBar": False})
-        st.image(common.to_png(pre.image), caption="what the network sees", width=112)
+        st.image(charts.to_png(pre.image), caption="what the network sees", width=112)
 
 
 letter_reader(name)

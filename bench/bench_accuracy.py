@@ -1,6 +1,6 @@
 """Accuracy of the shipped models: MNIST test set, real human drawing, and photo-like uploads.
 
-Usage: VP_DATA_DIR=../shared/data python bench/bench_accuracy.py [--models dnn convnet resnet] [--n 1000]
+Usage: VP_DATA_DIR=../shared/data python -m bench.bench_accuracy [--models dnn convnet resnet] [--n 1000]
 
 Human drawing: the 1,000 UNIPEN pen-stroke digits (81 writers) rendered as the
 canvas draws them, at several stroke widths and sizes, read through the app's
@@ -14,16 +14,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from core import data, preprocess, registry, samples, strokes  # noqa: E402
-from core.inference import Predictor  # noqa: E402
+from core.data import (
+    datasets,  # noqa: E402
+    samples,
+    unipen,
+)
+from core.images import preprocess, strokes
+from core.nets import registry
+from core.nets.inference import Predictor  # noqa: E402
 
 
 def drawings(records: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,8 +64,8 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=200, help="photo-like pictures per style")
     args = parser.parse_args()
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus")
-    (_, _), (x_test, y_test) = data.load_mnist(download=False)
-    records = strokes.load_unipen()[: args.n]
+    (_, _), (x_test, y_test) = datasets.load_mnist(download=False)
+    records = unipen.load_unipen()[: args.n]
     t = time.perf_counter()
     app, naive, labels = drawings(records)
     print(f"rendered+preprocessed {len(records)} drawings in {time.perf_counter() - t:.1f}s")

@@ -1,6 +1,6 @@
 """What the user sees, in a real browser: start-up time, pen-up-to-answer latency, and server memory.
 
-Usage: VP_DATA_DIR=../shared/data python bench/bench_browser.py [--n 10] [--pages bare,draw,filters,explain]
+Usage: VP_DATA_DIR=../shared/data python -m bench.bench_browser [--n 10] [--pages bare,draw,filters,explain]
 
 Serves the app with ``streamlit run``, opens it in headless Chromium, and for
 each one-stroke UNIPEN digit clears the canvas, draws the digit with the mouse
@@ -18,16 +18,15 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
-from core import strokes  # noqa: E402
+from core.data import unipen  # noqa: E402
+from core.images import strokes  # noqa: E402
 from tests import browser  # noqa: E402
 
 # What to wait for: a CSS selector and a text the element holds.
@@ -90,7 +89,7 @@ def main() -> None:
     parser.add_argument("--pages", default="bare,draw,filters,explain")
     args = parser.parse_args()
     # One-stroke digits only: the answer then belongs to the finished drawing, not to a stroke before it.
-    one_stroke = [r for r in strokes.load_unipen() if len(r["strokes"]) == 1]
+    one_stroke = [r for r in unipen.load_unipen() if len(r["strokes"]) == 1]
     digits = one_stroke[:: max(len(one_stroke) // (args.n + 1), 1)][: args.n + 1]
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus; {args.n} digits")
     runs = {"bare": ("bare canvas page", "bench/bare_canvas_app.py", "", PREDICTION, None),

@@ -5,20 +5,17 @@ re-used for dog, frog, horse, ship, truck with 20, 100, 500 (and, with --all, 50
 from scratch vs frozen backbone + new head vs fine-tuned. Scored on the 5,000 test photos of those classes.
 Also: the seconds a frozen run takes with its features cached (the point of the cache).
 
-    VP_DATA_DIR=../shared/data python bench/bench_cifar_transfer.py [--epochs 15] [--all]
+    VP_DATA_DIR=../shared/data python -m bench.bench_cifar_transfer [--epochs 15] [--all]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core import cifar_transfer, device  # noqa: E402
+from core.base import device
+from core.training import backbone_transfer  # noqa: E402
 
 
 def main() -> None:
@@ -34,13 +31,13 @@ def main() -> None:
     for mode in args.modes.split(","):
         for n in labels:
             started = time.perf_counter()
-            card = cifar_transfer.train_backbone(cifar_transfer.BackboneConfig(
+            card = backbone_transfer.train_backbone(backbone_transfer.BackboneConfig(
                 mode=mode, labels_per_class=n, epochs=args.epochs, out_dir=out))
             p = card["transfer_params"]
             print(f"{mode:10s} {n:12d} {card['test_accuracy']:9.3f} {p['trainable']:10d} {p['non_trainable']:8d} "
                   f"{time.perf_counter() - started:8.1f}", flush=True)
     started = time.perf_counter()
-    cifar_transfer.train_backbone(cifar_transfer.BackboneConfig(mode="frozen", labels_per_class=500,
+    backbone_transfer.train_backbone(backbone_transfer.BackboneConfig(mode="frozen", labels_per_class=500,
                                                                 epochs=args.epochs, out_dir=out))
     print(f"a frozen run again (500 labels/class), features from the cache: {time.perf_counter() - started:.1f} s")
 

@@ -1,6 +1,6 @@
 """What the run engine (Ray + MLflow) costs: throughput against a bare ``model.fit``, launch latency, memory.
 
-Usage: VP_DATA_DIR=../shared/data python bench/bench_engine.py [--limit 20000] [--models net002,convnet]
+Usage: VP_DATA_DIR=../shared/data python -m bench.bench_engine [--limit 20000] [--models net002,convnet]
        (smoke test: --limit 2000 --models net002 --mem-seconds 3)
 
 Each part runs in its own fresh Python process, with a temporary ``VP_HOME`` (never ~/.vision-playground),
@@ -8,7 +8,7 @@ so every engine part starts its own private Ray cluster:
 
 - throughput: the same model and data trained (a) through ``engine.launch`` with ``VP_MAX_RUNS=1`` (the run
   gets both cores) and (b) as a bare ``model.fit`` on 2 TensorFlow threads. Both use the fit split
-  ``core.train`` makes (``limit`` training digits, a validation split of ``max(limit // 5, 100)`` digits),
+  ``core.training.train`` makes (``limit`` training digits, a validation split of ``max(limit // 5, 100)`` digits),
   batch size 128, Adam, no augmentation. The figure is training images per second of the median epoch after
   the first (epoch 1 includes tracing): ``limit / epoch seconds``, where an epoch's seconds run from
   ``on_epoch_begin`` to ``on_epoch_end`` and so include that epoch's validation pass and the start of its data
@@ -42,13 +42,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 RESULT = "BENCH_RESULT "
 
 
 def _config(model: str, limit: int, epochs: int, batch_size: int = 128):
-    from core.train import TrainConfig
+    from core.training.train import TrainConfig
 
     return TrainConfig(model=model, epochs=epochs, limit=limit, augment=False, writing_styles=False,
                        polish_epochs=0, batch_size=batch_size)
@@ -63,7 +62,7 @@ def _emit(result: dict) -> None:
 
 def part_engine(args) -> None:
     """One run through the engine; its per-epoch seconds as the engine measured them."""
-    from core import engine, runs
+    from core.lab import engine, runs
 
     run = engine.launch(_config(args.model, args.limit, args.epochs, args.batch_size), "cli")
     done = runs.wait(run.run_id, timeout_s=1800, poll_s=0.5)
@@ -79,12 +78,13 @@ def part_bare(args) -> None:
     """The same model on the same digits with a bare model.fit: float32 arrays, 2 threads, validation each epoch."""
     if args.bare_nice:  # the engine's worker runs at nice 10: give the bare fit the same share of a busy CPU
         os.nice(args.bare_nice)
-    from core import device
+    from core.base import device
 
     device.configure_threads(intra_op=args.threads, inter_op=args.threads)  # as the engine's worker does
     import keras
 
-    from core import registry, train
+    from core.nets import registry
+    from core.training import train
 
     config = _config(args.model, args.limit, args.epochs, args.batch_size)
     keras.utils.set_random_seed(config.seed)
@@ -109,7 +109,7 @@ def part_bare(args) -> None:
 
 
 def _first_progress(run_id: str, t0: float, timeout_s: float = 600) -> dict:
-    from core import runs
+    from core.lab import runs
 
     running = None
     while time.perf_counter() - t0 < timeout_s:
@@ -128,7 +128,7 @@ def part_launch(args) -> None:
     """Cold (this fresh process; Ray not started) then warm (a second launch after the first ended)."""
     import ray
 
-    from core import engine, runs
+    from core.lab import engine, runs
 
     config = _config(args.launch_model, args.launch_limit, 1, args.batch_size)
     out = {}
@@ -178,7 +178,7 @@ def part_memory(args) -> None:
     """Two runs at once; sample the memory of everything this process started while both train."""
     import psutil
 
-    from core import engine, runs
+    from core.lab import engine, runs
 
     started = psutil.Process().create_time() - 1
     home = os.environ["VP_HOME"]

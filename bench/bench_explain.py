@@ -1,7 +1,7 @@
 """The Explain page's figures: its server rerun after a stroke with every section open, per network; the
 nearest-neighbour index's build time; and a query with scikit-learn against faiss (when installed).
 
-Usage: VP_DATA_DIR=../shared/data python bench/bench_explain.py [--n 20]
+Usage: VP_DATA_DIR=../shared/data python -m bench.bench_explain [--n 20]
 """
 
 from __future__ import annotations
@@ -10,21 +10,23 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ["VP_HOME"] = tempfile.mkdtemp(prefix="bench_explain_")  # a cold index cache, as on a fresh machine
 
 import numpy as np  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from bench.bench_pages import rerun_times  # noqa: E402
-from core import device, neighbours, registry, strokes  # noqa: E402
-from core.inference import Predictor  # noqa: E402
+from core.base import device  # noqa: E402
+from core.data import unipen  # noqa: E402
+from core.explain import neighbours  # noqa: E402
+from core.images import strokes  # noqa: E402
+from core.nets import registry  # noqa: E402
+from core.nets.inference import Predictor  # noqa: E402
 
 
 def index_figures(name: str) -> None:
@@ -58,7 +60,7 @@ def main() -> None:
         index_figures(name)
     device.configure_threads(1, 1)  # as the app does
     Predictor.load("resnet")
-    drawings = [strokes.render(strokes.canvas_paths(r)) / 255.0 for r in strokes.load_unipen()[: args.n + 2]]
+    drawings = [strokes.render(strokes.canvas_paths(r)) / 255.0 for r in unipen.load_unipen()[: args.n + 2]]
     for name in ("dnn", "convnet", "resnet", "net002"):
         def pick(at, name=name):
             at.selectbox(key="explain_model").set_value(name)

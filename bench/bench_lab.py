@@ -1,6 +1,6 @@
 """The training lab's cost to the pages: lab page reruns while runs train, the Draw page beside a run, start-up.
 
-Usage: VP_DATA_DIR=../shared/data python bench/bench_lab.py [--n 20] [--draw-n 10]
+Usage: VP_DATA_DIR=../shared/data python -m bench.bench_lab [--n 20] [--draw-n 10]
        (smoke test: --n 3 --draw-n 2 --limit 2000 --epochs 2 --draw-limit 5000 --draw-epochs 3)
 
 1. Draw page in Chromium (bench/bench_browser.py's ``measure``: pen-up to the answer on screen, in the page's
@@ -21,7 +21,6 @@ All runs go to a temporary ``VP_HOME`` (never ~/.vision-playground).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -77,10 +76,7 @@ import platform  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
-import urllib.request  # noqa: E402
 
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 PAGES = (("Compare", "app_pages/compare.py", "compare"), ("Learning rate", "app_pages/lr_sweep.py", "lr-sweep"),
@@ -88,47 +84,18 @@ PAGES = (("Compare", "app_pages/compare.py", "compare"), ("Learning rate", "app_
 _watch = {"file": None, "popen_time": None}
 
 
-@contextlib.contextmanager
 def watched_serve(script: str = "app.py", timeout: float = 90.0):
     """tests/browser.py's ``serve``, with the server under ``--serve-watch`` (same flags, same readiness check)."""
     from tests import browser
 
-    port = browser.free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = tempfile.mktemp(prefix="bench_lab_modules_", suffix=".json")
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-watch", out, "run", script,
-           "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-           "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
-    started = time.perf_counter()
     _watch.update(file=out, popen_time=time.time())
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {proc.stdout.read().decode(errors='replace')[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.perf_counter() - started > timeout:
-                raise TimeoutError("streamlit did not answer in time")
-            time.sleep(0.2)
-        yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return browser.serve(script, timeout, launcher=[sys.executable, "-m", "bench.bench_lab", "--serve-watch", out])
 
 
 def draw_page(digits: list, home: str) -> dict:
     """bench_browser.measure on the Draw page, with the server under the module watcher."""
-    import bench_browser
-
+    from bench import bench_browser
     from tests import browser
 
     saved = browser.serve
@@ -145,7 +112,7 @@ def draw_page(digits: list, home: str) -> dict:
 
 def start_cli_run(home: str, limit: int, epochs: int) -> tuple[subprocess.Popen, str]:
     """``python -m core run`` in a subprocess; returns once the run has trained its first batch."""
-    from core import runs
+    from core.lab import runs
 
     env = dict(os.environ, VP_HOME=home, PYTHONPATH=str(ROOT))
     cmd = [sys.executable, "-m", "core", "run", "--model", "dnn", "--limit", str(limit), "--epochs", str(epochs),
@@ -176,7 +143,7 @@ def stop_cli_run(proc: subprocess.Popen, run_id: str, home: str) -> str:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-    from core import runs
+    from core.lab import runs
 
     return runs.get(run_id).status
 
@@ -197,9 +164,9 @@ def modules_line(r: dict) -> str:
 
 
 def browser_part(args, home: str) -> None:
-    from core import strokes
+    from core.data import unipen
 
-    one_stroke = [r for r in strokes.load_unipen() if len(r["strokes"]) == 1]
+    one_stroke = [r for r in unipen.load_unipen() if len(r["strokes"]) == 1]
     digits = one_stroke[:: max(len(one_stroke) // (args.draw_n + 1), 1)][: args.draw_n + 1]
     idle = draw_page(digits, home)
     lat = sorted(idle["latencies"])
@@ -208,7 +175,7 @@ def browser_part(args, home: str) -> None:
     print("  ... at the end of the Draw session: " + ", ".join(
         f"{m} {'loaded' if v else 'not loaded'}" for m, v in idle["modules"]["loaded"].items()), flush=True)
     proc, run_id = start_cli_run(home, args.draw_limit, args.draw_epochs)
-    from core import runs
+    from core.lab import runs
 
     try:
         before = runs.get(run_id).metrics.get("progress", 0)
@@ -238,7 +205,7 @@ class Trainer:
         self.launched = 0
 
     def ensure(self) -> None:
-        from core import engine, runs
+        from core.lab import engine, runs
 
         self.ids = [i for i in self.ids if runs.get(i).status in runs.ACTIVE]
         while len(self.ids) < self.n:
@@ -251,13 +218,13 @@ class Trainer:
             time.sleep(0.2)
 
     def training(self) -> int:
-        from core import runs
+        from core.lab import runs
 
         infos = [runs.get(i) for i in self.ids]
         return sum(r.status == "RUNNING" and r.metrics.get("progress", 0) > 0 for r in infos)
 
     def stop(self) -> None:
-        from core import engine, runs
+        from core.lab import engine, runs
 
         for i in self.ids:
             engine.cancel(i)
@@ -267,7 +234,7 @@ class Trainer:
 
 
 def _panel(lab: str) -> None:  # the runs panel alone, as an AppTest script
-    from app_pages.lab import runs_panel
+    from app_pages.ui.run_panel import runs_panel
 
     runs_panel(lab)
 
@@ -298,7 +265,7 @@ def pages_part(args) -> None:
     # Setting AppTest's session state from this thread makes Streamlit warn; as in bench_pages, filter it out.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
         lambda record: "missing ScriptRunContext" not in record.getMessage())
-    from core.train import TrainConfig
+    from core.training.train import TrainConfig
 
     config = TrainConfig(model="dnn", epochs=args.epochs, limit=args.limit, polish_epochs=0)
     results = {}

@@ -1,6 +1,6 @@
 """Server-side time after a stroke: preprocessing, each model's call, and the prediction panel's compute.
 
-Usage: VP_DATA_DIR=../shared/data python bench/bench_latency.py [--repeats 200]
+Usage: VP_DATA_DIR=../shared/data python -m bench.bench_latency [--repeats 200]
 
 Runs with the app's thread settings (one intra-op thread) so the figures are
 those of the running app.
@@ -12,20 +12,18 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core import device  # noqa: E402
+from core.base import device  # noqa: E402
 
 device.configure_threads(intra_op=1, inter_op=1)
 
 import numpy as np  # noqa: E402
 
-from core import preprocess, registry, strokes  # noqa: E402
-from core.inference import Predictor  # noqa: E402
+from core.data import unipen  # noqa: E402
+from core.images import preprocess, strokes  # noqa: E402
+from core.nets import registry  # noqa: E402
+from core.nets.inference import Predictor  # noqa: E402
 
 
 def timed(fn, repeats: int) -> tuple[float, float]:
@@ -43,7 +41,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus, 1 TensorFlow thread")
-    records = strokes.load_unipen()[:20]
+    records = unipen.load_unipen()[:20]
     rgbas = []
     for rec in records:
         rgba = np.zeros((280, 280, 4), np.uint8)

@@ -1,6 +1,6 @@
 """Own classes: how long a student waits, from 10 drawings of each of 3 shapes to a live prediction.
 
-Usage: python bench/bench_own_classes.py [--model resnet] [--per-class 10] [--repeats 50]
+Usage: python -m bench.bench_own_classes [--model resnet] [--per-class 10] [--repeats 50]
 
 Prints the time to compute the examples' features cold (the model's first load
 shown apart), to read them back from the cache, to train the head on cached
@@ -15,21 +15,21 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["VP_HOME"] = tempfile.mkdtemp(prefix="vp_bench_own_")
 
-from core import device  # noqa: E402
+from core.base import device  # noqa: E402
 
 device.configure_threads(intra_op=1, inter_op=1)
 
 import numpy as np  # noqa: E402
 
-from core import own_classes, preprocess, registry  # noqa: E402
+from core import own_classes  # noqa: E402
+from core.images import preprocess  # noqa: E402
+from core.nets import registry  # noqa: E402
 from tests.shapes import SHAPES, draw, drawn_shapes  # noqa: E402
 
 

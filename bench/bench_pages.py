@@ -1,6 +1,6 @@
 """Server-side rerun time of the Draw and Filters pages after a stroke, without a browser.
 
-Usage: VP_DATA_DIR=../shared/data python bench/bench_pages.py [--n 20]
+Usage: VP_DATA_DIR=../shared/data python -m bench.bench_pages [--n 20]
 
 Runs each page with Streamlit's AppTest, hands it a new drawing (as the canvas
 would) and times the whole script rerun: preprocessing, the models, the
@@ -14,12 +14,10 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import logging  # noqa: E402
 
@@ -30,7 +28,9 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
     lambda record: "missing ScriptRunContext" not in record.getMessage())
 
-from core import strokes  # noqa: E402
+from app_pages.ui import state  # noqa: E402
+from core.data import unipen  # noqa: E402
+from core.images import strokes  # noqa: E402
 
 
 def rerun_times(page: str | None, drawings: list, setup=None) -> list[float]:
@@ -43,8 +43,8 @@ def rerun_times(page: str | None, drawings: list, setup=None) -> list[float]:
         setup(at)
     times = []
     for gray in drawings:
-        at.session_state["drawing_gray"] = gray
-        at.session_state["drawing_json"] = {"objects": [{"type": "path"}]}
+        at.session_state[state.DRAWING_GRAY] = gray
+        at.session_state[state.DRAWING_JSON] = {"objects": [{"type": "path"}]}
         t = time.perf_counter()
         at.run()
         times.append((time.perf_counter() - t) * 1000)
@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20)
     args = parser.parse_args()
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus")
-    drawings = [strokes.render(strokes.canvas_paths(r)) / 255.0 for r in strokes.load_unipen()[: args.n + 2]]
+    drawings = [strokes.render(strokes.canvas_paths(r)) / 255.0 for r in unipen.load_unipen()[: args.n + 2]]
     for name, page in (("Draw page", None), ("Filters page (net002)", "app_pages/filters.py")):
         times = sorted(rerun_times(page, drawings))
         print(f"{name:22s} rerun after a stroke: median {statistics.median(times):.0f} ms, "

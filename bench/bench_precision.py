@@ -4,24 +4,21 @@ Recent Xeons have AMX units that multiply bfloat16 matrices; TensorFlow's oneDNN
 ``mixed_bfloat16`` policy. This trains the same network on the same images with each policy and prints
 the training throughput (second epoch) and the test accuracy, so the shipped recipe's choice is a measured one.
 
-    VP_DATA_DIR=../shared/data python bench/bench_precision.py [--limit 10000] [--epochs 3]
+    VP_DATA_DIR=../shared/data python -m bench.bench_precision [--limit 10000] [--epochs 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from core import device  # noqa: E402
+from core.base import device  # noqa: E402
 
 device.configure_threads(None, None)
-from core.train import TrainConfig, train  # noqa: E402
+from core.training.train import TrainConfig, train  # noqa: E402
 
 
 def main() -> None:

@@ -7,36 +7,34 @@ freezing costs.
 2. The test table: every source x {frozen, finetune, scratch}, trained on all 27 letters, scored on the
    12 test letters drawn by another person; trainable parameters and seconds.
 
-    VP_DATA_DIR=../shared/data python bench/bench_transfer.py [--epochs 30] [--sources net002,resnet]
+    VP_DATA_DIR=../shared/data python -m bench.bench_transfer [--epochs 30] [--sources net002,resnet]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core import data, device, transfer  # noqa: E402
+from core.base import device
+from core.data import datasets  # noqa: E402
+from core.training import letter_transfer
 
 
 def cross_validate(source: str, epochs: int, folds: int = 3, seed: int = 0, augment: bool | None = None) -> float:
     """Mean held-out accuracy of frozen-``source`` heads over ``folds`` stratified folds of the training letters."""
     from sklearn.model_selection import StratifiedKFold
 
-    from core.train import to_float
+    from core.training.train import to_float
 
-    (x, y), _ = data.load_dataset("greek")
+    (x, y), _ = datasets.load_dataset("greek")
     scores = []
     for fit_idx, held_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
-        config = transfer.TransferConfig(source=source, mode="frozen", epochs=epochs, augment=augment,
+        config = letter_transfer.TransferConfig(source=source, mode="frozen", epochs=epochs, augment=augment,
                                          out_dir="/tmp")
-        model = transfer.compile_model(transfer.start_model(config), config)
-        transfer.fit(model, x[fit_idx], y[fit_idx], config)
+        model = letter_transfer.compile_model(letter_transfer.start_model(config), config)
+        letter_transfer.fit(model, x[fit_idx], y[fit_idx], config)
         pred = model.predict(to_float(x[held_idx]), verbose=0).argmax(1)
         scores.append(float((pred == y[held_idx]).mean()))
     return float(np.mean(scores))
@@ -60,12 +58,13 @@ def main() -> None:
     print("2. trained on the 27 training letters, scored on the 12 test letters (mean of --seeds seeds)")
     print(f"   {'source':8s} {'mode':9s} {'test acc':>8s} {'trainable':>10s} {'frozen':>8s} {'seconds':>8s}")
     for source in sources:
-        for mode in transfer.MODES:
+        for mode in letter_transfer.MODES:
             started = time.perf_counter()
             scores = []
             for seed in range(args.seeds):
-                card = transfer.train_transfer(transfer.TransferConfig(source=source, mode=mode, epochs=args.epochs,
-                                                                       seed=seed, out_dir="/tmp/bench_transfer"))
+                config = letter_transfer.TransferConfig(source=source, mode=mode, epochs=args.epochs, seed=seed,
+                                                        out_dir="/tmp/bench_transfer")
+                card = letter_transfer.train_transfer(config)
                 scores.append(card["test_accuracy"])
             p = card["transfer_params"]
             print(f"   {source:8s} {mode:9s} {np.mean(scores):8.3f} {p['trainable']:10d} "

@@ -14,13 +14,15 @@ from collections.abc import Callable
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from core import data, inference, preprocess, registry
+    from core.data import datasets
+    from core.images import preprocess
+    from core.nets import inference, registry
 
     name = args.model or registry.best_model()
     predictor = inference.Predictor.load(name)
     dataset = registry.get(name).dataset
     # Digits are labelled 0-9 as numbers; letters by name (alpha, beta, gamma).
-    label = int if dataset == "mnist" else data.get_dataset(dataset).classes.__getitem__
+    label = int if dataset == "mnist" else datasets.get_dataset(dataset).classes.__getitem__
     status = 0
     for path in args.images:
         try:
@@ -42,11 +44,11 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from core import device
+    from core.base import device
 
     device.configure_threads(None, None)
-    from core import paths
-    from core.train import TrainConfig, train
+    from core.base import paths
+    from core.training.train import TrainConfig, train
 
     out = args.out or str(paths.trained_dir())
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size,
@@ -72,11 +74,11 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _transfer(args: argparse.Namespace) -> int:
-    from core import device
+    from core.base import device
 
     device.configure_threads(None, None)
-    from core import paths
-    from core.transfer import TransferConfig, train_transfer
+    from core.base import paths
+    from core.training.letter_transfer import TransferConfig, train_transfer
 
     out = args.out or str(paths.trained_dir())
     config = TransferConfig(source=args.source, mode=args.mode, epochs=args.epochs, learning_rate=args.lr,
@@ -92,8 +94,8 @@ def _transfer(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Launch one run on the engine (Ray + MLflow), wait for it, print one JSON line."""
-    from core import engine, runs
-    from core.train import TrainConfig
+    from core.lab import engine, runs
+    from core.training.train import TrainConfig
 
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                          limit=args.limit, dropout=args.dropout, kernel_size=args.kernel_size,
@@ -116,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from core import runs
+    from core.lab import runs
 
     runs.reconcile()
     for run in runs.search(lab=args.lab, status=[args.status] if args.status else None, max_results=args.limit):
@@ -125,7 +127,7 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    from core import engine, runs
+    from core.lab import engine, runs
 
     runs.reconcile()  # a run whose launching app has died is FAILED, not waited for
     state = engine.cancel(args.run_id)
@@ -148,7 +150,7 @@ def _at_least(low: int) -> Callable[[str], int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.registry import REGISTRY
+    from core.nets.registry import REGISTRY
 
     parser = argparse.ArgumentParser(prog="python -m core", description="Vision Playground command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -211,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except Exception as e:  # noqa: BLE001 - the CLI's contract: a message, not a traceback
-        from core.data import DataError
-        from core.registry import ModelNotFound
+        from core.data.datasets import DataError
+        from core.nets.registry import ModelNotFound
 
         if isinstance(e, (DataError, ModelNotFound, ValueError, LookupError)):
             print(f"error: {e}", file=sys.stderr)

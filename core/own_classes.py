@@ -3,7 +3,7 @@
 A student names 2 to 10 classes (shapes, letters, symbols), draws a few
 examples of each, and a new head learns them in a fraction of a second. The
 shipped MNIST network is kept as it is (frozen): each example becomes the
-network's penultimate features once (``neighbours.embedding_model``), and a
+network's penultimate features once (``heads.embedding_model``), and a
 softmax regression, scikit-learn's ``LogisticRegression`` on standardised
 features, is fitted on those features alone. No weight of the network
 changes, so training again after one more drawing costs one pass through the
@@ -45,8 +45,12 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from core import neighbours, paths, preprocess, registry, zipdata
-from core.metrics import evaluate
+from core.base import paths
+from core.base.files import atomic_path
+from core.base.metrics import evaluate
+from core.data import zipdata
+from core.images import preprocess
+from core.nets import heads, registry
 
 Project = str | Path  # a project's name, or its folder (as create_project returns it)
 
@@ -55,7 +59,7 @@ MIN_CLASSES, MAX_CLASSES = 2, 10
 MAX_IMPORT_FILES = 5_000
 SIDE = preprocess.FRAME
 PROJECT_FILE = "project.json"
-META_FOLDER = ".vision-playground"  # in an exported zip: hidden, so core.zipdata skips it as a system folder
+META_FOLDER = ".vision-playground"  # in an exported zip: hidden, so core.data.zipdata skips it as a system folder
 # L2 strength of the head. Features are standardised and a project has tens of examples for 256 features
 # (the ResNet's), so the head is held firmly: on the Greek letters C from 0.01 to 10 all read the 12 test
 # letters right, and a larger C only made the live probabilities jump to 100% sooner. C=0.1 gave 0.94 on
@@ -78,7 +82,7 @@ def projects_dir() -> Path:
 
 
 def clean_name(name: str) -> str:
-    """A name reduced to letters, digits, spaces, '-' and '_' (core.zipdata's rule, so zips round-trip)."""
+    """A name reduced to letters, digits, spaces, '-' and '_' (core.data.zipdata's rule, so zips round-trip)."""
     return zipdata.clean_name(str(name))
 
 
@@ -249,7 +253,7 @@ def example_files(project: Project) -> tuple[list[Path], np.ndarray, list[str]]:
 
 def _decode_example(data: bytes, path: Path) -> np.ndarray:
     try:
-        pixels = np.asarray(Image.open(io.BytesIO(data)).convert("L"), np.float32) / 255.0
+        pixels = preprocess.scale_pixels(Image.open(io.BytesIO(data)).convert("L"))
     except (OSError, ValueError):
         pixels = None
     if pixels is None or pixels.shape != (SIDE, SIDE):
@@ -285,7 +289,7 @@ def _network(model_name: str, version: int):
         mnist = ", ".join(registry.available())
         raise ProjectError(f"'{model_name}' does not read {SIDE}x{SIDE} gray drawings; choose one of the "
                            f"MNIST networks: {mnist}.")
-    return neighbours.embedding_model(model), neighbours.compiled_embedder(model)
+    return heads.embedding_model(model), heads.compiled_embedder(model)
 
 
 def embed(model_name: str, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -313,13 +317,11 @@ def _read_cache(folder: Path, model_name: str, version: int) -> dict[str, np.nda
 def _write_cache(folder: Path, model_name: str, version: int, cache: dict[str, np.ndarray]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     index, matrix = folder / f"{_file_key(model_name)}.json", folder / f"{_file_key(model_name)}.npy"
-    tmp_matrix, tmp_index = matrix.with_suffix(".tmp.npy"), index.with_suffix(".tmp.json")
-    np.save(tmp_matrix, np.stack(list(cache.values())).astype(np.float32))
-    tmp_index.write_text(json.dumps({"model": model_name, "version": version, "hashes": list(cache)}))
     # The index and the matrix are checked against each other on reading, so a crash between the two
     # renames leaves a cache that is ignored, never one that pairs features with the wrong examples.
-    tmp_matrix.replace(matrix)
-    tmp_index.replace(index)
+    with atomic_path(index) as tmp_index, atomic_path(matrix) as tmp_matrix:
+        np.save(tmp_matrix, np.stack(list(cache.values())).astype(np.float32))
+        tmp_index.write_text(json.dumps({"model": model_name, "version": version, "hashes": list(cache)}))
 
 
 def features(project: Project, model_name: str = DEFAULT_MODEL) -> np.ndarray:
@@ -438,9 +440,8 @@ def _head_path(folder: Path, model_name: str) -> Path:
 def save_head(project: Project, head: Head) -> Path:
     """Write the head as JSON next to the project's examples (floats as written by Python: exact)."""
     path = _head_path(project_dir(project), head.model_name)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(head.to_json()))
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(head.to_json()))
     return path
 
 
@@ -483,7 +484,7 @@ def held_out(X: np.ndarray, y: np.ndarray, classes: list[str], C: float = HEAD_C
 
     Returns ``accuracy``, ``per_class_accuracy`` (recall, in class order), the
     ``confusion_matrix`` (rows: true class, columns: predicted), each example's
-    held-out ``predictions`` and ``probabilities``, ``folds`` and core.metrics'
+    held-out ``predictions`` and ``probabilities``, ``folds`` and core.base.metrics'
     full ``scores``.
     """
     X, y = np.asarray(X, np.float64), np.asarray(y, np.int64)
@@ -523,7 +524,7 @@ def feature_map(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def export_project(name: Project) -> bytes:
-    """A zip of the examples as class folders of PNGs (the layout core.zipdata reads), with the project's JSON.
+    """A zip of the examples as class folders of PNGs (the layout core.data.zipdata reads), with the project's JSON.
 
     ``project.json`` and the heads go in a hidden ``.vision-playground/`` folder,
     which zipdata skips as system files, so the zip is a valid image data set.
@@ -570,7 +571,7 @@ def _as_example(gray: np.ndarray) -> np.ndarray:
 def import_examples(name: str, zip_bytes: bytes) -> dict:
     """Add the images of a zip of class folders to project ``name`` (created when missing, with their classes).
 
-    The zip is checked and unpacked by core.zipdata into a temporary folder;
+    The zip is checked and unpacked by core.data.zipdata into a temporary folder;
     each image then goes through the app's preprocessing (decode_image, to_mnist).
     Returns how many examples each class gained and the images skipped as empty.
     Nothing is added when anything fails.

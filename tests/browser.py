@@ -34,16 +34,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(script: str = "app.py", timeout: float = 90.0, env: dict | None = None):
-    """Run ``streamlit run script`` on a free local port; yield its URL and the seconds it took to answer.
+def serve(script: str = "app.py", timeout: float = 90.0, env: dict | None = None, launcher: list[str] | None = None):
+    """Run ``streamlit run script`` on a free local port; yield its URL and the server's process.
 
-    ``env``: variables to set for the server (a VP_HOME of its own, say)."""
+    ``env``: variables to set for the server (a VP_HOME of its own, say). ``launcher``: the command that
+    stands for ``streamlit`` (bench_lab runs the server under a module watcher of its own)."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     env.pop("MLFLOW_TRACKING_URI", None)  # the server's runs go to the store of its own VP_HOME
     env.pop("RAY_ADDRESS", None)  # and run on its own local cluster
-    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless=true", f"--server.port={port}",
-           "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
+    cmd = [*(launcher or [sys.executable, "-m", "streamlit"]), "run", script, "--server.headless=true",
+           f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
+           "--server.fileWatcherType=none"]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -22,18 +22,18 @@ UNIPEN_FIXTURE = ROOT / "tests" / "data" / "unipen_fixture.jsonl"  # 40 digits; 
 @pytest.fixture(scope="session")
 def unipen():
     """Real pen-drawn digits: the data folder's 1,000, else the 40 shipped with the tests (4 per digit)."""
-    from core import data, strokes
+    from core.data import datasets, unipen
 
-    folder = data.data_dir()
+    folder = datasets.data_dir()
     if folder is not None and (folder / "unipen_dev_digits.jsonl").is_file():
-        return strokes.load_unipen()
-    return strokes.load_unipen(UNIPEN_FIXTURE)
+        return unipen.load_unipen()
+    return unipen.load_unipen(UNIPEN_FIXTURE)
 
 
 @pytest.fixture
 def digit_gray(unipen):
     """A real drawn 7, rendered as the canvas draws it (white on black, 280x280, float in [0, 1])."""
-    from core import strokes
+    from core.images import strokes
 
     rec = next(r for r in unipen if r["label"] == 7)
     return strokes.render(strokes.canvas_paths(rec, box=160)).astype(np.float32) / 255.0
@@ -43,28 +43,39 @@ ENGINE_ENV = ("VP_HOME", "MLFLOW_TRACKING_URI", "RAY_ADDRESS")
 
 
 @pytest.fixture(scope="session")
-def engine_home(tmp_path_factory):
-    """A private run store (VP_HOME in a temporary folder) and one local Ray cluster for the whole session.
+def run_store(tmp_path_factory):
+    """A private run store for the whole session: VP_HOME in a temporary folder, the SQLite store under it.
 
-    The environment is restored and Ray shut down at the end, so no test writes to ~/.vision-playground.
+    Enough for the tests that only record and read runs (the lab pages, the store's own checks); no Ray
+    cluster starts, so ``pytest -m "not slow"`` stays quick. The environment is restored at the end.
     """
     home = tmp_path_factory.mktemp("vp_home")
     saved = {key: os.environ.get(key) for key in ENGINE_ENV}
     os.environ["VP_HOME"] = str(home)
     os.environ.pop("MLFLOW_TRACKING_URI", None)  # the store is the SQLite file under VP_HOME
     os.environ.pop("RAY_ADDRESS", None)  # a private local cluster, never a shared one
-    from core import engine, runs
+    from core.lab import runs
 
     try:
-        engine.connect()
         assert runs.tracking_uri() == f"sqlite:///{home / 'mlflow.db'}"
         yield home
     finally:
-        import ray
-
-        ray.shutdown()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def engine_home(run_store):
+    """The session's run store and one local Ray cluster, for the tests that train; shut down at the end."""
+    from core.lab import engine
+
+    try:
+        engine.connect()
+        yield run_store
+    finally:
+        import ray
+
+        ray.shutdown()

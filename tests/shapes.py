@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from core import preprocess
+from core.images import preprocess
 
 SHAPES = ("circle", "cross", "triangle")
 

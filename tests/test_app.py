@@ -4,17 +4,18 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import device, registry, samples
+from app_pages.ui import state
+from core.base import device
+from core.data import samples
+from core.nets import registry
+from tests.pages import open_page
 
 TIMEOUT = 120
 
 
 @pytest.fixture
 def app():
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page()
 
 
 def test_draw_page_opens_on_an_empty_canvas(app):
@@ -69,8 +70,8 @@ def test_prediction_panel_reads_a_drawn_digit(unipen):
     def page(rec: dict):
         import numpy as np  # noqa: F811 - AppTest runs this function's body as a script
 
-        from app_pages.common import show_predictions
-        from core import preprocess, strokes
+        from app_pages.ui.readings import show_predictions
+        from core.images import preprocess, strokes
 
         rgba = np.zeros((280, 280, 4), np.uint8)
         rgba[..., 3] = 255
@@ -90,7 +91,7 @@ def test_pen_width_survives_a_visit_to_another_page(app):
     app.run()
     app.switch_page("app_pages/filters.py")
     app.run()
-    assert app.session_state["pen"] == 32  # the Filters canvas draws with it
+    assert app.session_state[state.PEN] == 32  # the Filters canvas draws with it
     assert app.slider(key="pen_width").value == 32  # and its own slider shows it
     app.switch_page("app_pages/draw.py")
     app.run()

@@ -1,11 +1,12 @@
 import numpy as np
 from scipy import ndimage
 
-from core import augment, data
+from core.data import datasets
+from core.images import augment
 
 
 def test_writing_styles_add_strokes_to_zeros_ones_and_sevens():
-    (x, y), _ = data.load_mnist(download=False)
+    (x, y), _ = datasets.load_mnist(download=False)
     x, y = x[:2000], y[:2000]
     xs, ys = augment.writing_styles(x, y, fraction=0.2, seed=1)
     assert set(np.unique(ys)) == {0, 1, 7}
@@ -23,7 +24,7 @@ def test_writing_styles_add_strokes_to_zeros_ones_and_sevens():
 def test_random_thickness_keeps_range_and_changes_ink():
     import tensorflow as tf
 
-    (x, _), _ = data.load_mnist(download=False)
+    (x, _), _ = datasets.load_mnist(download=False)
     batch = tf.constant(x[:64, ..., None] / 255.0, tf.float32)
     out = augment.random_thickness(batch).numpy()
     assert out.min() >= 0 and out.max() <= 1 + 1e-6
@@ -33,7 +34,7 @@ def test_random_thickness_keeps_range_and_changes_ink():
 
 
 def test_writing_styles_of_a_slice_with_no_0_1_or_7_is_empty():
-    (x, y), _ = data.load_mnist(download=False)
+    (x, y), _ = datasets.load_mnist(download=False)
     picked = np.isin(y, [2, 3])[:200]
     xs, ys = augment.writing_styles(x[:200][picked], y[:200][picked])
     assert xs.shape == (0, 28, 28) and xs.dtype == np.uint8 and ys.shape == (0,)
@@ -43,7 +44,7 @@ def test_augmentation_stays_float32_under_mixed_precision():
     import keras
     import tensorflow as tf
 
-    (x, _), _ = data.load_mnist(download=False)
+    (x, _), _ = datasets.load_mnist(download=False)
     batch = tf.constant(x[:8, ..., None] / 255.0, tf.float32)
     policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("mixed_float16")  # what training sets on a GPU

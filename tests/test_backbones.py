@@ -12,8 +12,8 @@ import pytest
 from keras.src.legacy.saving import legacy_h5_format
 from keras.src.utils import file_utils
 
-from core import backbones
-from core.backbones import BACKBONES, WeightsUnavailable
+from core.nets import backbones
+from core.nets.backbones import BACKBONES, WeightsUnavailable
 
 SMALL = "MobileNetV2-0.35"
 

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import preprocess, registry, samples, strokes
-from core.inference import Predictor
+from core.data import samples
+from core.images import preprocess, strokes
+from core.nets import registry
+from core.nets.inference import Predictor
 from tests import browser
 
 pytestmark = pytest.mark.slow

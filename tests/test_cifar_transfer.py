@@ -2,50 +2,53 @@
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from core import backbones, cifar_transfer, data, engine, registry
-from core.train import TrainConfig, train
+from core.data import datasets
+from core.lab import engine
+from core.nets import backbones, registry
+from core.training import backbone_transfer
+from core.training.train import TrainConfig, train
+from tests.pages import open_page
 
-needs_cifar = pytest.mark.skipif(data.dataset_path("cifar10") is None, reason="cifar10.npz is in VP_DATA_DIR")
+needs_cifar = pytest.mark.skipif(datasets.dataset_path("cifar10") is None, reason="cifar10.npz is in VP_DATA_DIR")
 
 
 @needs_cifar
 def test_cifar10_is_cut_into_two_halves_that_share_no_class():
-    (xa, ya), (xa_test, ya_test) = data.load_dataset("cifar5_source")
-    (xb, yb), _ = data.load_dataset("cifar5_target")
+    (xa, ya), (xa_test, ya_test) = datasets.load_dataset("cifar5_source")
+    (xb, yb), _ = datasets.load_dataset("cifar5_target")
     assert xa.shape == xb.shape == (25_000, 32, 32, 3) and xa_test.shape == (5_000, 32, 32, 3)
     assert np.bincount(ya).tolist() == np.bincount(yb).tolist() == [5000] * 5
-    (x, y), _ = data.load_dataset("cifar10")
-    dogs = x[y == data.get_dataset("cifar10").classes.index("dog")]
+    (x, y), _ = datasets.load_dataset("cifar10")
+    dogs = x[y == datasets.get_dataset("cifar10").classes.index("dog")]
     assert np.array_equal(xb[yb == 0], dogs)  # label 0 of the target half is the dog
-    assert not set(data.get_dataset("cifar5_source").classes) & set(data.get_dataset("cifar5_target").classes)
+    assert not set(datasets.get_dataset("cifar5_source").classes) & set(datasets.get_dataset("cifar5_target").classes)
 
 
 def test_the_labelled_subset_has_n_per_class_and_is_the_same_for_every_recipe():
     y = np.repeat(np.arange(5), 50)
     x = np.arange(len(y))
-    xs, ys = cifar_transfer.labelled_subset(x, y, 20, seed=3)
+    xs, ys = backbone_transfer.labelled_subset(x, y, 20, seed=3)
     assert np.bincount(ys).tolist() == [20] * 5
-    assert np.array_equal(xs, cifar_transfer.labelled_subset(x, y, 20, seed=3)[0])
-    assert not np.array_equal(xs, cifar_transfer.labelled_subset(x, y, 20, seed=4)[0])
+    assert np.array_equal(xs, backbone_transfer.labelled_subset(x, y, 20, seed=3)[0])
+    assert not np.array_equal(xs, backbone_transfer.labelled_subset(x, y, 20, seed=4)[0])
 
 
 def test_a_backbone_config_refuses_what_cannot_work():
     with pytest.raises(ValueError, match="unknown backbone"):
-        cifar_transfer.BackboneConfig(backbone="AlexNet")
+        backbone_transfer.BackboneConfig(backbone="AlexNet")
     with pytest.raises(ValueError, match="5,000 training photos per class"):
-        cifar_transfer.BackboneConfig(labels_per_class=6000)
+        backbone_transfer.BackboneConfig(labels_per_class=6000)
     with pytest.raises(ValueError, match="from scratch"):
-        cifar_transfer.BackboneConfig(backbone="MobileNetV2", mode="scratch")
+        backbone_transfer.BackboneConfig(backbone="MobileNetV2", mode="scratch")
     with pytest.raises(ValueError, match="head must be"):
-        cifar_transfer.BackboneConfig(head="huge")
+        backbone_transfer.BackboneConfig(head="huge")
 
 
 def test_the_engine_dispatches_the_backbone_recipe():
-    config, fn = engine._recipe("backbone", cifar_transfer.BackboneConfig(mode="finetune").params())
-    assert isinstance(config, cifar_transfer.BackboneConfig) and config.mode == "finetune"
-    assert fn is cifar_transfer.train_backbone
+    config, fn = engine._recipe("backbone", backbone_transfer.BackboneConfig(mode="finetune").params())
+    assert isinstance(config, backbone_transfer.BackboneConfig) and config.mode == "finetune"
+    assert fn is backbone_transfer.train_backbone
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +68,10 @@ def test_the_three_recipes_run_and_freezing_keeps_the_backbone(tiny_backbone, mo
     conv = source.get_layer("stage3_conv").get_weights()[0]
     bn_mean = source.get_layer("res3_b_bn").get_weights()[2]
     cards = {}
-    for mode in cifar_transfer.MODES:
-        config = cifar_transfer.BackboneConfig(mode=mode, labels_per_class=20, epochs=2, batch_size=32,
+    for mode in backbone_transfer.MODES:
+        config = backbone_transfer.BackboneConfig(mode=mode, labels_per_class=20, epochs=2, batch_size=32,
                                                out_dir=str(tmp_path / mode))
-        cards[mode] = cifar_transfer.train_backbone(config)
+        cards[mode] = backbone_transfer.train_backbone(config)
         model = registry.load("cifar5_transfer", models_dir=tmp_path / mode)  # safe mode, as pages load it
         base = model.layers[1]
         kept = np.array_equal(base.get_layer("stage3_conv").get_weights()[0], conv)
@@ -87,21 +90,21 @@ def test_frozen_features_are_computed_once(tiny_backbone, monkeypatch, tmp_path)
     monkeypatch.setattr(registry, "MODELS_DIR", tiny_backbone)
     monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))  # an empty feature cache
     calls = []
-    real = cifar_transfer._own_extractor
-    monkeypatch.setattr(cifar_transfer, "_own_extractor", lambda name: calls.append(name) or real(name))
-    config = cifar_transfer.BackboneConfig(mode="frozen", labels_per_class=20, epochs=1, out_dir=str(tmp_path))
-    cifar_transfer.train_backbone(config)
+    real = backbone_transfer._own_extractor
+    monkeypatch.setattr(backbone_transfer, "_own_extractor", lambda name: calls.append(name) or real(name))
+    config = backbone_transfer.BackboneConfig(mode="frozen", labels_per_class=20, epochs=1, out_dir=str(tmp_path))
+    backbone_transfer.train_backbone(config)
     assert calls == ["cifar5_resnet"] * 2  # the labelled photos' features, and the test photos'
-    cifar_transfer.train_backbone(config)
+    backbone_transfer.train_backbone(config)
     assert len(calls) == 2  # the second run reads both from the disk cache
 
 
 @needs_cifar
 @pytest.mark.slow
 def test_an_imagenet_backbone_with_random_weights_is_the_offline_control(tmp_path):
-    config = cifar_transfer.BackboneConfig(backbone="MobileNetV2-0.35", weights="random", mode="frozen",
+    config = backbone_transfer.BackboneConfig(backbone="MobileNetV2-0.35", weights="random", mode="frozen",
                                            labels_per_class=20, epochs=1, out_dir=str(tmp_path))
-    card = cifar_transfer.train_backbone(config)
+    card = backbone_transfer.train_backbone(config)
     assert card["transfer_params"]["trainable"] < card["transfer_params"]["non_trainable"]
     assert 0.0 <= card["test_accuracy"] <= 1.0 and card["n_test"] == 5000
 
@@ -109,23 +112,19 @@ def test_an_imagenet_backbone_with_random_weights_is_the_offline_control(tmp_pat
 @needs_cifar
 def test_missing_imagenet_weights_fail_the_run_with_words_not_a_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    config = cifar_transfer.BackboneConfig(backbone="MobileNet-0.25", weights="imagenet", mode="frozen",
+    config = backbone_transfer.BackboneConfig(backbone="MobileNet-0.25", weights="imagenet", mode="frozen",
                                            labels_per_class=20, epochs=1, allow_download=False,
                                            out_dir=str(tmp_path))
     with pytest.raises(backbones.WeightsUnavailable, match="not on this machine"):
-        cifar_transfer.train_backbone(config)
+        backbone_transfer.train_backbone(config)
     assert "random weights" in backbones.missing_weights_message("MobileNet-0.25", 32)
 
 
-def test_the_backbones_page_offers_imagenet_offline_with_a_plain_message(engine_home, tmp_path, monkeypatch):
+def test_the_backbones_page_offers_imagenet_offline_with_a_plain_message(run_store, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
-    uploaded = data.add_uploaded_dataset("colours", photo_zip(per_class=6))
-    at = AppTest.from_file("../app.py", default_timeout=180)
-    at.run()
-    at.switch_page("app_pages/backbones.py")
-    at.run()
-    assert not at.exception, at.exception
+    uploaded = datasets.add_uploaded_dataset("colours", photo_zip(per_class=6))
+    at = open_page("backbones")
     at.selectbox(key="bb_backbone").set_value("MobileNetV2").run()
     assert not at.exception, at.exception
     assert at.radio(key="bb_weights").value == "random"  # what works offline is offered first
@@ -163,14 +162,14 @@ def photo_zip(per_class: int = 15) -> bytes:
 def test_an_uploaded_zip_of_photos_is_the_target_of_the_backbone_recipe(tiny_backbone, monkeypatch, tmp_path):
     monkeypatch.setattr(registry, "MODELS_DIR", tiny_backbone)
     monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
-    name = data.add_uploaded_dataset("my colours", photo_zip())
-    assert name == "upload:my_colours" and data.uploaded_datasets() == [name]
-    (x, y), (x_test, y_test) = data.load_dataset(name)
+    name = datasets.add_uploaded_dataset("my colours", photo_zip())
+    assert name == "upload:my_colours" and datasets.uploaded_datasets() == [name]
+    (x, y), (x_test, y_test) = datasets.load_dataset(name)
     assert x.shape[1:] == (32, 32, 3) and np.bincount(y).tolist() == [12, 12] and len(x_test) == 6
     with pytest.raises(ValueError, match="uploaded data set"):
-        cifar_transfer.BackboneConfig(target="upload:nothing")
-    config = cifar_transfer.BackboneConfig(target=name, mode="frozen", labels_per_class=100, epochs=10,
+        backbone_transfer.BackboneConfig(target="upload:nothing")
+    config = backbone_transfer.BackboneConfig(target=name, mode="frozen", labels_per_class=100, epochs=10,
                                            out_dir=str(tmp_path / "out"))
-    card = cifar_transfer.train_backbone(config)
+    card = backbone_transfer.train_backbone(config)
     assert card["classes"] == ["blue things", "red things"] and card["data"]["n_train"] == 24
     assert card["test_accuracy"] >= 5 / 6

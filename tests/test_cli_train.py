@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import registry, strokes
+from core.images import strokes
+from core.nets import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,7 +77,7 @@ def test_train_refuses_bad_numbers_with_a_usage_message(tmp_path, flag, value):
 
 
 def test_train_config_refuses_impossible_runs():
-    from core.train import TrainConfig
+    from core.training.train import TrainConfig
 
     with pytest.raises(ValueError, match="epochs"):
         TrainConfig(model="dnn", epochs=0)
@@ -87,7 +88,7 @@ def test_train_config_refuses_impossible_runs():
 @pytest.mark.slow
 def test_train_on_a_small_slice_writes_model_and_card(tmp_path):
     events = []
-    from core.train import TrainConfig, train
+    from core.training.train import TrainConfig, train
 
     card = train(TrainConfig(model="net002", epochs=2, limit=3000, learning_rate=3e-3, polish_epochs=1,
                              out_dir=str(tmp_path)), events.append)
@@ -106,7 +107,7 @@ def test_train_on_a_small_slice_writes_model_and_card(tmp_path):
 
 @pytest.mark.slow
 def test_cancelled_training_writes_nothing(tmp_path):
-    from core.train import Cancelled, TrainConfig, train
+    from core.training.train import Cancelled, TrainConfig, train
 
     calls = []
 
@@ -136,8 +137,8 @@ def test_training_on_a_gpu_uses_mixed_precision_and_restores_the_policy(tmp_path
     """The GPU path, run on the CPU: the same code with the mixed_float16 policy a GPU gets."""
     import keras
 
-    from core import device
-    from core.train import TrainConfig, train
+    from core.base import device
+    from core.training.train import TrainConfig, train
 
     policies = set()
     monkeypatch.setattr(device, "gpu_names", lambda: ["Pretend GPU"])
@@ -152,7 +153,7 @@ def test_training_on_a_gpu_uses_mixed_precision_and_restores_the_policy(tmp_path
 @pytest.mark.slow
 def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path):
     """What a stopped session does to a long run: it is killed mid-way; started again, it goes on from its backup."""
-    from core.train import Cancelled, TrainConfig, train
+    from core.training.train import Cancelled, TrainConfig, train
 
     config = dict(model="net002", epochs=3, limit=600, polish_epochs=0, augment=False, writing_styles=False,
                   out_dir=str(tmp_path / "out"), checkpoint_dir=str(tmp_path / "ck"))

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core import data
+from core.data import datasets
 
 
 def write_npz(path, **arrays):
@@ -15,15 +15,15 @@ def good_arrays(n=10):
 
 
 def test_loads_the_shared_mnist():
-    (x_train, y_train), (x_test, y_test) = data.load_mnist(download=False)
+    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(download=False)
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
     assert list(y_test[:10]) == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 
 
 def test_vp_data_dir_is_used(tmp_path, monkeypatch):
     write_npz(tmp_path / "mnist.npz", **good_arrays())
-    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
-    (x_train, _), _ = data.load_mnist(download=False)
+    monkeypatch.setenv(datasets.DATA_ENV, str(tmp_path))
+    (x_train, _), _ = datasets.load_mnist(download=False)
     assert len(x_train) == 10
 
 
@@ -35,46 +35,46 @@ def test_vp_data_dir_is_used(tmp_path, monkeypatch):
 ])
 def test_wrong_shapes_are_clear_errors(tmp_path, change, message):
     arrays = good_arrays() | change
-    with pytest.raises(data.DataError, match=message):
-        data.read_mnist_npz(write_npz(tmp_path / "mnist.npz", **arrays))
+    with pytest.raises(datasets.DataError, match=message):
+        datasets.read_mnist_npz(write_npz(tmp_path / "mnist.npz", **arrays))
 
 
 def test_missing_key_and_corrupt_file(tmp_path):
     arrays = good_arrays()
     del arrays["y_test"]
-    with pytest.raises(data.DataError, match="missing array"):
-        data.read_mnist_npz(write_npz(tmp_path / "a.npz", **arrays))
+    with pytest.raises(datasets.DataError, match="missing array"):
+        datasets.read_mnist_npz(write_npz(tmp_path / "a.npz", **arrays))
     bad = tmp_path / "b.npz"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(data.DataError, match="could not be read"):
-        data.read_mnist_npz(bad)
+    with pytest.raises(datasets.DataError, match="could not be read"):
+        datasets.read_mnist_npz(bad)
 
 
 def test_missing_data_says_where_it_is_expected(tmp_path, monkeypatch):
-    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    monkeypatch.setenv(datasets.DATA_ENV, str(tmp_path))
     monkeypatch.setenv("HOME", str(tmp_path))
-    with pytest.raises(data.DataError, match=str(tmp_path / "mnist.npz")):
-        data.load_mnist(download=False)
+    with pytest.raises(datasets.DataError, match=str(tmp_path / "mnist.npz")):
+        datasets.load_mnist(download=False)
 
 
 def test_unipen_file_errors_are_clear(tmp_path):
-    from core import strokes
+    from core.data import unipen
 
-    with pytest.raises(data.DataError, match="UNIPEN digits not found"):
-        strokes.load_unipen(tmp_path / "none.jsonl")
+    with pytest.raises(datasets.DataError, match="UNIPEN digits not found"):
+        unipen.load_unipen(tmp_path / "none.jsonl")
     good = '{"label": 3, "strokes": [[[0, 0], [1, 1]]]}\n'
     for bad in ("{ not json\n", '{"label": 3}\n', '{"label": 3, "strokes": []}\n'):
         path = tmp_path / "digits.jsonl"
         path.write_text(good + bad)
-        with pytest.raises(data.DataError, match="line 2"):
-            strokes.load_unipen(path)
+        with pytest.raises(datasets.DataError, match="line 2"):
+            unipen.load_unipen(path)
     path.write_text(good + "\n" + good)
-    assert [r["label"] for r in strokes.load_unipen(path)] == [3, 3]
+    assert [r["label"] for r in unipen.load_unipen(path)] == [3, 3]
 
 
 def test_a_single_array_saved_as_mnist_npz_is_a_clear_error(tmp_path):
     path = tmp_path / "mnist.npz"
     with open(path, "wb") as f:
         np.save(f, np.zeros((10, 28, 28), np.uint8))
-    with pytest.raises(data.DataError, match="not an .npz archive"):
-        data.read_mnist_npz(path)
+    with pytest.raises(datasets.DataError, match="not an .npz archive"):
+        datasets.read_mnist_npz(path)

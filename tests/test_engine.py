@@ -1,4 +1,4 @@
-"""The run engine (core.engine on a private local Ray cluster) and its MLflow store (core.runs).
+"""The run engine (core.lab.engine on a private local Ray cluster) and its MLflow store (core.lab.runs).
 
 Every test works in the session's own store (the ``engine_home`` fixture: VP_HOME in a temporary
 folder, one local Ray cluster). Runs are tiny (a few hundred MNIST digits, one to three epochs), or
@@ -20,8 +20,9 @@ import numpy as np
 import psutil
 import pytest
 
-from core import engine, registry, runs
-from core.train import TrainConfig
+from core.lab import engine, runs
+from core.nets import registry
+from core.training.train import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 CURVES = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate")
@@ -86,7 +87,7 @@ BAD = [  # (what, architecture, the bad settings, what the message must say)
 
 
 @pytest.mark.parametrize("model, changes, message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
-def test_bad_config_is_refused_with_a_clear_message_and_nothing_recorded(engine_home, model, changes, message):
+def test_bad_config_is_refused_with_a_clear_message_and_nothing_recorded(run_store, model, changes, message):
     before = store_run_ids()
     with pytest.raises(ValueError, match=message):
         TrainConfig(**VALID | {"model": model} | changes)
@@ -99,7 +100,7 @@ def test_bad_config_is_refused_with_a_clear_message_and_nothing_recorded(engine_
     assert store_run_ids() == before
 
 
-def test_unknown_lab_is_refused_and_nothing_recorded(engine_home):
+def test_unknown_lab_is_refused_and_nothing_recorded(run_store):
     before = store_run_ids()
     with pytest.raises(ValueError, match=r"unknown lab 'nope'"):
         engine.launch(small(), "nope")
@@ -109,7 +110,7 @@ def test_unknown_lab_is_refused_and_nothing_recorded(engine_home):
 # --- reconcile: runs orphaned by a dead app -------------------------------------------------------------------
 
 
-def test_reconcile_fails_runs_of_a_dead_process_and_leaves_live_ones(engine_home):
+def test_reconcile_fails_runs_of_a_dead_process_and_leaves_live_ones(run_store):
     params = small().params()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -130,7 +131,7 @@ def test_reconcile_fails_runs_of_a_dead_process_and_leaves_live_ones(engine_home
         assert live.run_id not in fixed and elsewhere.run_id not in fixed
         after = runs.get(orphan.run_id)
         assert after.status == "FAILED"
-        assert "stopped" in after.tags.get("vp.error", "")
+        assert "stopped" in (after.error or "")
         assert runs.get(live.run_id).status == "RUNNING"
         assert runs.get(elsewhere.run_id).status == "RUNNING"
         assert runs.reconcile() == []  # once fixed, it stays fixed
@@ -159,7 +160,7 @@ def finished_run(engine_home):
 def test_run_end_to_end_records_config_curves_scores_and_model(finished_run):
     config, launched, launch_s, run = finished_run
     assert launched.status in runs.ACTIVE and launch_s < 15  # launch returns at once, the run queued
-    assert run.status == "FINISHED", run.tags.get("vp.error")
+    assert run.status == "FINISHED", run.error
     # All of the config, as params.
     expected = {k: str(v) for k, v in config.params().items()} | {"dataset": "mnist", "learning_rate": "0.001"}
     assert run.params == expected
@@ -186,7 +187,7 @@ def test_run_end_to_end_records_config_curves_scores_and_model(finished_run):
     # Origin tags.
     assert run.tags["vp.lab"] == "compare" and run.lab == "compare"
     assert run.tags["vp.model"] == "net002" and run.tags["vp.dataset"] == "mnist"
-    assert run.tags.get("vp.device")
+    assert run.device
     assert run.tags["vp.worker"].startswith(socket.gethostname() + ":")
     # Its model is in the registry, titled after its run, and loads.
     name = f"{registry.RUN_PREFIX}{run.run_id}"
@@ -197,14 +198,14 @@ def test_run_end_to_end_records_config_curves_scores_and_model(finished_run):
     assert model.count_params() == 21840
     probs = np.asarray(model(np.zeros((1, 28, 28, 1), "float32")))
     assert probs.shape == (1, 10) and abs(float(probs.sum()) - 1) < 1e-4
-    assert name in registry.trained_in_lab()
+    assert name in runs.finished_models()
 
 
 @pytest.mark.slow
 def test_runs_survive_an_app_restart(finished_run):
     """A fresh process (a restarted app, a shell) reads the same store and sees the finished run."""
     _, _, _, run = finished_run
-    assert run.status == "FINISHED", run.tags.get("vp.error")
+    assert run.status == "FINISHED", run.error
     out = subprocess.run([sys.executable, "-m", "core", "runs"], cwd=ROOT, capture_output=True, text=True,
                          timeout=180, env=dict(os.environ))  # VP_HOME: the session's store
     assert out.returncode == 0, out.stderr[-3000:]
@@ -229,7 +230,7 @@ def test_two_concurrent_runs_each_keep_their_own_curves(engine_home):
     c = runs.client()
     for model, run in done.items():
         config = configs[model]
-        assert run.status == "FINISHED", (model, run.tags.get("vp.error"))
+        assert run.status == "FINISHED", (model, run.error)
         assert run.model == model and run.params["model"] == model
         assert run.params["epochs"] == str(config.epochs) and run.params["learning_rate"] == str(config.lr)
         # One point per epoch, for exactly this run's epochs, and the same values as its own card's history.
@@ -347,5 +348,5 @@ def test_a_killed_worker_ends_the_run_failed_saying_the_worker_died(engine_home)
     after = runs.get(run.run_id)
     print(f"kill-to-FAILED latency {latency:.2f} s")
     assert after.status == "FAILED"
-    assert re.search(r"worker\b.*\bdied", after.tags.get("vp.error", "")), after.tags.get("vp.error")
+    assert re.search(r"worker\b.*\bdied", (after.error or "")), after.tags.get("vp.error")
     assert latency < 10, f"FAILED only {latency:.1f} s after the worker died"

@@ -5,13 +5,15 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from core import adversarial, data, explain, invariance, neighbours, registry
-from core.inference import Predictor
+from core.data import datasets
+from core.explain import adversarial, invariance, neighbours, saliency
+from core.nets import heads, registry
+from core.nets.inference import Predictor
 
 
 @pytest.fixture(scope="module")
 def mnist_test():
-    _, (x, y) = data.load_mnist(download=False)
+    _, (x, y) = datasets.load_mnist(download=False)
     return x.astype(np.float32) / 255.0, y
 
 
@@ -32,9 +34,9 @@ def test_grad_cam_matches_the_hand_computed_class_activation_map():
     kernel = np.array([1.5, -0.5], np.float32)
     dense = np.array([[1.0, -2.0, 0.5], [0.3, 1.0, -1.0]], np.float32)
     model = tiny_gap_model(kernel, dense)
-    assert explain.last_conv_layer(model) == "conv"
+    assert saliency.last_conv_layer(model) == "conv"
     for c in range(3):
-        cam = explain.grad_cam(model, explain.grad_cam_model(model), image, c)
+        cam = saliency.grad_cam(model, saliency.grad_cam_model(model), image, c)
         # With global average pooling, d(score_c)/d(map_k at a pixel) = W[k, c] / 16 everywhere.
         maps = image[..., None] * kernel
         expected = np.maximum((maps * (dense[:, c] / 16)).sum(-1), 0)
@@ -49,7 +51,7 @@ def test_integrated_gradients_of_a_linear_score_is_input_times_weight():
     w = np.arange(32, dtype=np.float32).reshape(16, 2) / 10
     model.get_layer("probs").set_weights([w, np.array([0.5, -0.5], np.float32)])
     image = np.random.default_rng(1).uniform(0, 1, (4, 4)).astype(np.float32)
-    attr = explain.integrated_gradients(model, image, 1, steps=8)
+    attr = saliency.integrated_gradients(model, image, 1, steps=8)
     assert np.allclose(attr, image * w[:, 1].reshape(4, 4), atol=1e-5)
 
 
@@ -59,8 +61,8 @@ def test_integrated_gradients_are_complete(name, mnist_test):
     model = registry.load(name)
     x, y = mnist_test
     for i in range(3):
-        attr = explain.integrated_gradients(model, x[i], int(y[i]), steps=1024)
-        gap = explain.probability(model, x[i], int(y[i])) - explain.probability(model, np.zeros_like(x[i]),
+        attr = saliency.integrated_gradients(model, x[i], int(y[i]), steps=1024)
+        gap = saliency.probability(model, x[i], int(y[i])) - saliency.probability(model, np.zeros_like(x[i]),
                                                                               int(y[i]))
         assert abs(attr.sum() - gap) <= 0.01 * abs(gap), (name, i, attr.sum(), gap)
 
@@ -75,9 +77,9 @@ def test_maps_of_randomised_weights_differ_from_the_trained_ones(method, mnist_t
         maps = []
         for model in (trained, random):
             if method == "grad_cam":
-                maps.append(explain.grad_cam(model, explain.grad_cam_model(model), x[i], int(y[i])))
+                maps.append(saliency.grad_cam(model, saliency.grad_cam_model(model), x[i], int(y[i])))
             else:
-                maps.append(explain.integrated_gradients(model, x[i], int(y[i])))
+                maps.append(saliency.integrated_gradients(model, x[i], int(y[i])))
         # Integrated gradients are input x gradient: zero wherever the input is, for any weights. Compare the
         # maps where they can differ, on the ink (over the whole picture the shared zeros alone give 0.99).
         where = x[i] > 0.1 if method == "integrated_gradients" else np.ones_like(x[i], bool)
@@ -139,8 +141,8 @@ def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path,
     model = registry.load("net002")
     index = neighbours.build_index("net002", model)
     assert index.features.shape == (60_000, 50) and len(list((tmp_path / "cache" / "embeddings").iterdir())) == 1
-    (x_train, y_train), _ = data.load_mnist(download=False)
-    feature = neighbours.features_of(model, x_train[123].astype(np.float32) / 255.0)
+    (x_train, y_train), _ = datasets.load_mnist(download=False)
+    feature = heads.features_of(model, x_train[123].astype(np.float32) / 255.0)
     idx, dist = index.nearest(feature, k=8)
     assert idx[0] == 123 and dist[0] < 0.02 * dist[1] and len(idx) == 8  # float32 round-off, not 0
     assert (y_train[idx] == y_train[123]).mean() >= 0.75

@@ -6,21 +6,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import strokes
-
-TIMEOUT = 180
+from core.images import strokes
+from tests.pages import drawing_state, open_page
 
 
 def open_explain(gray=None, json_data=None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("app_pages/explain.py")
-    if gray is not None:  # what the shared canvas hands the page after a stroke
-        at.session_state["drawing_gray"] = gray
-        at.session_state["drawing_json"] = json_data or {"objects": []}
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("explain", drawing_state(gray, json_data) if gray is not None else None)
 
 
 def drawn(unipen, label: int) -> tuple[np.ndarray, dict]:

@@ -1,13 +1,14 @@
 import numpy as np
 import pytest
 
-from core import feature_maps as fm
-from core import models, preprocess
+from core.explain import feature_maps as fm
+from core.images import preprocess
+from core.nets import digits
 
 
 @pytest.fixture(scope="module")
 def net002():
-    model = models.build_net002()
+    model = digits.build_net002()
     # Make the filters and biases non-trivial (random bias, both signs) so the comparison means something.
     conv = model.get_layer("conv1")
     conv.bias.assign(np.linspace(-0.2, 0.2, 10).astype(np.float32))
@@ -22,7 +23,7 @@ def image(digit_gray):
 def test_filter_grid_has_one_panel_per_filter(net002):
     filters, bias, name, padding, relu = fm.first_layer_filters(net002)
     assert filters.shape == (10, 5, 5) and bias.shape == (10,) and name == "conv1" and padding == "valid"
-    assert fm.first_layer_filters(models.build_convnet())[0].shape == (32, 3, 3)
+    assert fm.first_layer_filters(digits.build_convnet())[0].shape == (32, 3, 3)
     for n, cols in ((10, 10), (32, 16), (10, 4)):  # the page's grid: every filter once, in order, gaps between
         maps = np.random.default_rng(n).normal(size=(n, 5, 5))
         grid = fm.tile(maps, cols)
@@ -66,7 +67,7 @@ def test_filter2d_with_bias_and_relu_reproduces_the_first_conv_layer(net002, ima
 
 
 def test_filter2d_same_padding_reproduces_the_resnet_stem(image):
-    net = models.build_resnet()
+    net = digits.build_resnet()
     filters, bias, name, padding, _ = fm.first_layer_filters(net)
     assert padding == "same" and not bias.any()  # the stem has no bias: batch norm follows it
     (stem,) = fm.feature_maps(fm.feature_model(net, [name]), image)
@@ -86,24 +87,24 @@ def test_map_layers_lists_shapes_and_params(net002):
 
 
 def test_dense_templates_only_for_pixel_reading_dense_layers():
-    t = fm.dense_templates(models.build_dnn())
+    t = fm.dense_templates(digits.build_dnn())
     assert t.shape == (1024, 28, 28)
-    assert fm.dense_templates(models.build_convnet()) is None
+    assert fm.dense_templates(digits.build_convnet()) is None
     with pytest.raises(ValueError, match="no convolution"):
-        fm.first_layer_filters(models.build_dnn())
+        fm.first_layer_filters(digits.build_dnn())
 
 
 def test_shipped_net002_is_trained():
-    from core import data
-    from core.inference import Predictor
+    from core.data import datasets
+    from core.nets.inference import Predictor
 
-    (_, _), (x_test, y_test) = data.load_mnist(download=False)
+    (_, _), (x_test, y_test) = datasets.load_mnist(download=False)
     probs = Predictor.load("net002").predict_batch(x_test[:1000] / 255.0)
     assert (probs.argmax(1) == y_test[:1000]).mean() > 0.97
 
 
 def test_diverging_colours_centre_on_zero_and_keep_gaps_white():
-    from core import colormap
+    from core.base import colormap
 
     rgb = colormap.diverging(np.array([[-2.0, 0.0, 2.0, np.nan, 1.0]]))
     assert rgb.shape == (1, 5, 3) and rgb.dtype == np.uint8
@@ -151,10 +152,10 @@ def test_first_layer_maps_match_a_conv_with_its_own_relu(image):
 
 
 def test_flow_layers_run_from_the_stem_to_the_last_block():
-    flow = fm.flow_layers(models.build_resnet())
+    flow = fm.flow_layers(digits.build_resnet())
     names = [i.name for i in flow]
     assert names[0] == "stem_conv" and names[-1] == "stage2_id_add"
     assert any(i.output_shape[:2] == (7, 7) for i in flow)  # the second stage is in the strip
     assert not any("_conv2" in n for n in names)  # no convolutions from inside the blocks
-    thin = fm.flow_layers(models.build_convnet(), max_layers=3)
+    thin = fm.flow_layers(digits.build_convnet(), max_layers=3)
     assert [i.name for i in thin] == ["conv1_1", "pool1", "pool2"]

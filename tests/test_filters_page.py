@@ -3,22 +3,17 @@
 import re
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from core import feature_maps as fm
-from core import registry, samples
-
-TIMEOUT = 120
+from app_pages.ui import state
+from core.data import samples
+from core.explain import feature_maps as fm
+from core.nets import registry
+from tests.pages import open_page
 
 
 @pytest.fixture
 def filters_page():
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("app_pages/filters.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("filters")
 
 
 def image_captions(at) -> list[str]:
@@ -121,8 +116,8 @@ def test_dnn_shows_templates_instead_of_filters(filters_page):
 def test_a_drawing_from_the_draw_page_carries_over(filters_page, digit_gray, name):
     at = filters_page
     at.selectbox(key="filters_model").set_value(name)
-    at.session_state["drawing_gray"] = digit_gray
-    at.session_state["drawing_json"] = {"objects": [{"type": "path"}]}
+    at.session_state[state.DRAWING_GRAY] = digit_gray
+    at.session_state[state.DRAWING_JSON] = {"objects": [{"type": "path"}]}
     at.run()
     assert not at.exception, at.exception
     assert shows_maps(at) and largest_difference(at) < 1e-3

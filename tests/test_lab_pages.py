@@ -2,25 +2,15 @@
 
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from core import lab, registry, runs
-
-TIMEOUT = 180
-
-
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page(f"app_pages/{page}.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from core.lab import presets, runs
+from core.nets import registry
+from tests.pages import open_page
 
 
 def fake_finished_run(model: str, lab_name: str, accuracy: float, **params) -> runs.RunInfo:
     """A finished run recorded in the store without training (for pages that only read results)."""
-    from core.train import TrainConfig
+    from core.training.train import TrainConfig
 
     config = TrainConfig(model=model, **params)
     run = runs.create(config.params() | {"dataset": "mnist", "learning_rate": config.lr}, model, lab_name, "local")
@@ -30,7 +20,7 @@ def fake_finished_run(model: str, lab_name: str, accuracy: float, **params) -> r
     return run
 
 
-def test_every_lab_page_opens_on_an_empty_store(engine_home):
+def test_every_lab_page_opens_on_an_empty_store(run_store):
     for page, title in (("compare", "Compare networks"), ("lr_sweep", "How the learning rate changes everything"),
                         ("grid", "Tuning the knobs"), ("datasets", "Data sets")):
         at = open_page(page)
@@ -38,7 +28,7 @@ def test_every_lab_page_opens_on_an_empty_store(engine_home):
         assert not at.error, [e.value for e in at.error]
 
 
-def test_compare_table_is_full_on_a_fresh_start(engine_home):
+def test_compare_table_is_full_on_a_fresh_start(run_store):
     at = open_page("compare")
     table = at.dataframe[0].value
     for name in ("dnn", "convnet", "resnet", "net002"):
@@ -51,7 +41,7 @@ def test_compare_table_is_full_on_a_fresh_start(engine_home):
     assert len(at.get("plotly_chart")) >= 2
 
 
-def test_compare_details_show_mistakes_and_disagreements(engine_home):
+def test_compare_details_show_mistakes_and_disagreements(run_store):
     at = open_page("compare")
     text = " ".join(m.value for m in at.markdown)
     assert "**DNN** gets" in text and "of 10,000 wrong" in text  # no row picked: the first shipped network
@@ -60,8 +50,8 @@ def test_compare_details_show_mistakes_and_disagreements(engine_home):
     assert len(at.get("imgs")) >= 2 or len(at.get("image")) >= 2
 
 
-def test_lr_table_fills_in_beside_the_report(engine_home):
-    fake_finished_run("convnet", "lr-sweep", 0.9876, learning_rate=0.01, **lab.preset("quick"))
+def test_lr_table_fills_in_beside_the_report(run_store):
+    fake_finished_run("convnet", "lr-sweep", 0.9876, learning_rate=0.01, **presets.preset("quick"))
     at = open_page("lr_sweep")
     table = at.dataframe[0].value.set_index("network")
     assert table.loc["ConvNet", "lr 0.01: yours"].startswith("0.988 / 0.987")
@@ -69,9 +59,10 @@ def test_lr_table_fills_in_beside_the_report(engine_home):
     assert table.loc["DNN", "lr 0.1: yours"] == "…"
 
 
-def test_grid_table_and_plot_from_recorded_runs(engine_home):
+def test_grid_table_and_plot_from_recorded_runs(run_store):
     for dropout, acc in ((0.3, 0.97), (0.5, 0.96)):
-        fake_finished_run("net002", "grid", acc, dropout=dropout, batch_size=40, kernel_size=5, **lab.preset("quick"))
+        fake_finished_run("net002", "grid", acc, dropout=dropout, batch_size=40, kernel_size=5,
+                          **presets.preset("quick"))
     at = open_page("grid")
     table = at.dataframe[0].value
     assert list(table["dropout"]) == [0.3, 0.5] and list(table["after %"]) == [97.0, 96.0]
@@ -80,11 +71,11 @@ def test_grid_table_and_plot_from_recorded_runs(engine_home):
 
 
 def test_the_grid_plans_follow_report_002():
-    one = lab.grid("one at a time", "quick")
+    one = presets.grid("one at a time", "quick")
     assert len(one) == 11  # 5 dropouts + 5 batch sizes + 3 kernels, the shared base counted once
     assert {(c.dropout, c.batch_size, c.kernel_size) for c, _ in one} >= {(0.3, 40, 5), (0.5, 150, 5), (0.5, 40, 3)}
-    assert len(lab.grid("full grid", "quick")) == 75
-    assert len(lab.lr_sweep(("dnn", "convnet", "resnet"), "quick")) == 12
+    assert len(presets.grid("full grid", "quick")) == 75
+    assert len(presets.lr_sweep(("dnn", "convnet", "resnet"), "quick")) == 12
 
 
 @pytest.mark.slow
@@ -101,7 +92,7 @@ def test_a_run_launched_from_the_compare_page_trains_and_joins_the_table(engine_
     assert len(launched) == 1 and launched[0].model == "net002" and launched[0].lab == "compare"
     assert launched[0].params["limit"] == "600" and launched[0].params["epochs"] == "1"
     done = runs.wait(launched[0].run_id, timeout_s=420, poll_s=1)
-    assert done.status == "FINISHED", done.tags.get("vp.error")
+    assert done.status == "FINISHED", done.error
     at.run()
     table = at.dataframe[0].value
     row = table[table["network"] == done.label]
@@ -115,19 +106,19 @@ def test_a_run_launched_from_the_compare_page_trains_and_joins_the_table(engine_
 
 @pytest.mark.slow
 def test_a_search_from_the_grid_page_finds_a_best_configuration(engine_home, monkeypatch):
-    monkeypatch.setitem(lab.PRESETS, "quick", dict(lab.PRESETS["quick"], limit=600))
+    monkeypatch.setitem(presets.PRESETS, "quick", dict(presets.PRESETS["quick"], limit=600))
     at = open_page("grid")
     at.slider(key="search_trials").set_value(4)
     at.slider(key="search_epochs").set_value(2)
     at.button(key="search_launch").click()
     at.run()
     assert not at.exception, at.exception
-    search_run = next(r for r in runs.search(lab="search") if r.tags.get("vp.kind") == "search")
+    search_run = next(r for r in runs.search(lab="search") if r.kind == "search")
     finished = runs.wait(search_run.run_id, timeout_s=420, poll_s=1)
-    assert finished.status == "FINISHED", finished.tags.get("vp.error")
+    assert finished.status == "FINISHED", finished.error
     trials = [r for r in runs.search(lab="search", group=search_run.run_id)]
     assert len(trials) == 4 and all(t.status == "FINISHED" for t in trials)
-    assert {t.tags.get("vp.stopped_early") for t in trials} <= {"0", "1"}
+    assert None not in {t.stopped_early for t in trials}
     assert all(0.3 <= float(t.params["dropout"]) <= 0.7 and int(t.params["kernel_size"]) in (3, 4, 5) for t in trials)
     # Tune ranks each trial by its best epoch (scope "all"); on 120 validation digits, ties are common.
     best_of = {t.run_id: max(v for _, v in runs.curves(t.run_id, ("val_accuracy",))["val_accuracy"]) for t in trials}
@@ -137,7 +128,7 @@ def test_a_search_from_the_grid_page_finds_a_best_configuration(engine_home, mon
     assert any("Best configuration" in s.value for s in at.success)
 
 
-def test_using_the_store_leaves_the_environment_alone(engine_home):
+def test_using_the_store_leaves_the_environment_alone(run_store):
     """Processes started later (a server, a command) must follow their own VP_HOME, not inherit this store."""
     import os
 

@@ -1,19 +1,19 @@
 import numpy as np
 import pytest
 
-from core import models, registry
-from core.inference import Predictor, top_k
+from core.nets import digits, registry
+from core.nets.inference import Predictor, top_k
 
 
 def test_net002_has_exactly_21840_parameters():
-    assert models.build_net002().count_params() == 21_840
+    assert digits.build_net002().count_params() == 21_840
 
 
 @pytest.mark.parametrize("name", list(registry.REGISTRY))
 def test_every_builder_maps_an_image_to_a_probability_per_class(name):
-    from core import data
+    from core.data import datasets
 
-    spec = data.get_dataset(registry.get(name).dataset)
+    spec = datasets.get_dataset(registry.get(name).dataset)
     model = registry.get(name).build()
     shape = (28, 28, 1) if len(spec.image_shape) == 2 else spec.image_shape  # digits and letters: gray
     assert model.input_shape[1:] == shape
@@ -82,7 +82,7 @@ def test_version_changes_when_the_model_file_is_replaced(tmp_path):
 
 
 def test_predictor_matches_the_keras_model_and_top_k():
-    model = models.build_convnet()
+    model = digits.build_convnet()
     p = Predictor("convnet", model)
     x = np.random.default_rng(0).uniform(0, 1, (28, 28)).astype(np.float32)
     probs, ms = p.predict(x)
@@ -101,7 +101,7 @@ def test_a_photo_net_reads_each_photo_and_its_mirror_a_digit_net_does_not():
     assert not np.allclose(one, mirrored, atol=1e-4)  # else the test could not tell the two apart
     got = Predictor("cifar_resnet", photo).predict_batch(x)
     assert np.allclose(got, (one + mirrored) / 2, atol=1e-5)
-    digit = models.build_convnet()
+    digit = digits.build_convnet()
     d = np.random.default_rng(2).uniform(0, 1, (2, 28, 28, 1)).astype(np.float32)
     assert np.allclose(Predictor("convnet", digit).predict_batch(d), np.asarray(digit(d, training=False)), atol=1e-5)
 

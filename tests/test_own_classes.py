@@ -12,7 +12,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from core import own_classes as oc
-from core import preprocess, registry, zipdata
+from core.data import zipdata
+from core.images import preprocess
+from core.nets import registry
 from core.own_classes import ProjectError
 from tests.shapes import SHAPES, draw, drawn_shapes
 

@@ -1,24 +1,15 @@
 """The 'Your own classes' page through AppTest: create, add examples, train, read the scores, reload."""
 
-from streamlit.testing.v1 import AppTest
 
 from core import own_classes
+from tests.pages import open_page
 from tests.shapes import SHAPES, drawn_shapes
 
 
-def open_page() -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=180)
-    at.run()
-    at.switch_page("app_pages/own_classes.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def test_a_student_creates_classes_trains_a_head_and_finds_it_again_after_a_reload(engine_home, tmp_path,
+def test_a_student_creates_classes_trains_a_head_and_finds_it_again_after_a_reload(run_store, tmp_path,
                                                                                     monkeypatch):
     monkeypatch.setenv("VP_HOME", str(tmp_path))  # no project yet
-    at = open_page()
+    at = open_page("own_classes")
     assert at.info[0].value.startswith("Create a project")
     at.text_input[0].input("my shapes")
     at.text_input[1].input(", ".join(SHAPES))
@@ -38,7 +29,7 @@ def test_a_student_creates_classes_trains_a_head_and_finds_it_again_after_a_relo
     assert any(c.value.startswith("Trained in") for c in at.caption)
     assert any(i.value == "Draw one of your classes." for i in at.info)  # empty test canvas: a hint
 
-    again = open_page()  # a reload: the project, its examples and its head come back from VP_HOME
+    again = open_page("own_classes")  # a reload: the project, its examples and its head come back from VP_HOME
     assert again.selectbox[0].value == project
     assert any(m.label == "Held-out accuracy" for m in again.metric)
     assert any("10" in str(v) for v in again.dataframe[0].value["examples"].tolist())

@@ -5,8 +5,9 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from core import preprocess, samples, strokes
-from core.preprocess import InputError, to_mnist
+from core.data import samples
+from core.images import preprocess, strokes
+from core.images.preprocess import InputError, to_mnist
 
 
 def png_bytes(a: np.ndarray, fmt: str = "PNG") -> bytes:

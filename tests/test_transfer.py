@@ -7,19 +7,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from core import data, registry, runs, transfer
-from core.train import Cancelled
+from core.data import datasets
+from core.lab import runs
+from core.nets import registry
+from core.training import letter_transfer
+from core.training.train import Cancelled
+from tests.pages import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
-GREEK = data.dataset_path("greek")
+GREEK = datasets.dataset_path("greek")
 needs_letters = pytest.mark.skipif(GREEK is None, reason="the Greek letters are in the data folder (VP_DATA_DIR)")
 
 
 def test_freezing_net002_leaves_153_weights_to_learn_as_in_report_002():
-    source, *rows = transfer.param_table("net002")
-    table = dict(zip(transfer.MODES, rows))
+    source, *rows = letter_transfer.param_table("net002")
+    table = dict(zip(letter_transfer.MODES, rows))
     assert source["total"] == 21_840
     frozen = table["frozen"]
     assert frozen["trainable"] == 50 * 3 + 3
@@ -29,18 +32,18 @@ def test_freezing_net002_leaves_153_weights_to_learn_as_in_report_002():
 
 def test_a_transfer_config_refuses_what_cannot_work():
     with pytest.raises(ValueError, match="mode must be one of"):
-        transfer.TransferConfig(mode="thaw")
+        letter_transfer.TransferConfig(mode="thaw")
     with pytest.raises(ValueError, match="trained on MNIST"):
-        transfer.TransferConfig(source="cifar_resnet")
+        letter_transfer.TransferConfig(source="cifar_resnet")
     with pytest.raises(ValueError, match="unknown model"):
-        transfer.TransferConfig(source="nope")
+        letter_transfer.TransferConfig(source="nope")
     with pytest.raises(ValueError, match="epochs"):
-        transfer.TransferConfig(epochs=0)
+        letter_transfer.TransferConfig(epochs=0)
 
 
 @needs_letters
 def test_letters_are_read_through_the_drawing_path_into_mnist_form():
-    (x_fit, y_fit), (x_test, y_test) = data.load_dataset("greek")
+    (x_fit, y_fit), (x_test, y_test) = datasets.load_dataset("greek")
     assert x_fit.shape == (27, 28, 28) and x_test.shape == (12, 28, 28)
     assert np.bincount(y_fit).tolist() == [9, 9, 9] and np.bincount(y_test).tolist() == [4, 4, 4]
     # The training letters are dark ink on grey paper: made white on black, with MNIST's empty border.
@@ -54,21 +57,21 @@ def test_frozen_keeps_the_mnist_features_and_retraining_changes_them(tmp_path):
     source = registry.load("net002")
     before = source.get_layer("conv1").get_weights()[0]
     for mode in ("frozen", "finetune"):
-        config = transfer.TransferConfig(source="net002", mode=mode, epochs=2, repeats=2, out_dir=str(tmp_path))
-        card = transfer.train_transfer(config)
+        config = letter_transfer.TransferConfig(source="net002", mode=mode, epochs=2, repeats=2, out_dir=str(tmp_path))
+        card = letter_transfer.train_transfer(config)
         model = registry.load("greek_net002", models_dir=tmp_path)  # safe mode, as the app loads it
         conv1 = model.layers[1].get_layer("conv1").get_weights()[0]
         assert np.array_equal(conv1, before) == (mode == "frozen"), mode
         assert card["transfer_params"]["trainable"] == (153 if mode == "frozen" else 21_483)
         assert len(card["history"]["loss"]) == 2 and card["n_test"] == 12
         assert np.asarray(card["test_predictions"]).shape == (12, 3)
-        assert card["data"]["sha256"] == data.dataset_sha256("greek")
+        assert card["data"]["sha256"] == datasets.dataset_sha256("greek")
 
 
 @needs_letters
 def test_a_cancelled_transfer_writes_nothing(tmp_path):
     with pytest.raises(Cancelled):
-        transfer.train_transfer(transfer.TransferConfig(out_dir=str(tmp_path)), should_stop=lambda: True)
+        letter_transfer.train_transfer(letter_transfer.TransferConfig(out_dir=str(tmp_path)), should_stop=lambda: True)
     assert not list(tmp_path.iterdir())
 
 
@@ -89,12 +92,12 @@ def test_the_shipped_greek_model_reads_the_test_letters_from_the_command_line():
 @needs_letters
 @pytest.mark.slow
 def test_a_transfer_run_on_the_engine_is_tracked_and_its_model_usable(engine_home):
-    from core import engine
+    from core.lab import engine
 
-    config = transfer.TransferConfig(source="net002", mode="frozen", epochs=1, repeats=2)
+    config = letter_transfer.TransferConfig(source="net002", mode="frozen", epochs=1, repeats=2)
     run = engine.launch(config, "transfer", varied=("mode",))
     run = runs.wait(run.run_id, timeout_s=300, poll_s=0.5)
-    assert run.status == "FINISHED", run.tags.get("vp.error")
+    assert run.status == "FINISHED", run.error
     assert run.metrics["trainable_params"] == 153 and run.tags["vp.recipe"] == "transfer"
     assert "frozen" in run.label and run.params["mode"] == "frozen"
     spec = registry.get(f"run:{run.run_id}")
@@ -114,16 +117,12 @@ def _finished(config, accuracy: float) -> runs.RunInfo:
     return run
 
 
-def test_the_letters_page_shows_the_parameter_table_and_the_shipped_model(engine_home):
-    from core.cifar_transfer import BackboneConfig
+def test_the_letters_page_shows_the_parameter_table_and_the_shipped_model(run_store):
+    from core.training.backbone_transfer import BackboneConfig
 
-    _finished(transfer.TransferConfig(source="net002", mode="scratch"), 0.75)
+    _finished(letter_transfer.TransferConfig(source="net002", mode="scratch"), 0.75)
     _finished(BackboneConfig(mode="frozen", labels_per_class=20), 0.5)  # a photo run: not the letters' table
-    at = AppTest.from_file("../app.py", default_timeout=180)
-    at.run()
-    at.switch_page("app_pages/transfer.py")
-    at.run()
-    assert not at.exception, at.exception
+    at = open_page("transfer")
     assert at.title[0].value == "Transfer learning: from digits to Greek letters"
     params, results = (d.value for d in at.dataframe[:2])
     assert 153 in params["trainable"].tolist()
@@ -135,11 +134,8 @@ def test_the_letters_page_shows_the_parameter_table_and_the_shipped_model(engine
 
 
 @needs_letters
-def test_the_data_sets_page_shows_the_letters_with_their_three_classes(engine_home):
-    at = AppTest.from_file("../app.py", default_timeout=180)
-    at.run()
-    at.switch_page("app_pages/datasets.py")
-    at.run()
+def test_the_data_sets_page_shows_the_letters_with_their_three_classes(run_store):
+    at = open_page("datasets")
     at.segmented_control(key="datasets_name").set_value("greek").run()
     assert not at.exception, at.exception
     assert "27 training and 12 test images" in at.caption[0].value

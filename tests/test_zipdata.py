@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import zipdata
-from core.zipdata import ZipDataError, ZipLimits, extract_class_folders, inspect_zip, load_class_folders
+from core.data import zipdata
+from core.data.zipdata import ZipDataError, ZipLimits, extract_class_folders, inspect_zip, load_class_folders
 
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".bmp": "BMP", ".gif": "GIF", ".webp": "WEBP"}
 
@@ -249,7 +249,7 @@ def test_a_file_is_never_read_past_its_declared_size(monkeypatch, tmp_path):
 
 
 def test_the_limits_default_to_the_apps_picture_limits():
-    from core import preprocess
+    from core.images import preprocess
 
     assert zipdata.DEFAULT_LIMITS.max_file_bytes == preprocess.MAX_UPLOAD_BYTES
     assert zipdata.DEFAULT_LIMITS.max_pixels == preprocess.MAX_PIXELS

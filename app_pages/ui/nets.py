@@ -1,0 +1,102 @@
+"""The networks a page reads with: cached models and predictors, the lab's finished runs, the picker."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+
+import keras
+import streamlit as st
+
+from core.lab import runs
+from core.nets import inference, registry
+
+_warming = threading.Lock()
+
+
+# Cached per file version, so a model retrained while the app runs is picked up, not served stale.
+@st.cache_resource(show_spinner="Loading a trained network...", max_entries=8)
+def _model(name: str, version: int) -> keras.Model:
+    return registry.load(name)
+
+
+def model(name: str) -> keras.Model:
+    """A shipped model, loaded once per server (and again when its file changes)."""
+    return _model(name, registry.version(name))
+
+
+@st.cache_resource(show_spinner="Preparing a trained network...", max_entries=8)
+def _predictor(name: str, version: int) -> inference.Predictor:
+    return inference.Predictor(name, model(name))
+
+
+def predictor(name: str) -> inference.Predictor:
+    """A shipped model ready for one-image calls (compiled once per server and model file)."""
+    return _predictor(name, registry.version(name))
+
+
+def predictors(names: list[str] | None = None) -> dict[str, inference.Predictor]:
+    """The chosen models (default: the shipped Draw models), ready for one-image calls."""
+    chosen = names if names is not None else registry.DRAW_MODELS
+    return {name: predictor(name) for name in chosen if registry.version(name)}
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _lab_models(dataset: str) -> list[str]:
+    try:
+        return runs.finished_models(dataset)
+    except Exception:  # noqa: BLE001 - an unreachable run store must not break the drawing pages
+        return []
+
+
+def _warm_store() -> None:
+    with contextlib.suppress(Exception):
+        runs.client()  # imports MLflow and opens the store
+
+
+def lab_models(dataset: str = "mnist") -> list[str]:
+    """Models trained in the lab on ``dataset`` (``run:<id>``), newest first; checked again every 10 s.
+
+    MLflow takes a second or two to import. On a fresh server it is loaded by a side thread, so the first
+    drawing is not kept waiting: the lab's models are offered from the next stroke on.
+    """
+    if not runs.store_exists():
+        return []
+    if "mlflow" not in sys.modules:
+        with _warming:
+            if not any(t.name == "warm-run-store" for t in threading.enumerate()):
+                threading.Thread(target=_warm_store, name="warm-run-store", daemon=True).start()
+        return []
+    return _lab_models(dataset)
+
+
+def title(name: str) -> str:
+    """A model's title: 'ResNet', or 'ConvNet, run 7 (lr 0.01)' for one trained in the lab."""
+    try:
+        return registry.get(name).title
+    except registry.ModelNotFound:
+        return name
+
+
+def network_picker(key: str) -> list[str]:
+    """Which networks read the drawing: the shipped three by default, and any trained in the lab."""
+    shipped = [n for n in (*registry.DRAW_MODELS, "net002") if registry.version(n)]
+    options = shipped + lab_models("mnist")
+    default = [n for n in registry.DRAW_MODELS if n in shipped]
+    chosen = st.multiselect("Networks", options, default=default, format_func=title, key=key, max_selections=4,
+                            help="Networks trained in the Training lab appear here when their runs finish.")
+    return chosen or default
+
+
+NO_MODELS = "No trained models found in assets/models. Train them with `./train_all.sh`."
+
+
+@st.cache_data(max_entries=4)
+def _best_model(versions: tuple[int, ...]) -> str:
+    return registry.best_model()
+
+
+def best_model() -> str:
+    """The Draw model behind ``Prediction``: the most accurate on MNIST's test set."""
+    return _best_model(tuple(registry.version(n) for n in registry.DRAW_MODELS))

@@ -1,0 +1,359 @@
+"""Loading the data sets the app learns from, with one clear error when they are missing.
+
+Two data sets in the Keras ``.npz`` layout: MNIST (digits) and CIFAR-10 (small
+colour photos); and one folder of class folders: hand-drawn Greek letters
+(``greek_letters/{train,test}/{alpha,beta,gamma}/*.png``), read through the
+app's one preprocessing path into MNIST form, for transfer learning. Each is
+looked up first in the folder named by the ``VP_DATA_DIR`` environment variable,
+then in the Keras cache (``~/.keras/datasets``), and only then is it downloaded
+with ``keras.datasets``, which needs internet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.base.files import atomic_path
+from core.images import preprocess
+
+DATA_ENV = "VP_DATA_DIR"
+
+
+class DataError(RuntimeError):
+    """A data set is missing, unreadable or has the wrong shape."""
+
+
+def data_dir() -> Path | None:
+    """The folder named by ``VP_DATA_DIR``, or None when the variable is unset."""
+    value = os.environ.get(DATA_ENV)
+    return Path(value).expanduser() if value else None
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check(name: str, array: np.ndarray, shape_tail: tuple[int, ...], dtype: str) -> None:
+    if array.ndim != 1 + len(shape_tail) or array.shape[1:] != shape_tail:
+        raise DataError(
+            f"{name} has shape {array.shape}, expected (N, {', '.join(map(str, shape_tail))})"
+            if shape_tail
+            else f"{name} has shape {array.shape}, expected (N,)"
+        )
+    if array.dtype != np.dtype(dtype):
+        raise DataError(f"{name} has dtype {array.dtype}, expected {dtype}")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What a data set's ``.npz`` (or folder, for ``kind="folders"``) holds: its name, image shape, classes."""
+
+    name: str
+    title: str
+    file: str
+    image_shape: tuple[int, ...]
+    classes: tuple[str, ...]
+    n_train: int
+    kind: str = "npz"  # "folders": train/<class>/*.png and test/<class>/*.png, read as drawings
+    parent: str | None = None  # kind "subset": these classes of the parent data set, labelled 0..n-1 in order
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "mnist": DatasetSpec("mnist", "MNIST", "mnist.npz", (28, 28), tuple(str(d) for d in range(10)), 60_000),
+    "cifar10": DatasetSpec("cifar10", "CIFAR-10", "cifar10.npz", (32, 32, 3),
+                           ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                            "truck"), 50_000),
+    # CIFAR-10 cut in two for transfer learning: a backbone learns the first five classes, then is re-used for
+    # the other five, which it has never seen (core.training.backbone_transfer).
+    "cifar5_source": DatasetSpec("cifar5_source", "CIFAR-10, first five classes", "cifar10.npz", (32, 32, 3),
+                                 ("airplane", "automobile", "bird", "cat", "deer"), 25_000, kind="subset",
+                                 parent="cifar10"),
+    "cifar5_target": DatasetSpec("cifar5_target", "CIFAR-10, last five classes", "cifar10.npz", (32, 32, 3),
+                                 ("dog", "frog", "horse", "ship", "truck"), 25_000, kind="subset", parent="cifar10"),
+    "greek": DatasetSpec("greek", "Greek letters", "greek_letters", (28, 28), ("alpha", "beta", "gamma"), 27,
+                         kind="folders"),
+}
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+UPLOAD_PREFIX = "upload:"  # a data set the user uploaded as a zip of class folders (see ``uploads_dir``)
+
+
+def uploads_dir() -> Path:
+    """Where uploaded data sets are kept, one folder of class folders each: ``$VP_HOME/datasets``."""
+    from core.base import paths
+
+    return paths.vp_home() / "datasets"
+
+
+def uploaded_datasets() -> list[str]:
+    """Names (``upload:<name>``) of the data sets uploaded so far."""
+    folder = uploads_dir()
+    return sorted(f"{UPLOAD_PREFIX}{p.name}" for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def add_uploaded_dataset(name: str, zip_bytes: bytes) -> str:
+    """Check an uploaded zip of class folders (core.data.zipdata: nothing is written if it fails) and keep it
+    under ``uploads_dir()``; returns the data set's name, ``upload:<name>``."""
+    from core.data import zipdata
+
+    clean = zipdata.clean_name(name).replace(" ", "_")
+    if not clean:
+        raise DataError("give the data set a name: letters, digits, - or _")
+    zipdata.extract_class_folders(zip_bytes, uploads_dir() / clean)
+    return UPLOAD_PREFIX + clean
+
+
+def _upload_spec(name: str) -> DatasetSpec:
+    folder = uploads_dir() / name[len(UPLOAD_PREFIX):]
+    if not folder.is_dir():
+        raise DataError(f"no uploaded data set called {name[len(UPLOAD_PREFIX):]!r}")
+    classes = tuple(sorted(p.name for p in folder.iterdir() if p.is_dir()))
+    n = sum(1 for c in classes for p in (folder / c).iterdir() if p.suffix.lower() in preprocess.IMAGE_SUFFIXES)
+    return DatasetSpec(name, f"{name[len(UPLOAD_PREFIX):]} (uploaded)", str(folder), (32, 32, 3), classes,
+                       n - n // 5, kind="upload")
+
+
+def get_dataset(name: str) -> DatasetSpec:
+    """The spec of data set ``name`` (``mnist``, ``cifar10``, ... or ``upload:<name>``)."""
+    if name.startswith(UPLOAD_PREFIX):
+        return _upload_spec(name)
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}") from None
+
+
+def read_npz(path: Path, dataset: str = "mnist") -> tuple[Split, Split]:
+    """Read a data set's ``.npz`` in the Keras layout and validate its shapes, dtypes and labels."""
+    spec = get_dataset(dataset)
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array under an .npz name
+            raise DataError(f"{path} is a single NumPy array, not an .npz archive of the four arrays "
+                            f"x_train, y_train, x_test, y_test")
+        with archive as d:
+            x_train, y_train = d["x_train"], d["y_train"]
+            x_test, y_test = d["x_test"], d["y_test"]
+    except KeyError as e:
+        raise DataError(f"{path} is not a {spec.file} file: missing array {e}") from e
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise DataError(f"{path} could not be read as a NumPy .npz file: {e}") from e
+    y_train, y_test = y_train.reshape(-1) if y_train.ndim == 2 else y_train, \
+        y_test.reshape(-1) if y_test.ndim == 2 else y_test  # Keras' CIFAR labels come as (N, 1)
+    for name, arr in (("x_train", x_train), ("x_test", x_test)):
+        _check(name, arr, spec.image_shape, "uint8")
+    for name, arr, x in (("y_train", y_train, x_train), ("y_test", y_test, x_test)):
+        _check(name, arr, (), "uint8")
+        if len(arr) != len(x):
+            raise DataError(f"{name} has {len(arr)} labels for {len(x)} images")
+        if len(arr) and arr.max() >= len(spec.classes):
+            raise DataError(f"{name} has labels above {len(spec.classes) - 1}")
+    return (x_train, y_train), (x_test, y_test)
+
+
+def read_mnist_npz(path: Path) -> tuple[Split, Split]:
+    """Read an ``mnist.npz`` in the Keras layout (see ``read_npz``)."""
+    return read_npz(path, "mnist")
+
+
+def subset(splits: tuple[Split, Split], spec: DatasetSpec) -> tuple[Split, Split]:
+    """The images of ``spec``'s classes from its parent's splits, relabelled 0..n-1 in ``spec.classes`` order."""
+    parent = get_dataset(spec.parent).classes
+    wanted = np.array([parent.index(c) for c in spec.classes])
+    out = []
+    for x, y in splits:
+        keep = np.isin(y, wanted)
+        relabel = np.full(len(parent), 255, np.uint8)
+        relabel[wanted] = np.arange(len(wanted), dtype=np.uint8)
+        out.append((x[keep], relabel[y[keep]]))
+    return out[0], out[1]
+
+
+def dataset_path(dataset: str = "mnist") -> Path | None:
+    """Where a local copy of the data set is (``VP_DATA_DIR``, then the Keras cache), or None."""
+    if get_dataset(dataset).kind == "subset":
+        return dataset_path(get_dataset(dataset).parent)
+    if get_dataset(dataset).kind == "upload":
+        return Path(get_dataset(dataset).file)
+    file = get_dataset(dataset).file
+    candidates = []
+    if data_dir() is not None:
+        candidates.append(data_dir() / file)
+    candidates.append(Path.home() / ".keras" / "datasets" / file)
+    if get_dataset(dataset).kind == "folders":
+        return next((p for p in candidates if (p / "train").is_dir()), None)
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def _read_cached(path: Path, dataset: str) -> tuple[Split, Split]:
+    """Read a data set, through an uncompressed copy under ``VP_HOME`` when the file is compressed hard.
+
+    The shared ``cifar10.npz`` is LZMA-compressed: about 10 s to read on a laptop, for every run and every
+    server start. The copy (same arrays, checked the same way) reads in well under a second.
+    """
+    if path.stat().st_size < 50 * 2**20:
+        return read_npz(path, dataset)
+    from core.base import paths
+
+    stat = path.stat()
+    cached = paths.cache_dir() / f"{dataset}-{stat.st_size}-{stat.st_mtime_ns}.npz"
+    if cached.is_file():
+        try:
+            return read_npz(cached, dataset)
+        except DataError:
+            cached.unlink(missing_ok=True)  # a damaged copy is rebuilt from the original
+    (x_train, y_train), (x_test, y_test) = read_npz(path, dataset)
+    with atomic_path(cached) as tmp:
+        np.savez(tmp, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    return (x_train, y_train), (x_test, y_test)
+
+
+def mnist_path() -> Path | None:
+    """Where a local ``mnist.npz`` is, or None when there is none."""
+    return dataset_path("mnist")
+
+
+def load_dataset(dataset: str = "mnist", download: bool = True) -> tuple[Split, Split]:
+    """``(x_train, y_train), (x_test, y_test)`` as uint8 images and uint8 labels, found locally or downloaded."""
+    spec = get_dataset(dataset)
+    if spec.kind == "subset":
+        return subset(load_dataset(spec.parent, download), spec)
+    if spec.kind == "upload":
+        return read_photo_folders(Path(spec.file), spec.classes)
+    path = dataset_path(dataset)
+    if path is not None and spec.kind == "folders":
+        return read_class_folders(path / "train", spec.classes), read_class_folders(path / "test", spec.classes)
+    if path is not None:
+        return _read_cached(path, dataset)
+    if spec.kind == "folders":
+        where = f"{data_dir() / spec.file}" if data_dir() else "$" + DATA_ENV + "/" + spec.file
+        raise DataError(f"{spec.title} not found: expected the folder {where}/train (set {DATA_ENV})")
+    where = f"{data_dir() / spec.file}" if data_dir() else "$" + DATA_ENV + "/" + spec.file
+    if not download:
+        raise DataError(f"{spec.title} not found: expected {where} (set {DATA_ENV} to the data folder)")
+    try:
+        import keras
+
+        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, dataset).load_data()
+    except Exception as e:  # noqa: BLE001 - any download failure means the same to the user
+        raise DataError(
+            f"{spec.title} not found at {where} and the download failed ({e}). "
+            f"Put {spec.file} in a folder and set {DATA_ENV} to that folder."
+        ) from e
+    return (x_train, y_train.reshape(-1).astype("uint8")), (x_test, y_test.reshape(-1).astype("uint8"))
+
+
+
+
+def read_class_folders(folder: Path, classes: tuple[str, ...] | None = None) -> Split:
+    """Pictures in ``folder/<class>/`` as MNIST-style 28x28 uint8 images and their labels.
+
+    Each picture goes through the same preprocessing as a drawing on the canvas or an upload
+    (polarity, crop to the ink, centre of mass), so a photo of ink on grey paper becomes a white
+    letter on black, as MNIST's digits are. ``classes`` fixes the label order (default: sorted folders).
+    """
+    classes = classes or tuple(sorted(p.name for p in folder.iterdir() if p.is_dir()))
+    xs, ys = [], []
+    for label, name in enumerate(classes):
+        files = sorted(p for p in (folder / name).glob("*") if p.suffix.lower() in preprocess.IMAGE_SUFFIXES)
+        if not files:
+            raise DataError(f"{folder / name} holds no pictures")
+        for file in files:
+            try:
+                result = preprocess.to_mnist(preprocess.read_image_file(file), keep_steps=False)
+            except (OSError, preprocess.InputError) as e:
+                raise DataError(f"{file} could not be read: {e}") from e
+            if result.empty:
+                raise DataError(f"{file} is blank: no letter or digit found in it")
+            xs.append(np.round(result.image * 255).astype(np.uint8))
+            ys.append(label)
+    return np.stack(xs), np.asarray(ys, np.uint8)
+
+
+def read_photo_folders(folder: Path, classes: tuple[str, ...], size: int = 32, test_fraction: float = 0.2,
+                       seed: int = 0) -> tuple[Split, Split]:
+    """Photos in ``folder/<class>/`` as ``size`` x ``size`` RGB uint8 images, split into train and test.
+
+    Each photo is cropped to its central square and shrunk to CIFAR-10's 32x32, so the project's CIFAR
+    backbones (and the ImageNet ones, upsampled) take it as they take CIFAR-10. A fifth of each class,
+    drawn at random once (``seed``), is held out as its test set.
+    """
+    from PIL import Image, ImageOps
+
+    rng = np.random.default_rng(seed)
+    splits: list[list] = [[], [], [], []]
+    for label, name in enumerate(classes):
+        files = sorted(p for p in (folder / name).iterdir() if p.suffix.lower() in preprocess.IMAGE_SUFFIXES)
+        images = []
+        for file in files:
+            try:
+                preprocess.read_image_file(file)  # the app's checks: size, megapixels, a real picture
+                with Image.open(file) as img:
+                    square = ImageOps.fit(ImageOps.exif_transpose(img).convert("RGB"), (size, size),
+                                          Image.Resampling.LANCZOS)
+            except (OSError, preprocess.InputError) as e:
+                raise DataError(f"{file} could not be read: {e}") from e
+            images.append(np.asarray(square, np.uint8))
+        order = rng.permutation(len(images))
+        n_test = max(1, int(round(test_fraction * len(images))))
+        for part, idx in ((2, order[:n_test]), (0, order[n_test:])):
+            splits[part] += [images[i] for i in idx]
+            splits[part + 1] += [label] * len(idx)
+    x_train, y_train, x_test, y_test = splits
+    return ((np.stack(x_train), np.asarray(y_train, np.uint8)), (np.stack(x_test), np.asarray(y_test, np.uint8)))
+
+
+def load_mnist(download: bool = True) -> tuple[Split, Split]:
+    """MNIST as ``(x_train, y_train), (x_test, y_test)``, uint8 images 28x28 and labels 0-9."""
+    return load_dataset("mnist", download)
+
+
+def load_cifar10(download: bool = True) -> tuple[Split, Split]:
+    """CIFAR-10 as ``(x_train, y_train), (x_test, y_test)``, uint8 RGB images 32x32x3 and labels 0-9."""
+    return load_dataset("cifar10", download)
+
+
+def dataset_sha256(dataset: str = "mnist") -> str:
+    """sha256 of the data set file in use, recorded on every model card."""
+    path = dataset_path(dataset)
+    if path is not None and path.is_dir():  # a folder: one hash over its files' names and contents
+        digest = hashlib.sha256()
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(f"{file.relative_to(path)}:{sha256_file(file)}\n".encode())
+        return digest.hexdigest()
+    return sha256_file(path) if path else "keras-download"
+
+
+def mnist_sha256() -> str:
+    """sha256 of the MNIST file in use."""
+    return dataset_sha256("mnist")
+
+
+def class_counts(y: np.ndarray, n_classes: int = 10) -> np.ndarray:
+    """How many images each class has: a data set's balance."""
+    return np.bincount(np.asarray(y, np.int64), minlength=n_classes)
+
+
+def preview_grid(x: np.ndarray, y: np.ndarray, per_class: int = 8, seed: int = 0) -> np.ndarray:
+    """One picture of ``per_class`` random images of each class, a row per class (uint8, gray or RGB)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for label in range(int(y.max()) + 1):
+        idx = np.flatnonzero(y == label)
+        pick = rng.choice(idx, min(per_class, len(idx)), replace=False)
+        blanks = [np.zeros_like(x[0])] * (per_class - len(pick))  # a class with fewer images than asked
+        rows.append(np.concatenate([*x[pick], *blanks], axis=1))
+    return np.concatenate(rows, axis=0)

@@ -1,0 +1,308 @@
+"""The run engine: every training in the app runs as a Ray task and is recorded by ``core.lab.runs``.
+
+With no setting, Ray starts a private local cluster on this machine on first
+use (it ends with the process that started it). With ``RAY_ADDRESS`` set, the
+same code submits to that cluster: a class's GPU machines started with
+``ray start``. A run asks for one GPU when the cluster has GPUs, CPUs
+otherwise; at most ``VP_MAX_RUNS`` runs (default 2) train at once on the local
+cluster, and the others wait in Ray's queue, shown as queued.
+
+The worker lowers its own priority and caps TensorFlow's threads, so the web
+server on the same cores keeps answering strokes while a run trains.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+import traceback
+
+from core.base import paths
+from core.lab import runs
+
+MAX_RUNS_ENV = "VP_MAX_RUNS"
+GPUS_ENV = "VP_GPUS_PER_RUN"  # on a GPU cluster: GPUs per run (several: tf.distribute.MirroredStrategy)
+WORKER_NICENESS = 10  # a training gives way to the web server (nice 0) on the same cores
+SLOT = "vp_run_slot"  # a custom resource of the local cluster: one per run that may train at once
+_lock = threading.Lock()
+_watchers: dict[str, threading.Thread] = {}
+
+
+def max_runs() -> int:
+    """How many runs may train at once on the local cluster (``VP_MAX_RUNS``, default 2)."""
+    try:
+        return max(1, int(os.environ.get(MAX_RUNS_ENV, "2")))
+    except ValueError:
+        return 2
+
+
+def cluster_kind() -> str:
+    """'local' for the private cluster this process starts, else the ``RAY_ADDRESS`` it joins."""
+    return os.environ.get("RAY_ADDRESS") or "local"
+
+
+def _worker_env() -> dict[str, str]:
+    env = {"MLFLOW_TRACKING_URI": runs.tracking_uri(), "VP_HOME": str(paths.vp_home()),
+           "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(paths.ROOT), "RAY_AIR_NEW_OUTPUT": "0"}
+    for key in ("VP_DATA_DIR", "KERAS_HOME"):
+        if os.environ.get(key):
+            env[key] = os.environ[key]
+    return env
+
+
+def task_env() -> dict:
+    """Per task, not per cluster: the store and folders in force when the run is launched."""
+    env = _worker_env()
+    if cluster_kind() != "local":
+        env["PYTHONPATH"] = "."  # the job's working_dir, shipped to the remote cluster
+    return {"runtime_env": {"env_vars": env}}
+
+
+def connected() -> bool:
+    """Whether this process has started (or joined) its Ray cluster yet."""
+    import ray
+
+    return ray.is_initialized()
+
+
+def connect() -> None:
+    """Start (or join) the Ray cluster once per process."""
+    import ray
+
+    with _lock:
+        if ray.is_initialized():
+            return
+        runs.experiment_id()  # create the store here, once: two workers creating it at once would clash
+        if threading.current_thread() is threading.main_thread():
+            _init()
+            return
+        # Ray ties the local cluster's processes to the *thread* that starts them (PR_SET_PDEATHSIG): started
+        # from a Streamlit script thread, the cluster would die as soon as that rerun ended. A thread that lives
+        # as long as the process owns it instead.
+        ready, failed = threading.Event(), []
+
+        def own() -> None:
+            try:
+                _init()
+            except BaseException as e:  # noqa: BLE001 - handed to the caller below
+                failed.append(e)
+            finally:
+                ready.set()
+            if not failed:
+                threading.Event().wait()
+
+        threading.Thread(target=own, name="ray-cluster-owner", daemon=True).start()
+        ready.wait()
+        if failed:
+            raise failed[0]
+
+
+def _init() -> None:
+    import ray
+
+    env = _worker_env()
+    if cluster_kind() == "local":
+        # Ray starts its workers at nice 15; ours set their own (WORKER_NICENESS) in ``execute``.
+        ray.init(address="local", num_cpus=os.cpu_count(), resources={SLOT: max_runs()},
+                 include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
+                 namespace="vision-playground", runtime_env={"env_vars": env},
+                 _system_config={"worker_niceness": 0})
+    else:  # a remote cluster gets the project's code with each job
+        ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False, logging_level=logging.ERROR,
+                 namespace="vision-playground",
+                 runtime_env={"env_vars": env | {"PYTHONPATH": "."}, "working_dir": str(paths.ROOT),
+                              "excludes": [".git", "assets/screenshots", "tests", "bench", "*.pyc"]})
+
+
+def _resources() -> dict:
+    """What one run asks of the cluster: a GPU when there are any, a CPU share and a slot otherwise."""
+    import ray
+
+    total = ray.cluster_resources()
+    if total.get("GPU", 0) >= 1:
+        gpus = max(1, int(os.environ.get(GPUS_ENV, "1") or 1))
+        return {"num_gpus": min(gpus, int(total["GPU"])), "num_cpus": 1}
+    if SLOT in total:
+        return {"num_cpus": max(1, int(total.get("CPU", 1)) // max_runs()), "resources": {SLOT: 1}}
+    return {"num_cpus": 1}
+
+
+def launch(config, lab: str, group: str | None = None, varied: tuple[str, ...] = ()) -> runs.RunInfo:
+    """Record a run (queued) and submit it to the cluster; returns at once. ``config`` is a TrainConfig."""
+    import ray
+
+    config.validate()  # a bad config is refused before anything is recorded or started
+    connect()
+    tags = {runs.Tag.VARIED: ",".join(varied)}
+    if group:
+        tags[runs.Tag.GROUP] = group
+    params = config.params() | {"dataset": config.dataset, "learning_rate": config.lr}
+    tags[runs.Tag.RECIPE] = getattr(config, "recipe", "train")
+    run = runs.create(params, config.model, lab, cluster_kind(), tags)
+    resources = _resources()
+    # A fresh worker process per run (max_calls=1): TensorFlow's memory and settings go with it.
+    task = ray.remote(max_retries=0, max_calls=1, **resources)(execute)
+    ref = task.options(**task_env()).remote(run.run_id, config.params(), tags[runs.Tag.RECIPE])
+    watch(run.run_id, ref)
+    return run
+
+
+def watch(run_id: str, ref) -> None:
+    """A thread in the launching process that records FAILED when the worker dies without a word."""
+    import ray
+
+    def wait() -> None:
+        try:
+            ray.get(ref)
+        except ray.exceptions.TaskCancelledError:
+            runs.finish(run_id, "KILLED")
+        except ray.exceptions.RayError as e:
+            reason = {"WorkerCrashedError": "its worker process died (killed, or out of memory)",
+                      "OutOfMemoryError": "it ran out of memory",
+                      "NodeDiedError": "the machine running it left the cluster"}.get(type(e).__name__)
+            runs.finish(run_id, "FAILED", f"The run stopped: {reason or type(e).__name__}. {e}"[:2000])
+        except Exception as e:  # noqa: BLE001 - whatever it was, the run must not stay RUNNING
+            runs.finish(run_id, "FAILED", f"{type(e).__name__}: {e}")
+        finally:
+            _watchers.pop(run_id, None)
+
+    thread = threading.Thread(target=wait, name=f"watch-{run_id[:8]}", daemon=True)
+    _watchers[run_id] = thread
+    thread.start()
+
+
+def cancel(run_id: str) -> str:
+    """Ask a run to stop; it ends KILLED within one batch (queued runs at once)."""
+    return runs.request_cancel(run_id)
+
+
+class _Recorder:
+    """A worker's side thread: writes progress to the store in order, and looks for a cancel every 0.5 s."""
+
+    def __init__(self, run_id: str, poll_s: float = 0.5):
+        self.run_id, self.poll_s = run_id, poll_s
+        self.queue: queue.Queue = queue.Queue()
+        self.cancelled = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name=f"record-{run_id[:8]}", daemon=True)
+        self.thread.start()
+
+    def put(self, log, step: int, metrics: dict) -> None:
+        self.queue.put((log, step, dict(metrics)))
+
+    def _loop(self) -> None:
+        next_poll = time.monotonic()
+        while True:
+            try:
+                item = self.queue.get(timeout=max(0.0, next_poll - time.monotonic()))
+            except queue.Empty:
+                item = ()
+            if item is None:
+                return
+            try:
+                if item:
+                    log, step, metrics = item
+                    log(self.run_id, step, metrics)
+                if time.monotonic() >= next_poll:
+                    next_poll = time.monotonic() + self.poll_s
+                    if runs.cancel_requested(self.run_id):
+                        self.cancelled.set()
+            except Exception:  # noqa: BLE001 - a store hiccup loses one point of a curve, not the run
+                logging.getLogger(__name__).warning("could not record progress of run %s", self.run_id,
+                                                    exc_info=True)
+
+    def close(self) -> None:
+        """Write what is still queued, then stop."""
+        self.queue.put(None)
+        self.thread.join(timeout=30)
+
+
+# A run's ``recipe`` param -> the module holding its config class and its training function. They are imported by
+# name in the worker only, so launching a run never loads TensorFlow into the app's process.
+RECIPES = {
+    "train": ("core.training.train", "TrainConfig", "train"),  # digits and photos from scratch
+    "transfer": ("core.training.letter_transfer", "TransferConfig", "train_transfer"),  # letters from digits
+    "backbone": ("core.training.backbone_transfer", "BackboneConfig", "train_backbone"),  # photos from a backbone
+}
+
+
+def _recipe(name: str, params: dict):
+    """The config and the training function of the recipe ``name`` (see ``RECIPES``)."""
+    import importlib
+
+    module, config_class, function = RECIPES[name]
+    module = importlib.import_module(module)
+    config = getattr(module, config_class)(**{k: v for k, v in params.items() if k != "recipe"})
+    return config, getattr(module, function)
+
+
+def give_way() -> None:
+    """Lower this worker to ``WORKER_NICENESS``, so the web server on the same cores answers strokes first.
+
+    Not lower: at nice 19 (Ray's default of 15, plus 10) a small net trained at 89% of a bare fit's speed on a
+    quiet machine, at nice 10 as fast (bench/bench_engine.py)."""
+    try:
+        os.nice(max(0, WORKER_NICENESS - os.nice(0)))
+    except OSError:
+        pass
+
+
+def execute(run_id: str, params: dict, recipe: str = "train") -> str:
+    """The worker: train one run, recording its progress, result and ending in the store."""
+    give_way()
+    from core.base import device
+
+    gpus = os.environ.get("CUDA_VISIBLE_DEVICES")
+    threads = int(os.environ.get("OMP_NUM_THREADS") or 1) if not gpus else None
+    device.configure_threads(intra_op=threads, inter_op=2 if threads else None)
+    from core.training.train import Cancelled
+
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    if not runs.mark_running(run_id, device.device_label(), worker):
+        return "KILLED"  # cancelled while it waited in the queue
+    out = paths.vp_home() / "runs" / run_id
+    config, train = _recipe(recipe, params)
+    config.out_dir = str(out)
+    config.command = f"lab run {run_id}"
+    started = time.monotonic()
+    state = {"step": 0}
+    # The store is written and polled from a side thread, so the training loop never waits on a database.
+    recorder = _Recorder(run_id)
+
+    def progress(event: dict) -> None:
+        if event["kind"] == "batch":
+            done = (event["epoch"] + event["batch"] / event["batches"]) / event["epochs"]
+            elapsed = time.monotonic() - started
+            state["step"] += 1
+            metrics = {"progress": min(done, 1.0), "epoch_now": event["epoch"] + 1}
+            if event.get("loss") is not None:
+                metrics["batch_loss"] = event["loss"]
+            if done > 0:
+                metrics["eta_s"] = elapsed * (1 - done) / done
+            recorder.put(runs.log_progress, state["step"], metrics)
+        elif event["kind"] == "epoch":
+            recorder.put(runs.log_epoch, event["epoch"], event["logs"])
+
+    try:
+        card = train(config, progress, recorder.cancelled.is_set)
+    except Cancelled:
+        recorder.close()
+        runs.finish(run_id, "KILLED")
+        return "KILLED"
+    except Exception as e:  # noqa: BLE001 - recorded for the student, then the task ends
+        recorder.close()
+        runs.finish(run_id, "FAILED", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}")
+        return "FAILED"
+    recorder.close()
+    from core.data import datasets
+
+    runs.log_result(run_id, card, out / f"{config.model}.keras", out / f"{config.model}.json",
+                    datasets.get_dataset(config.dataset).classes)
+    runs.client().set_tag(run_id, runs.Tag.HAS_MODEL, "1")
+    runs.log_progress(run_id, state["step"] + 1, {"progress": 1.0, "eta_s": 0.0})
+    runs.finish(run_id, "FINISHED")
+    return "FINISHED"
+

@@ -1,0 +1,87 @@
+"""A model's answers on its data set's test images, kept on disk, and what the Compare page reads from them.
+
+Scoring 10,000 test images takes seconds per model on a CPU; the answers are
+stored once per model file under ``$VP_HOME/cache/predictions`` so the
+Compare page opens at once, and every score (accuracy, macro-F1, per-class
+precision/recall/F1, confusion matrix, mistakes) comes from the same numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+
+from core.base import paths
+from core.base.files import atomic_path
+from core.base.metrics import evaluate
+from core.data import datasets
+from core.images import preprocess
+from core.nets import registry
+from core.nets.inference import Predictor
+
+
+def _cache_file(name: str):
+    # "mirror": photo nets are read with their mirror image since; answers cached before that are not reused.
+    key = hashlib.sha1(f"{name}:{registry.version(name)}:mirror".encode()).hexdigest()[:16]
+    folder = paths.cache_dir() / "predictions"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name.replace(':', '_')}-{key}.npy"
+
+
+def test_set(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    """The test images (float32 in [0, 1], with a channel axis) and labels of a data set."""
+    _, (x_test, y_test) = datasets.load_dataset(dataset, download=False)
+    x = preprocess.scale_pixels(x_test)
+    return (x[..., None] if x.ndim == 3 else x), y_test
+
+
+def test_predictions(name: str, predictor: Predictor | None = None) -> np.ndarray:
+    """Probabilities (N, classes) of model ``name`` on its data set's test images, computed once per file."""
+    path = _cache_file(name)
+    if path.is_file():
+        return np.load(path, allow_pickle=False)
+    spec = registry.get(name)
+    predictor = predictor or Predictor(name, registry.load(name))
+    x, _ = test_set(spec.dataset)
+    probs = predictor.predict_batch(x, batch_size=500).astype(np.float32)
+    with atomic_path(path) as tmp:
+        np.save(tmp, probs)
+    return probs
+
+
+def scores(y_true: np.ndarray, probs: np.ndarray) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of ``probs``."""
+    return evaluate(y_true, probs)
+
+
+def mistakes(y_true: np.ndarray, probs: np.ndarray, limit: int = 24) -> list[dict]:
+    """The test images a model gets wrong, the most confidently wrong first."""
+    pred = probs.argmax(axis=1)
+    wrong = np.flatnonzero(pred != y_true)
+    conf = probs[wrong, pred[wrong]]
+    order = wrong[np.argsort(-conf)][:limit]
+    return [{"index": int(i), "true": int(y_true[i]), "predicted": int(pred[i]),
+             "confidence": float(probs[i, pred[i]])} for i in order]
+
+
+def disagreements(predictions: dict[str, np.ndarray], limit: int = 24) -> list[dict]:
+    """Test images on which the models give different answers, the most divided first."""
+    names = list(predictions)
+    preds = np.stack([predictions[n].argmax(axis=1) for n in names])
+    split = np.flatnonzero((preds != preds[0]).any(axis=0))
+    distinct = np.array([len(set(preds[:, i])) for i in split])
+    order = split[np.argsort(-distinct, kind="stable")][:limit]
+    return [{"index": int(i), "answers": {n: int(preds[k, i]) for k, n in enumerate(names)}} for i in order]
+
+
+def ms_per_image(predictor: Predictor, repeats: int = 30) -> float:
+    """Median milliseconds of one single-image call on this machine (the Draw page's case)."""
+    x = np.zeros(predictor.shape, np.float32)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        predictor.predict(x)
+        times.append((time.perf_counter() - t) * 1000)
+    return float(np.median(times))

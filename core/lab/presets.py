@@ -1,0 +1,81 @@
+"""The reports' experiments as run configurations, and the reports' own figures to set beside ours.
+
+Report 004 compares a DNN, a ConvNet and a ResNet on MNIST (table 1) and for
+four learning rates (table 2); report 002 varies dropout, batch size and kernel
+size of its 21,840-parameter net (part D). Each experiment here is a list of
+``TrainConfig`` that the run engine launches; a preset sets its size: "quick"
+runs in minutes on a laptop CPU, "full" is the reports' scale.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+from core.training.train import TrainConfig
+
+# Report 004, table 1: (accuracy, macro-F1) of the best model of each kind.
+REPORT_004_TABLE1 = {"dnn": (0.965, 0.965), "convnet": (0.991, 0.991), "resnet": (0.992, 0.992)}
+# Report 004, table 2: (accuracy, F1) per learning rate.
+LEARNING_RATES = (0.1, 0.01, 0.001, 0.0001)
+REPORT_004_TABLE2 = {
+    "dnn": {0.1: (0.78, 0.77), 0.01: (0.95, 0.95), 0.001: (0.964, 0.964), 0.0001: (0.965, 0.995)},
+    "convnet": {0.1: (0.11, 0.02), 0.01: (0.98, 0.98), 0.001: (0.987, 0.987), 0.0001: (0.991, 0.991)},
+    "resnet": {0.1: (0.97, 0.98), 0.01: (0.99, 0.98), 0.001: (0.982, 0.982), 0.0001: (0.989, 0.989)},
+}
+# Report 002, part D: accuracy (%) before and after training, one factor varied at a time.
+REPORT_002_GRID = {
+    "dropout": {0.3: (12, 97), 0.4: (13, 96), 0.5: (7, 96), 0.6: (6, 96), 0.7: (10, 95)},
+    "kernel_size": {4: (7, 96), 5: (10, 96)},
+    "batch_size": {40: (10, 96), 80: (12, 94), 100: (8, 94), 120: (10, 92), 150: (10, 92)},
+}
+GRID_VALUES = {"dropout": (0.3, 0.4, 0.5, 0.6, 0.7), "batch_size": (40, 80, 100, 120, 150),
+               "kernel_size": (3, 4, 5)}
+GRID_BASE = {"dropout": 0.5, "batch_size": 40, "kernel_size": 5}  # report 002's net as built
+# Report 001: the CIFAR-10 scratch CNN's test accuracy.
+REPORT_001_CIFAR = 0.82
+
+PRESETS = {
+    "quick": dict(epochs=2, limit=6000, polish_epochs=0, augment=False, writing_styles=False),
+    "full": dict(epochs=12, polish_epochs=0, augment=False, writing_styles=False),
+}
+PRESET_WORDS = {
+    "quick": "2 epochs on 6,000 digits: about a minute a run on a laptop CPU",
+    "full": "12 epochs on all 55,000 training digits (early stopping): the reports' scale, tens of minutes a run",
+}
+
+
+def preset(name: str) -> dict:
+    """The settings of a preset ("quick" or "full")."""
+    try:
+        return dict(PRESETS[name])
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; one of {', '.join(PRESETS)}") from None
+
+
+def lr_sweep(models: tuple[str, ...], preset_name: str,
+             learning_rates: tuple[float, ...] = LEARNING_RATES) -> list[TrainConfig]:
+    """Report 004, table 2: every model at every learning rate."""
+    return [TrainConfig(model=m, learning_rate=lr, **preset(preset_name)) for m in models for lr in learning_rates]
+
+
+def grid(mode: str, preset_name: str) -> list[tuple[TrainConfig, tuple[str, ...]]]:
+    """Report 002, part D, on net002: one factor at a time around the base, or the full grid.
+
+    Returns each config with the names of the factors it varies (for labels).
+    """
+    base = TrainConfig(model="net002", **(preset(preset_name) | GRID_BASE))
+    if mode == "one at a time":
+        seen, out = set(), []
+        for factor, values in GRID_VALUES.items():
+            for value in values:
+                config = replace(base, **{factor: value})
+                key = (config.dropout, config.batch_size, config.kernel_size)
+                if key not in seen:
+                    seen.add(key)
+                    out.append((config, (factor,)))
+        return out
+    if mode == "full grid":
+        return [(replace(base, dropout=d, batch_size=b, kernel_size=k), tuple(GRID_VALUES))
+                for d, b, k in itertools.product(*GRID_VALUES.values())]
+    raise ValueError(f"unknown grid mode {mode!r}")

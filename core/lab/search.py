@@ -1,0 +1,152 @@
+"""Automated hyperparameter search with Ray Tune, over report 002's grid space.
+
+Reports 001 and 003 let AutoKeras pick their networks; here the student sees
+the search itself: random configurations of net002 (dropout, batch size, kernel
+size), trained side by side, the unpromising ones stopped early by ASHA
+(asynchronous successive halving) after each epoch. Every trial is a run in
+the store (lab ``search``), and the search itself is one more run that holds
+the best configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from core.base import paths
+from core.lab import engine, presets, runs
+
+SPACE_WORDS = "dropout 0.3-0.7, batch size 40-150, kernel size 3/4/5 (report 002, part D)"
+
+
+def _space():
+    from ray import tune
+
+    return {"dropout": tune.uniform(0.3, 0.7), "batch_size": tune.choice(list(presets.GRID_VALUES["batch_size"])),
+            "kernel_size": tune.choice(list(presets.GRID_VALUES["kernel_size"]))}
+
+
+def launch(trials: int, max_epochs: int, preset_name: str = "quick") -> runs.RunInfo:
+    """Start a search (returns at once): the search's own run, whose trials appear as they start."""
+    import ray
+
+    from core.training.train import TrainConfig
+
+    if not 2 <= trials <= 64 or not 1 <= max_epochs <= 30:
+        raise ValueError("a search needs 2-64 trials of 1-30 epochs")
+    base = TrainConfig(model="net002", **(presets.preset(preset_name) | {"epochs": max_epochs}))
+    engine.connect()
+    search_run = runs.create({"trials": trials, "max_epochs": max_epochs, "preset": preset_name,
+                              "space": SPACE_WORDS, "scheduler": "ASHA (grace 1 epoch, halving 2)"},
+                             "net002", "search", engine.cluster_kind(), {runs.Tag.KIND: "search"})
+    driver = ray.remote(num_cpus=0, max_retries=0, max_calls=1)(_drive)
+    engine.watch(search_run.run_id, driver.options(**engine.task_env()).remote(search_run.run_id, base.params(),
+                                                                                 trials, max_epochs))
+    return search_run
+
+
+def _drive(search_id: str, base: dict, trials: int, max_epochs: int) -> str:
+    """Runs on the cluster: Tune's driver. Ends the search's run with the best configuration found."""
+    os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
+    logging.getLogger("ray.tune").setLevel(logging.WARNING)
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+
+    if not runs.mark_running(search_id, "Ray Tune", f"{os.uname().nodename}:{os.getpid()}"):
+        return "KILLED"
+
+    class EndTrialRuns(tune.Callback):
+        """Trials that ASHA stops never reach their own ending: record it for them."""
+
+        def on_trial_complete(self, iteration, trials, trial, **info):
+            run_id = (trial.last_result or {}).get("run_id")
+            if run_id:
+                if not runs.get(run_id).has_model:
+                    runs.client().set_tag(run_id, runs.Tag.STOPPED_EARLY, "1")
+                runs.finish(run_id, "FINISHED")
+
+        def on_trial_error(self, iteration, trials, trial, **info):
+            run_id = (trial.last_result or {}).get("run_id")
+            if run_id:
+                runs.finish(run_id, "FAILED", "the trial's worker failed")
+
+    class StopWhenCancelled(tune.Stopper):
+        def __init__(self):
+            self.checked = 0.0
+
+        def __call__(self, trial_id, result):
+            return False
+
+        def stop_all(self):
+            if time.monotonic() - self.checked < 0.5:
+                return False
+            self.checked = time.monotonic()
+            return runs.cancel_requested(search_id)
+
+    resources = {"cpu": 1}
+    import ray
+
+    if engine.SLOT in ray.cluster_resources():
+        resources[engine.SLOT] = 1
+    tuner = tune.Tuner(
+        tune.with_resources(tune.with_parameters(_trial, base=base, search_id=search_id), resources),
+        param_space=_space(),
+        tune_config=tune.TuneConfig(num_samples=trials, metric="val_accuracy", mode="max",
+                                    scheduler=ASHAScheduler(time_attr="training_iteration", max_t=max_epochs,
+                                                            grace_period=1, reduction_factor=2,
+                                                            stop_last_trials=False)),
+        run_config=tune.RunConfig(storage_path=str(paths.vp_home() / "ray_results"), name=search_id,
+                                  callbacks=[EndTrialRuns()], stop=StopWhenCancelled(), verbose=0),
+    )
+    results = tuner.fit()
+    if runs.cancel_requested(search_id):
+        runs.finish(search_id, "KILLED")
+        return "KILLED"
+    best = results.get_best_result(metric="val_accuracy", mode="max", scope="all")
+    c = runs.client()
+    for key, value in best.config.items():
+        c.set_tag(search_id, runs.Tag.BEST + key, str(value))
+    c.set_tag(search_id, runs.Tag.BEST + "run_id", str(best.metrics.get("run_id", "")))
+    runs.log_progress(search_id, 1, {"best_val_accuracy": best.metrics["val_accuracy"], "progress": 1.0})
+    runs.finish(search_id, "FINISHED")
+    return "FINISHED"
+
+
+def _trial(config: dict, base: dict, search_id: str) -> None:
+    """One trial: a run of net002 with the sampled settings, reporting validation accuracy each epoch."""
+    from ray import tune
+
+    from core.base import device
+    from core.data import datasets
+    from core.training.train import TrainConfig, train
+
+    engine.give_way()  # as every run's worker
+    device.configure_threads(intra_op=1, inter_op=1)
+    params = base | {"dropout": round(float(config["dropout"]), 3), "batch_size": int(config["batch_size"]),
+                     "kernel_size": int(config["kernel_size"])}
+    train_config = TrainConfig(**params)
+    run = runs.create(train_config.params() | {"dataset": "mnist", "learning_rate": train_config.lr}, "net002",
+                      "search", engine.cluster_kind(),
+                      {runs.Tag.GROUP: search_id, runs.Tag.VARIED: "dropout,batch_size,kernel_size",
+                       runs.Tag.TRIAL: tune.get_context().get_trial_id()})
+    runs.mark_running(run.run_id, device.device_label(), f"{os.uname().nodename}:{os.getpid()}")
+    out = paths.vp_home() / "runs" / run.run_id
+    train_config.out_dir = str(out)
+
+    def progress(event: dict) -> None:
+        if event["kind"] == "epoch":
+            runs.log_epoch(run.run_id, event["epoch"], event["logs"])
+            runs.log_progress(run.run_id, event["epoch"], {"progress": event["epoch"] / event["epochs"]})
+            # ASHA may stop the trial here (Tune ends it with SystemExit; the callback above records it).
+            tune.report({"val_accuracy": event["logs"]["val_accuracy"], "run_id": run.run_id})
+
+    card = train(train_config, progress)
+    runs.log_result(run.run_id, card, out / "net002.keras", out / "net002.json", datasets.get_dataset("mnist").classes)
+    runs.client().set_tag(run.run_id, runs.Tag.HAS_MODEL, "1")
+    runs.client().set_tag(run.run_id, runs.Tag.STOPPED_EARLY, "0")
+
+
+def trials(search_id: str) -> list[runs.RunInfo]:
+    """The trials of a search, newest first."""
+    return runs.search(lab="search", group=search_id)

@@ -1,0 +1,176 @@
+"""The one model registry: a name maps to its builder, its title and its shipped files.
+
+Pages, the CLI, the benchmarks and the tests all look models up here.
+Shipped models are loaded with Keras' safe mode on (the default), so a model
+file can never run arbitrary code.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+
+from core.base.paths import ROOT
+from core.data import datasets
+from core.nets import digits, heads, photos
+
+MODELS_DIR = ROOT / "assets" / "models"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered network: its name, the title pages show, its builder and a one-line description.
+
+    ``dataset`` is what it reads (``mnist`` or ``cifar10``); ``knobs`` are the builder's
+    hyperparameters a run may set (``dropout``, ``kernel_size``). A model trained in
+    the lab is a spec too, with ``file`` pointing at its trained model and ``base``
+    naming its architecture.
+    """
+
+    name: str
+    title: str
+    build: Callable[..., keras.Model]
+    blurb: str
+    dataset: str = "mnist"
+    knobs: tuple[str, ...] = ("dropout", "kernel_size")
+    file: Path | None = None
+    base: str | None = None
+
+    def path(self, models_dir: Path | None = None) -> Path:
+        """The trained file: a lab run's own, else ``<models_dir>/<name>.keras`` (default: the shipped folder,
+        looked up at call time so a test can point MODELS_DIR elsewhere)."""
+        return self.file if self.file is not None else (models_dir or MODELS_DIR) / f"{self.name}.keras"
+
+    def card_path(self, models_dir: Path | None = None) -> Path:
+        return self.path(models_dir).with_suffix(".json")
+
+
+SHIPPED_GREEK_SOURCE = "resnet"  # the shipped Greek model re-uses the ResNet (see bench/bench_transfer.py)
+
+
+def transfer_name(source: str, target: str = "greek") -> str:
+    """The registry name of ``source`` re-used for ``target``: ``greek`` for the shipped source, else
+    ``greek_<source>``."""
+    return target if source == SHIPPED_GREEK_SOURCE else f"{target}_{source}"
+
+
+def _build_transfer(source: str, **_knobs) -> keras.Model:
+    """``source`` with a new head for the Greek letters (trained by ``core.training.letter_transfer``)."""
+    classes = datasets.get_dataset("greek").classes
+    return heads.replace_head(build(source), len(classes), transfer_name(source))
+
+
+def _build_cifar5_transfer(**_knobs) -> keras.Model:
+    return heads.replace_head(build("cifar5_resnet"), 5, "cifar5_transfer")
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("dnn", "DNN", digits.build_dnn, "Dense layers only: sees pixels, not shapes.", knobs=("dropout",)),
+        ModelSpec("convnet", "ConvNet", digits.build_convnet, "Convolutions and pooling: learns local strokes."),
+        ModelSpec("resnet", "ResNet", digits.build_resnet, "Bottleneck blocks with skip connections."),
+        ModelSpec("net002", "Net 002 (21,840 params)", digits.build_net002,
+                  "The small two-conv net of report 002."),
+        ModelSpec("cifar_vgg", "CIFAR VGG", photos.build_cifar_vgg,
+                  "Three VGG blocks with batch normalisation (reports 001 and 003).", dataset="cifar10"),
+        ModelSpec("cifar_alexnet", "CIFAR AlexNet", photos.build_cifar_alexnet,
+                  "AlexNet's five convolutions and three dense layers, at 32x32 (report 001).", dataset="cifar10"),
+        ModelSpec("cifar_resnet", "CIFAR ResNet-9", photos.build_cifar_resnet,
+                  "A half-width ResNet-9: the shipped CIFAR-10 model.", dataset="cifar10"),
+        ModelSpec("cifar5_resnet", "CIFAR-5 ResNet-9 backbone",
+                  functools.partial(photos.build_cifar_resnet, num_classes=5, width=16),
+                  "A quarter-width ResNet-9 trained on airplane, automobile, bird, cat and deer only: the backbone "
+                  "re-used for the other five classes.", dataset="cifar5_source", knobs=()),
+        ModelSpec("cifar5_transfer", "CIFAR-5 backbone re-used for dog, frog, horse, ship, truck",
+                  functools.partial(_build_cifar5_transfer), "The CIFAR-5 backbone with a new 5-class head.",
+                  dataset="cifar5_target", knobs=()),
+        # MNIST networks re-used for Greek letters (core.training.letter_transfer).
+        ModelSpec("greek", "Greek letters (from the ResNet)",
+                  functools.partial(_build_transfer, SHIPPED_GREEK_SOURCE),
+                  "The MNIST ResNet's features with a new 3-letter head (report 002, part C).", dataset="greek",
+                  knobs=()),
+        *(ModelSpec(f"greek_{source}", f"Greek letters (from the {title})",
+                    functools.partial(_build_transfer, source),
+                    f"The {title}'s MNIST features with a new 3-letter head.", dataset="greek", knobs=())
+          for source, title in (("net002", "net 002"), ("dnn", "DNN"), ("convnet", "ConvNet"))),
+    )
+}
+
+# The three networks the Draw page compares, in the order shown.
+DRAW_MODELS = ("dnn", "convnet", "resnet")
+# The networks the Filters page looks inside, in the order offered (the DNN shows templates instead).
+FILTER_MODELS = ("net002", "convnet", "resnet", "dnn")
+
+
+class ModelNotFound(LookupError):
+    """No model of that name, or its trained file is missing."""
+
+
+RUN_PREFIX = "run:"
+# Names with a prefix are models kept elsewhere, resolved by whoever keeps them: ``core.lab.runs`` registers
+# ``run:<id>`` (a model trained in the lab) when it is imported. The registry itself imports no store, so every
+# layer that reads models by name (explanations, own classes) also reads the lab's without depending on it.
+RESOLVERS: dict[str, Callable[[str], ModelSpec]] = {}
+
+
+def get(name: str) -> ModelSpec:
+    """The spec registered under ``name``; ``run:<id>`` names a model trained in the lab."""
+    for prefix, resolve in RESOLVERS.items():
+        if name.startswith(prefix):
+            return resolve(name[len(prefix):])
+    if name.startswith(RUN_PREFIX):
+        raise ModelNotFound(f"{name} is a model trained in the lab: import core.lab.runs to read the run store")
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ModelNotFound(f"unknown model {name!r}; choose one of {', '.join(REGISTRY)}") from None
+
+
+def build(name: str, **knobs) -> keras.Model:
+    """A fresh, untrained ``name``, with the hyperparameters given (None keeps the architecture's own)."""
+    spec = get(name)
+    return spec.build(**{k: v for k, v in knobs.items() if v is not None and k in spec.knobs})
+
+
+def load(name: str, models_dir: Path | None = None) -> keras.Model:
+    """Load the trained model ``name`` from ``models_dir`` (safe mode: no arbitrary code)."""
+    path = get(name).path(models_dir)
+    if name.startswith(RUN_PREFIX) and not path.is_file():
+        raise ModelNotFound(f"run {name[len(RUN_PREFIX):]} has no trained model at {path}")
+    if not path.is_file():
+        raise ModelNotFound(f"no trained {name} at {path}; train it with: python -m core train --model {name}")
+    return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
+def version(name: str, models_dir: Path | None = None) -> int:
+    """A number that changes whenever the trained file is replaced (0 when there is none): a cache key."""
+    path = get(name).path(models_dir)
+    return path.stat().st_mtime_ns if path.is_file() else 0
+
+
+def card(name: str, models_dir: Path | None = None) -> dict | None:
+    """The JSON card written next to a trained model, or None when it is missing or unreadable."""
+    path = get(name).card_path(models_dir)
+    try:
+        return json.loads(path.read_text()) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def available(models_dir: Path | None = None, dataset: str | None = "mnist") -> list[str]:
+    """Names of the registered models of ``dataset`` (None: any) that have a trained file."""
+    return [n for n, s in REGISTRY.items()
+            if s.path(models_dir).is_file() and (dataset is None or s.dataset == dataset)]
+
+
+def best_model(models_dir: Path | None = None) -> str:
+    """The Draw model whose card has the highest test accuracy (ResNet when no card says otherwise)."""
+    scored = [(c["test_accuracy"], n) for n in DRAW_MODELS
+              if (c := card(n, models_dir)) and isinstance(c.get("test_accuracy"), float)]
+    return max(scored)[1] if scored else "resnet"
