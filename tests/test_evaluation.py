@@ -1,0 +1,196 @@
+"""core.lab.evaluation: test answers cached per model file, and the scores, mistakes and disagreements read from them.
+
+A net002 with random weights, saved in a temporary models folder, stands in for a trained model; the cache
+goes to a temporary VP_HOME.
+"""
+
+import os
+from types import SimpleNamespace
+
+import keras
+import numpy as np
+import pytest
+
+from core.base.metrics import evaluate
+from core.lab import evaluation
+from core.nets import registry
+from core.nets.inference import Predictor
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A VP_HOME of the test's own: the predictions cache starts empty."""
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    """A models folder holding net002 with random weights, in place of the shipped one."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    keras.utils.set_random_seed(1)
+    registry.build("net002").save(folder / "net002.keras")
+    monkeypatch.setattr(registry, "MODELS_DIR", folder)
+    return folder
+
+
+class Counting:
+    """A Predictor that counts its batch calls."""
+
+    def __init__(self, predictor: Predictor):
+        self.predictor, self.calls = predictor, 0
+
+    def predict_batch(self, images, batch_size=256):
+        self.calls += 1
+        return self.predictor.predict_batch(images, batch_size)
+
+
+class Refusing:
+    def predict_batch(self, images, batch_size=256):
+        raise AssertionError("the cached answers should have been read, not computed again")
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    return evaluation.test_set("mnist")
+
+
+@pytest.fixture
+def first_500(mnist_test, monkeypatch):
+    """The first 500 test digits in place of the 10,000: the cache does not depend on how many."""
+    x, y = mnist_test
+
+    def test_set(dataset):
+        assert dataset == "mnist"
+        return x[:500], y[:500]
+
+    monkeypatch.setattr(evaluation, "test_set", test_set)
+    return x[:500], y[:500]
+
+
+def cache_files(home):
+    return sorted((home / "cache" / "predictions").glob("*.npy"))
+
+
+def test_the_test_set_is_mnist_s_10000_test_digits_scaled_with_a_channel(mnist_test):
+    x, y = mnist_test
+    assert x.shape == (10000, 28, 28, 1) and x.dtype == np.float32
+    assert x.min() == 0.0 and x.max() == 1.0
+    assert y.shape == (10000,) and set(np.unique(y)) == set(range(10))
+
+
+def test_predictions_are_computed_once_per_model_file(home, models_dir, first_500, monkeypatch):
+    x, _ = first_500
+    first = Counting(Predictor.load("net002"))
+    probs = evaluation.test_predictions("net002", first)
+    assert first.calls == 1
+    assert probs.shape == (500, 10) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    model = registry.load("net002")
+    np.testing.assert_allclose(probs[:8], model(x[:8], training=False).numpy(), atol=1e-5)
+    [cached] = cache_files(home)
+    assert cached.name.startswith("net002-")
+    np.testing.assert_array_equal(np.load(cached), probs)
+
+    # The second call reads the file: no predictor is asked, none is even loaded.
+    np.testing.assert_array_equal(evaluation.test_predictions("net002", Refusing()), probs)
+    with monkeypatch.context() as m:
+        m.setattr(registry, "load", lambda *a, **k: pytest.fail("the model was loaded for cached answers"))
+        np.testing.assert_array_equal(evaluation.test_predictions("net002"), probs)
+
+    # A new file (another training) has a new version: its answers are computed afresh, not the old ones read.
+    keras.utils.set_random_seed(2)
+    retrained = registry.build("net002")
+    path = models_dir / "net002.keras"
+    version = registry.version("net002")
+    retrained.save(path)
+    if registry.version("net002") == version:  # a coarse clock: make the change of file visible
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert registry.version("net002") != version
+    second = Counting(Predictor("net002", retrained))
+    new = evaluation.test_predictions("net002", second)
+    assert second.calls == 1
+    assert not np.allclose(new, probs)
+    np.testing.assert_allclose(new[:8], retrained(x[:8], training=False).numpy(), atol=1e-5)
+    assert len(cache_files(home)) == 2  # one per file version
+    np.testing.assert_array_equal(evaluation.test_predictions("net002", Refusing()), new)
+
+
+def test_without_a_predictor_the_model_file_is_loaded(home, models_dir, mnist_test):
+    probs = evaluation.test_predictions("net002")  # on all 10,000 test digits
+    x, _ = mnist_test
+    assert probs.shape == (10000, 10)
+    model = keras.saving.load_model(models_dir / "net002.keras", compile=False)
+    np.testing.assert_allclose(probs[-4:], model(x[-4:], training=False).numpy(), atol=1e-5)
+    assert len(cache_files(home)) == 1
+
+
+def test_scores_are_the_metrics_of_the_answers():
+    y = np.array([0, 1, 2, 2, 1])
+    probs = np.eye(3, dtype=np.float32)[[0, 2, 2, 1, 1]]
+    scores = evaluation.scores(y, probs)
+    assert scores == evaluate(y, probs)
+    assert scores["test_accuracy"] == 0.6 and scores["confusion_matrix"] == [[1, 0, 0], [0, 1, 1], [0, 1, 1]]
+
+
+Y = np.array([0, 1, 2, 0, 1])
+PROBS = np.array([[0.90, 0.05, 0.05],  # right
+                  [0.70, 0.20, 0.10],  # a 1 read as 0 at 70%
+                  [0.10, 0.30, 0.60],  # right
+                  [0.02, 0.03, 0.95],  # a 0 read as 2 at 95%: the most confident mistake
+                  [0.50, 0.40, 0.10]], np.float32)  # a 1 read as 0 at 50%
+
+
+def test_mistakes_most_confidently_wrong_first():
+    wrong = evaluation.mistakes(Y, PROBS)
+    assert wrong == [{"index": 3, "true": 0, "predicted": 2, "confidence": pytest.approx(0.95)},
+                     {"index": 1, "true": 1, "predicted": 0, "confidence": pytest.approx(0.70)},
+                     {"index": 4, "true": 1, "predicted": 0, "confidence": pytest.approx(0.50)}]
+    assert all(type(w["index"]) is int and type(w["confidence"]) is float for w in wrong)
+    assert [w["index"] for w in evaluation.mistakes(Y, PROBS, limit=2)] == [3, 1]
+    assert evaluation.mistakes(PROBS.argmax(axis=1), PROBS) == []
+
+
+def answers(preds: list[int], classes: int = 10) -> np.ndarray:
+    return np.eye(classes, dtype=np.float32)[preds]
+
+
+def test_disagreements_most_divided_first():
+    predictions = {"dnn": answers([0, 1, 2, 3, 4]),
+                   "convnet": answers([0, 2, 2, 0, 4]),
+                   "resnet": answers([0, 1, 2, 5, 7])}
+    split = evaluation.disagreements(predictions)
+    # image 3: three different answers; images 1 and 4: two each, in test-set order
+    assert split == [{"index": 3, "answers": {"dnn": 3, "convnet": 0, "resnet": 5}},
+                     {"index": 1, "answers": {"dnn": 1, "convnet": 2, "resnet": 1}},
+                     {"index": 4, "answers": {"dnn": 4, "convnet": 4, "resnet": 7}}]
+    assert [s["index"] for s in evaluation.disagreements(predictions, limit=2)] == [3, 1]
+    agreeing = {"dnn": answers([0, 1, 2]), "convnet": answers([0, 1, 2])}
+    assert evaluation.disagreements(agreeing) == []
+    assert evaluation.disagreements({"dnn": answers([0, 1, 2])}) == []
+
+
+def test_ms_per_image_is_the_median_single_image_call(monkeypatch):
+    clock = SimpleNamespace(now=0.0)
+    durations_ms = iter([9.0, 1.0, 4.0, 2.0, 3.0])
+    seen = []
+
+    class Slow:
+        shape = (28, 28, 1)
+
+        def predict(self, image):
+            seen.append(image)
+            clock.now += next(durations_ms) / 1000
+            return np.zeros(10), 0.0
+
+    monkeypatch.setattr(evaluation, "time", SimpleNamespace(perf_counter=lambda: clock.now))
+    assert evaluation.ms_per_image(Slow(), repeats=5) == pytest.approx(3.0)  # the median, not the mean (3.8)
+    assert len(seen) == 5
+    assert all(x.shape == (28, 28, 1) and x.dtype == np.float32 and not x.any() for x in seen)
+
+
+def test_ms_per_image_of_a_real_network(models_dir):
+    ms = evaluation.ms_per_image(Predictor.load("net002"), repeats=5)
+    assert 0.0 < ms < 1000.0
