@@ -1,6 +1,7 @@
 """Real-browser tests: the app served by ``streamlit run``, driven in headless Chromium."""
 
 import io
+import re
 import time
 
 import numpy as np
@@ -42,13 +43,14 @@ def wait_for_prediction(page, expected: str, timeout: float = 30.0) -> str | Non
     return value
 
 
-def clean_examples(unipen, labels):
-    """For each label, the first UNIPEN digit the best model reads right offline, drawn as the canvas does."""
+def clean_examples(unipen, labels, min_strokes: int = 1):
+    """For each label, the first UNIPEN digit (of at least ``min_strokes`` pen strokes) the best model reads
+    right offline, drawn as the canvas does."""
     best = Predictor.load(registry.best_model())
     chosen = []
     for label in labels:
         for rec in unipen:
-            if rec["label"] != label:
+            if rec["label"] != label or len(rec["strokes"]) < min_strokes:
                 continue
             gray = strokes.render(strokes.canvas_paths(rec)) / 255.0
             probs, _ = best.predict(preprocess.from_canvas(gray).image)
@@ -136,15 +138,17 @@ def test_explain_page_answers_a_drawing_and_a_slider(page, unipen, tmp_path):
     page.get_by_text("Draw a digit on the canvas", exact=False).first.wait_for(timeout=60_000)  # the hint
     box = browser.canvas_box(page)
     rec = clean_examples(unipen, (4,))[0]
-    browser.draw(page, strokes.canvas_paths(rec), box)
+    paths = strokes.canvas_paths(rec)
+    browser.draw(page, paths, box)
     page.get_by_text("4. What it remembers").wait_for(timeout=60_000)
     page.get_by_text("training digits closest", exact=False).first.wait_for(timeout=60_000)
     curves = page.locator(".js-plotly-plot").first  # the invariance curves: one figure, a panel per transform
     curves.wait_for(timeout=30_000)
     assert curves.locator("g.cartesianlayer > g.subplot").count() == 4
     before = browser.wait_for_images(page, '[data-testid="stImage"] img')
-    # One picture each: the maps side by side, the changed digit, the attack, the 8 nearest training digits.
-    assert len(before) == 4 and max(before) >= 8 * 28
+    # One picture each: the maps side by side, the changed digit, the attack, the 8 nearest training digits;
+    # and, for a digit of several strokes, one per stroke: the drawing without it.
+    assert len(before) == 4 + (len(paths) if len(paths) > 1 else 0) and max(before) >= 8 * 28
     changed = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="Each curve").first
     text_before = changed.inner_text()
     slider = page.get_by_role("slider").nth(1)  # Rotate, after the pen width
@@ -158,6 +162,23 @@ def test_explain_page_answers_a_drawing_and_a_slider(page, unipen, tmp_path):
     page.set_viewport_size({"width": 1400, "height": 2600})
     page.screenshot(path=browser.screenshot_path("explain.png", tmp_path), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_explain_page_shows_which_stroke_mattered_for_a_two_stroke_digit(page, unipen):
+    """The stroke section reads the JSON the canvas really sends (Fabric 7 "Path" objects placed by their
+    centre); with JSON written by hand it passed AppTest and never showed in a browser."""
+    page.goto("/".join(page.url.split("/")[:3]) + "/explain")
+    page.get_by_role("heading", name="Why did it say that?").wait_for(timeout=60_000)
+    box = browser.canvas_box(page)
+    rec = clean_examples(unipen, (4,), min_strokes=2)[0]
+    paths = strokes.canvas_paths(rec)
+    assert len(paths) == 2
+    browser.draw(page, paths, box)
+    page.get_by_text("Which stroke mattered most?").wait_for(timeout=60_000)
+    # one picture per stroke, the drawing without it, captioned with what the network then makes of it
+    captions = page.get_by_text(re.compile(r"^4: \d+%(, reads \d)?$"))
+    captions.nth(1).wait_for(timeout=30_000)
+    assert captions.count() == 2
 
 
 def test_no_request_leaves_the_machine(chromium):

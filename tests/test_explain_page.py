@@ -1,12 +1,13 @@
 """The Explain page through AppTest: every section, with every network, on a real drawn digit."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.images import strokes
+from tests import canvas_payloads as recorded
 from tests.pages import drawing_state, open_page
 
 
@@ -14,15 +15,9 @@ def open_explain(gray=None, json_data=None) -> AppTest:
     return open_page("explain", drawing_state(gray, json_data) if gray is not None else None)
 
 
-def drawn(unipen, label: int) -> tuple[np.ndarray, dict]:
-    """A real pen-drawn digit as the canvas gives it: its pixels and its strokes as Fabric paths."""
-    rec = next(r for r in unipen if r["label"] == label and len(r["strokes"]) >= 2) if label in (4, 5, 7) else \
-        next(r for r in unipen if r["label"] == label)
-    paths = strokes.canvas_paths(rec, box=160)
-    gray = strokes.render(paths).astype(np.float32) / 255.0
-    objects = [{"type": "path", "strokeWidth": 18, "path": [["M", *p[0]]] + [["L", *q] for q in p[1:]]}
-               for p in paths]
-    return gray, {"objects": objects}
+def drawn(label: str) -> tuple[np.ndarray, dict]:
+    """A real pen-drawn digit as the canvas gave it in Chromium: its pixels and its JSON (tests/canvas_payloads.py)."""
+    return recorded.gray(label), recorded.json_data(label)
 
 
 def test_an_empty_canvas_shows_the_hint_not_an_error():
@@ -32,8 +27,8 @@ def test_an_empty_canvas_shows_the_hint_not_an_error():
 
 
 @pytest.mark.parametrize("name", ["dnn", "convnet", "resnet", "net002"])
-def test_every_section_with_every_network(unipen, name):
-    gray, json_data = drawn(unipen, 4)
+def test_every_section_with_every_network(name):
+    gray, json_data = drawn("four_two_strokes")
     at = open_explain(gray, json_data)
     at.selectbox(key="explain_model").set_value(name)
     at.run()
@@ -53,8 +48,8 @@ def test_every_section_with_every_network(unipen, name):
     assert "Which stroke mattered most" in " ".join(m.value for m in at.markdown)
 
 
-def test_the_sliders_change_the_digit_and_the_attack_can_fool(unipen):
-    gray, json_data = drawn(unipen, 7)
+def test_the_sliders_change_the_digit_and_the_attack_can_fool():
+    gray, json_data = drawn("seven_two_strokes")
     at = open_explain(gray, json_data)
     before = next(c.value for c in at.caption if c.value.startswith("Each curve"))
     at.slider(key="explain_rotate").set_value(45.0)
@@ -67,3 +62,20 @@ def test_the_sliders_change_the_digit_and_the_attack_can_fool(unipen):
     at.run()
     assert not at.exception, at.exception
     assert any(m.value.startswith("**Fooled.**") for m in at.markdown)
+
+
+def stroke_captions(at) -> list[str]:
+    """The captions under the pictures of 'Which stroke mattered most?': '<answer>: <p>%, reads <digit>'."""
+    return [c for img in at.get("image") for c in img.captions if re.fullmatch(r"\d: \d+%(, reads \d)?", c)]
+
+
+@pytest.mark.parametrize("label, pictures", [("four_two_strokes", 2), ("seven_bar_turned", 2), ("three_one_stroke", 0)])
+def test_which_stroke_mattered_for_a_drawing_the_canvas_sent(label, pictures):
+    """The drawing as the canvas sent it, a stroke dragged and turned in its edit mode included: one picture
+    per stroke, without it; nothing for a one-stroke digit (leaving its stroke out leaves nothing)."""
+    at = open_explain(*drawn(label))
+    answer = at.metric[0].value
+    shown = "Which stroke mattered most" in " ".join(m.value for m in at.markdown)
+    assert shown == (pictures > 0), label
+    captions = stroke_captions(at)
+    assert len(captions) == pictures and all(c.startswith(f"{answer}: ") for c in captions), captions

@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from app_pages.ui import state
 from core.data import samples
 from core.explain import feature_maps as fm
 from core.nets import registry
+from tests import canvas_payloads as recorded
 from tests.pages import open_page
 
 
@@ -113,11 +113,11 @@ def test_dnn_shows_templates_instead_of_filters(filters_page):
 
 
 @pytest.mark.parametrize("name", ["net002", "convnet", "resnet"])
-def test_a_drawing_from_the_draw_page_carries_over(filters_page, digit_gray, name):
+def test_a_drawing_from_the_draw_page_carries_over(filters_page, name):
     at = filters_page
     at.selectbox(key="filters_model").set_value(name)
-    at.session_state[state.DRAWING_GRAY] = digit_gray
-    at.session_state[state.DRAWING_JSON] = {"objects": [{"type": "path"}]}
+    for key, value in recorded.drawing_state("seven_two_strokes").items():  # a 7 as the canvas sent it in Chromium
+        at.session_state[key] = value
     at.run()
     assert not at.exception, at.exception
     assert shows_maps(at) and largest_difference(at) < 1e-3

@@ -62,6 +62,12 @@ def pen_width() -> int:
     return width
 
 
+# How every drawing canvas of the app is made, but for its pen width, key and initial drawing; the canvas
+# payloads the tests read (tests/data/canvas_payloads.json) were recorded from a canvas made the same way.
+CANVAS = dict(stroke_color="#FFFFFF", background_color="#000000", width=280, height=280, drawing_mode="freedraw",
+              return_image_data=True, update_streamlit=True)
+
+
 def drawing_canvas(key: str, stroke_width: int | None = None, shared: bool = True) -> np.ndarray | None:
     """The drawing canvas, shared across pages: returns its picture as gray in [0, 1], or None.
 
@@ -71,16 +77,13 @@ def drawing_canvas(key: str, stroke_width: int | None = None, shared: bool = Tru
     ``shared=False``: a canvas of its own that starts blank (drawing examples to collect).
     """
     if not shared:
-        canvas = st_canvas(stroke_width=stroke_width or st.session_state.get(state.PEN, 20), stroke_color="#FFFFFF",
-                           background_color="#000000", width=280, height=280, drawing_mode="freedraw", key=key,
-                           return_image_data=True, update_streamlit=True)
+        canvas = st_canvas(stroke_width=stroke_width or st.session_state.get(state.PEN, 20), key=key, **CANVAS)
         return preprocess.canvas_to_gray(canvas.image_data) if canvas.image_data is not None else None
     if key not in st.session_state:
         st.session_state[f"{key}_initial"] = st.session_state.get(state.DRAWING_JSON)
     stroke_width = stroke_width or st.session_state.get(state.PEN, 20)
-    canvas = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF", background_color="#000000",
-                       width=280, height=280, drawing_mode="freedraw", key=key, return_image_data=True,
-                       update_streamlit=True, initial_drawing=st.session_state.get(f"{key}_initial"))
+    canvas = st_canvas(stroke_width=stroke_width, key=key, initial_drawing=st.session_state.get(f"{key}_initial"),
+                       **CANVAS)
     if canvas.json_data is not None and canvas.json_data.get("objects") is not None:
         st.session_state[state.DRAWING_JSON] = canvas.json_data
     rgba = canvas.image_data
