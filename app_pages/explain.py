@@ -167,9 +167,10 @@ def fooling_it(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
     if st.session_state.get("explain_source") == "Your drawing" and json_data:
         effects = strokes_effect.leave_one_out(json_data, predictor(name), answer)
         if len(effects) > 1:
-            st.markdown("**Which stroke mattered most?** Each picture is your drawing without one stroke:")
-            for col, e in zip(st.columns(min(len(effects), 6)), effects[:6]):
-                col.image(e.image, width=96, caption=(f"{answer}: {e.probability:.0%}"
+            st.markdown("**Which stroke mattered most?** Each picture is your drawing without one stroke, the "
+                        "stroke it could least do without first:")
+            for col, e in zip(st.columns(min(len(effects), 6)), strokes_effect.by_importance(effects)[:6]):
+                col.image(e.image, width=96, caption=(f"without stroke {e.index + 1}: {answer} at {e.probability:.0%}"
                                                       + (f", reads {e.reading}" if e.reading is not None else "")))
 
 

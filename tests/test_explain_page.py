@@ -65,8 +65,10 @@ def test_the_sliders_change_the_digit_and_the_attack_can_fool():
 
 
 def stroke_captions(at) -> list[str]:
-    """The captions under the pictures of 'Which stroke mattered most?': '<answer>: <p>%, reads <digit>'."""
-    return [c for img in at.get("image") for c in img.captions if re.fullmatch(r"\d: \d+%(, reads \d)?", c)]
+    """The captions under the pictures of 'Which stroke mattered most?':
+    'without stroke <n>: <answer> at <p>%, reads <digit>'."""
+    return [c for img in at.get("image") for c in img.captions
+            if re.fullmatch(r"without stroke \d+: \d at \d+%(, reads \d)?", c)]
 
 
 @pytest.mark.parametrize("label, pictures", [("four_two_strokes", 2), ("seven_bar_turned", 2), ("three_one_stroke", 0)])
@@ -78,4 +80,6 @@ def test_which_stroke_mattered_for_a_drawing_the_canvas_sent(label, pictures):
     shown = "Which stroke mattered most" in " ".join(m.value for m in at.markdown)
     assert shown == (pictures > 0), label
     captions = stroke_captions(at)
-    assert len(captions) == pictures and all(c.startswith(f"{answer}: ") for c in captions), captions
+    assert len(captions) == pictures and all(f": {answer} at " in c for c in captions), captions
+    shares = [int(re.search(r" at (\d+)%", c).group(1)) for c in captions]
+    assert shares == sorted(shares), captions  # the stroke the answer needs most comes first

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from core.data import unipen
+from core.explain import stroke_importance
 from core.explain.stroke_importance import leave_one_out
 from core.images import preprocess, strokes
 from core.nets.inference import Predictor
@@ -136,3 +137,8 @@ def test_a_real_two_stroke_0_needs_its_loop_not_its_closing_tick(convnet):
     assert without_loop.probability < 0.05 and without_loop.reading != 0
     assert without_tick.probability > 0.9 and without_tick.reading == 0
     assert ranked([without_loop, without_tick]) == [0, 1]
+
+
+def test_by_importance_puts_the_stroke_the_answer_needs_most_first():
+    effects = [stroke_importance.StrokeEffect(i, p, None, None) for i, p in enumerate((0.9, 0.1, 0.5))]
+    assert [e.index for e in stroke_importance.by_importance(effects)] == [1, 2, 0]

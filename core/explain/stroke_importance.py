@@ -36,3 +36,8 @@ def leave_one_out(json_data: dict | None, predictor: Predictor, answer: int) -> 
         probs, _ = predictor.predict(pre.image)
         effects.append(StrokeEffect(i, float(probs[answer]), int(probs.argmax()), rest))
     return effects
+
+
+def by_importance(effects: list[StrokeEffect]) -> list[StrokeEffect]:
+    """The strokes whose absence costs the answer most first: the one that mattered most leads."""
+    return sorted(effects, key=lambda e: e.probability)
