@@ -134,3 +134,19 @@ def test_using_the_store_leaves_the_environment_alone(run_store):
 
     runs.search()
     assert "MLFLOW_TRACKING_URI" not in os.environ
+
+
+def figures(at) -> list[dict]:
+    """The plotly figures of a page, as the browser gets them."""
+    import json
+
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_the_learning_rate_axis_names_the_four_rates_in_plain_decimals(run_store):
+    """A log axis left to plotly says '100μ' for 0.0001 and puts stray '5' and '2' ticks between the rates."""
+    at = open_page("lr_sweep")
+    (figure,) = figures(at)
+    axis = figure["layout"]["xaxis"]
+    assert axis["tickvals"] == list(presets.LEARNING_RATES)
+    assert axis["ticktext"] == ["0.1", "0.01", "0.001", "0.0001"]
