@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.ui.charts import panels
-from core.lab import engine, runs
+from core.lab import engine, runs, search
 
 REFRESH_S = 2.0
 STATUS_ICONS = {"QUEUED": ":material/hourglass_empty:", "RUNNING": ":material/play_circle:",
@@ -42,6 +42,8 @@ def launch(configs: list, lab: str, varied: list[tuple[str, ...]] | None = None)
 def progress_caption(run: runs.RunInfo) -> str:
     if run.state == "QUEUED":
         return f"run {run.number}: queued (at most {engine.max_runs()} train at once)"
+    if run.kind == "search":  # a search has trials, not epochs, of its own
+        return search.progress_words(run)
     eta = run.metrics.get("eta_s")
     epoch = int(run.metrics.get("epoch_now", 0))
     left = f", about {eta:.0f} s left" if eta is not None and run.state == "RUNNING" else ""
