@@ -219,3 +219,22 @@ def test_the_search_words_follow_the_counts():
     assert search.progress(finished=3, running_epochs=[2, 1], max_epochs=4, total=8) == pytest.approx(3.75 / 8)
     assert search.progress(finished=0, running_epochs=[], max_epochs=4, total=8) == 0.0
     assert search.progress(finished=8, running_epochs=[], max_epochs=4, total=8) == 1.0
+
+
+def test_a_net002_run_with_another_kernel_is_not_titled_with_the_shipped_parameter_count(run_store):
+    """Report 002's net has 21,840 weights with 5x5 kernels; with 3x3 it has 27,480, and its title must not say
+    otherwise. Its model here is the shipped file: the page only reads it."""
+    run = fake_finished_run("net002", "grid", 0.95, dropout=0.5, batch_size=40, kernel_size=3,
+                            **presets.preset("quick"))
+    c = runs.client()
+    c.set_tag(run.run_id, runs.Tag.VARIED, "kernel_size")
+    runs.log_progress(run.run_id, 1, {"params": 27480, "epochs_run": 2})
+    for suffix in (".keras", ".json"):
+        c.log_artifact(run.run_id, str(registry.get("net002").path().with_suffix(suffix)), "model")
+    c.set_tag(run.run_id, runs.Tag.HAS_MODEL, "1")
+    at = open_page("compare")
+    table = at.dataframe[0].value
+    row = table[table["parameters"] == 27480]
+    assert len(row) == 1
+    assert "21,840" not in row["network"].iloc[0] and row["network"].iloc[0].endswith("(lr 0.001, kernel 3)")
+    assert "21,840" not in " ".join(table["network"])
