@@ -37,3 +37,36 @@ def test_the_compare_table_fits_with_report_004_in_view(page):
     assert "report 004" in headers, headers
     scroll, shown = table.locator(".dvn-scroller").first.evaluate("e => [e.scrollWidth, e.clientWidth]")
     assert scroll <= shown, f"the table is {scroll} px wide in a {shown} px frame: columns {headers} are in view"
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+def inside(a: dict, frame: dict) -> bool:
+    return (a["x"] >= frame["x"] - 1 and a["x"] + a["width"] <= frame["x"] + frame["width"] + 1
+            and a["y"] >= frame["y"] - 1 and a["y"] + a["height"] <= frame["y"] + frame["height"] + 1)
+
+
+def test_the_explain_tolerance_panels_have_their_titles_apart_and_percent_on_every_axis(page, unipen, tmp_path):
+    goto(page, "/explain", "Why did it say that?")
+    rec = next(r for r in unipen if r["label"] == 4)
+    browser.draw(page, strokes.canvas_paths(rec), browser.canvas_box(page))
+    page.get_by_text("2. What it tolerates").wait_for(timeout=60_000)
+    chart = page.locator(".js-plotly-plot").first  # the tolerance curves: a panel per change
+    chart.wait_for(timeout=60_000)
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    chart.screenshot(path=browser.screenshot_path("explain_tolerance.png", tmp_path))
+    frame = chart.bounding_box()
+    titles = chart.locator("g.infolayer g.annotation")
+    boxes = [titles.nth(i).bounding_box() for i in range(titles.count())]
+    texts = titles.all_text_contents()
+    assert len(boxes) == 4, texts
+    for i in range(4):
+        assert inside(boxes[i], frame), f"the title {texts[i]!r} runs out of the chart"
+        for j in range(i + 1, 4):
+            assert not overlap(boxes[i], boxes[j]), f"the titles {texts[i]!r} and {texts[j]!r} overlap"
+    ticks = chart.locator("g.ytick text").all_text_contents()
+    assert ticks and all(t.endswith("%") for t in ticks), ticks
