@@ -70,3 +70,35 @@ def test_the_explain_tolerance_panels_have_their_titles_apart_and_percent_on_eve
             assert not overlap(boxes[i], boxes[j]), f"the titles {texts[i]!r} and {texts[j]!r} overlap"
     ticks = chart.locator("g.ytick text").all_text_contents()
     assert ticks and all(t.endswith("%") for t in ticks), ticks
+
+
+def test_four_networks_on_the_draw_page_each_show_all_ten_digits_in_view(page, unipen, tmp_path):
+    goto(page, "/", "Draw a digit")
+    box = browser.canvas_box(page)
+    picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Networks").first
+    picker.click()
+    page.get_by_role("option", name="Net 002").click()
+    page.keyboard.press("Escape")
+    rec = next(r for r in unipen if r["label"] == 3)
+    browser.draw(page, strokes.canvas_paths(rec), box)
+    page.get_by_text("Net 002 reads", exact=False).first.wait_for(timeout=60_000)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length >= 4",
+                           timeout=30_000, polling=500)
+    page.wait_for_timeout(1000)
+    page.mouse.move(0, 0)
+    page.screenshot(path=browser.screenshot_path("draw_four.png", tmp_path))
+    main = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()
+    assert charts.count() == 4
+    for i in range(4):
+        chart = charts.nth(i)
+        digits = chart.locator("g.xtick text").all_text_contents()
+        assert digits == [str(d) for d in range(10)], f"chart {i + 1} shows the digits {digits}"
+        frame, plot = chart.bounding_box(), chart.locator(".main-svg").first.bounding_box()
+        assert inside(frame, main), f"chart {i + 1} at {frame} is cut off by the page at {main}"
+        assert plot["width"] <= frame["width"] + 1, f"chart {i + 1} is {plot['width']} px wide in {frame['width']} px"
+        labels = chart.locator("g.xtick text, g.ytick text")
+        for j in range(labels.count()):  # no label cut by the chart's edge (the 9 on the right, the 100% on top)
+            label = labels.nth(j)
+            assert inside(label.bounding_box(), frame), f"chart {i + 1}: {label.text_content()!r} is cut off"
+        assert "100%" in chart.locator("g.ytick text").all_text_contents()
