@@ -23,6 +23,10 @@ PROB_LAYOUT = dict(height=180, margin=dict(l=0, r=0, t=8, b=0), showlegend=False
 
 
 DIGITS = [str(i) for i in range(10)]
+# A colour per class, ten that tell apart (Tableau 10). Streamlit's theme would colour traces in light and dark
+# pairs of one hue (blue and light blue, red and pink...), and the tenth a light grey.
+CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+                 "#17becf")
 
 
 def prob_chart(probs: np.ndarray, highlight: int, labels: list[str] | None = None) -> go.Figure:
