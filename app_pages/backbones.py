@@ -18,6 +18,13 @@ st.write("A network trained on thousands of photos has learnt edges, textures an
 own = [n for n in backbone_transfer.OWN_BACKBONES if registry.get(n).path().is_file()]
 names = own + list(backbones.BACKBONES)
 source, halves = datasets.get_dataset("cifar5_source"), datasets.get_dataset("cifar5_target")
+
+
+def backbone_title(name: str) -> str:
+    """'CIFAR-5 ResNet-9 backbone' for the project's own; an ImageNet network's Keras name."""
+    return registry.get(name).title if name in registry.REGISTRY else name
+
+
 WORDS = {"cifar5_resnet": f"the project's ResNet-9, trained on {', '.join(source.classes)} only",
          "cifar_resnet": "the shipped CIFAR-10 ResNet-9 (it has seen all ten classes: an upper bound, not a fair test)"}
 
@@ -65,10 +72,12 @@ with st.expander("Bring your own photos: a zip with one folder per class"):
 st.subheader("3. Recipes and labels")
 cols = st.columns([3, 3, 1, 1])
 allowed = backbone_transfer.MODES if backbone in backbone_transfer.OWN_BACKBONES else ("frozen", "finetune")
-modes = cols[0].multiselect("Recipes", allowed, default=list(allowed), key="bb_modes",
+default = backbone_transfer.default_modes(backbone)
+modes = cols[0].multiselect("Recipes", allowed, default=list(default), key="bb_modes",
                             format_func=backbone_transfer.MODE_TITLES.get)
-labels = cols[1].multiselect("Labelled photos per class", backbone_transfer.LABELS_PER_CLASS, default=[20, 100, 500],
-                             key="bb_labels", help="5000 is every training photo of those classes.")
+labels = cols[1].multiselect("Labelled photos per class", backbone_transfer.LABELS_PER_CLASS,
+                             default=list(backbone_transfer.DEFAULT_LABELS), key="bb_labels",
+                             help="5000 is every training photo of those classes.")
 epochs = cols[2].number_input("Epochs", 1, 100, 15, key="bb_epochs")
 unfreeze = cols[3].number_input("Fine-tune top layers", 1, 400, 20, key="bb_unfreeze",
                                 help="How many of the backbone's last layers learn when fine-tuning.")
@@ -76,6 +85,11 @@ drop_last = 0
 if backbone in backbones.BACKBONES:
     drop_last = st.slider("Layers cut off the backbone's top", 0, 20, 0, key="bb_drop",
                           help="Report 000 cut the last 10: earlier features are less specific to ImageNet.")
+st.caption(f"By default one comparison, two runs: {backbone_transfer.MODE_TITLES[default[0]]} against "
+           f"{backbone_transfer.MODE_TITLES[default[1]]}, with "
+           f"{backbone_transfer.DEFAULT_LABELS[0]} labelled photos per class, where what the backbone learnt helps "
+           f"most. So few photos train quickly on a classroom CPU; more labels, and fine-tuning, take much longer. "
+           f"Add recipes and label counts to draw the whole learning curve.")
 head = st.radio("Head", ["linear", "report000", "report003"], horizontal=True, key="bb_head",
                 format_func={"linear": "one softmax layer", "report000": "report 000: Flatten, Dense 128, Dropout",
                              "report003": "report 003: Dense 1024-1024-512"}.get)
@@ -107,7 +121,8 @@ for run in done:  # newest first
 if not latest:
     st.caption("No finished runs yet: the table and the learning curve fill in as runs finish.")
     st.stop()
-rows = [{"backbone": f"{b} ({w})" if w else b, "recipe": backbone_transfer.MODE_TITLES[m], "labels/class": n,
+rows = [{"backbone": f"{backbone_title(b)} ({w})" if w else backbone_title(b),
+         "recipe": backbone_transfer.MODE_TITLES[m], "labels/class": n,
          "test accuracy": r.metrics.get("test_accuracy"), "trainable": r.metrics.get("trainable_params"),
          "frozen": r.metrics.get("non_trainable_params"), "seconds": r.metrics.get("train_seconds"),
          "run": r.number} for (b, w, m, n), r in sorted(latest.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3]))]
@@ -119,12 +134,12 @@ for line in sorted({(b, w, m) for b, w, m, _ in latest}):
     points = sorted((n, r.metrics.get("test_accuracy", 0.0)) for (b, w, m, n), r in latest.items()
                     if (b, w, m) == line)
     fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
-                             name=f"{line[0]}{f' ({line[1]})' if line[1] else ''}: "
+                             name=f"{backbone_title(line[0])}{f' ({line[1]})' if line[1] else ''}: "
                                   f"{backbone_transfer.MODE_TITLES[line[2]]}"))
 fig.update_layout(height=380, margin=dict(l=0, r=0, t=10, b=0),
                   xaxis=dict(title="labelled photos per class", type="log"),
                   yaxis=dict(title=f"test accuracy ({len(datasets.get_dataset(target).classes)} classes)",
-                             tickformat=".0%"))
+                             tickformat=".0%", range=[0, 1]))
 st.plotly_chart(fig, key="bb_curve", config={"displayModeBar": False})
 st.caption(f"Chance is {1 / len(datasets.get_dataset(target).classes):.0%}. Where the frozen or fine-tuned line sits "
            "above 'from scratch', the backbone's "

@@ -87,14 +87,15 @@ def where_it_looked(name: str, pre: preprocess.Preprocessed, gray: np.ndarray | 
                f"only): the regions where the last convolution layer found what matters for the answer.")
 
 
-COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c"]
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
 
 
-def what_it_tolerates(pre: preprocess.Preprocessed, answer: int) -> None:
+def what_it_tolerates(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
     st.subheader("2. What it tolerates")
     meant = st.selectbox("The digit you meant", list(range(10)), index=answer, key="explain_meant")
     draw_models = [n for n in registry.DRAW_MODELS if registry.version(n)]
-    # Every changed digit of every curve in one batch per network: 52 pictures, 3 calls.
+    draw_models += [name] if name not in draw_models else []  # the network chosen above, beside the Draw page's
+    # Every changed digit of every curve in one batch per network: 52 pictures, one call each.
     changed = {kind: invariance.batch(pre.image, kind) for kind in invariance.TRANSFORMS}
     stacked = np.concatenate(list(changed.values()))
     ends = np.cumsum([len(b) for b in changed.values()])
@@ -109,14 +110,15 @@ def what_it_tolerates(pre: preprocess.Preprocessed, answer: int) -> None:
         groups.append([dict(type="scatter", x=list(t.values), y=probs[n][i].tolist(), mode="lines", name=title(n),
                             showlegend=i == 0, line=dict(color=COLOURS[j % len(COLOURS)]), legendgroup=n)
                        for j, n in enumerate(draw_models)])
-        titles.append(f"{kind} ({t.unit})")
+        titles.append(t.title)
         shapes.append(dict(type="line", x0=value, x1=value, y0=0, y1=1, xref=f"x{i + 1 if i else ''}", yref="paper",
                            line=dict(dash="dot", color="grey")))
         if value != t.neutral:
             moved[kind] = value
     # One figure of four panels, not four charts: the browser draws one plotly chart per stroke instead of four.
-    fig = panels(groups, titles, 220, x_title="", shared_y=True, shapes=shapes,
-                 yaxis=dict(range=[0, 1], tickformat=".0%"), margin=dict(l=0, r=0, t=24, b=0))
+    percent = {f"yaxis{i + 1 if i else ''}": dict(range=[0, 1], tickformat=".0%") for i in range(len(groups))}
+    fig = panels(groups, titles, 220, x_title="", shared_y=True, shapes=shapes, margin=dict(l=0, r=0, t=24, b=0),
+                 **percent)
     st.plotly_chart(fig, key="explain_curves", config={"displayModeBar": False})
     image = pre.image
     for kind, value in moved.items():
@@ -207,7 +209,7 @@ def explain_input(name: str) -> None:
     answer = int(probs.argmax())
     st.metric(f"{title(name)} reads", answer, f"{probs[answer]:.0%} sure", delta_color="off")
     where_it_looked(name, pre, gray, probs)
-    what_it_tolerates(pre, answer)
+    what_it_tolerates(name, pre, answer)
     fooling_it(name, pre, answer)
     what_it_remembers(name, pre)
 

@@ -44,7 +44,7 @@ rows = [{"dropout": k[0], "batch_size": int(k[1]), "kernel_size": int(k[2]),
          "seconds": r.metrics.get("train_seconds")} for k, r in sorted(cells.items())]
 grid_table = pd.DataFrame(rows)
 if rows:
-    st.dataframe(grid_table.rename(columns=FACTORS), hide_index=True, width="stretch")
+    st.dataframe(grid_table.rename(columns=FACTORS), hide_index=True, width="stretch", placeholder="–")
     st.caption("Accuracy on MNIST's test digits before training (random weights: about 10%, a guess) and after.")
     groups = []
     for i, factor in enumerate(FACTORS):
@@ -99,7 +99,7 @@ if searches:
         "state": t.state.lower()} for t in trials])
     if not table.empty:
         st.dataframe(table.sort_values("val accuracy", ascending=False), hide_index=True, width="stretch",
-                     column_config={"val accuracy": st.column_config.NumberColumn(format="percent"),
+                     placeholder="–", column_config={"val accuracy": st.column_config.NumberColumn(format="percent"),
                                     "test accuracy": st.column_config.NumberColumn(format="percent")})
     if latest.status == "FINISHED":
         best = latest.best
@@ -108,7 +108,8 @@ if searches:
                    f"{latest.metrics.get('best_val_accuracy', float('nan')):.2%}).", icon=":material/emoji_events:")
         if rows:
             top = grid_table.sort_values("after %", ascending=False).iloc[0]
-            st.caption(f"The grid's best at this size: dropout {top['dropout']}, batch size {top['batch_size']}, "
-                       f"kernel size {top['kernel_size']}: {top['after %']:.2f}% on the test digits, from "
-                       f"{len(grid_table)} full runs; the search trained {len(trials)} trials, most of them "
-                       f"stopped early.")
+            stopped = sum(t.stopped_early is True for t in trials)
+            st.caption(f"The grid's best at this size: dropout {top['dropout']:g}, batch size "
+                       f"{int(top['batch_size'])}, kernel size {int(top['kernel_size'])}: {top['after %']:.2f}% on "
+                       f"the test digits, from {len(grid_table)} full run{'s' if len(grid_table) > 1 else ''}; the "
+                       f"search trained {len(trials)} trials, {search.stopped_words(stopped, len(trials))}.")

@@ -1,5 +1,6 @@
 """Learning-rate page: report 004's table 2, re-run by the student, filled in as runs finish."""
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -63,8 +64,11 @@ for model in ("dnn", "convnet", "resnet"):
     fig.add_trace(go.Scatter(x=list(report), y=[v[0] for v in report.values()], mode="lines+markers",
                              name=f"{title} (report 004)", line=dict(color=colours[model], dash="dot"),
                              marker=dict(symbol="x")))
+# A tick at each learning rate, in plain decimals: left to itself a log axis says "100μ" and adds "5" and "2" between.
+rates = list(presets.LEARNING_RATES)
 fig.update_layout(height=380, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(title="test accuracy", tickformat=".0%"),
-                  xaxis=dict(title="learning rate", type="log", autorange="reversed"))
+                  xaxis=dict(title="learning rate", type="log", autorange="reversed", tickvals=rates,
+                             ticktext=[np.format_float_positional(lr, trim="-") for lr in rates]))
 st.plotly_chart(fig, key="lr_plot", config={"displayModeBar": False})
 st.caption("The x axis runs from large steps (left) to small ones (right). A network whose line falls to 10% at "
            "a large learning rate has diverged: it guesses one digit for everything.")

@@ -118,7 +118,8 @@ cols = st.columns(2)
 with cols[0]:
     st.metric("Held-out accuracy", f"{scores['accuracy']:.0%}",
               help=f"Each example read by a head trained without it ({scores['folds']}-fold cross-validation).")
-    st.dataframe(pd.DataFrame({"class": names, "held-out accuracy": scores["per_class_accuracy"]}), hide_index=True)
+    st.dataframe(pd.DataFrame({"class": names, "held-out accuracy": scores["per_class_accuracy"]}), hide_index=True,
+                 column_config={"held-out accuracy": st.column_config.NumberColumn(format="percent")})
     cm = np.asarray(scores["confusion_matrix"])
     heatmap = go.Heatmap(z=cm, x=names, y=names, colorscale="Blues", text=cm, texttemplate="%{text}",
                          hovertemplate="drawn as %{y}, read as %{x}: %{z}<extra></extra>")
@@ -128,7 +129,8 @@ with cols[0]:
 with cols[1]:
     points = own_classes.feature_map(X, y_all)
     fig = go.Figure([go.Scatter(x=points[y_all == i, 0], y=points[y_all == i, 1], mode="markers", name=c,
-                                marker=dict(size=9)) for i, c in enumerate(names)])
+                                marker=dict(size=9, color=charts.CLASS_COLOURS[i % len(charts.CLASS_COLOURS)]))
+                     for i, c in enumerate(names)])
     fig.update_layout(height=420, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(title="1st principal component"),
                       yaxis=dict(title="2nd principal component"), legend=dict(orientation="h", y=-0.2))
     st.plotly_chart(fig, key="own_map", config={"displayModeBar": False})

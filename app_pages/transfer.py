@@ -97,8 +97,8 @@ if latest:
     picked = st.multiselect("Curves of", list(latest.values()), default=list(latest.values())[:3],
                             format_func=lambda r: r.label, key="transfer_curves")
     if picked:
-        st.plotly_chart(curves_figure({r.label: runs.curves(r.run_id) for r in picked}), key="transfer_curve_plot",
-                        config={"displayModeBar": False})
+        st.plotly_chart(curves_figure({r.label: runs.curves(r.run_id) for r in picked}, dashed="test letters"),
+                        key="transfer_curve_plot", config={"displayModeBar": False})
         st.caption("Solid: the training letters. Dashed: the test letters, shown for the picture only; "
                    "nothing was tuned on them.")
 
@@ -114,7 +114,7 @@ name = st.selectbox("Model", greek_models, format_func=nets.title, key="greek_mo
 def letter_reader(name: str) -> None:
     cols = st.columns([1, 2])
     with cols[0]:
-        gray = inputs.drawing_canvas("greek_canvas")
+        gray = inputs.drawing_canvas("greek_canvas", shared=False)  # blank: not the digit drawn on another page
     pre = preprocess.from_canvas(gray) if gray is not None else None
     with cols[1]:
         if pre is None or pre.empty:

@@ -173,3 +173,31 @@ def test_an_uploaded_zip_of_photos_is_the_target_of_the_backbone_recipe(tiny_bac
     card = backbone_transfer.train_backbone(config)
     assert card["classes"] == ["blue things", "red things"] and card["data"]["n_train"] == 24
     assert card["test_accuracy"] >= 5 / 6
+
+
+def test_the_backbones_page_defaults_to_one_comparison_a_classroom_cpu_can_run(run_store):
+    at = open_page("backbones")
+    assert at.selectbox(key="bb_backbone").value == "cifar5_resnet"
+    assert at.multiselect(key="bb_modes").value == ["frozen", "scratch"]  # not all three recipes
+    assert at.multiselect(key="bb_labels").value == [20]  # not 20, 100 and 500 labels per class
+    assert any(b.label == "Train 2 run(s)" for b in at.button)
+    why = " ".join(c.value for c in at.caption)
+    assert "two runs" in why and "20 labelled photos per class" in why
+
+
+def test_the_backbones_results_name_the_backbone_and_read_accuracy_from_0_to_100_percent(run_store):
+    import json
+
+    from core.lab import runs
+
+    config = backbone_transfer.BackboneConfig(mode="frozen", labels_per_class=100)
+    run = runs.create(config.params() | {"dataset": config.dataset, "learning_rate": config.lr}, config.model,
+                      "transfer", "local", {runs.Tag.RECIPE: config.recipe, runs.Tag.VARIED: "mode,labels_per_class"})
+    runs.log_progress(run.run_id, 1, {"test_accuracy": 0.72, "train_seconds": 3.0, "trainable_params": 1285})
+    runs.finish(run.run_id, "FINISHED")
+    at = open_page("backbones")
+    table = at.dataframe[0].value
+    assert set(table["backbone"]) == {registry.get("cifar5_resnet").title}  # not the key cifar5_resnet
+    (figure,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert figure["layout"]["yaxis"]["range"] == [0, 1]  # one point at 72% drew an axis up to 150%
+    assert all(t["name"].startswith(registry.get("cifar5_resnet").title) for t in figure["data"])

@@ -192,7 +192,7 @@ def test_run_end_to_end_records_config_curves_scores_and_model(finished_run):
     # Its model is in the registry, titled after its run, and loads.
     name = f"{registry.RUN_PREFIX}{run.run_id}"
     spec = registry.get(name)
-    assert spec.title == f"Net 002 (21,840 params), run {run.number} (lr 0.001)"
+    assert spec.title == f"Net 002, run {run.number} (lr 0.001)"
     assert spec.base == "net002" and spec.dataset == "mnist"
     model = registry.load(name)
     assert model.count_params() == 21840

@@ -41,7 +41,8 @@ def test_every_section_with_every_network(name):
     (curves,) = at.get("plotly_chart")  # the invariance curves: one figure, a panel per transform
     figure = json.loads(curves.proto.spec)
     assert sorted(k for k in figure["layout"] if k.startswith("xaxis")) == ["xaxis", "xaxis2", "xaxis3", "xaxis4"]
-    assert len(figure["data"]) == 4 * 3  # a curve per transform and Draw network
+    assert len(figure["data"]) == 4 * (3 + (name == "net002"))  # a curve per transform and Draw network, and the
+    # network chosen when it is not one of them
     pictures = " ".join(str(i.proto) for i in at.get("image"))
     assert "over your drawing" in pictures and "against (blue)" in pictures
     assert ("Grad-CAM" in pictures) == (name != "dnn")  # the DNN has no convolution: no Grad-CAM picture
@@ -83,3 +84,22 @@ def test_which_stroke_mattered_for_a_drawing_the_canvas_sent(label, pictures):
     assert len(captions) == pictures and all(f": {answer} at " in c for c in captions), captions
     shares = [int(re.search(r" at (\d+)%", c).group(1)) for c in captions]
     assert shares == sorted(shares), captions  # the stroke the answer needs most comes first
+
+
+def test_the_tolerance_curves_include_the_chosen_network_and_every_axis_reads_in_percent():
+    from core.nets import registry
+
+    gray, json_data = drawn("four_two_strokes")
+    at = open_explain(gray, json_data)
+    at.selectbox(key="explain_model").set_value("net002").run()  # not one of the Draw page's three
+    assert not at.exception, at.exception
+    (curves,) = at.get("plotly_chart")
+    figure = json.loads(curves.proto.spec)
+    names = [t["name"] for t in figure["data"]]
+    assert registry.get("net002").title in names and len(figure["data"]) == 4 * 4
+    assert len({t["line"]["color"] for t in figure["data"] if t["legendgroup"] == "net002"}) == 1
+    assert len({t["line"]["color"] for t in figure["data"]}) == 4  # a colour per network
+    axes = {k: v for k, v in figure["layout"].items() if k.startswith("yaxis")}
+    assert len(axes) == 4 and all(a.get("tickformat") == ".0%" for a in axes.values()), axes
+    readings = next(c.value for c in at.caption if c.value.startswith("Each curve"))
+    assert f"{registry.get('net002').title}:" in readings

@@ -124,6 +124,10 @@ def test_a_search_from_the_grid_page_finds_a_best_configuration(engine_home, mon
     best_of = {t.run_id: max(v for _, v in runs.curves(t.run_id, ("val_accuracy",))["val_accuracy"]) for t in trials}
     assert best_of[finished.tags["vp.best.run_id"]] == max(best_of.values())
     assert finished.metrics["best_val_accuracy"] == pytest.approx(max(best_of.values()))
+    # The search's own bar moved as its trials went, not only at the end.
+    progress = [v for _, v in runs.curves(search_run.run_id, ("progress",))["progress"]]
+    assert any(0 < v < 1 for v in progress) and progress[-1] == 1.0, progress
+    assert finished.metrics["trials_done"] == 4
     at.run()
     assert any("Best configuration" in s.value for s in at.success)
 
@@ -134,3 +138,103 @@ def test_using_the_store_leaves_the_environment_alone(run_store):
 
     runs.search()
     assert "MLFLOW_TRACKING_URI" not in os.environ
+
+
+def figures(at) -> list[dict]:
+    """The plotly figures of a page, as the browser gets them."""
+    import json
+
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_the_learning_rate_axis_names_the_four_rates_in_plain_decimals(run_store):
+    """A log axis left to plotly says '100μ' for 0.0001 and puts stray '5' and '2' ticks between the rates."""
+    at = open_page("lr_sweep")
+    (figure,) = figures(at)
+    axis = figure["layout"]["xaxis"]
+    assert axis["tickvals"] == list(presets.LEARNING_RATES)
+    assert axis["ticktext"] == ["0.1", "0.01", "0.001", "0.0001"]
+
+
+def fake_search(trials: int, stopped: int, finished: bool = True) -> runs.RunInfo:
+    """A search recorded without Ray: ``trials`` trials of net002, the first ``stopped`` stopped early by ASHA."""
+    search_run = runs.create({"trials": trials, "max_epochs": 4, "preset": "quick"}, "net002", "search", "local",
+                             {runs.Tag.KIND: "search"})
+    runs.mark_running(search_run.run_id, "CPU", runs.owner())
+    for i in range(trials):
+        trial = runs.create({"dropout": 0.4, "batch_size": 80, "kernel_size": 4, "epochs": 4}, "net002", "search",
+                            "local", {runs.Tag.GROUP: search_run.run_id})
+        runs.log_epoch(trial.run_id, 1, {"val_accuracy": 0.9})
+        runs.log_progress(trial.run_id, 1, {"val_accuracy": 0.9 + i / 1000,
+                                            **({} if i < stopped else {"test_accuracy": 0.91})})
+        runs.client().set_tag(trial.run_id, runs.Tag.STOPPED_EARLY, "1" if i < stopped else "0")
+        runs.finish(trial.run_id, "FINISHED")
+    if finished:
+        for key, value in {"dropout": "0.4", "batch_size": "80", "kernel_size": "4"}.items():
+            runs.client().set_tag(search_run.run_id, runs.Tag.BEST + key, value)
+        runs.log_progress(search_run.run_id, 1, {"best_val_accuracy": 0.93, "progress": 1.0})
+        runs.finish(search_run.run_id, "FINISHED")
+    return runs.get(search_run.run_id)
+
+
+def test_the_search_summary_counts_the_trials_stopped_early_and_shows_whole_numbers(run_store):
+    fake_finished_run("net002", "grid", 0.97, dropout=0.3, batch_size=40, kernel_size=5, **presets.preset("quick"))
+    fake_search(trials=8, stopped=3)
+    at = open_page("grid")
+    words = next(c.value for c in at.caption if c.value.startswith("The grid's best"))
+    assert "batch size 40, kernel size 5" in words  # not 40.0 and 5.0
+    assert "most of them" not in words and "3 of them stopped early" in words
+    assert "batch size 80, kernel size 4" in next(s.value for s in at.success if "Best configuration" in s.value)
+
+
+def test_the_grid_page_tables_show_a_dash_not_none_for_what_is_not_known(run_store):
+    fake_search(trials=2, stopped=1)  # the trial stopped early has no test accuracy
+    at = open_page("grid")
+    search_table = next(d for d in at.dataframe if "stopped early" in d.value.columns)
+    assert search_table.value["test accuracy"].isna().any()
+    assert all(d.proto.placeholder == "–" for d in at.dataframe), [d.proto.placeholder for d in at.dataframe]
+
+
+def test_a_running_search_shows_its_trials_done_not_epoch_0(run_store):
+    search_run = fake_search(trials=8, stopped=0, finished=False)
+    runs.log_progress(search_run.run_id, 3, {"progress": 0.4375, "trials_done": 3})  # as the search's driver logs
+    try:
+        at = open_page("grid")
+        bars = [b.proto for b in at.get("progress") if f"run {search_run.number}" in b.proto.text
+                or f"search {search_run.number}" in b.proto.text]
+        assert len(bars) == 1 and "3 of 8 trials done" in bars[0].text and "epoch" not in bars[0].text, bars
+        assert bars[0].value == 43  # percent
+    finally:
+        runs.finish(search_run.run_id, "KILLED")
+
+
+def test_the_search_words_follow_the_counts():
+    from core.lab import search
+
+    assert search.stopped_words(3, 8) == "3 of them stopped early"
+    assert search.stopped_words(5, 8) == "most of them (5 of 8) stopped early"
+    assert search.stopped_words(4, 8) == "half of them stopped early"
+    assert search.stopped_words(0, 8) == "none of them stopped early"
+    assert search.stopped_words(1, 1) == "it stopped early"
+    assert search.progress(finished=3, running_epochs=[2, 1], max_epochs=4, total=8) == pytest.approx(3.75 / 8)
+    assert search.progress(finished=0, running_epochs=[], max_epochs=4, total=8) == 0.0
+    assert search.progress(finished=8, running_epochs=[], max_epochs=4, total=8) == 1.0
+
+
+def test_a_net002_run_with_another_kernel_is_not_titled_with_the_shipped_parameter_count(run_store):
+    """Report 002's net has 21,840 weights with 5x5 kernels; with 3x3 it has 27,480, and its title must not say
+    otherwise. Its model here is the shipped file: the page only reads it."""
+    run = fake_finished_run("net002", "grid", 0.95, dropout=0.5, batch_size=40, kernel_size=3,
+                            **presets.preset("quick"))
+    c = runs.client()
+    c.set_tag(run.run_id, runs.Tag.VARIED, "kernel_size")
+    runs.log_progress(run.run_id, 1, {"params": 27480, "epochs_run": 2})
+    for suffix in (".keras", ".json"):
+        c.log_artifact(run.run_id, str(registry.get("net002").path().with_suffix(suffix)), "model")
+    c.set_tag(run.run_id, runs.Tag.HAS_MODEL, "1")
+    at = open_page("compare")
+    table = at.dataframe[0].value
+    row = table[table["parameters"] == 27480]
+    assert len(row) == 1
+    assert "21,840" not in row["network"].iloc[0] and row["network"].iloc[0].endswith("(lr 0.001, kernel 3)")
+    assert "21,840" not in " ".join(table["network"])

@@ -140,3 +140,24 @@ def test_the_data_sets_page_shows_the_letters_with_their_three_classes(run_store
     assert not at.exception, at.exception
     assert "27 training and 12 test images" in at.caption[0].value
     assert "From 9 to 9 training images per class" in " ".join(c.value for c in at.caption)
+
+
+def test_the_letter_canvas_starts_blank_not_from_the_digit_drawn_on_the_draw_page(run_store, digit_gray):
+    from tests.pages import drawing_state
+
+    at = open_page("transfer", drawing_state(digit_gray, {"objects": [{"type": "path"}]}))  # a 7 drawn before
+    assert not [m for m in at.metric if m.label == "Reading"], "the digit was read as a letter"
+    assert at.info[-1].value.startswith("Draw α, β or γ")
+
+
+def test_the_letter_curves_call_the_dashed_line_what_the_caption_calls_it(run_store):
+    run = _finished(letter_transfer.TransferConfig(source="net002", mode="frozen"), 0.75)
+    for epoch in (1, 2):
+        runs.log_epoch(run.run_id, epoch, {"loss": 1.0 / epoch, "val_loss": 1.2 / epoch, "accuracy": 0.5 * epoch,
+                                           "val_accuracy": 0.4 * epoch})
+    at = open_page("transfer")
+    (figure,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "test letters" in c.proto.spec
+                 or "validation" in c.proto.spec]
+    names = [t["name"] for t in figure["data"]]
+    assert any(n.endswith("test letters") for n in names) and not any("validation" in n for n in names), names
+    assert any("Dashed: the test letters" in c.value for c in at.caption)

@@ -16,11 +16,17 @@ def to_png(image: np.ndarray, size: int = 112) -> Image.Image:
 
 
 # Passing the layout to the constructor is several times faster than update_layout, which matters per stroke.
-PROB_LAYOUT = dict(height=180, margin=dict(l=0, r=0, t=0, b=0), showlegend=False,
-                   yaxis=dict(range=[0, 1], tickformat=".0%"), xaxis=dict(type="category"))
+# Every class gets its tick (plotly thins them out in a chart a quarter of a column wide: 0, 2, 4, 6, 8), and a
+# margin above keeps the top tick, 100%, inside the chart.
+PROB_LAYOUT = dict(height=180, margin=dict(l=0, r=0, t=8, b=0), showlegend=False,
+                   yaxis=dict(range=[0, 1], tickformat=".0%"), xaxis=dict(type="category", dtick=1))
 
 
 DIGITS = [str(i) for i in range(10)]
+# A colour per class, ten that tell apart (Tableau 10). Streamlit's theme would colour traces in light and dark
+# pairs of one hue (blue and light blue, red and pink...), and the tenth a light grey.
+CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+                 "#17becf")
 
 
 def prob_chart(probs: np.ndarray, highlight: int, labels: list[str] | None = None) -> go.Figure:

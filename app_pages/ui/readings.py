@@ -33,7 +33,11 @@ def show_predictions(pre: preprocess.Preprocessed | None, key: str, names: list[
     top = int(best_probs.argmax())
     st.metric("Prediction", top, help=f"The {title(best)}'s answer, the most accurate network here.")
     st.caption(f"{title(best)} is {best_probs[top]:.1%} sure.")
-    for col, (name, (probs, ms)) in zip(st.columns(len(results)), results.items()):
+    # Three side by side; four in two rows of two: a chart a quarter of the column wide is clipped (plotly draws it
+    # at least 150 px wide).
+    per_row = len(results) if len(results) <= 3 else 2
+    cols = [col for _ in range(0, len(results), per_row) for col in st.columns(per_row)]
+    for col, (name, (probs, ms)) in zip(cols, results.items()):
         with col:
             spec = registry.get(name)
             first = inference.top_k(probs, 3)

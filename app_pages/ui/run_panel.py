@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.ui.charts import panels
-from core.lab import engine, runs
+from core.lab import engine, runs, search
 
 REFRESH_S = 2.0
 STATUS_ICONS = {"QUEUED": ":material/hourglass_empty:", "RUNNING": ":material/play_circle:",
@@ -42,14 +42,18 @@ def launch(configs: list, lab: str, varied: list[tuple[str, ...]] | None = None)
 def progress_caption(run: runs.RunInfo) -> str:
     if run.state == "QUEUED":
         return f"run {run.number}: queued (at most {engine.max_runs()} train at once)"
+    if run.kind == "search":  # a search has trials, not epochs, of its own
+        return search.progress_words(run)
     eta = run.metrics.get("eta_s")
     epoch = int(run.metrics.get("epoch_now", 0))
     left = f", about {eta:.0f} s left" if eta is not None and run.state == "RUNNING" else ""
     return f"run {run.number}: epoch {epoch}/{run.params.get('epochs', '?')}, {run.progress:.0%}{left}"
 
 
-def curves_figure(histories: dict[str, dict[str, list[tuple[int, float]]]], height: int = 300) -> go.Figure:
-    """Training and validation loss and accuracy of several runs, overlaid (solid: train, dashed: validation)."""
+def curves_figure(histories: dict[str, dict[str, list[tuple[int, float]]]], height: int = 300,
+                  dashed: str = "validation") -> go.Figure:
+    """Training and validation loss and accuracy of several runs, overlaid (solid: train, dashed: validation,
+    or what ``dashed`` names: the Greek letters' runs are checked on the test letters)."""
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
     groups: list[list[go.Scatter]] = [[], []]
     for i, (label, curves) in enumerate(histories.items()):
@@ -61,7 +65,7 @@ def curves_figure(histories: dict[str, dict[str, list[tuple[int, float]]]], heig
                     groups[col].append(go.Scatter(
                         x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers",
                         line=dict(color=colour, dash=dash), marker=dict(size=5),
-                        name=f"{label} {'validation' if prefix else 'train'}", legendgroup=label,
+                        name=f"{label} {dashed if prefix else 'train'}", legendgroup=label,
                         showlegend=col == 0, hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>"))
     return panels(groups, ["loss", "accuracy"], height)
 

@@ -17,16 +17,21 @@ from scipy import ndimage
 @dataclass(frozen=True)
 class Transform:
     name: str
-    unit: str
+    unit: str  # in words, for a slider's help
     values: tuple[float, ...]
     neutral: float
+    short: str = ""  # the unit in a chart title a quarter of a page wide
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({self.short or self.unit})"
 
 
 TRANSFORMS = {
     "rotate": Transform("rotate", "degrees", tuple(range(-45, 46, 5)), 0.0),
-    "shift": Transform("shift", "pixels to the right", tuple(range(-8, 9)), 0.0),
+    "shift": Transform("shift", "pixels to the right", tuple(range(-8, 9)), 0.0, "pixels right"),
     "scale": Transform("scale", "times", tuple(np.round(np.arange(0.5, 1.51, 0.1), 2)), 1.0),
-    "thickness": Transform("thickness", "pixels thicker (negative: thinner)", (-2, -1, 0, 1, 2), 0.0),
+    "thickness": Transform("thickness", "pixels thicker (negative: thinner)", (-2, -1, 0, 1, 2), 0.0, "± pixels"),
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterable
 
 from core.base import paths
 from core.lab import engine, presets, runs
@@ -56,8 +57,26 @@ def _drive(search_id: str, base: dict, trials: int, max_epochs: int) -> str:
     if not runs.mark_running(search_id, "Ray Tune", f"{os.uname().nodename}:{os.getpid()}"):
         return "KILLED"
 
+    total = trials
+
     class EndTrialRuns(tune.Callback):
-        """Trials that ASHA stops never reach their own ending: record it for them."""
+        """Trials that ASHA stops never reach their own ending: record it for them. And the search's own
+        progress, for its bar: trials ended, and the epochs of those still running."""
+
+        def __init__(self):
+            self.ended: set[str] = set()
+
+        def log_progress(self, trials, latest=None):
+            epochs = {t.trial_id: (t.last_result or {}).get("training_iteration", 0) for t in trials}
+            if latest is not None:
+                trial, result = latest
+                epochs[trial.trial_id] = max(epochs.get(trial.trial_id, 0), result.get("training_iteration", 0))
+            running = [e for trial_id, e in epochs.items() if trial_id not in self.ended]
+            runs.log_progress(search_id, len(self.ended), {
+                "progress": progress(len(self.ended), running, max_epochs, total), "trials_done": len(self.ended)})
+
+        def on_trial_result(self, iteration, trials, trial, result, **info):
+            self.log_progress(trials, (trial, result))
 
         def on_trial_complete(self, iteration, trials, trial, **info):
             run_id = (trial.last_result or {}).get("run_id")
@@ -65,11 +84,15 @@ def _drive(search_id: str, base: dict, trials: int, max_epochs: int) -> str:
                 if not runs.get(run_id).has_model:
                     runs.client().set_tag(run_id, runs.Tag.STOPPED_EARLY, "1")
                 runs.finish(run_id, "FINISHED")
+            self.ended.add(trial.trial_id)
+            self.log_progress(trials)
 
         def on_trial_error(self, iteration, trials, trial, **info):
             run_id = (trial.last_result or {}).get("run_id")
             if run_id:
                 runs.finish(run_id, "FAILED", "the trial's worker failed")
+            self.ended.add(trial.trial_id)
+            self.log_progress(trials)
 
     class StopWhenCancelled(tune.Stopper):
         def __init__(self):
@@ -108,7 +131,8 @@ def _drive(search_id: str, base: dict, trials: int, max_epochs: int) -> str:
     for key, value in best.config.items():
         c.set_tag(search_id, runs.Tag.BEST + key, str(value))
     c.set_tag(search_id, runs.Tag.BEST + "run_id", str(best.metrics.get("run_id", "")))
-    runs.log_progress(search_id, 1, {"best_val_accuracy": best.metrics["val_accuracy"], "progress": 1.0})
+    runs.log_progress(search_id, trials, {"best_val_accuracy": best.metrics["val_accuracy"], "progress": 1.0,
+                                         "trials_done": trials})
     runs.finish(search_id, "FINISHED")
     return "FINISHED"
 
@@ -150,3 +174,34 @@ def _trial(config: dict, base: dict, search_id: str) -> None:
 def trials(search_id: str) -> list[runs.RunInfo]:
     """The trials of a search, newest first."""
     return runs.search(lab="search", group=search_id)
+
+
+def progress(finished: int, running_epochs: Iterable[int], max_epochs: int, total: int) -> float:
+    """How far a search is, from 0 to 1: its ended trials count whole, a running one by its epochs so far.
+
+    A trial ASHA stops early counts as done, so the bar can jump; it never goes back.
+    """
+    partial = sum(min(epochs, max_epochs) / max_epochs for epochs in running_epochs)
+    return min(1.0, (finished + partial) / total) if total else 1.0
+
+
+def progress_words(run: runs.RunInfo) -> str:
+    """A search's progress bar text, 'search 5: 3 of 8 trials done, 44%': its run has no epochs of its own."""
+    total = run.params.get("trials", "?")
+    done = total if run.status == "FINISHED" else int(run.metrics.get("trials_done", 0))
+    return f"search {run.number}: {done} of {total} trials done, {run.progress:.0%}"
+
+
+def stopped_words(stopped: int, total: int) -> str:
+    """How many of a search's trials ASHA stopped early, in words: '3 of them stopped early'."""
+    if total == 1:
+        return "it stopped early" if stopped else "it was not stopped early"
+    if stopped == 0:
+        return "none of them stopped early"
+    if stopped == total:
+        return "all of them stopped early"
+    if 2 * stopped == total:
+        return "half of them stopped early"
+    if 2 * stopped > total:
+        return f"most of them ({stopped} of {total}) stopped early"
+    return f"{stopped} of them stopped early"
