@@ -122,3 +122,70 @@ def test_time_left_is_not_given_before_anything_was_measured():
     recorder, _, _, _ = simulate(stop_after=1)  # only the first batch, whose time was the tracing
     assert len(recorder.points) == 1
     assert "eta_s" not in recorder.points[0][1]
+
+
+# --- live curves ----------------------------------------------------------------------------------------------
+
+
+def recorded_run(stop_after: int | None = None) -> runs.RunInfo:
+    config = train.TrainConfig(model="net002", epochs=EPOCHS, batch_size=64, limit=BATCHES * 64, polish_epochs=0,
+                               augment=False, writing_styles=False)
+    run = runs.create(config.params() | {"dataset": "mnist", "learning_rate": config.lr}, "net002", "compare", "local")
+    runs.client().update_run(run.run_id, status="RUNNING")
+    simulate(run.run_id, stop_after=stop_after)
+    return runs.get(run.run_id)
+
+
+def traces(fig) -> dict[tuple[str, str], object]:
+    """The figure's traces by (panel x axis, name): ('x', ...) is loss, ('x2', ...) accuracy."""
+    return {(t.xaxis or "x", t.name): t for t in fig.data}
+
+
+def test_live_curves_show_loss_and_accuracy_from_the_first_batches(run_store):
+    from app_pages.ui.run_panel import live_curve
+
+    run = recorded_run(stop_after=20)  # three points in the first epoch: no epoch has ended yet
+    fig = live_curve(run)
+    by = traces(fig)
+    loss, acc = by[("x", "train (batches)")], by[("x2", "train (batches)")]
+    assert len(loss.x) >= 2 and len(acc.x) >= 2
+    assert all(0 < x < 1 for x in loss.x) and all(0.0 <= y <= 1.0 for y in acc.y)
+    assert list(fig.layout.yaxis2.range) == [0, 1]  # accuracy on its whole scale, not an empty -1..4
+    assert fig.layout.yaxis.rangemode == "tozero"
+    for axis in (fig.layout.xaxis, fig.layout.xaxis2):
+        assert list(axis.range) == [0, EPOCHS]
+
+
+def test_live_curves_run_on_across_epochs_without_a_jump(run_store):
+    from app_pages.ui.run_panel import live_curve
+
+    run = recorded_run()
+    by = traces(live_curve(run))
+    for name, truth, falling in (("x", loss_at, True), ("x2", accuracy_at, False)):
+        trace = by[(name, "train (batches)")]
+        points = list(zip(trace.x, trace.y))
+        assert len(points) > 3 * EPOCHS
+        ends = [round(x * BATCHES) - 1 for x, _ in points]  # the last batch of each point's window
+        for (i0, (_, y0)), (i1, (x1, y1)) in zip(zip(ends, points), zip(ends[1:], points[1:])):
+            if i1 // BATCHES > i0 // BATCHES:  # across an epoch's end: no more than the curve itself moves
+                most = abs(truth(i1) - truth(max(i0 - WINDOW, 0)))
+                assert abs(y1 - y0) <= most + 1e-4, f"{name} jumps {y1 - y0:+.3f} at epoch {x1:.2f}"
+        for i, (_, y) in zip(ends, points):
+            # A point is the mean of the batches since the one before: between the truth there and a window back.
+            lo, hi = sorted((truth(i), truth(max(i - WINDOW, 0))))
+            assert lo - 1e-4 <= y <= hi + 1e-4, f"{name} at batch {i}: {y:.4f} outside [{lo:.4f}, {hi:.4f}]"
+        ys = [y for _, y in points]
+        assert ys == sorted(ys, reverse=falling)
+    # The finished epochs' validation points sit beside them.
+    assert len(by[("x", "validation")].x) == EPOCHS and len(by[("x2", "validation")].x) == EPOCHS
+
+
+@pytest.mark.parametrize("stop_after", [1, 2])
+def test_live_curves_of_a_run_that_just_started(run_store, stop_after):
+    from app_pages.ui.run_panel import live_curve
+
+    fig = live_curve(recorded_run(stop_after=stop_after))
+    by = traces(fig)
+    loss = by[("x", "train (batches)")]
+    assert len(loss.x) == 1 and "markers" in loss.mode  # one point so far: a line would show nothing
+    assert list(fig.layout.yaxis2.range) == [0, 1]

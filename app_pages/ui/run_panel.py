@@ -136,22 +136,27 @@ def curves_figure(histories: dict[str, dict[str, list[tuple[int, float]]]], heig
 
 
 def live_curve(run: runs.RunInfo) -> go.Figure:
-    """One running run: the loss batch by batch, and each finished epoch's validation loss and accuracy."""
-    c = runs.curves(run.run_id, ("batch_loss", "progress", "val_loss", "val_accuracy", "accuracy"))
-    epochs = float(run.params.get("epochs", 1) or 1)
-    by_step = dict(c["progress"])
-    batch = [(by_step[s] * epochs, v) for s, v in c["batch_loss"] if s in by_step]
-    left = [go.Scatter(x=[b[0] for b in batch], y=[b[1] for b in batch], mode="lines", name="train (batches)",
-                       line=dict(color="#1f77b4"))]
-    right = []
-    for key, group, colour, name in (("val_loss", left, "#ff7f0e", "validation"),
-                                     ("accuracy", right, "#1f77b4", "train"),
-                                     ("val_accuracy", right, "#ff7f0e", "validation")):
-        group.append(go.Scatter(x=[p[0] for p in c[key]], y=[p[1] for p in c[key]], mode="lines+markers",
-                                name=name, line=dict(color=colour, dash="dash" if "val" in key else "solid"),
-                                showlegend=key != "val_accuracy"))
-    fig = panels([left, right], ["loss", "accuracy"], 220)
+    """One running run: its training loss and accuracy batch by batch, and each finished epoch's validation ones.
+
+    Each batch point is the mean of the batches since the point before (see ``train.Reporter``), so both curves
+    start with the first batches and run on across epochs; x counts epochs, fractions included.
+    """
+    c = runs.curves(run.run_id, ("progress", "batch_loss", "batch_accuracy", "val_loss", "val_accuracy"))
+    epochs = float(run.metrics.get("epochs_total") or run.params.get("epochs", 1) or 1)
+    at = {step: done * epochs for step, done in c["progress"]}
+    groups: list[list[go.Scatter]] = [[], []]
+    for col, key in enumerate(("loss", "accuracy")):
+        batch = [(at[s], v) for s, v in c[f"batch_{key}"] if s in at]
+        groups[col].append(go.Scatter(x=[b[0] for b in batch], y=[b[1] for b in batch], name="train (batches)",
+                                      mode="lines" if len(batch) > 1 else "lines+markers",  # one point: a dot
+                                      line=dict(color="#1f77b4"), showlegend=col == 0))
+        val = c[f"val_{key}"]
+        groups[col].append(go.Scatter(x=[p[0] for p in val], y=[p[1] for p in val], mode="lines+markers",
+                                      name="validation", line=dict(color="#ff7f0e", dash="dash"),
+                                      showlegend=col == 0))
+    fig = panels(groups, ["loss", "accuracy"], 220)
     fig.update_xaxes(range=[0, epochs])
+    fig.update_layout(yaxis=dict(rangemode="tozero"), yaxis2=dict(range=[0, 1], tickformat=".0%"))
     return fig
 
 

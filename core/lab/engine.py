@@ -259,9 +259,10 @@ class Progress:
         if event["kind"] == "batch":
             done = min((event["epoch"] + event["batch"] / event["batches"]) / event["epochs"], 1.0)
             self.step += 1
-            metrics = {"progress": done, "epoch_now": event["epoch"] + 1}
-            if event.get("loss") is not None:
-                metrics["batch_loss"] = event["loss"]
+            metrics = {"progress": done, "epoch_now": event["epoch"] + 1, "epochs_total": event["epochs"]}
+            for key in ("loss", "accuracy"):  # the means of the batches since the last report
+                if event.get(key) is not None:
+                    metrics[f"batch_{key}"] = event[key]
             eta = self.time_left.update(done, self.clock())
             if eta is not None:
                 metrics["eta_s"] = eta + (event.get("after_s") or 0.0)  # and the testing after the last batch
