@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
+from app_pages.ui import nets
 from core.base import device
 
 ROOT = Path(__file__).resolve().parent
@@ -56,4 +57,7 @@ navigation = st.navigation(
 )
 with st.sidebar:
     st.caption(f"Computing on **{device.device_label()}**")
+# Runs left RUNNING by an earlier server are marked FAILED when this one starts, whichever page is opened first
+# (on a side thread, once per process).
+nets.reconcile_on_start()
 navigation.run()

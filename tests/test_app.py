@@ -125,3 +125,36 @@ def test_reruns_keep_the_models_compiled_kernels(monkeypatch):
     at.run()
     assert not at.exception, at.exception
     assert calls == []
+
+
+def test_the_app_marks_runs_of_a_dead_app_failed_as_it_starts(tmp_path, monkeypatch):
+    """After a restart, a run the old server left RUNNING is FAILED without a lab page being opened, and the
+    check runs beside the first page, not in its way."""
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from core.lab import runs
+
+    monkeypatch.setenv("VP_HOME", str(tmp_path))  # a store of its own: the check is made once per store
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run = runs.create({"model": "net002", "dataset": "mnist"}, "net002", "compare", "local")
+    runs.client().set_tag(run.run_id, runs.Tag.OWNER, f"{socket.gethostname()}:{dead.pid}")
+    runs.client().update_run(run.run_id, status="RUNNING")
+    checked_on = []
+    reconcile = runs.reconcile
+    monkeypatch.setattr(runs, "reconcile", lambda: checked_on.append(threading.current_thread().name) or reconcile())
+    at = open_page()  # the Draw page, as a restarted server's first visitor sees it
+    assert at.title[0].value == "Draw a digit"
+    deadline = time.monotonic() + 60
+    while runs.get(run.run_id).status == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    after = runs.get(run.run_id)
+    assert after.status == "FAILED" and "stopped" in (after.error or "")
+    assert checked_on and "ScriptRunner" not in checked_on[0] and checked_on[0] != "MainThread", checked_on
+    for thread in threading.enumerate():  # let it finish before this test's store goes away
+        if thread.name == checked_on[0]:
+            thread.join(timeout=30)

@@ -350,3 +350,33 @@ def test_a_killed_worker_ends_the_run_failed_saying_the_worker_died(engine_home)
     assert after.status == "FAILED"
     assert re.search(r"worker\b.*\bdied", (after.error or "")), after.tags.get("vp.error")
     assert latency < 10, f"FAILED only {latency:.1f} s after the worker died"
+
+
+# --- time left -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_time_left_is_within_2x_of_the_truth_from_the_first_one_shown(engine_home):
+    """A run of about a minute: its first time left (and each after it, until the last few seconds) is within
+    a factor of 2 of the time the run really went on for, although its start (TensorFlow, the data, the model,
+    tracing) took a good part of that minute."""
+    run = engine.launch(small("convnet", epochs=3, limit=3000, batch_size=32, augment=True), "cli")
+    try:
+        done = runs.wait(run.run_id, timeout_s=2 * FINISH_S, poll_s=0.5)
+    finally:
+        stop_all([run.run_id])
+    assert done.status == "FINISHED", done.error
+    c = runs.client()
+    said = sorted(c.get_metric_history(run.run_id, "eta_s"), key=lambda m: m.step)[:-1]  # the last: 0 at the end
+    started = min(m.timestamp for m in c.get_metric_history(run.run_id, "progress")) / 1000
+    assert said, "no time left was given"
+    first = said[0]
+    truth = done.end_time - first.timestamp / 1000
+    print(f"run of {done.end_time - done.start_time:.0f} s ({started - done.start_time:.0f} s before its first "
+          f"batch): first time left {first.value:.1f} s, {first.timestamp / 1000 - started:.1f} s after the first "
+          f"batch; truth {truth:.1f} s")
+    assert truth / 2 <= first.value <= 2 * truth, f"first time left {first.value:.0f} s, truth {truth:.0f} s"
+    for m in said:
+        left = done.end_time - m.timestamp / 1000
+        if left > 10:
+            assert left / 2 <= m.value <= 2 * left, f"{m.value:.0f} s left said, {left:.0f} s true"

@@ -6,15 +6,22 @@ import time
 
 import pytest
 
+from core.lab import runs
 from tests import browser
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def lab_server(tmp_path_factory):
+def lab_home(tmp_path_factory):
+    """The browser tests' VP_HOME: where their server keeps its run store."""
+    return tmp_path_factory.mktemp("vp_home_browser")
+
+
+@pytest.fixture(scope="module")
+def lab_server(lab_home):
     """The app with its own empty run store (the server starts its own local Ray cluster on the first launch)."""
-    home = tmp_path_factory.mktemp("vp_home_browser")
+    home = lab_home
     saved = os.environ.get("VP_HOME")
     os.environ["VP_HOME"] = str(home)
     try:
@@ -65,3 +72,52 @@ def test_launch_watch_and_find_the_run_in_the_compare_table(lab_server, tmp_path
         page.locator('[data-testid="stProgress"]').first.wait_for(state="detached", timeout=30_000)
         assert page.get_by_text(re.compile(r"DNN, run \d+ \(lr 0\.001\).*test accuracy")).count() >= 1
         page.close()
+
+
+def server_runs() -> list[runs.RunInfo]:
+    """The runs in the server's store (VP_HOME set to it), none before the server has made it."""
+    return runs.search() if runs.store_exists() else []
+
+
+def test_enter_in_a_number_box_then_a_click_on_launch_starts_one_run(lab_server, lab_home, monkeypatch, tmp_path):
+    """Enter in the form's number box submits the form; a click on Launch just after must not start a second
+    run with the same settings."""
+    monkeypatch.setenv("VP_HOME", str(lab_home))  # this process reads the server's store
+    before = {r.run_id for r in server_runs()}
+    new: list[runs.RunInfo] = []
+    try:
+        with browser.browser() as chromium:
+            page = chromium.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(f"{lab_server}/compare")
+            form = page.locator('[data-testid="stForm"]')
+            form.wait_for(timeout=300_000)  # below the table, which times and scores every network first
+            form.get_by_label("Epochs").fill("1")
+            digits = form.get_by_label(re.compile("Training digits"))
+            digits.fill("600")
+            digits.press("Enter")
+            # The click comes while the Enter's launch is under way (the server starts its Ray cluster first),
+            # or just after it: the moment a student clicks Launch to be sure.
+            page.get_by_text(re.compile("Starting the run engine|Queueing runs|Launched 1 run")).first.wait_for(
+                timeout=120_000)
+            form.get_by_role("button", name="Launch").click()
+            # The first press launches (the server may first start its Ray cluster); the second, if it was not
+            # stopped by Streamlit before it launched, is refused on the page or launches within seconds.
+            said = page.get_by_text(re.compile("launched nothing"))
+            deadline = time.monotonic() + 240
+            while not new and time.monotonic() < deadline:
+                new = [r for r in server_runs() if r.run_id not in before]
+                page.wait_for_timeout(500)
+            deadline = time.monotonic() + 30
+            while len(new) < 2 and not said.count() and time.monotonic() < deadline:
+                page.wait_for_timeout(500)
+                new = [r for r in server_runs() if r.run_id not in before]
+            page.wait_for_timeout(2000)
+            new = [r for r in server_runs() if r.run_id not in before]
+            print(f"second press: {'refused on the page' if said.count() else 'no word of it on the page'}")
+            page.screenshot(path=browser.screenshot_path("lab_launch_once.png", tmp_path), full_page=True)
+            page.close()
+        assert len(new) == 1, f"{len(new)} runs launched: {[r.label for r in new]}"
+        assert new[0].params["epochs"] == "1" and new[0].params["limit"] == "600"
+    finally:
+        for run in new:
+            runs.request_cancel(run.run_id)

@@ -238,3 +238,69 @@ def test_a_net002_run_with_another_kernel_is_not_titled_with_the_shipped_paramet
     assert len(row) == 1
     assert "21,840" not in row["network"].iloc[0] and row["network"].iloc[0].endswith("(lr 0.001, kernel 3)")
     assert "21,840" not in " ".join(table["network"])
+
+
+@pytest.fixture
+def fake_engine(run_store, monkeypatch):
+    """The run engine without Ray: a launch records a queued run and nothing trains. Yields the launched runs."""
+    from core.lab import engine
+
+    launched: list[runs.RunInfo] = []
+
+    def launch(config, lab, group=None, varied=()):
+        config.validate()
+        run = runs.create(config.params() | {"dataset": config.dataset, "learning_rate": config.lr}, config.model,
+                          lab, "local", {runs.Tag.GROUP: group or ""})
+        launched.append(run)
+        return run
+
+    monkeypatch.setattr(engine, "launch", launch)
+    monkeypatch.setattr(engine, "connected", lambda: True)
+    try:
+        yield launched
+    finally:
+        for run in launched:
+            runs.finish(run.run_id, "KILLED")
+
+
+def press_launch(at):
+    next(b for b in at.button if b.label == "Launch").click()
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_pressing_launch_twice_with_the_same_settings_starts_one_run(fake_engine):
+    """Enter in a number box submits the form, and the Launch button right after submits it again."""
+    at = open_page("compare")
+    at.number_input[0].set_value(1)  # epochs
+    at.number_input[1].set_value(600)  # training digits
+    press_launch(at)  # Enter in the box
+    press_launch(at)  # then a click on Launch
+    assert len(fake_engine) == 1, [r.number for r in fake_engine]
+    assert any("launched nothing" in w.value for w in at.warning), [w.value for w in at.warning]
+    # Other settings are another run.
+    at.number_input[0].set_value(2)
+    press_launch(at)
+    assert len(fake_engine) == 2 and fake_engine[-1].params["epochs"] == "2"
+
+
+def test_the_same_settings_launch_again_once_the_first_launch_is_a_while_ago(fake_engine, monkeypatch):
+    from app_pages.ui import run_panel
+
+    at = open_page("compare")
+    at.number_input[1].set_value(600)
+    press_launch(at)
+    monkeypatch.setattr(run_panel, "REPEAT_S", 0.0)  # as if the first launch were long ago
+    press_launch(at)
+    assert len(fake_engine) == 2
+
+
+def test_a_double_click_on_a_lab_button_starts_the_runs_once(fake_engine):
+    at = open_page("lr_sweep")
+    at.multiselect(key="lr_models").set_value(["dnn"])
+    at.run()
+    for _ in range(2):
+        next(b for b in at.button if b.label == "Launch the sweep").click()
+        at.run()
+        assert not at.exception, at.exception
+    assert len(fake_engine) == 4  # one network at four learning rates, once

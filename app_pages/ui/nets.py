@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import sys
 import threading
 
@@ -13,6 +13,8 @@ from core.lab import runs
 from core.nets import inference, registry
 
 _warming = threading.Lock()
+_checked: set[str] = set()  # the run stores this process has checked for runs an earlier app left running
+WARMING = "warm-run-store"  # the side thread that imports MLflow and opens the store
 
 
 # Cached per file version, so a model retrained while the app runs is picked up, not served stale.
@@ -50,9 +52,28 @@ def _lab_models(dataset: str) -> list[str]:
         return []
 
 
-def _warm_store() -> None:
-    with contextlib.suppress(Exception):
+def _warm_store(reconcile: bool = False) -> None:
+    try:
         runs.client()  # imports MLflow and opens the store
+        if reconcile:
+            runs.reconcile()
+    except Exception:  # noqa: BLE001 - an unreachable run store must not break the drawing pages
+        logging.getLogger(__name__).warning("could not open the run store", exc_info=True)
+
+
+def reconcile_on_start() -> None:
+    """When the server starts, mark FAILED the runs an earlier app process left RUNNING (their local cluster died
+    with it), so MLflow and the pages stop showing them as training; once per process and store.
+
+    On a side thread: MLflow takes a second or two to import, and the first page must not wait for it. Nothing
+    happens without a store (no run was ever launched): there is then nothing to fix, and no MLflow to load.
+    """
+    uri = runs.tracking_uri()
+    with _warming:
+        if uri in _checked or not runs.store_exists():
+            return
+        _checked.add(uri)
+        threading.Thread(target=_warm_store, args=(True,), name=WARMING, daemon=True).start()
 
 
 def lab_models(dataset: str = "mnist") -> list[str]:
@@ -65,8 +86,8 @@ def lab_models(dataset: str = "mnist") -> list[str]:
         return []
     if "mlflow" not in sys.modules:
         with _warming:
-            if not any(t.name == "warm-run-store" for t in threading.enumerate()):
-                threading.Thread(target=_warm_store, name="warm-run-store", daemon=True).start()
+            if not any(t.name == WARMING for t in threading.enumerate()):
+                threading.Thread(target=_warm_store, name=WARMING, daemon=True).start()
         return []
     return _lab_models(dataset)
 

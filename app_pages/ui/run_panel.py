@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages.ui import state
 from app_pages.ui.charts import panels
 from core.lab import engine, runs, search
 
 REFRESH_S = 2.0
+REPEAT_S = 15.0  # a launch of the same settings this soon after the last is a repeated press, not a new run
+_launching = threading.Lock()  # two runs of one session's script may go on at once: see launch()
 STATUS_ICONS = {"QUEUED": ":material/hourglass_empty:", "RUNNING": ":material/play_circle:",
                 "FINISHED": ":material/check_circle:", "KILLED": ":material/cancel:", "FAILED": ":material/error:"}
 
@@ -22,17 +27,81 @@ def store() -> str:
     return f"{runs.tracking_uri()} ({len(fixed)} orphaned run(s) marked FAILED on start)"
 
 
+def _launch_key(configs: list, lab: str, varied: list[tuple[str, ...]] | None) -> str:
+    """What a launch asks for: the same key for the same settings, whichever button or key sent them."""
+    return json.dumps([lab, [[type(c).__name__, c.params()] for c in configs], [list(v) for v in varied or []]],
+                      sort_keys=True, default=str)
+
+
+def _numbers(launched: list[runs.RunInfo]) -> str:
+    numbers = [r.number for r in launched]
+    if len(numbers) == 1:
+        return f"run {numbers[0]}"
+    return f"runs {min(numbers)}-{max(numbers)}"
+
+
+def _claim(key: str) -> tuple[float | None, list[runs.RunInfo]] | None:
+    """Note in the session that ``key`` is being launched, unless it is already, or was less than ``REPEAT_S`` s
+    ago: then that launch's (end, runs), its end None while it goes on."""
+    with _launching:
+        recent = st.session_state.setdefault(state.LAUNCHES, {})
+        now = time.monotonic()
+        for old in [k for k, (ended, _) in recent.items() if ended is not None and now - ended >= REPEAT_S]:
+            del recent[old]
+        if key in recent:
+            return recent[key]
+        recent[key] = (None, [])
+        return None
+
+
+def _launched(key: str, launched: list[runs.RunInfo]) -> None:
+    with _launching:
+        recent = st.session_state.setdefault(state.LAUNCHES, {})
+        if launched:
+            recent[key] = (time.monotonic(), launched)  # a repeat is counted from the end of the launch
+        else:
+            recent.pop(key, None)  # nothing started: pressing again is not a repeat
+
+
 def launch(configs: list, lab: str, varied: list[tuple[str, ...]] | None = None) -> list[runs.RunInfo]:
-    """Launch runs on the engine (they queue when the cluster is busy); say so on the page."""
+    """Launch runs on the engine (they queue when the cluster is busy); say so on the page.
+
+    Once per press: the same settings sent again while they are being launched, or within ``REPEAT_S`` s after,
+    launch nothing, and the page says so. Enter in a form's number box submits the form, and a click on Launch
+    just after submits it again; so does a double click. Streamlit then stops the first run of the script at its
+    next ``st`` call and starts the second at once, in another thread, while the first may still be inside
+    ``engine.launch`` (fast reruns): the launch is claimed under a lock, after the last ``st`` call before
+    ``engine.launch``, so a press stopped before it launched leaves no claim, and one that launches holds it.
+    """
     store()
+    key = _launch_key(configs, lab, varied)
     group = f"{lab}-{int(time.time())}"
-    launched = []
+    launched, refused = [], []
     with st.spinner("Starting the run engine..." if not engine.connected() else "Queueing runs..."):
-        for i, config in enumerate(configs):
+        earlier = _claim(key)  # no st call from here to the last engine.launch
+        if earlier is None:
             try:
-                launched.append(engine.launch(config, lab, group=group, varied=(varied or [()] * len(configs))[i]))
-            except ValueError as e:
-                st.error(f"Not launched: {e}.", icon=":material/error:")
+                for i, config in enumerate(configs):
+                    try:
+                        launched.append(engine.launch(config, lab, group=group,
+                                                      varied=(varied or [()] * len(configs))[i]))
+                    except ValueError as e:
+                        refused.append(e)
+            finally:
+                _launched(key, launched)
+    if earlier is not None:
+        ended, runs_then = earlier
+        if ended is None:
+            st.warning("These settings are being launched already: this press launched nothing more.",
+                       icon=":material/content_copy:")
+        else:
+            ago = time.monotonic() - ended
+            st.warning(f"Already launched with these settings {ago:.0f} s ago ({_numbers(runs_then)}), so this "
+                       f"press launched nothing. To train the same settings once more, press again in "
+                       f"{max(REPEAT_S - ago, 1):.0f} s.", icon=":material/content_copy:")
+        return []
+    for e in refused:
+        st.error(f"Not launched: {e}.", icon=":material/error:")
     if launched:
         st.toast(f"Launched {len(launched)} run(s): they train in the background, even if you close this tab.",
                  icon=":material/rocket_launch:")
@@ -71,22 +140,27 @@ def curves_figure(histories: dict[str, dict[str, list[tuple[int, float]]]], heig
 
 
 def live_curve(run: runs.RunInfo) -> go.Figure:
-    """One running run: the loss batch by batch, and each finished epoch's validation loss and accuracy."""
-    c = runs.curves(run.run_id, ("batch_loss", "progress", "val_loss", "val_accuracy", "accuracy"))
-    epochs = float(run.params.get("epochs", 1) or 1)
-    by_step = dict(c["progress"])
-    batch = [(by_step[s] * epochs, v) for s, v in c["batch_loss"] if s in by_step]
-    left = [go.Scatter(x=[b[0] for b in batch], y=[b[1] for b in batch], mode="lines", name="train (batches)",
-                       line=dict(color="#1f77b4"))]
-    right = []
-    for key, group, colour, name in (("val_loss", left, "#ff7f0e", "validation"),
-                                     ("accuracy", right, "#1f77b4", "train"),
-                                     ("val_accuracy", right, "#ff7f0e", "validation")):
-        group.append(go.Scatter(x=[p[0] for p in c[key]], y=[p[1] for p in c[key]], mode="lines+markers",
-                                name=name, line=dict(color=colour, dash="dash" if "val" in key else "solid"),
-                                showlegend=key != "val_accuracy"))
-    fig = panels([left, right], ["loss", "accuracy"], 220)
+    """One running run: its training loss and accuracy batch by batch, and each finished epoch's validation ones.
+
+    Each batch point is the mean of the batches since the point before (see ``train.Reporter``), so both curves
+    start with the first batches and run on across epochs; x counts epochs, fractions included.
+    """
+    c = runs.curves(run.run_id, ("progress", "batch_loss", "batch_accuracy", "val_loss", "val_accuracy"))
+    epochs = float(run.metrics.get("epochs_total") or run.params.get("epochs", 1) or 1)
+    at = {step: done * epochs for step, done in c["progress"]}
+    groups: list[list[go.Scatter]] = [[], []]
+    for col, key in enumerate(("loss", "accuracy")):
+        batch = [(at[s], v) for s, v in c[f"batch_{key}"] if s in at]
+        groups[col].append(go.Scatter(x=[b[0] for b in batch], y=[b[1] for b in batch], name="train (batches)",
+                                      mode="lines" if len(batch) > 1 else "lines+markers",  # one point: a dot
+                                      line=dict(color="#1f77b4"), showlegend=col == 0))
+        val = c[f"val_{key}"]
+        groups[col].append(go.Scatter(x=[p[0] for p in val], y=[p[1] for p in val], mode="lines+markers",
+                                      name="validation", line=dict(color="#ff7f0e", dash="dash"),
+                                      showlegend=col == 0))
+    fig = panels(groups, ["loss", "accuracy"], 220)
     fig.update_xaxes(range=[0, epochs])
+    fig.update_layout(yaxis=dict(rangemode="tozero"), yaxis2=dict(range=[0, 1], tickformat=".0%"))
     return fig
 
 

@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 
 from core.base import paths
 from core.lab import runs
@@ -220,6 +221,56 @@ class _Recorder:
         self.thread.join(timeout=30)
 
 
+class TimeLeft:
+    """A run's time left, from the batches measured so far.
+
+    Not from the run's start: a worker spends its first seconds to a minute importing TensorFlow, loading the
+    data, building the net and tracing its first batch, which says nothing of how long the rest will take
+    (counted in, a one-minute run was first said to have 1,700 to 7,000 s left). The clock starts at the first
+    batch reported; from the second on, the time left is the time per unit of progress since then, times the
+    progress still to make. Epoch ends (validation, a new pass over the data) come into it as they happen;
+    the work after the last batch (testing the model) is the recipe's to add, in its events' ``after_s``.
+    """
+
+    def __init__(self) -> None:
+        self.first: tuple[float, float] | None = None  # (progress, time) at the first batch reported
+
+    def update(self, done: float, now: float) -> float | None:
+        """The time left at ``now``, with ``done`` (0-1) of the run done; None until a rate is measured."""
+        if self.first is None:
+            self.first = (done, now)
+            return None
+        done0, t0 = self.first
+        if done <= done0 or now <= t0:
+            return None
+        return (now - t0) / (done - done0) * max(1.0 - done, 0.0)
+
+
+class Progress:
+    """A worker's progress callback: turns a recipe's events into the run's live metrics, written by ``recorder``
+    (anything with ``put(log, step, metrics)``). ``clock`` is for tests."""
+
+    def __init__(self, run_id: str, recorder, clock: Callable[[], float] = time.monotonic):
+        self.run_id, self.recorder, self.clock = run_id, recorder, clock
+        self.time_left = TimeLeft()
+        self.step = 0
+
+    def __call__(self, event: dict) -> None:
+        if event["kind"] == "batch":
+            done = min((event["epoch"] + event["batch"] / event["batches"]) / event["epochs"], 1.0)
+            self.step += 1
+            metrics = {"progress": done, "epoch_now": event["epoch"] + 1, "epochs_total": event["epochs"]}
+            for key in ("loss", "accuracy"):  # the means of the batches since the last report
+                if event.get(key) is not None:
+                    metrics[f"batch_{key}"] = event[key]
+            eta = self.time_left.update(done, self.clock())
+            if eta is not None:
+                metrics["eta_s"] = eta + (event.get("after_s") or 0.0)  # and the testing after the last batch
+            self.recorder.put(runs.log_progress, self.step, metrics)
+        elif event["kind"] == "epoch":
+            self.recorder.put(runs.log_epoch, event["epoch"], event["logs"])
+
+
 # A run's ``recipe`` param -> the module holding its config class and its training function. They are imported by
 # name in the worker only, so launching a run never loads TensorFlow into the app's process.
 RECIPES = {
@@ -267,24 +318,9 @@ def execute(run_id: str, params: dict, recipe: str = "train") -> str:
     config, train = _recipe(recipe, params)
     config.out_dir = str(out)
     config.command = f"lab run {run_id}"
-    started = time.monotonic()
-    state = {"step": 0}
     # The store is written and polled from a side thread, so the training loop never waits on a database.
     recorder = _Recorder(run_id)
-
-    def progress(event: dict) -> None:
-        if event["kind"] == "batch":
-            done = (event["epoch"] + event["batch"] / event["batches"]) / event["epochs"]
-            elapsed = time.monotonic() - started
-            state["step"] += 1
-            metrics = {"progress": min(done, 1.0), "epoch_now": event["epoch"] + 1}
-            if event.get("loss") is not None:
-                metrics["batch_loss"] = event["loss"]
-            if done > 0:
-                metrics["eta_s"] = elapsed * (1 - done) / done
-            recorder.put(runs.log_progress, state["step"], metrics)
-        elif event["kind"] == "epoch":
-            recorder.put(runs.log_epoch, event["epoch"], event["logs"])
+    progress = Progress(run_id, recorder)
 
     try:
         card = train(config, progress, recorder.cancelled.is_set)
@@ -302,7 +338,7 @@ def execute(run_id: str, params: dict, recipe: str = "train") -> str:
     runs.log_result(run_id, card, out / f"{config.model}.keras", out / f"{config.model}.json",
                     datasets.get_dataset(config.dataset).classes)
     runs.client().set_tag(run_id, runs.Tag.HAS_MODEL, "1")
-    runs.log_progress(run_id, state["step"] + 1, {"progress": 1.0, "eta_s": 0.0})
+    runs.log_progress(run_id, progress.step + 1, {"progress": 1.0, "eta_s": 0.0})
     runs.finish(run_id, "FINISHED")
     return "FINISHED"
 

@@ -148,6 +148,12 @@ class Reporter(keras.callbacks.Callback):
 
     Its batch hook runs on Keras' callback threads (``async_safe``), so the training loop does not wait for
     each batch's loss to be read back. A cancel raised there reaches ``fit`` at the next batch.
+
+    A batch report's loss and accuracy are the means over the batches since the one before. Keras hands
+    each batch the means of its epoch so far, which start again at every epoch: drawn as they are, a live
+    curve lags behind the net inside an epoch and jumps at each epoch's end. With ``m0`` after ``k0`` batches
+    and ``m`` after ``k``, the batches in between average ``(k * m - k0 * m0) / (k - k0)`` (exactly, but for
+    an epoch's last batch when it is smaller than the others: Keras weighs batches by their images).
     """
 
     async_safe = True
@@ -168,6 +174,8 @@ class Reporter(keras.callbacks.Callback):
         self.main_epochs = 0
         self.epoch_started = time.perf_counter()
         self.emitting = threading.Lock()  # batch hooks may run on two callback threads at once
+        self.after_s: float | None = None  # the recipe's guess of its work after the last batch (testing), if any
+        self.reported: tuple[int, dict[str, float]] = (0, {})  # this epoch's last report: batches, Keras' means
         if history_file is not None and history_file.is_file():
             self.history = json.loads(history_file.read_text())
 
@@ -187,6 +195,7 @@ class Reporter(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
+        self.reported = (0, {})
         self.epoch_started = time.perf_counter()
         # A run killed between writing its history and its backup must not count that epoch twice.
         self.history = {k: v[:epoch] for k, v in self.history.items()}
@@ -200,9 +209,16 @@ class Reporter(keras.callbacks.Callback):
             now = time.perf_counter()
             if now - self.last_emit < self.every_s and batch != self.batches - 1:
                 return
+            done, (before, means0) = batch + 1, self.reported
+            if done <= before:  # an earlier batch's hook, run late on another callback thread
+                return
             self.last_emit = now
-            self._emit(kind="batch", epoch=self.epoch, batch=batch + 1, batches=self.batches,
-                       loss=float(logs.get("loss", np.nan)) if logs else None)
+            means = {k: float(logs[k]) for k in ("loss", "accuracy") if k in (logs or {})}
+            self.reported = (done, means)
+            window = {k: (done * m - before * means0.get(k, 0.0)) / (done - before) for k, m in means.items()
+                      if before == 0 or k in means0}
+            self._emit(kind="batch", epoch=self.epoch, batch=done, batches=self.batches,
+                       loss=window.get("loss"), accuracy=window.get("accuracy"), after_s=self.after_s)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {k: float(v) for k, v in (logs or {}).items()}
@@ -367,7 +383,11 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
     x_test = to_float(x_test)
     # The untrained net's score, as report 002 tabulates "before" and "after" (about 10% for 10 classes),
     # on the first 2,000 test images: enough for a guess's score, and quick for the big nets.
+    scoring = time.perf_counter()
     before = float((model.predict(x_test[:2000], batch_size=500, verbose=0).argmax(1) == y_test[:2000]).mean())
+    # Testing the trained net reads the whole test set as this read 2,000 of it (photos three times: each with its
+    # mirror image, then alone): the time left counts that too.
+    reporter.after_s = (time.perf_counter() - scoring) * len(x_test) / min(len(x_test), 2000) * (3 if photos else 1)
     _check(should_stop, config, "before its first batch")
     started = time.perf_counter()
     _fit(model, config, x_fit, y_fit, x_val, val_labels, callbacks, reporter, photos)
