@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.ui.charts import panels
+from core.data.datasets import DataError
 from core.lab import engine, runs
 
 REFRESH_S = 2.0
@@ -22,9 +23,32 @@ def store() -> str:
     return f"{runs.tracking_uri()} ({len(fixed)} orphaned run(s) marked FAILED on start)"
 
 
+def store_problem() -> str | None:
+    """Why the run store cannot be used (a dead tracking server, a read-only VP_HOME), in one sentence, or None.
+
+    Answers within seconds; the Draw, Filters and Explain pages never need the store."""
+    try:
+        runs.client()  # the store named now (store() below is opened once per server)
+        store()
+    except runs.Unavailable as e:
+        return str(e)
+    return None
+
+
+def require_store() -> None:
+    """On a page made of runs: when the store cannot be used, say why and draw nothing more of the page."""
+    problem = store_problem()
+    if problem:
+        st.error(f"The training lab cannot open its run store. {problem}", icon=":material/cloud_off:")
+        st.stop()
+
+
 def launch(configs: list, lab: str, varied: list[tuple[str, ...]] | None = None) -> list[runs.RunInfo]:
     """Launch runs on the engine (they queue when the cluster is busy); say so on the page."""
-    store()
+    problem = store_problem()
+    if problem:
+        st.error(f"Not launched: {problem}", icon=":material/error:")
+        return []
     group = f"{lab}-{int(time.time())}"
     launched = []
     with st.spinner("Starting the run engine..." if not engine.connected() else "Queueing runs..."):
@@ -33,6 +57,9 @@ def launch(configs: list, lab: str, varied: list[tuple[str, ...]] | None = None)
                 launched.append(engine.launch(config, lab, group=group, varied=(varied or [()] * len(configs))[i]))
             except ValueError as e:
                 st.error(f"Not launched: {e}.", icon=":material/error:")
+            except (runs.Unavailable, DataError) as e:  # no cluster at RAY_ADDRESS, or the data set is missing
+                st.error(f"Not launched: {e}", icon=":material/error:")
+                break
     if launched:
         st.toast(f"Launched {len(launched)} run(s): they train in the background, even if you close this tab.",
                  icon=":material/rocket_launch:")
@@ -92,7 +119,8 @@ def runs_panel(lab: str | None = None, limit: int = 12) -> None:
 
     Refreshes itself every 2 s as a fragment, so nothing else on the page reruns.
     """
-    store()
+    if store_problem():
+        return  # the page says why (require_store, or Compare's own message)
     active = runs.search(lab=lab, status=runs.ACTIVE)
     recent = [r for r in runs.search(lab=lab, max_results=limit) if r.status in runs.TERMINAL]
     known = st.session_state.setdefault(f"active_{lab}", set())
