@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.ui.run_panel import launch, runs_panel
+from app_pages.ui.run_panel import launch, require_store, runs_panel
 from core.data import datasets, zipdata
 from core.lab import runs
 from core.nets import backbones, registry
@@ -108,6 +108,7 @@ except ValueError as e:
     st.error(f"Cannot train this: {e}.", icon=":material/error:")
 if st.button(f"Train {len(configs)} run(s)", type="primary", icon=":material/rocket_launch:", disabled=not configs):
     launch(configs, "transfer", varied=[("mode", "labels_per_class")] * len(configs))
+require_store()
 runs_panel("transfer")
 
 st.subheader("4. What the labels buy")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages.ui.charts import to_png
 from app_pages.ui.nets import predictor
-from app_pages.ui.run_panel import curves_figure, launch, runs_panel
+from app_pages.ui.run_panel import curves_figure, launch, runs_panel, store_problem
 from core.data import datasets
 from core.lab import evaluation, leaderboard, presets, runs
 from core.nets import registry
@@ -38,8 +38,8 @@ def test_set(dataset: str) -> tuple[np.ndarray, np.ndarray]:
     return evaluation.test_set(dataset)
 
 
-def table() -> pd.DataFrame:
-    rows = leaderboard.shipped_rows() + leaderboard.run_rows()
+def table(with_runs: bool) -> pd.DataFrame:
+    rows = leaderboard.shipped_rows() + (leaderboard.run_rows() if with_runs else [])
     for row in rows:
         row["ms / image"] = round(ms_per_image(row["name"], registry.version(row["name"])), 2)
         report = presets.REPORT_004_TABLE1.get(row["name"])
@@ -65,7 +65,10 @@ def confusion(cm: list[list[int]], classes: tuple[str, ...], title: str) -> go.F
     return fig
 
 
-df = table()
+store_down = store_problem()  # a dead tracking server: the shipped networks are still compared
+if store_down:
+    st.error(f"The networks trained in the lab are not shown: {store_down}", icon=":material/cloud_off:")
+df = table(with_runs=not store_down)
 shown = df.drop(columns=["name"])
 st.caption("Click rows to compare them below. Shipped networks come with the app; those named \"run\" were "
            "trained in the lab (their runs are in MLflow). Accuracy is on the test images; ms / image is one "

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.ui.charts import panels
-from app_pages.ui.run_panel import launch, runs_panel
+from app_pages.ui.run_panel import launch, require_store, runs_panel
 from core.lab import presets, runs, search
 
 st.title("Tuning the knobs")
@@ -25,6 +25,7 @@ plan = presets.grid(mode, preset)
 st.caption(f"{len(plan)} runs of net002, {presets.PRESET_WORDS[preset]}.")
 if st.button("Launch the grid", type="primary", icon=":material/rocket_launch:", key="grid_launch"):
     launch([c for c, _ in plan], "grid", varied=[v for _, v in plan])
+require_store()
 runs_panel("grid")
 
 

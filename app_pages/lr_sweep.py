@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.ui.run_panel import launch, runs_panel
+from app_pages.ui.run_panel import launch, require_store, runs_panel
 from core.lab import presets, runs
 from core.nets import registry
 
@@ -24,6 +24,7 @@ st.caption(f"{words[0].upper() + words[1:]}. Adam at each learning rate, no augm
            f"{len(models) * len(presets.LEARNING_RATES)} runs; they queue and train a few at a time.")
 if st.button("Launch the sweep", type="primary", icon=":material/rocket_launch:", disabled=not models):
     launch(presets.lr_sweep(tuple(models), preset), "lr-sweep", varied=[("learning_rate",)] * 12)
+require_store()
 runs_panel("lr-sweep")
 
 

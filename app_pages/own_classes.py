@@ -84,13 +84,17 @@ with st.expander("Or upload pictures, or a zip of class folders"):
                 st.error(f"{file.name} was not added: {e}.", icon=":material/error:")
         st.session_state["own_canvas_n"] = n_canvas + 1
         st.rerun()
-    archive = st.file_uploader("A zip with one folder per class (at least 5 pictures each)", type=["zip"],
+    archive = st.file_uploader(f"A zip with one folder per class (at least {own_classes.MIN_IMPORT_PER_CLASS} "
+                               f"pictures each)", type=["zip"],
                                key=f"own_zip_{n_canvas}")
     if archive is not None and st.button("Import the zip"):
         try:
             report = own_classes.import_examples(project, archive.getvalue())
+            blank = report["skipped_empty"]
             st.success(f"Added {sum(report['added'].values())} pictures: "
-                       + ", ".join(f"{k} {v}" for k, v in report["added"].items()))
+                       + ", ".join(f"{k} {v}" for k, v in report["added"].items())
+                       + (f". Left out {len(blank)} blank picture(s), with no drawing in them: "
+                          f"{', '.join(blank[:5])}{'...' if len(blank) > 5 else ''}" if blank else ""))
         except (zipdata.ZipDataError, own_classes.ProjectError) as e:
             st.error(f"Nothing was imported: {e}", icon=":material/error:")
 

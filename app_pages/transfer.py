@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import charts, inputs, nets
-from app_pages.ui.run_panel import curves_figure, launch, runs_panel
+from app_pages.ui.run_panel import curves_figure, launch, require_store, runs_panel
 from core.data import datasets
 from core.images import preprocess
 from core.lab import runs
@@ -68,6 +68,7 @@ epochs = cols[1].number_input("Epochs", 1, 200, 30, key="transfer_epochs",
 if st.button("Train", type="primary", icon=":material/rocket_launch:", disabled=not modes or bool(problem)):
     launch([letter_transfer.TransferConfig(source=source, mode=m, epochs=int(epochs)) for m in modes], "transfer",
            varied=[("mode",)] * len(modes))
+require_store()
 runs_panel("transfer")
 
 finished = [r for r in runs.search(lab="transfer", status=["FINISHED"]) if r.recipe == "transfer"]

@@ -3,14 +3,57 @@
 ``train`` trains in this process and writes a model and card to a folder;
 ``run`` does the same through the run engine (Ray, tracked in MLflow), as the
 app's pages do, so a teacher can prepare a sweep headless and the app shows it.
+``run``, ``runs`` and ``cancel`` write their JSON lines alone on stdout (anything
+else goes to stderr), and a setting that names something unusable (a dead
+``RAY_ADDRESS`` or tracking server, a read-only ``VP_HOME``) gets one ``error:``
+line within seconds, before TensorFlow loads.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+_out = sys.stdout  # where the JSON lines go; see _json_stdout
+STORE_COMMANDS = ("run", "runs", "cancel")
+
+
+def _emit(obj: dict) -> None:
+    print(json.dumps(obj), file=_out, flush=True)
+
+
+@contextlib.contextmanager
+def _json_stdout() -> Iterator[None]:
+    """Keep stdout for the JSON lines alone: whatever else writes to it meanwhile (MLflow's "View run" lines,
+    Ray's "(raylet)" lines, the processes this one starts) goes to stderr."""
+    global _out
+    sys.stdout.flush()
+    saved = os.dup(1)
+    _out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        _out.close()
+        _out = sys.stdout
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _preflight(command: str) -> None:
+    """Look at the settings ``command`` needs in seconds, before TensorFlow, Ray or MLflow loads (``Unavailable``)."""
+    from core.lab import reach
+
+    if command == "run" or not os.environ.get("MLFLOW_TRACKING_URI"):
+        reach.check_home()
+    reach.check_store(reach.store_uri())
+    if command == "run" and os.environ.get("RAY_ADDRESS"):
+        reach.check_cluster(os.environ["RAY_ADDRESS"])
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -111,9 +154,10 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         engine.cancel(run.run_id)
         run = runs.wait(run.run_id, timeout_s=10, poll_s=0.2)
-    print(json.dumps(run.as_json()), flush=True)
-    if run.status == "FAILED":
-        print(f"error: run {run.number} failed: {run.tags.get('vp.error', '')}".rstrip(), file=sys.stderr)
+    _emit(run.as_json())
+    if run.status == "FAILED":  # its first line: the reason (a worker's traceback stays in the store's vp.error)
+        reason = (run.error or "").strip().splitlines()[:1]
+        print(f"error: run {run.number} failed: {''.join(reason)}".rstrip(), file=sys.stderr)
     return 0 if run.status == "FINISHED" else 1
 
 
@@ -122,7 +166,7 @@ def _runs(args: argparse.Namespace) -> int:
 
     runs.reconcile()
     for run in runs.search(lab=args.lab, status=[args.status] if args.status else None, max_results=args.limit):
-        print(json.dumps(run.as_json()), flush=True)
+        _emit(run.as_json())
     return 0
 
 
@@ -132,7 +176,7 @@ def _cancel(args: argparse.Namespace) -> int:
     runs.reconcile()  # a run whose launching app has died is FAILED, not waited for
     state = engine.cancel(args.run_id)
     run = runs.wait(args.run_id, timeout_s=args.wait, poll_s=0.2) if state == "CANCELLING" else runs.get(args.run_id)
-    print(json.dumps({"run_id": run.run_id, "status": run.status}))
+    _emit({"run_id": run.run_id, "status": run.status})
     return 0 if run.status == "KILLED" else 1
 
 
@@ -150,6 +194,15 @@ def _at_least(low: int) -> Callable[[str], int]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in STORE_COMMANDS and not {"-h", "--help"} & set(argv):
+        from core.lab.reach import Unavailable
+
+        try:
+            _preflight(argv[0])
+        except Unavailable as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     from core.nets.registry import REGISTRY
 
     parser = argparse.ArgumentParser(prog="python -m core", description="Vision Playground command line")
@@ -211,12 +264,14 @@ def main(argv: list[str] | None = None) -> int:
     c.set_defaults(func=_cancel)
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with _json_stdout() if args.command in STORE_COMMANDS else contextlib.nullcontext():
+            return args.func(args)
     except Exception as e:  # noqa: BLE001 - the CLI's contract: a message, not a traceback
         from core.data.datasets import DataError
+        from core.lab.reach import Unavailable
         from core.nets.registry import ModelNotFound
 
-        if isinstance(e, (DataError, ModelNotFound, ValueError, LookupError)):
+        if isinstance(e, (DataError, ModelNotFound, ValueError, LookupError, Unavailable)):
             print(f"error: {e}", file=sys.stderr)
             return 2
         raise

@@ -57,6 +57,7 @@ Project = str | Path  # a project's name, or its folder (as create_project retur
 DEFAULT_MODEL = "resnet"
 MIN_CLASSES, MAX_CLASSES = 2, 10
 MAX_IMPORT_FILES = 5_000
+MIN_IMPORT_PER_CLASS = 5  # pictures with a drawing that a zip must bring of each of its classes
 SIDE = preprocess.FRAME
 PROJECT_FILE = "project.json"
 META_FOLDER = ".vision-playground"  # in an exported zip: hidden, so core.data.zipdata skips it as a system folder
@@ -568,15 +569,28 @@ def _as_example(gray: np.ndarray) -> np.ndarray:
     return preprocess.to_mnist(gray, keep_steps=False).image
 
 
+def _check_drawn(found: list[str], labels: list[int], added: list[Path]) -> None:
+    """Refuse a zip in which a class has fewer than ``MIN_IMPORT_PER_CLASS`` pictures with a drawing (blank ones
+    are left out), saying so, rather than import a class of nothing."""
+    brought = {found[label]: labels.count(label) for label in set(labels)}
+    drawn = {cls: sum(p.parent.name.casefold() == cls.casefold() for p in added) for cls in brought}
+    short = [f"{cls} ({drawn[cls]} of {brought[cls]} had a drawing)" for cls in brought
+             if drawn[cls] < MIN_IMPORT_PER_CLASS]
+    if short:
+        raise ProjectError(f"Each class needs at least {MIN_IMPORT_PER_CLASS} pictures with a drawing in them, and "
+                           f"blank pictures are left out: too few in {', '.join(short)}.")
+
+
 def import_examples(name: str, zip_bytes: bytes) -> dict:
     """Add the images of a zip of class folders to project ``name`` (created when missing, with their classes).
 
     The zip is checked and unpacked by core.data.zipdata into a temporary folder;
     each image then goes through the app's preprocessing (decode_image, to_mnist).
-    Returns how many examples each class gained and the images skipped as empty.
+    Returns how many examples each class gained and the images skipped as empty (blank).
+    Each class in the zip must bring at least ``MIN_IMPORT_PER_CLASS`` pictures with a drawing in them.
     Nothing is added when anything fails.
     """
-    limits = zipdata.ZipLimits(min_classes=1, max_classes=MAX_CLASSES, min_images_per_class=1,
+    limits = zipdata.ZipLimits(min_classes=1, max_classes=MAX_CLASSES, min_images_per_class=MIN_IMPORT_PER_CLASS,
                                max_files=MAX_IMPORT_FILES)
     try:
         existing = project_dir(name)
@@ -606,6 +620,7 @@ def import_examples(name: str, zip_bytes: bytes) -> dict:
                     skipped.append(f"{found[label]}/{path.name}")
                     continue
                 added.append(add_example(folder, found[label], image))
+            _check_drawn(found, labels, added)
         except BaseException:
             if existing is None:
                 shutil.rmtree(folder, ignore_errors=True)

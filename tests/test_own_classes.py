@@ -182,15 +182,17 @@ def test_import_preprocesses_big_pictures_and_checks_classes(shapes):
     Image.fromarray(np.round(255 - drawing * 255).astype(np.uint8)).save(buf, format="PNG")  # dark ink on white paper
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("Triangle/mine.png", buf.getvalue())
+        for i in range(oc.MIN_IMPORT_PER_CLASS):
+            z.writestr(f"Triangle/mine{i}.png", buf.getvalue())
     report = oc.import_examples("grows", archive.getvalue())
-    assert report["added"] == {"circle": 0, "cross": 0, "triangle": 1}
+    assert report["added"] == {"circle": 0, "cross": 0, "triangle": oc.MIN_IMPORT_PER_CLASS}
     images, labels, _ = oc.examples(folder)
     expected = preprocess.to_mnist(1 - drawing).image
     np.testing.assert_allclose(images[labels == 2][-1], expected, atol=0.5 / 255 + 1e-6)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("square/1.png", buf.getvalue())
+        for i in range(oc.MIN_IMPORT_PER_CLASS):
+            z.writestr(f"square/{i}.png", buf.getvalue())
     with pytest.raises(ProjectError, match="classes the project 'grows' does not: square"):
         oc.import_examples("grows", archive.getvalue())
     with pytest.raises(ProjectError, match="not a zip archive"):
@@ -246,3 +248,39 @@ def test_feature_map_is_two_dimensional_and_keeps_its_orientation(shapes):
     nearest = np.linalg.norm(points[:, None] - centres[None], axis=2).argmin(axis=1)
     assert (nearest == y).mean() >= 0.8
     assert oc.feature_map(X[:1], y[:1]).shape == (1, 2)
+
+
+def zip_of(pictures: dict[str, list[np.ndarray]]) -> bytes:
+    """A zip of class folders holding these pictures (gray, 0 = black paper, 1 = white ink) as PNG files."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        for cls, images in pictures.items():
+            for i, image in enumerate(images):
+                buf = io.BytesIO()
+                Image.fromarray(np.round(image * 255).astype(np.uint8)).save(buf, format="PNG")
+                z.writestr(f"{cls}/{i}.png", buf.getvalue())
+    return archive.getvalue()
+
+
+def test_import_needs_five_pictures_of_each_class_as_the_page_says(shapes):
+    images, labels = shapes
+    few = zip_of({"triangle": [images[labels == 0][0]], "circle": list(images[labels == 1][:5])})
+    with pytest.raises(ProjectError, match=r"at least 5 images; too few in: triangle \(1\)"):
+        oc.import_examples("too few", few)
+    assert "too few" not in oc.list_projects()
+    report = oc.import_examples("enough", zip_of({"triangle": list(images[labels == 0][:5]),
+                                                  "circle": list(images[labels == 1][:5])}))
+    assert report["added"] == {"triangle": 5, "circle": 5}
+
+
+def test_import_of_blank_pictures_says_they_are_blank_and_adds_nothing(shapes):
+    images, labels = shapes
+    blank = [np.zeros((28, 28))] * 5
+    with pytest.raises(ProjectError, match=r"blank pictures are left out: too few in circle \(0 of 5 had a drawing\)"):
+        oc.import_examples("blank", zip_of({"triangle": list(images[labels == 0][:5]), "circle": blank}))
+    assert "blank" not in oc.list_projects()
+    # A few blank ones among enough drawings are left out, and said so in the report.
+    report = oc.import_examples("some blank", zip_of({"triangle": list(images[labels == 0][:5]) + blank[:2],
+                                                      "circle": list(images[labels == 1][:5])}))
+    assert report["added"] == {"triangle": 5, "circle": 5}
+    assert [name.split("/")[0] for name in report["skipped_empty"]] == ["triangle", "triangle"]

@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages.ui import state
 from app_pages.ui.charts import panels
+from core.data.datasets import DataError
 from core.lab import engine, runs, search
 
 REFRESH_S = 2.0
@@ -25,6 +26,26 @@ def store() -> str:
     """Open the MLflow store once per server, marking FAILED any run an earlier app process left running."""
     fixed = runs.reconcile()
     return f"{runs.tracking_uri()} ({len(fixed)} orphaned run(s) marked FAILED on start)"
+
+
+def store_problem() -> str | None:
+    """Why the run store cannot be used (a dead tracking server, a read-only VP_HOME), in one sentence, or None.
+
+    Answers within seconds; the Draw, Filters and Explain pages never need the store."""
+    try:
+        runs.client()  # the store named now (store() below is opened once per server)
+        store()
+    except runs.Unavailable as e:
+        return str(e)
+    return None
+
+
+def require_store() -> None:
+    """On a page made of runs: when the store cannot be used, say why and draw nothing more of the page."""
+    problem = store_problem()
+    if problem:
+        st.error(f"The training lab cannot open its run store. {problem}", icon=":material/cloud_off:")
+        st.stop()
 
 
 def _launch_key(configs: list, lab: str, varied: list[tuple[str, ...]] | None) -> str:
@@ -73,10 +94,13 @@ def launch(configs: list, lab: str, varied: list[tuple[str, ...]] | None = None)
     ``engine.launch`` (fast reruns): the launch is claimed under a lock, after the last ``st`` call before
     ``engine.launch``, so a press stopped before it launched leaves no claim, and one that launches holds it.
     """
-    store()
+    problem = store_problem()
+    if problem:
+        st.error(f"Not launched: {problem}", icon=":material/error:")
+        return []
     key = _launch_key(configs, lab, varied)
     group = f"{lab}-{int(time.time())}"
-    launched, refused = [], []
+    launched, refused, unreachable = [], [], None
     with st.spinner("Starting the run engine..." if not engine.connected() else "Queueing runs..."):
         earlier = _claim(key)  # no st call from here to the last engine.launch
         if earlier is None:
@@ -87,6 +111,9 @@ def launch(configs: list, lab: str, varied: list[tuple[str, ...]] | None = None)
                                                       varied=(varied or [()] * len(configs))[i]))
                     except ValueError as e:
                         refused.append(e)
+                    except (runs.Unavailable, DataError) as e:  # no cluster at RAY_ADDRESS, or no data set
+                        unreachable = e
+                        break
             finally:
                 _launched(key, launched)
     if earlier is not None:
@@ -102,6 +129,8 @@ def launch(configs: list, lab: str, varied: list[tuple[str, ...]] | None = None)
         return []
     for e in refused:
         st.error(f"Not launched: {e}.", icon=":material/error:")
+    if unreachable is not None:
+        st.error(f"Not launched: {unreachable}", icon=":material/error:")
     if launched:
         st.toast(f"Launched {len(launched)} run(s): they train in the background, even if you close this tab.",
                  icon=":material/rocket_launch:")
@@ -170,7 +199,8 @@ def runs_panel(lab: str | None = None, limit: int = 12) -> None:
 
     Refreshes itself every 2 s as a fragment, so nothing else on the page reruns.
     """
-    store()
+    if store_problem():
+        return  # the page says why (require_store, or Compare's own message)
     active = runs.search(lab=lab, status=runs.ACTIVE)
     recent = [r for r in runs.search(lab=lab, max_results=limit) if r.status in runs.TERMINAL]
     known = st.session_state.setdefault(f"active_{lab}", set())

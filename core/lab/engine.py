@@ -4,8 +4,10 @@ With no setting, Ray starts a private local cluster on this machine on first
 use (it ends with the process that started it). With ``RAY_ADDRESS`` set, the
 same code submits to that cluster: a class's GPU machines started with
 ``ray start``. A run asks for one GPU when the cluster has GPUs, CPUs
-otherwise; at most ``VP_MAX_RUNS`` runs (default 2) train at once on the local
-cluster, and the others wait in Ray's queue, shown as queued.
+otherwise; at most ``VP_MAX_RUNS`` runs (default 2) train at once on this
+machine, and the others wait, shown as queued: in Ray's queue within one process,
+and for one of the machine's run slots (lock files under ``VP_HOME/slots``, shared
+by the app and every ``python -m core run``) across processes.
 
 The worker lowers its own priority and caps TensorFlow's threads, so the web
 server on the same cores keeps answering strokes while a run trains.
@@ -23,12 +25,15 @@ import traceback
 from collections.abc import Callable
 
 from core.base import paths
-from core.lab import runs
+from core.lab import reach, runs
 
 MAX_RUNS_ENV = "VP_MAX_RUNS"
 GPUS_ENV = "VP_GPUS_PER_RUN"  # on a GPU cluster: GPUs per run (several: tf.distribute.MirroredStrategy)
 WORKER_NICENESS = 10  # a training gives way to the web server (nice 0) on the same cores
 SLOT = "vp_run_slot"  # a custom resource of the local cluster: one per run that may train at once
+SLOTS_ENV = "VP_RUN_SLOTS"  # set on a local run's task: how many of the machine's run slots there are
+# Where keras.datasets downloads a missing data set from: a launch checks it answers before counting on it.
+DOWNLOADS = {"mnist": "storage.googleapis.com", "cifar10": "www.cs.toronto.edu"}
 _lock = threading.Lock()
 _watchers: dict[str, threading.Thread] = {}
 
@@ -60,6 +65,8 @@ def task_env() -> dict:
     env = _worker_env()
     if cluster_kind() != "local":
         env["PYTHONPATH"] = "."  # the job's working_dir, shipped to the remote cluster
+    else:
+        env[SLOTS_ENV] = str(max_runs())
     return {"runtime_env": {"env_vars": env}}
 
 
@@ -113,10 +120,28 @@ def _init() -> None:
                  namespace="vision-playground", runtime_env={"env_vars": env},
                  _system_config={"worker_niceness": 0})
     else:  # a remote cluster gets the project's code with each job
+        reach.check_cluster(os.environ["RAY_ADDRESS"])  # seconds, not Ray's minutes of retries; sets the token mode
         ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False, logging_level=logging.ERROR,
                  namespace="vision-playground",
                  runtime_env={"env_vars": env | {"PYTHONPATH": "."}, "working_dir": str(paths.ROOT),
                               "excludes": [".git", "assets/screenshots", "tests", "bench", "*.pyc"]})
+
+
+def check_data(dataset: str) -> None:
+    """Refuse at once a run whose data set is neither on this machine nor downloadable from here (``DataError``),
+    rather than let its worker find out after starting TensorFlow."""
+    from core.data import datasets
+
+    spec = datasets.get_dataset(dataset)
+    if datasets.dataset_path(dataset) is not None:
+        return
+    root = datasets.get_dataset(spec.parent) if spec.kind == "subset" else spec
+    host = DOWNLOADS.get(root.name)
+    problem = reach.tcp_problem(host, 443) if host else None
+    if problem or not host:
+        why = f" and cannot be downloaded ({problem})" if host else ""
+        raise datasets.DataError(f"{root.title} is not on this machine{why}: put {root.file} in a folder and set "
+                                 f"VP_DATA_DIR to it (now {datasets.data_dir() or 'not set'}).")
 
 
 def _resources() -> dict:
@@ -137,6 +162,8 @@ def launch(config, lab: str, group: str | None = None, varied: tuple[str, ...] =
     import ray
 
     config.validate()  # a bad config is refused before anything is recorded or started
+    if cluster_kind() == "local":
+        check_data(config.dataset)
     connect()
     tags = {runs.Tag.VARIED: ",".join(varied)}
     if group:
@@ -301,9 +328,52 @@ def give_way() -> None:
         pass
 
 
+_held_slot = None  # the worker's machine slot, held until it exits (max_calls=1: one run per worker process)
+
+
+def take_slot(run_id: str, slots: int, poll_s: float = 0.5):
+    """Wait for one of this machine's ``slots`` run slots; return its lock, or None when the run was cancelled.
+
+    A slot is an exclusive lock on ``VP_HOME/slots/<i>.lock``: every process launching runs on this machine
+    (the app, each ``python -m core run``) starts its own local cluster, and the slots cap how many of all
+    their runs train at once. The system lets a slot go when its worker ends, however it ends. While it waits
+    the run stays SCHEDULED (queued), and a cancel ends it at once.
+    """
+    from filelock import FileLock, Timeout
+
+    folder = paths.vp_home() / "slots"
+    folder.mkdir(parents=True, exist_ok=True)
+    while True:
+        for i in range(slots):
+            lock = FileLock(str(folder / f"{i}.lock"), timeout=0, thread_local=False)
+            try:
+                lock.acquire()
+                return lock
+            except Timeout:
+                pass
+        if runs.cancel_requested(run_id):
+            return None
+        time.sleep(poll_s)
+
+
+def _node_id() -> str | None:
+    """The Ray node this worker runs on, or None outside Ray."""
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
+    except Exception:  # noqa: BLE001 - a label, never a reason to fail a run
+        return None
+
+
 def execute(run_id: str, params: dict, recipe: str = "train") -> str:
     """The worker: train one run, recording its progress, result and ending in the store."""
+    global _held_slot
     give_way()
+    if int(os.environ.get(SLOTS_ENV) or 0) > 0:
+        _held_slot = take_slot(run_id, int(os.environ[SLOTS_ENV]))
+        if _held_slot is None:
+            return "KILLED"  # cancelled while it waited for a slot
     from core.base import device
 
     gpus = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -312,7 +382,7 @@ def execute(run_id: str, params: dict, recipe: str = "train") -> str:
     from core.training.train import Cancelled
 
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    if not runs.mark_running(run_id, device.device_label(), worker):
+    if not runs.mark_running(run_id, device.device_label(), worker, _node_id()):
         return "KILLED"  # cancelled while it waited in the queue
     out = paths.vp_home() / "runs" / run_id
     config, train = _recipe(recipe, params)
@@ -330,7 +400,11 @@ def execute(run_id: str, params: dict, recipe: str = "train") -> str:
         return "KILLED"
     except Exception as e:  # noqa: BLE001 - recorded for the student, then the task ends
         recorder.close()
-        runs.finish(run_id, "FAILED", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}")
+        from core.data.datasets import DataError
+
+        # A missing or broken data set is said in one sentence; anything else keeps its traceback for whoever debugs.
+        runs.finish(run_id, "FAILED", str(e) if isinstance(e, DataError) else
+                    f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}")
         return "FAILED"
     recorder.close()
     from core.data import datasets

@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 
 from core.base import paths
+from core.lab import reach
 from core.nets import registry
 
 EXPERIMENT = "vision-playground"
@@ -38,6 +39,11 @@ EPOCH_METRICS = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate"
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # MLflow probes git; the app may run without it
+os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # no "View run" lines in a CLI's JSON
+# A tracking server that stops answering costs seconds, not MLflow's default of 7 retries over 4 minutes.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+Unavailable = reach.Unavailable  # a setting names a store (or cluster) this machine cannot use
 
 
 class Tag:
@@ -51,6 +57,7 @@ class Tag:
     DATASET = "vp.dataset"
     DEVICE = "vp.device"
     WORKER = "vp.worker"
+    NODE = "vp.node"  # the Ray node that ran it (on a cluster of several machines: which one)
     ERROR = "vp.error"
     CANCEL = "vp.cancel"
     GROUP = "vp.group"
@@ -66,18 +73,84 @@ class Tag:
 
 def tracking_uri() -> str:
     """``MLFLOW_TRACKING_URI`` when set (a shared server), else the SQLite file under ``VP_HOME``."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.vp_home() / 'mlflow.db'}"
+    return reach.store_uri()
 
 
 @cache
 def _client(uri: str):
+    reach.check_store(uri)  # a dead server or a read-only VP_HOME: one clear sentence in seconds (not cached)
     from mlflow.tracking import MlflowClient
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # Not mlflow.set_tracking_uri: it also sets MLFLOW_TRACKING_URI in os.environ, and every process started
     # afterwards (a server, a CLI, a worker) would then write to this store whatever its VP_HOME says.
+    if uri.startswith("sqlite:///"):
+        return _open_sqlite(uri, Path(uri.removeprefix("sqlite:///")))
     return MlflowClient(tracking_uri=uri)
+
+
+def _open_sqlite(uri: str, db: Path):
+    """Open (on first use: create) a SQLite store, one process at a time.
+
+    MLflow creates a new store's tables and then migrates them step by step; two processes doing it at once
+    (two commands started together on a fresh VP_HOME) clash and can leave it half-made. A file lock beside the
+    store lets the first create it while the others wait, then open it made. A store left half-made before
+    (a creation killed half-way) holds no run yet: it is made again; one that holds runs is left as it is,
+    with one sentence saying what to do.
+    """
+    from filelock import FileLock
+    from mlflow.tracking import MlflowClient
+
+    with FileLock(f"{db}.lock", timeout=300):
+        try:
+            return MlflowClient(tracking_uri=uri)  # opens the store: creates and migrates it when needed
+        except Exception as e:  # noqa: BLE001 - judged below: repaired, or explained
+            problem = _first_line(e)
+            held = _runs_held(db)
+        if held:
+            raise Unavailable(f"The run store {db} is damaged or half-upgraded ({problem}); it holds {held} "
+                              f"run(s), so it is left as it is: back it up, then run `mlflow db upgrade "
+                              f"sqlite:///{db}`, or move it away to start a new store.") from None
+        logging.getLogger(__name__).warning("the run store %s was left half-made (%s) and holds no run: "
+                                            "making it again", db, problem)
+        _forget_engine(uri)
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        try:
+            return MlflowClient(tracking_uri=uri)
+        except Exception as e:  # noqa: BLE001 - the CLI and the pages show this sentence, not a traceback
+            raise Unavailable(f"The run store {db} could not be created ({_first_line(e)}): move it away or "
+                              f"set VP_HOME to another folder.") from None
+
+
+def _first_line(e: BaseException) -> str:
+    """An error's first sentence: what a message quotes of MLflow's or SQLite's words."""
+    text = str(e).strip().splitlines()[0].split(". ")[0][:300] if str(e).strip() else ""
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def _runs_held(db: Path) -> int:
+    """How many runs a SQLite store file holds (0 when it has no runs table)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            return int(con.execute("SELECT count(*) FROM runs").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def _forget_engine(uri: str) -> None:
+    """Drop MLflow's cached connection pool of ``uri``, so a store made again is not read through old handles."""
+    try:
+        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+        engine = SqlAlchemyStore._engine_map.pop(uri, None)
+        if engine is not None:
+            engine.dispose()
+    except Exception:  # noqa: BLE001 - an MLflow without this cache holds no such pool
+        pass
 
 
 def client():
@@ -122,8 +195,11 @@ class RunInfo:
 
     @property
     def state(self) -> str:
-        """SCHEDULED shows as queued: waiting for a free slot on the cluster."""
-        return "QUEUED" if self.status == "SCHEDULED" else self.status
+        """SCHEDULED shows as queued: waiting for a free slot on the cluster. So does a run just created: MLflow
+        makes every run RUNNING, and ``create`` turns it SCHEDULED a moment later; a worker names itself first."""
+        if self.status == "SCHEDULED" or (self.status == "RUNNING" and Tag.WORKER not in self.tags):
+            return "QUEUED"
+        return self.status
 
     @property
     def progress(self) -> float:
@@ -267,14 +343,16 @@ def curves(run_id: str, keys: Iterable[str] = EPOCH_METRICS) -> dict[str, list[t
 # --- what a worker records ------------------------------------------------------------------------------------
 
 
-def mark_running(run_id: str, device_label: str, worker: str) -> bool:
+def mark_running(run_id: str, device_label: str, worker: str, node: str | None = None) -> bool:
     """The worker starts: RUNNING, unless the run was cancelled while it waited (then False)."""
+    from mlflow.entities import RunTag
+
     c = client()
     if c.get_run(run_id).info.status in TERMINAL:
         return False
+    tags = [RunTag(Tag.DEVICE, device_label), RunTag(Tag.WORKER, worker)] + ([RunTag(Tag.NODE, node)] if node else [])
+    c.log_batch(run_id, tags=tags)  # the worker is named first: a RUNNING run without one still shows queued
     c.update_run(run_id, status="RUNNING")
-    c.set_tag(run_id, Tag.DEVICE, device_label)
-    c.set_tag(run_id, Tag.WORKER, worker)
     if c.get_run(run_id).data.tags.get(Tag.CANCEL) == "1":  # cancelled between the two looks: it stays cancelled
         c.set_terminated(run_id, status="KILLED")
         return False
