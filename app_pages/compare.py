@@ -9,7 +9,7 @@ from app_pages.ui.charts import to_png
 from app_pages.ui.nets import predictor
 from app_pages.ui.run_panel import curves_figure, launch, runs_panel, store_problem
 from core.data import datasets
-from core.lab import evaluation, leaderboard, presets, runs
+from core.lab import evaluation, leaderboard, lessons, presets, runs
 from core.nets import registry
 from core.training.train import TrainConfig
 
@@ -129,8 +129,11 @@ for dataset in dict.fromkeys(registry.get(n).dataset for n in names):
             else:
                 h = (registry.card(n) or {}).get("history", {})
                 histories[registry.get(n).title] = {k: list(enumerate(v, start=1)) for k, v in h.items()}
-        st.caption("Solid: training; dashed: validation. Validation loss rising while training loss falls is "
-                   "overfitting; both high and flat is underfitting.")
+        verdicts = [lessons.lesson(h).words(name) for name, h in histories.items()]
+        said = [v for v in verdicts if v]
+        st.caption("Solid: training; dashed: validation. Overfitting shows as validation loss rising while training "
+                   f"loss falls, epoch after epoch ({lessons.OVERFIT_EPOCHS} or more). "
+                   + (" ".join(said) if said else "None of these curves shows it, and none diverged."))
         st.plotly_chart(curves_figure(histories), key="compare-curves", config={"displayModeBar": False})
 
 shipped_digits = [n for n in registry.DRAW_MODELS if n in set(df["name"])]

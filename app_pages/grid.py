@@ -29,16 +29,8 @@ require_store()
 runs_panel("grid")
 
 
-def same_preset(run: runs.RunInfo) -> bool:
-    wanted = presets.preset(preset)
-    return all(str(run.params.get(k)) == str(wanted.get(k)) for k in ("epochs", "limit"))
-
-
-done = [r for r in runs.search(lab="grid", status=["FINISHED"]) if same_preset(r)]
-cells: dict[tuple, runs.RunInfo] = {}
-for run in done:  # newest first
-    key = tuple(float(run.params[f]) for f in FACTORS)
-    cells.setdefault(key, run)
+done = [r for r in runs.search(lab="grid", status=["FINISHED"]) if presets.matches(r.params, preset)]
+cells = runs.latest_by(done, lambda r: tuple(float(r.params[f]) for f in FACTORS))
 rows = [{"dropout": k[0], "batch_size": int(k[1]), "kernel_size": int(k[2]),
          "before %": round(100 * r.metrics.get("test_accuracy_before", float("nan")), 1),
          "after %": round(100 * r.metrics.get("test_accuracy", float("nan")), 2),

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.ui.run_panel import launch, require_store, runs_panel
-from core.lab import presets, runs
+from core.lab import lessons, presets, runs
 from core.nets import registry
 
 st.title("How the learning rate changes everything")
@@ -28,15 +28,8 @@ require_store()
 runs_panel("lr-sweep")
 
 
-def same_preset(run: runs.RunInfo, preset: str) -> bool:
-    wanted = presets.preset(preset)
-    return all(str(run.params.get(k)) == str(wanted.get(k)) for k in ("epochs", "limit"))
-
-
-finished = [r for r in runs.search(lab="lr-sweep", status=["FINISHED"]) if same_preset(r, preset)]
-latest: dict[tuple[str, float], runs.RunInfo] = {}
-for run in finished:  # newest first: keep the latest run of each cell
-    latest.setdefault((run.model, float(run.params["learning_rate"])), run)
+finished = [r for r in runs.search(lab="lr-sweep", status=["FINISHED"]) if presets.matches(r.params, preset)]
+latest = runs.latest_by(finished, lambda r: (r.model, float(r.params["learning_rate"])))
 
 st.subheader("Table 2, yours beside report 004's")
 rows = []
@@ -71,5 +64,9 @@ fig.update_layout(height=380, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(title
                   xaxis=dict(title="learning rate", type="log", autorange="reversed", tickvals=rates,
                              ticktext=[np.format_float_positional(lr, trim="-") for lr in rates]))
 st.plotly_chart(fig, key="lr_plot", config={"displayModeBar": False})
-st.caption("The x axis runs from large steps (left) to small ones (right). A network whose line falls to 10% at "
-           "a large learning rate has diverged: it guesses one digit for everything.")
+verdicts = [lessons.of_run(run.run_id).words(f"The {registry.get(m).title} at learning rate {lr:g}")
+            for (m, lr), run in sorted(latest.items(), key=lambda item: (item[0][0], -item[0][1]))]
+said = [v for v in verdicts if v]
+st.caption("The x axis runs from large steps (left) to small ones (right). "
+           + (" ".join(said) if said else "None of your runs has diverged: every training loss ended below where "
+                                          "it began." if latest else ""))

@@ -43,3 +43,15 @@ def test_overfitting_needs_several_epochs_of_rising_validation_loss_with_falling
     verdict = lessons.lesson({"loss": as_curve(loss), "val_loss": as_curve([0.40, 0.30, 0.31, 0.33, 0.36, 0.40])})
     assert verdict.overfitting and not verdict.diverged
     assert "rose for 4 epochs in a row" in verdict.words("DNN")
+
+
+def test_a_preset_is_matched_on_the_params_the_store_keeps_and_the_latest_run_of_a_cell_wins():
+    from core.lab import presets, runs
+
+    quick = presets.preset("quick")
+    assert presets.matches({"epochs": str(quick["epochs"]), "limit": str(quick["limit"])}, "quick")
+    assert not presets.matches({"epochs": "12", "limit": "None"}, "quick")
+    older, newer = (runs.RunInfo(str(i), i, "", "dnn", "lr-sweep", "FINISHED", params={"learning_rate": "0.01"})
+                    for i in (1, 2))
+    latest = runs.latest_by([newer, older], lambda r: (r.model, r.params["learning_rate"]))
+    assert latest == {("dnn", "0.01"): newer}

@@ -80,3 +80,10 @@ def lesson(curves: dict[str, Sequence[tuple[int, float]]]) -> Lesson:
     rising = overfitting_epochs(loss, val_loss)
     return Lesson(diverged=diverged(series, start), overfitting=rising >= OVERFIT_EPOCHS, start_loss=start,
                   end_loss=end, rising_epochs=rising)
+
+
+def of_run(run_id: str) -> Lesson:
+    """The verdict on a run in the store, from its batch losses and its epochs' curves."""
+    from core.lab import runs
+
+    return lesson(runs.curves(run_id, ("batch_loss", "loss", "val_loss")))

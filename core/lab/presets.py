@@ -53,6 +53,12 @@ def preset(name: str) -> dict:
         raise ValueError(f"unknown preset {name!r}; one of {', '.join(PRESETS)}") from None
 
 
+def matches(params: dict, preset_name: str) -> bool:
+    """Whether a run's params (as the store keeps them: strings) are those of the preset ``preset_name``."""
+    wanted = preset(preset_name)
+    return all(str(params.get(k)) == str(wanted.get(k)) for k in ("epochs", "limit"))
+
+
 def lr_sweep(models: tuple[str, ...], preset_name: str,
              learning_rates: tuple[float, ...] = LEARNING_RATES) -> list[TrainConfig]:
     """Report 004, table 2: every model at every learning rate."""

@@ -333,6 +333,15 @@ def search(lab: str | None = None, status: Iterable[str] | None = None, model: s
     return [_info(r) for r in found if status is None or r.info.status in status]
 
 
+def latest_by(found: Iterable[RunInfo], key) -> dict:
+    """The newest run for each value of ``key(run)``: one run per table cell (``found`` newest first, as
+    ``search`` gives them)."""
+    latest = {}
+    for run in found:
+        latest.setdefault(key(run), run)
+    return latest
+
+
 def curves(run_id: str, keys: Iterable[str] = EPOCH_METRICS) -> dict[str, list[tuple[int, float]]]:
     """Per-epoch metric histories as (epoch, value) pairs."""
     c = client()
