@@ -304,3 +304,18 @@ def test_a_double_click_on_a_lab_button_starts_the_runs_once(fake_engine):
         at.run()
         assert not at.exception, at.exception
     assert len(fake_engine) == 4  # one network at four learning rates, once
+
+
+def test_the_learning_rate_caption_names_the_runs_that_diverged_from_their_curves(run_store):
+    """Diverged is read from the run's losses (ending above where it began), not from a low accuracy."""
+    blew_up = fake_finished_run("resnet", "lr-sweep", 0.1135, learning_rate=0.1, **presets.preset("quick"))
+    slow = fake_finished_run("resnet", "lr-sweep", 0.1135, learning_rate=0.0001, **presets.preset("quick"))
+    for run, batches, epochs in ((blew_up, [2.30, 9.0, 2.40], [5.1, 2.31]), (slow, [2.31, 2.2], [2.25, 2.10])):
+        for step, value in enumerate(batches, 1):
+            runs.log_progress(run.run_id, step, {"batch_loss": value})
+        for epoch, value in enumerate(epochs, 1):
+            runs.log_epoch(run.run_id, epoch, {"loss": value, "val_loss": value})
+    at = open_page("lr_sweep")
+    words = next(c.value for c in at.caption if c.value.startswith("The x axis"))
+    assert "The ResNet at learning rate 0.1 diverged: its training loss ended at 2.31, above the 2.30" in words
+    assert "learning rate 0.0001 diverged" not in words  # 11% after two epochs, but its loss fell: not diverged
