@@ -85,11 +85,11 @@ drop_last = 0
 if backbone in backbones.BACKBONES:
     drop_last = st.slider("Layers cut off the backbone's top", 0, 20, 0, key="bb_drop",
                           help="Report 000 cut the last 10: earlier features are less specific to ImageNet.")
-st.caption(f"By default one comparison, two runs: {backbone_transfer.MODE_TITLES[default[0]]} against "
-           f"{backbone_transfer.MODE_TITLES[default[1]]}, with "
-           f"{backbone_transfer.DEFAULT_LABELS[0]} labelled photos per class, where what the backbone learnt helps "
-           f"most. So few photos train quickly on a classroom CPU; more labels, and fine-tuning, take much longer. "
-           f"Add recipes and label counts to draw the whole learning curve.")
+st.caption(f"By default one comparison, two runs: \"{backbone_transfer.MODE_TITLES[default[0]]}\" against "
+           f"\"{backbone_transfer.MODE_TITLES[default[1]]}\", with {backbone_transfer.DEFAULT_LABELS[0]} labelled "
+           f"photos per class, where what the backbone learnt helps most. So few photos train quickly on a "
+           f"classroom CPU; more labels, and fine-tuning, take much longer. Add recipes and label counts to draw "
+           f"the whole learning curve.")
 head = st.radio("Head", ["linear", "report000", "report003"], horizontal=True, key="bb_head",
                 format_func={"linear": "one softmax layer", "report000": "report 000: Flatten, Dense 128, Dropout",
                              "report003": "report 003: Dense 1024-1024-512"}.get)
@@ -138,7 +138,8 @@ for line in sorted({(b, w, m) for b, w, m, _ in latest}):
                              name=f"{backbone_title(line[0])}{f' ({line[1]})' if line[1] else ''}: "
                                   f"{backbone_transfer.MODE_TITLES[line[2]]}"))
 fig.update_layout(height=380, margin=dict(l=0, r=0, t=10, b=0),
-                  xaxis=dict(title="labelled photos per class", type="log"),
+                  xaxis=dict(title="labelled photos per class", type="log",
+                             tickvals=list(backbone_transfer.LABELS_PER_CLASS)),
                   yaxis=dict(title=f"test accuracy ({len(datasets.get_dataset(target).classes)} classes)",
                              tickformat=".0%", range=[0, 1]))
 st.plotly_chart(fig, key="bb_curve", config={"displayModeBar": False})

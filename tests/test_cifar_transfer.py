@@ -200,4 +200,5 @@ def test_the_backbones_results_name_the_backbone_and_read_accuracy_from_0_to_100
     assert set(table["backbone"]) == {registry.get("cifar5_resnet").title}  # not the key cifar5_resnet
     (figure,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert figure["layout"]["yaxis"]["range"] == [0, 1]  # one point at 72% drew an axis up to 150%
+    assert figure["layout"]["xaxis"]["tickvals"] == list(backbone_transfer.LABELS_PER_CLASS)  # not 2, 3, ... 9, 10
     assert all(t["name"].startswith(registry.get("cifar5_resnet").title) for t in figure["data"])
