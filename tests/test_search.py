@@ -174,10 +174,13 @@ def test_the_driver_records_the_best_trial_on_the_search_s_run(run_store, stand_
         # Three trials: one ran to its end, one ASHA stopped, one whose worker failed; one never reported.
         kept, stopped, broken = trial_run(parent, True), trial_run(parent, False), trial_run(parent, False)
         cb = tuner.callback()
-        cb.on_trial_complete(iteration=4, trials=[], trial=SimpleNamespace(last_result={"run_id": kept.run_id}))
-        cb.on_trial_complete(iteration=1, trials=[], trial=SimpleNamespace(last_result={"run_id": stopped.run_id}))
-        cb.on_trial_error(iteration=1, trials=[], trial=SimpleNamespace(last_result={"run_id": broken.run_id}))
-        cb.on_trial_error(iteration=0, trials=[], trial=SimpleNamespace(last_result=None))
+        def trial(name, run):
+            return SimpleNamespace(trial_id=name, last_result={"run_id": run.run_id} if run else None)
+
+        cb.on_trial_complete(iteration=4, trials=[], trial=trial("t1", kept))
+        cb.on_trial_complete(iteration=1, trials=[], trial=trial("t2", stopped))
+        cb.on_trial_error(iteration=1, trials=[], trial=trial("t3", broken))
+        cb.on_trial_error(iteration=0, trials=[], trial=trial("t4", None))
         assert tuner.run_config.stop.stop_all() is False  # not cancelled
         played.update(kept=kept, stopped=stopped, broken=broken)
         played["results"] = Results(SimpleNamespace(config={"dropout": 0.35, "batch_size": 80, "kernel_size": 3},
