@@ -108,6 +108,9 @@ def _open_sqlite(uri: str, db: Path):
         except Exception as e:  # noqa: BLE001 - judged below: repaired, or explained
             problem = _first_line(e)
             held = _runs_held(db)
+        if not _half_made(db, problem):
+            raise Unavailable(f"The run store {db} could not be opened ({problem}): check the file, or set "
+                              f"VP_HOME to another folder.") from None
         if held:
             raise Unavailable(f"The run store {db} is damaged or half-upgraded ({problem}); it holds {held} "
                               f"run(s), so it is left as it is: back it up, then run `mlflow db upgrade "
@@ -128,6 +131,22 @@ def _first_line(e: BaseException) -> str:
     """An error's first sentence: what a message quotes of MLflow's or SQLite's words."""
     text = str(e).strip().splitlines()[0].split(". ")[0][:300] if str(e).strip() else ""
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def _half_made(db: Path, problem: str) -> bool:
+    """Whether ``db`` looks like a store whose creation or schema migration stopped half-way."""
+    import sqlite3
+
+    if "database schema" in problem:  # MLflow: tables there, but not at the schema version it expects
+        return True
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            versions = con.execute("SELECT count(*) FROM alembic_version").fetchone()[0] \
+                if "alembic_version" in tables else 0
+    except sqlite3.Error:
+        return False
+    return versions != 1 or any(t.startswith("_alembic_tmp") for t in tables)
 
 
 def _runs_held(db: Path) -> int:
