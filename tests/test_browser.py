@@ -176,7 +176,7 @@ def test_explain_page_shows_which_stroke_mattered_for_a_two_stroke_digit(page, u
     browser.draw(page, paths, box)
     page.get_by_text("Which stroke mattered most?").wait_for(timeout=60_000)
     # one picture per stroke, the drawing without it, captioned with what the network then makes of it
-    captions = page.get_by_text(re.compile(r"^4: \d+%(, reads \d)?$"))
+    captions = page.get_by_text(re.compile(r"^without stroke \d: 4 at \d+%(, reads \d)?$"))
     captions.nth(1).wait_for(timeout=30_000)
     assert captions.count() == 2
 
