@@ -155,19 +155,20 @@ if len(shipped_digits) > 1:
             st.error(f"MNIST is not available here: {e}")
 
 st.subheader("Train another")
+quick = presets.preset("quick")
 st.write("Train a network of your choice; it joins the table when it finishes, and the Draw and Filters pages "
-         "can use it.")
+         f"can use it. It starts from the lab's quick settings ({presets.PRESET_WORDS['quick']}).")
 with st.form("compare_launch"):
     cols = st.columns(4)
     model = cols[0].selectbox("Network", [n for n, s in registry.REGISTRY.items() if s.dataset == "mnist"],
                               format_func=lambda n: registry.get(n).title)
-    epochs = cols[1].number_input("Epochs", 1, 50, 3)
-    limit = cols[2].number_input("Training digits (0: all 55,000)", 0, 55_000, 6000, step=1000)
+    epochs = cols[1].number_input("Epochs", 1, 50, quick["epochs"])
+    limit = cols[2].number_input("Training digits (0: all 55,000)", 0, 55_000, quick["limit"], step=1000)
     lr = cols[3].select_slider("Learning rate", [0.1, 0.01, 0.003, 0.001, 0.0003, 0.0001], value=0.001)
     if st.form_submit_button("Launch", icon=":material/rocket_launch:", type="primary"):
         try:
-            launch([TrainConfig(model=model, epochs=int(epochs), limit=int(limit) or None, learning_rate=lr,
-                                polish_epochs=0)], "compare")
+            launch([TrainConfig(model=model, **(quick | dict(epochs=int(epochs), limit=int(limit) or None,
+                                                             learning_rate=lr)))], "compare")
         except ValueError as e:
             st.error(f"Not launched: {e}.", icon=":material/error:")
 runs_panel("compare")

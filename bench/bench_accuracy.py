@@ -35,7 +35,7 @@ def drawings(records: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for rec in records:
         width = int(rng.integers(12, 30))
         box = rng.uniform(120, 240)
-        room = (280 - box - width) / 2 - 4  # people draw inside the canvas
+        room = (strokes.CANVAS_SIDE - box - width) / 2 - 4  # people draw inside the canvas
         off = rng.uniform(-room, room, size=2)
         img = strokes.render(strokes.canvas_paths(rec, box=box, offset=tuple(off)), width=width)
         gray = img.astype(np.float32) / 255.0

@@ -138,6 +138,10 @@ def _transfer(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     """Launch one run on the engine (Ray + MLflow), wait for it, print one JSON line."""
     from core.lab import engine, runs
+    from core.nets import registry
+
+    # Before TensorFlow loads (5-10 s, longer on a busy machine): a missing data set is said within a second.
+    engine.check_data(registry.get(args.model).dataset)
     from core.training.train import TrainConfig
 
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,

@@ -14,7 +14,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from core.base.paths import ROOT
+from core.images import strokes
+
 CHROMIUM = os.environ.get("VP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -93,7 +95,7 @@ def canvas_box(page, timeout: float = 60_000):
 
 def draw(page, paths, box, steps_per_segment: int = 1) -> None:
     """Draw strokes with real mouse moves; ``paths`` are in canvas pixels (0-280)."""
-    sx, sy = box["width"] / 280.0, box["height"] / 280.0
+    sx, sy = box["width"] / strokes.CANVAS_SIDE, box["height"] / strokes.CANVAS_SIDE
     for path in paths:
         x0, y0 = path[0]
         page.mouse.move(box["x"] + x0 * sx, box["y"] + y0 * sy)

@@ -79,3 +79,26 @@ def engine_home(run_store):
         import ray
 
         ray.shutdown()
+
+
+@pytest.fixture
+def fake_engine(run_store, monkeypatch):
+    """The run engine without Ray: a launch records a queued run and nothing trains. Yields the launched runs."""
+    from core.lab import engine, runs
+
+    launched: list[runs.RunInfo] = []
+
+    def launch(config, lab, group=None, varied=()):
+        config.validate()
+        run = runs.create(config.params() | {"dataset": config.dataset, "learning_rate": config.lr}, config.model,
+                          lab, "local", {runs.Tag.GROUP: group or ""})
+        launched.append(run)
+        return run
+
+    monkeypatch.setattr(engine, "launch", launch)
+    monkeypatch.setattr(engine, "connected", lambda: True)
+    try:
+        yield launched
+    finally:
+        for run in launched:
+            runs.finish(run.run_id, "KILLED")

@@ -104,7 +104,7 @@ class Recorder:
 
 def drag(rec: Recorder, start, end, steps: int = 10) -> None:
     """Press at ``start`` and move to ``end`` (canvas pixels) with the mouse."""
-    sx, sy = rec.box["width"] / 280.0, rec.box["height"] / 280.0
+    sx, sy = rec.box["width"] / strokes.CANVAS_SIDE, rec.box["height"] / strokes.CANVAS_SIDE
     rec.page.mouse.move(rec.box["x"] + start[0] * sx, rec.box["y"] + start[1] * sy)
     rec.page.mouse.down()
     rec.page.mouse.move(rec.box["x"] + end[0] * sx, rec.box["y"] + end[1] * sy, steps=steps)
@@ -171,7 +171,7 @@ def record(rec: Recorder) -> None:
 
     rec.button("Reset canvas & history")
     rec.wait(0)
-    rec.page.mouse.click(rec.box["x"] + 140 * rec.box["width"] / 280.0, rec.box["y"] + 140 * rec.box["height"] / 280.0)
+    rec.page.mouse.click(rec.box["x"] + rec.box["width"] / 2, rec.box["y"] + rec.box["height"] / 2)
     rec.keep("dot", "a single click at (140, 140): a dot", 1, [[(140.0, 140.0)]])
 
 

@@ -2,12 +2,10 @@
 
 import keras
 import numpy as np
-import pytest
 
 from core.data import datasets
-from core.lab import presets
 from core.nets import registry
-from core.training.train import TrainConfig, settle_batch_norm, to_float, train
+from core.training.train import settle_batch_norm, to_float
 
 
 def test_settling_stores_the_statistics_of_the_layer_inputs_over_the_images():
@@ -23,10 +21,5 @@ def test_settling_stores_the_statistics_of_the_layer_inputs_over_the_images():
     np.testing.assert_allclose(np.asarray(bn.moving_variance), conv.var(axis=(0, 1, 2)), rtol=0.05, atol=1e-5)
     assert bn.momentum == 0.99  # put back as it was
 
-
-@pytest.mark.slow
-@pytest.mark.parametrize("model", ["convnet", "resnet"])
-def test_a_quick_run_at_the_reports_learning_rate_reads_the_test_digits(model, tmp_path):
-    """The Learning rate page's Quick preset (2 epochs, 6,000 digits) at lr 0.001: 11% before the fix."""
-    card = train(TrainConfig(model=model, out_dir=str(tmp_path), learning_rate=0.001, **presets.preset("quick")))
-    assert card["test_accuracy"] >= 0.95, card["test_accuracy"]
+# What the fix gives a class (the quick preset reads >= 95% of the test digits) is asserted by
+# tests/test_presets_teach.py, for every Draw network at every working learning rate.

@@ -20,6 +20,11 @@ def fake_finished_run(model: str, lab_name: str, accuracy: float, **params) -> r
     return run
 
 
+def grid_run(accuracy: float, **knobs) -> runs.RunInfo:
+    """A finished net002 run of the grid: the quick preset with report 002's knobs set."""
+    return fake_finished_run("net002", "grid", accuracy, **(presets.preset("quick") | knobs))
+
+
 def test_every_lab_page_opens_on_an_empty_store(run_store):
     for page, title in (("compare", "Compare networks"), ("lr_sweep", "How the learning rate changes everything"),
                         ("grid", "Tuning the knobs"), ("datasets", "Data sets")):
@@ -61,8 +66,7 @@ def test_lr_table_fills_in_beside_the_report(run_store):
 
 def test_grid_table_and_plot_from_recorded_runs(run_store):
     for dropout, acc in ((0.3, 0.97), (0.5, 0.96)):
-        fake_finished_run("net002", "grid", acc, dropout=dropout, batch_size=40, kernel_size=5,
-                          **presets.preset("quick"))
+        grid_run(acc, dropout=dropout, batch_size=40, kernel_size=5)
     at = open_page("grid")
     table = at.dataframe[0].value
     assert list(table["dropout"]) == [0.3, 0.5] and list(table["after %"]) == [97.0, 96.0]
@@ -178,7 +182,7 @@ def fake_search(trials: int, stopped: int, finished: bool = True) -> runs.RunInf
 
 
 def test_the_search_summary_counts_the_trials_stopped_early_and_shows_whole_numbers(run_store):
-    fake_finished_run("net002", "grid", 0.97, dropout=0.3, batch_size=40, kernel_size=5, **presets.preset("quick"))
+    grid_run(0.97, dropout=0.3, batch_size=40, kernel_size=5)
     fake_search(trials=8, stopped=3)
     at = open_page("grid")
     words = next(c.value for c in at.caption if c.value.startswith("The grid's best"))
@@ -224,8 +228,7 @@ def test_the_search_words_follow_the_counts():
 def test_a_net002_run_with_another_kernel_is_not_titled_with_the_shipped_parameter_count(run_store):
     """Report 002's net has 21,840 weights with 5x5 kernels; with 3x3 it has 27,480, and its title must not say
     otherwise. Its model here is the shipped file: the page only reads it."""
-    run = fake_finished_run("net002", "grid", 0.95, dropout=0.5, batch_size=40, kernel_size=3,
-                            **presets.preset("quick"))
+    run = grid_run(0.95, dropout=0.5, batch_size=40, kernel_size=3)
     c = runs.client()
     c.set_tag(run.run_id, runs.Tag.VARIED, "kernel_size")
     runs.log_progress(run.run_id, 1, {"params": 27480, "epochs_run": 2})
@@ -240,29 +243,6 @@ def test_a_net002_run_with_another_kernel_is_not_titled_with_the_shipped_paramet
     assert row["parameters"].iloc[0] == 27480
     assert "21,840" not in row["network"].iloc[0] and row["network"].iloc[0].endswith("(lr 0.001, kernel 3)")
     assert "21,840" not in " ".join(table["network"])
-
-
-@pytest.fixture
-def fake_engine(run_store, monkeypatch):
-    """The run engine without Ray: a launch records a queued run and nothing trains. Yields the launched runs."""
-    from core.lab import engine
-
-    launched: list[runs.RunInfo] = []
-
-    def launch(config, lab, group=None, varied=()):
-        config.validate()
-        run = runs.create(config.params() | {"dataset": config.dataset, "learning_rate": config.lr}, config.model,
-                          lab, "local", {runs.Tag.GROUP: group or ""})
-        launched.append(run)
-        return run
-
-    monkeypatch.setattr(engine, "launch", launch)
-    monkeypatch.setattr(engine, "connected", lambda: True)
-    try:
-        yield launched
-    finally:
-        for run in launched:
-            runs.finish(run.run_id, "KILLED")
 
 
 def press_launch(at):

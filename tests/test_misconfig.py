@@ -79,7 +79,6 @@ def test_a_read_only_vp_home_holding_a_store_is_said_at_once(run_store, tmp_path
     assert_one_clear_line(out, f"VP_HOME={home}", "cannot be written")
 
 
-@pytest.mark.slow  # the message comes after TensorFlow loads (the model names the data set): seconds on its own
 def test_a_missing_data_set_is_said_in_one_sentence(tmp_path):
     try:
         socket.create_connection(("storage.googleapis.com", 443), timeout=3).close()
@@ -89,9 +88,8 @@ def test_a_missing_data_set_is_said_in_one_sentence(tmp_path):
     empty = tmp_path / "data"
     empty.mkdir()
     out = cli("run", *TINY, env={"VP_HOME": str(tmp_path), "VP_DATA_DIR": str(empty), "HOME": str(tmp_path)})
-    # Said after TensorFlow loads (the registry names each model's data set): about 10 s of CPU, 17-23 s on this
-    # machine while it was shared. Below 15 s needs the CLI to know a model's data set without Keras (not yet).
-    assert_one_clear_line(out, "MNIST", "VP_DATA_DIR", "mnist.npz", within_s=45)
+    # Said before TensorFlow loads: the registry names each model's data set without importing Keras.
+    assert_one_clear_line(out, "MNIST", "VP_DATA_DIR", "mnist.npz", within_s=15)
     assert not (tmp_path / "mlflow.db").exists()  # refused before anything was recorded
 
 
@@ -134,7 +132,7 @@ print(runs.experiment_id(), len(runs.search()))
 """
 
 
-@pytest.mark.slow  # four processes loading TensorFlow (core.lab.runs names models) on two cores
+@pytest.mark.slow  # four processes loading MLflow on two cores
 def test_four_processes_making_a_new_store_at_once_all_succeed(tmp_path):
     home, go = tmp_path / "home", tmp_path / "go"
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"} | {"VP_HOME": str(home)}

@@ -9,7 +9,7 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages.ui import state
 from app_pages.ui.charts import to_png
 from core.data import samples
-from core.images import preprocess
+from core.images import preprocess, strokes
 
 DRAW_A_DIGIT = "Draw a digit: the canvas is empty, or holds only a dot."
 
@@ -57,14 +57,16 @@ def upload_input(key: str) -> preprocess.Preprocessed | None:
 
 def pen_width() -> int:
     """The pen width slider; its value is kept for the session, so every page's canvas draws alike."""
-    width = st.slider("Pen width", 8, 40, st.session_state.get(state.PEN, 20), key="pen_width")
+    width = st.slider("Pen width", *strokes.PEN_WIDTHS, st.session_state.get(state.PEN, strokes.PEN_WIDTH),
+                      key="pen_width")
     st.session_state[state.PEN] = width  # widget state is dropped on pages without the slider; this is not
     return width
 
 
 # How every drawing canvas of the app is made, but for its pen width, key and initial drawing; the canvas
 # payloads the tests read (tests/data/canvas_payloads.json) were recorded from a canvas made the same way.
-CANVAS = dict(stroke_color="#FFFFFF", background_color="#000000", width=280, height=280, drawing_mode="freedraw",
+CANVAS = dict(stroke_color="#FFFFFF", background_color="#000000", width=strokes.CANVAS_SIDE,
+              height=strokes.CANVAS_SIDE, drawing_mode="freedraw",
               return_image_data=True, update_streamlit=True)
 
 
@@ -76,12 +78,12 @@ def drawing_canvas(key: str, stroke_width: int | None = None, shared: bool = Tru
     appears, because a changed initial drawing resets the canvas and its undo.
     ``shared=False``: a canvas of its own that starts blank (drawing examples to collect).
     """
+    stroke_width = stroke_width or st.session_state.get(state.PEN, strokes.PEN_WIDTH)
     if not shared:
-        canvas = st_canvas(stroke_width=stroke_width or st.session_state.get(state.PEN, 20), key=key, **CANVAS)
+        canvas = st_canvas(stroke_width=stroke_width, key=key, **CANVAS)
         return preprocess.canvas_to_gray(canvas.image_data) if canvas.image_data is not None else None
     if key not in st.session_state:
         st.session_state[f"{key}_initial"] = st.session_state.get(state.DRAWING_JSON)
-    stroke_width = stroke_width or st.session_state.get(state.PEN, 20)
     canvas = st_canvas(stroke_width=stroke_width, key=key, initial_drawing=st.session_state.get(f"{key}_initial"),
                        **CANVAS)
     if canvas.json_data is not None and canvas.json_data.get("objects") is not None:

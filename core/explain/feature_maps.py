@@ -17,6 +17,8 @@ import keras
 import numpy as np
 from scipy import signal
 
+from core.images import preprocess
+
 # Layers whose outputs are worth showing as maps, in the order the input flows through them.
 MAP_LAYERS = (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D,
               keras.layers.Activation, keras.layers.ReLU, keras.layers.BatchNormalization, keras.layers.Add)
@@ -148,7 +150,8 @@ def dense_templates(model: keras.Model) -> np.ndarray | None:
             return None
         if isinstance(layer, keras.layers.Dense):
             w = np.asarray(layer.kernel)
-            return w.T.reshape(-1, 28, 28) if w.shape[0] == 28 * 28 else None
+            side = preprocess.FRAME
+            return w.T.reshape(-1, side, side) if w.shape[0] == side * side else None
     return None
 
 

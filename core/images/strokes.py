@@ -13,8 +13,12 @@ from PIL import Image, ImageDraw
 
 Stroke = list[tuple[float, float]]
 
+CANVAS_SIDE = 280  # the app's drawing canvas, in pixels: ten times MNIST's 28
+PEN_WIDTHS = (8, 40)  # the pen width slider's range, in canvas pixels
+PEN_WIDTH = 20  # its start: close to MNIST's stroke once the drawing is fitted into 20x20
 
-def canvas_paths(record: dict, size: int = 280, box: float = 180.0, offset: tuple[float, float] = (0.0, 0.0)
+
+def canvas_paths(record: dict, size: int = CANVAS_SIDE, box: float = 180.0, offset: tuple[float, float] = (0.0, 0.0)
                  ) -> list[Stroke]:
     """The digit's strokes in canvas pixels: fitted into a ``box``-pixel square, centred, y pointing down."""
     points = [np.asarray(s, dtype=np.float64) for s in record["strokes"] if len(s)]
@@ -32,7 +36,7 @@ def canvas_paths(record: dict, size: int = 280, box: float = 180.0, offset: tupl
     return paths
 
 
-def render(paths: list[Stroke], size: int = 280, width: int = 18, ink: int = 255, paper: int = 0) -> np.ndarray:
+def render(paths: list[Stroke], size: int = CANVAS_SIDE, width: int = 18, ink: int = 255, paper: int = 0) -> np.ndarray:
     """Draw strokes as the canvas does: round caps and joins; returns a (size, size) uint8 image."""
     img = Image.new("L", (size, size), paper)
     draw = ImageDraw.Draw(img)
@@ -178,7 +182,7 @@ def _origin(value) -> float:
     return float(_ORIGIN.get(value, 0.0)) if isinstance(value, str) else float(value)
 
 
-def render_strokes(strokes: list[tuple[Stroke, int]], size: int = 280) -> np.ndarray:
+def render_strokes(strokes: list[tuple[Stroke, int]], size: int = CANVAS_SIDE) -> np.ndarray:
     """Redraw canvas strokes (each with its own pen width) white on black: a (size, size) uint8 image."""
     img = np.zeros((size, size), np.uint8)
     for points, width in strokes:

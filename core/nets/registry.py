@@ -8,16 +8,18 @@ file can never run arbitrary code.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import keras
+from typing import TYPE_CHECKING
 
 from core.base.paths import ROOT
 from core.data import datasets
-from core.nets import digits, heads, photos
+
+if TYPE_CHECKING:
+    import keras
 
 MODELS_DIR = ROOT / "assets" / "models"
 
@@ -59,34 +61,51 @@ def transfer_name(source: str, target: str = "greek") -> str:
     return target if source == SHIPPED_GREEK_SOURCE else f"{target}_{source}"
 
 
+def _builder(module: str, function: str, **fixed) -> Callable[..., keras.Model]:
+    """``core.nets.<module>.<function>``, imported when first called: reading the table loads no Keras, so the
+    command line can say in a second that a model's data set is missing, before TensorFlow's 5-10 s import."""
+
+    def build(**knobs) -> keras.Model:
+        return getattr(importlib.import_module(f"core.nets.{module}"), function)(**fixed, **knobs)
+
+    build.__name__ = build.__qualname__ = function
+    return build
+
+
 def _build_transfer(source: str, **_knobs) -> keras.Model:
     """``source`` with a new head for the Greek letters (trained by ``core.training.letter_transfer``)."""
+    from core.nets import heads
+
     classes = datasets.get_dataset("greek").classes
     return heads.replace_head(build(source), len(classes), transfer_name(source))
 
 
 def _build_cifar5_transfer(**_knobs) -> keras.Model:
+    from core.nets import heads
+
     return heads.replace_head(build("cifar5_resnet"), 5, "cifar5_transfer")
 
 
 REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("dnn", "DNN", digits.build_dnn, "Dense layers only: sees pixels, not shapes.", knobs=("dropout",)),
-        ModelSpec("convnet", "ConvNet", digits.build_convnet, "Convolutions and pooling: learns local strokes."),
-        ModelSpec("resnet", "ResNet", digits.build_resnet, "Bottleneck blocks with skip connections."),
+        ModelSpec("dnn", "DNN", _builder("digits", "build_dnn"), "Dense layers only: sees pixels, not shapes.",
+                  knobs=("dropout",)),
+        ModelSpec("convnet", "ConvNet", _builder("digits", "build_convnet"),
+                  "Convolutions and pooling: learns local strokes."),
+        ModelSpec("resnet", "ResNet", _builder("digits", "build_resnet"), "Bottleneck blocks with skip connections."),
         # No parameter count in the title: a lab run of it titled after it may have other kernels (27,480 weights
         # with 3x3 instead of 21,840 with 5x5); the Compare table counts each network's own.
-        ModelSpec("net002", "Net 002", digits.build_net002,
+        ModelSpec("net002", "Net 002", _builder("digits", "build_net002"),
                   "The small two-conv net of report 002: 21,840 parameters with its 5x5 kernels."),
-        ModelSpec("cifar_vgg", "CIFAR VGG", photos.build_cifar_vgg,
+        ModelSpec("cifar_vgg", "CIFAR VGG", _builder("photos", "build_cifar_vgg"),
                   "Three VGG blocks with batch normalisation (reports 001 and 003).", dataset="cifar10"),
-        ModelSpec("cifar_alexnet", "CIFAR AlexNet", photos.build_cifar_alexnet,
+        ModelSpec("cifar_alexnet", "CIFAR AlexNet", _builder("photos", "build_cifar_alexnet"),
                   "AlexNet's five convolutions and three dense layers, at 32x32 (report 001).", dataset="cifar10"),
-        ModelSpec("cifar_resnet", "CIFAR ResNet-9", photos.build_cifar_resnet,
+        ModelSpec("cifar_resnet", "CIFAR ResNet-9", _builder("photos", "build_cifar_resnet"),
                   "A half-width ResNet-9: the shipped CIFAR-10 model.", dataset="cifar10"),
         ModelSpec("cifar5_resnet", "CIFAR-5 ResNet-9 backbone",
-                  functools.partial(photos.build_cifar_resnet, num_classes=5, width=16),
+                  _builder("photos", "build_cifar_resnet", num_classes=5, width=16),
                   "A quarter-width ResNet-9 trained on airplane, automobile, bird, cat and deer only: the backbone "
                   "re-used for the other five classes.", dataset="cifar5_source", knobs=()),
         ModelSpec("cifar5_transfer", "CIFAR-5 backbone re-used for dog, frog, horse, ship, truck",
@@ -147,6 +166,8 @@ def load(name: str, models_dir: Path | None = None) -> keras.Model:
         raise ModelNotFound(f"run {name[len(RUN_PREFIX):]} has no trained model at {path}")
     if not path.is_file():
         raise ModelNotFound(f"no trained {name} at {path}; train it with: python -m core train --model {name}")
+    import keras
+
     return keras.saving.load_model(path, compile=False, safe_mode=True)
 
 

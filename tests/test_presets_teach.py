@@ -1,0 +1,70 @@
+"""What the lab's quick runs teach a class: each Draw network trained as the pages launch it by default.
+
+Report 004's lesson: the ConvNet and the ResNet read MNIST better than the DNN, at every learning rate from
+0.01 to 0.0001. The quick preset (the Learning rate page's default, and Compare's "Train another") must show
+the same table in minutes on a laptop CPU. Before the quick preset was re-chosen, the ConvNet and the ResNet
+read 11% of the test digits at lr 0.001, and 72-89% at 0.01 and 0.0001.
+"""
+
+import pytest
+
+from core.lab import presets
+from core.training.train import TrainConfig, train
+from tests.pages import open_page
+
+MODELS = ("dnn", "convnet", "resnet")
+RATES = (0.01, 0.001, 0.0001)  # report 004's working rates (0.1 is there to fail)
+FLOOR = {"dnn": 0.88, "convnet": 0.95, "resnet": 0.95}  # of the 10,000 test digits
+# The DNN at 0.01 is the noisiest cell: 88.3% with the preset's seed here, 86.6-88.7% over seeds 0-3
+# (bench.bench_quick_preset; Adam's steps of 0.01 are large for its 1024-512 dense layers, report 004's
+# lesson). Another machine's arithmetic is another seed, so that one cell is held to 85%.
+NOISY_FLOOR = {("dnn", 0.01): 0.85}
+
+
+def test_the_learning_rate_page_sweeps_the_quick_preset():
+    configs = presets.lr_sweep(MODELS, "quick")
+    assert {(c.model, c.lr) for c in configs} == {(m, lr) for m in MODELS for lr in presets.LEARNING_RATES}
+    quick = presets.preset("quick")
+    for config in configs:
+        assert {k: getattr(config, k) for k in quick} == quick
+
+
+def test_compare_trains_another_with_the_quick_preset_by_default(fake_engine):
+    at = open_page("compare")
+    button = next(b for b in at.button if b.label == "Launch")  # the form's submit button
+    button.click().run()
+    assert len(fake_engine) == 1, [e.value for e in at.error]
+    run = fake_engine[0]
+    wanted = TrainConfig(model=run.model, learning_rate=0.001, **presets.preset("quick")).params()
+    assert {key: run.params[key] for key in presets.preset("quick")} == {
+        key: str(wanted[key]) for key in presets.preset("quick")}
+    assert float(run.params["learning_rate"]) == 0.001
+
+
+@pytest.fixture(scope="module")
+def quick_table(tmp_path_factory):
+    """Test accuracy of every Draw network at every working rate, trained with the quick preset (about 4 min)."""
+    out = tmp_path_factory.mktemp("quick")
+    table = {}
+    for config in presets.lr_sweep(MODELS, "quick", RATES):
+        config.out_dir = str(out)
+        table[config.model, config.lr] = train(config)["test_accuracy"]
+    print("quick preset:", {f"{m} {lr:g}": round(a, 4) for (m, lr), a in table.items()})
+    return table
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", MODELS)
+def test_a_quick_run_reads_the_test_digits_at_every_working_learning_rate(quick_table, model):
+    for lr in RATES:
+        floor = NOISY_FLOOR.get((model, lr), FLOOR[model])
+        assert quick_table[model, lr] >= floor, (model, lr, quick_table[model, lr])
+
+
+@pytest.mark.slow
+def test_the_quick_table_keeps_the_reports_order(quick_table):
+    """The DNN reads fewer digits than both conv nets at every rate; the ConvNet and the ResNet are close
+    (report 004: 99.1% and 99.2%), so only their lead over the DNN is asserted."""
+    for lr in RATES:
+        dnn = quick_table["dnn", lr]
+        assert dnn < quick_table["convnet", lr] and dnn < quick_table["resnet", lr], (lr, quick_table)
