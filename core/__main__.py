@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -62,17 +63,33 @@ def _predict(args: argparse.Namespace) -> int:
     from core.nets import inference, registry
 
     name = args.model or registry.best_model()
-    predictor = inference.Predictor.load(name)
-    dataset = registry.get(name).dataset
-    # Digits are labelled 0-9 as numbers; letters by name (alpha, beta, gamma).
-    label = int if dataset == "mnist" else datasets.get_dataset(dataset).classes.__getitem__
+    if name.startswith(CLASSES_PREFIX):  # your own classes: a trained head on a frozen network's features
+        from core import own_classes
+
+        heads = own_classes.heads_of(name[len(CLASSES_PREFIX):])
+        if not heads:
+            raise own_classes.ProjectError(f"The project {name[len(CLASSES_PREFIX):]!r} has no trained head; "
+                                           "teach it with: python -m core classes train DIR --name NAME")
+        head = heads[0]
+        read = functools.partial(own_classes.predict, head, head.model_name)
+        dataset, label = "classes", head.class_names.__getitem__
+    else:
+        predictor = inference.Predictor.load(name)
+
+        def read(image):
+            return predictor.predict(image)[0]
+
+        dataset = registry.get(name).dataset
+        # Digits are labelled 0-9 as numbers; letters by name (alpha, beta, gamma).
+        label = int if dataset == "mnist" else datasets.get_dataset(dataset).classes.__getitem__
     status = 0
     for path in args.images:
         try:
             result = preprocess.to_mnist(preprocess.read_image_file(path))
             if result.empty:
-                raise preprocess.InputError(f"no {'digit' if dataset == 'mnist' else 'letter'} found in the image")
-            probs, _ = predictor.predict(result.image)
+                what = {"mnist": "digit", "classes": "drawing"}.get(dataset, "letter")
+                raise preprocess.InputError(f"no {what} found in the image")
+            probs = read(result.image)
         except (OSError, preprocess.InputError) as e:
             print(f"error: {path}: {e}", file=sys.stderr)
             status = 1
@@ -184,6 +201,38 @@ def _cancel(args: argparse.Namespace) -> int:
     return 0 if run.status == "KILLED" else 1
 
 
+CLASSES_PREFIX = "classes:"  # predict --model classes:NAME reads with your own classes' project NAME
+
+
+def _reader(names: list[str]) -> Callable[[str], str]:
+    """An argparse type: one of ``names``, or ``classes:NAME``."""
+
+    def parse(text: str) -> str:
+        if text in names or (text.startswith(CLASSES_PREFIX) and text[len(CLASSES_PREFIX):].strip()):
+            return text
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(names)}, "
+                                         f"or {CLASSES_PREFIX}NAME)")
+
+    return parse
+
+
+def _classes(args: argparse.Namespace) -> int:
+    """Your own classes from the command line: teach a project from class folders, list, delete."""
+    from core import own_classes
+
+    if args.action == "train":
+        _emit(own_classes.teach(args.source, args.name, args.model or own_classes.DEFAULT_MODEL))
+    elif args.action == "list":
+        for name in own_classes.list_projects():
+            heads = own_classes.heads_of(name)
+            _emit({"name": name, "classes": own_classes.class_names(name), "examples": own_classes.counts(name),
+                   "trained_on": [h.model_name for h in heads]})
+    else:
+        own_classes.delete_project(args.name)
+        _emit({"deleted": args.name})
+    return 0
+
+
 def _at_least(low: int) -> Callable[[str], int]:
     """An argparse type for whole numbers >= ``low``, so a bad value gets a usage message, not a traceback."""
     def parse(text: str) -> int:
@@ -212,8 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description="Vision Playground command line")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="read digits from image files, one JSON line per file")
-    p.add_argument("--model", choices=sorted(n for n, s in REGISTRY.items() if s.dataset in ("mnist", "greek")),
-                   help="default: the best shipped digit model; greek reads alpha, beta, gamma")
+    readers = sorted(n for n, s in REGISTRY.items() if s.dataset in ("mnist", "greek"))
+    p.add_argument("--model", type=_reader(readers), metavar="{" + ",".join(readers) + f",{CLASSES_PREFIX}NAME}}",
+                   help="default: the best shipped digit model; greek reads alpha, beta, gamma; "
+                        f"{CLASSES_PREFIX}NAME your own classes (a project taught with 'classes train')")
     p.add_argument("images", nargs="+")
     p.set_defaults(func=_predict)
     t = sub.add_parser("train", help="train a model on MNIST and write it with its card")
@@ -257,6 +308,18 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--no-augment", action="store_true")
     r.add_argument("--lab", default="cli", help="the lab the run is filed under (compare, lr-sweep, grid, ...)")
     r.set_defaults(func=_run)
+    cl = sub.add_parser("classes", help="your own classes: teach a project from folders of pictures, list, delete")
+    actions = cl.add_subparsers(dest="action", required=True)
+    teach = actions.add_parser("train", help="create or replace project NAME from DIR_OR_ZIP (one folder of "
+                                             "pictures per class) and train its head; prints one JSON line")
+    teach.add_argument("source", metavar="DIR_OR_ZIP")
+    teach.add_argument("--name", required=True)
+    teach.add_argument("--model", choices=[n for n, s in REGISTRY.items() if s.dataset == "mnist"],
+                       help="the frozen network whose features the head reads (default: the ResNet)")
+    actions.add_parser("list", help="one JSON line per project")
+    gone = actions.add_parser("delete", help="delete project NAME")
+    gone.add_argument("name")
+    cl.set_defaults(func=_classes)
     ls = sub.add_parser("runs", help="list runs, newest first, one JSON line each")
     ls.add_argument("--lab")
     ls.add_argument("--status", choices=["SCHEDULED", "RUNNING", "FINISHED", "KILLED", "FAILED"])
@@ -274,8 +337,9 @@ def main(argv: list[str] | None = None) -> int:
         from core.data.datasets import DataError
         from core.lab.reach import Unavailable
         from core.nets.registry import ModelNotFound
+        from core.own_classes import ProjectError
 
-        if isinstance(e, (DataError, ModelNotFound, ValueError, LookupError, Unavailable)):
+        if isinstance(e, (DataError, ModelNotFound, ValueError, LookupError, Unavailable, ProjectError, OSError)):
             print(f"error: {e}", file=sys.stderr)
             return 2
         raise

@@ -632,3 +632,69 @@ def import_examples(name: str, zip_bytes: bytes) -> dict:
     for path in added:
         gained[path.parent.name] += 1
     return {"project": folder.name, "added": gained, "skipped_empty": skipped}
+
+
+# --- The command line: a project from a folder of class folders -----------------------------------------
+
+
+def _zip_folder(folder: Path) -> bytes:
+    """A folder of class folders as zip bytes (stored, not compressed), so it is checked as an upload is.
+
+    Stops adding after ``MAX_IMPORT_FILES`` + 1 files or zipdata's total size, so a huge folder is refused by
+    the same checks instead of read whole."""
+    limit = zipdata.DEFAULT_LIMITS.max_total_bytes
+    buffer, total = io.BytesIO(), 0
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for n, path in enumerate(p for p in sorted(folder.rglob("*")) if p.is_file()):
+            total += path.stat().st_size
+            if n > MAX_IMPORT_FILES or total > limit:
+                raise ProjectError(f"{folder} holds more than {MAX_IMPORT_FILES:,} files or "
+                                   f"{limit // zipdata.MB} MB of pictures; a project takes fewer.")
+            archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def teach(source: str | Path, name: str, model_name: str = DEFAULT_MODEL) -> dict:
+    """Create or replace project ``name`` from ``source`` (a folder of class folders, or a zip of them), train its
+    head on ``model_name``'s features, and score it on examples each fold's head never saw.
+
+    The pictures are checked and read as the page's zip import reads them. The new project is made beside the
+    old one and takes its place only once trained, so a failed import leaves the old project as it was.
+    Returns ``name``, ``classes``, ``examples`` (per class) and ``held_out_accuracy``.
+    """
+    source = Path(source)
+    if not source.exists():
+        raise ProjectError(f"{source} does not exist: give a folder with one folder of pictures per class, or a zip.")
+    final = clean_name(name)
+    if not final:
+        raise ProjectError("Give the project a name with at least one letter or digit.")
+    data = _zip_folder(source) if source.is_dir() else source.read_bytes()
+    staging = f"{final} importing {hashlib.sha256(data).hexdigest()[:8]}"
+    if (projects_dir() / staging).exists():
+        delete_project(staging)  # a previous import of the same pictures that stopped half-way
+    import_examples(staging, data)
+    try:
+        X = features(staging, model_name)
+        _, y, classes = example_files(staging)
+        score = held_out(X, y, classes)["accuracy"]
+        train(staging, model_name)
+        info = project_info(staging) | {"name": final}
+        with atomic_path(projects_dir() / staging / PROJECT_FILE) as tmp:
+            tmp.write_text(json.dumps(info, indent=1))
+        old = projects_dir() / final
+        trash = projects_dir() / f".{final}-replaced-{hashlib.sha256(data).hexdigest()[:8]}"
+        if old.exists():
+            old.rename(trash)
+        (projects_dir() / staging).rename(old)
+        shutil.rmtree(trash, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(projects_dir() / staging, ignore_errors=True)
+        raise
+    return {"name": final, "classes": classes, "examples": counts(final), "model": model_name,
+            "held_out_accuracy": round(float(score), 4)}
+
+
+def heads_of(project: Project) -> list[Head]:
+    """The project's trained heads, the most recently trained first."""
+    files = sorted(project_dir(project).glob("head-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    return [h for p in files if (h := load_head(project, json.loads(p.read_text()).get("model", ""))) is not None]
