@@ -12,6 +12,20 @@ os.environ.setdefault("VP_DATA_DIR", str(ROOT.parent / "shared" / "data"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The tests' runs, caches and store live in a folder of their own, never in a developer's ~/.vision-playground.
 os.environ["VP_HOME"] = tempfile.mkdtemp(prefix="vp_home_tests_")
+# Except the features of MNIST's 60,000 training digits that the Explain page's nearest-neighbour index is made
+# of (about 40 s for the ResNet here): kept between test sessions, keyed by model file as the app keys them, so
+# the developer's loop pays for them once. A fresh clone (CI) computes them.
+EMBEDDINGS = ROOT / ".pytest_cache" / "vp-embeddings"
+
+
+def keep_embeddings(home: Path) -> None:
+    """Point ``home``'s cache of training-digit features at the folder kept between test sessions."""
+    EMBEDDINGS.mkdir(parents=True, exist_ok=True)
+    (home / "cache").mkdir(parents=True, exist_ok=True)
+    (home / "cache" / "embeddings").symlink_to(EMBEDDINGS, target_is_directory=True)
+
+
+keep_embeddings(Path(os.environ["VP_HOME"]))
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 os.environ.pop("RAY_ADDRESS", None)
 
@@ -50,6 +64,7 @@ def run_store(tmp_path_factory):
     cluster starts, so ``pytest -m "not slow"`` stays quick. The environment is restored at the end.
     """
     home = tmp_path_factory.mktemp("vp_home")
+    keep_embeddings(home)
     saved = {key: os.environ.get(key) for key in ENGINE_ENV}
     os.environ["VP_HOME"] = str(home)
     os.environ.pop("MLFLOW_TRACKING_URI", None)  # the store is the SQLite file under VP_HOME
