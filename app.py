@@ -8,15 +8,13 @@ visitor opens a page's own address (``/filters``) would run that file alone,
 without this frame.
 """
 
-from pathlib import Path
-
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
 from app_pages.ui import nets
-from core.base import device
+from core.base import device, paths
 
-ROOT = Path(__file__).resolve().parent
+ROOT = paths.ROOT
 
 # The server and the model share the CPU: keep the model to one thread so the page stays responsive.
 device.configure_threads(intra_op=1, inter_op=1)

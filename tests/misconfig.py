@@ -15,7 +15,8 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+from core.base.paths import ROOT
+
 ENGINE_ENV = ("VP_HOME", "MLFLOW_TRACKING_URI", "RAY_ADDRESS", "VP_DATA_DIR", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN",
               "RAY_AUTH_TOKEN_PATH", "VP_MAX_RUNS")
 NOISE = ("WARNING: All log messages before absl", "oneDNN", "cudart_stub", "cpu_feature_guard",

@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from core.base.paths import ROOT
 from core.data import unipen
 from core.images import strokes
 from tests import browser
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "data" / "canvas_payloads.json"
 UNIPEN_FIXTURE = ROOT / "tests" / "data" / "unipen_fixture.jsonl"  # the digits drawn, shipped with the tests
 PAGE = "tests/canvas_recorder_page.py"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from core.base.paths import ROOT
 
 
 @pytest.fixture(scope="module")

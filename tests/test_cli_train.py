@@ -1,16 +1,14 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from core.base.paths import ROOT
 from core.images import strokes
 from core.nets import registry
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args, cwd=ROOT):

@@ -14,17 +14,16 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import psutil
 import pytest
 
+from core.base.paths import ROOT
 from core.lab import engine, runs
 from core.nets import registry
 from core.training.train import TrainConfig
 
-ROOT = Path(__file__).resolve().parent.parent
 CURVES = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate")
 FINISH_S = 240  # a tiny run: a fresh worker imports TensorFlow, loads MNIST and trains, on 2 busy cores
 START_S = 120  # until a worker has started and reports its first batches

@@ -5,13 +5,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from core.base.paths import ROOT
 from tests import browser
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_streamlit_reads_the_file_watcher_off_from_the_project_config():

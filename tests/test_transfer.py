@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.base.paths import ROOT
 from core.data import datasets
 from core.lab import runs
 from core.nets import registry
@@ -15,7 +16,6 @@ from core.training import letter_transfer
 from core.training.train import Cancelled
 from tests.pages import open_page
 
-ROOT = Path(__file__).resolve().parent.parent
 GREEK = datasets.dataset_path("greek")
 needs_letters = pytest.mark.skipif(GREEK is None, reason="the Greek letters are in the data folder (VP_DATA_DIR)")
 
