@@ -183,7 +183,8 @@ def test_the_driver_records_the_best_trial_on_the_search_s_run(run_store, stand_
         cb.on_trial_error(iteration=0, trials=[], trial=trial("t4", None))
         assert tuner.run_config.stop.stop_all() is False  # not cancelled
         played.update(kept=kept, stopped=stopped, broken=broken)
-        played["results"] = Results(SimpleNamespace(config={"dropout": 0.35, "batch_size": 80, "kernel_size": 3},
+        # Tune samples dropout as a float of many digits; the trial's run keeps 3 (search.trial_knobs).
+        played["results"] = Results(SimpleNamespace(config={"dropout": 0.35123456, "batch_size": 80, "kernel_size": 3},
                                                     metrics={"val_accuracy": 0.975, "run_id": kept.run_id}))
         return played["results"]
 
@@ -204,7 +205,7 @@ def test_the_driver_records_the_best_trial_on_the_search_s_run(run_store, stand_
 
     done = runs.get(parent.run_id)
     assert done.status == "FINISHED" and done.kind == "search"
-    assert done.best == {"dropout": "0.35", "batch_size": "80", "kernel_size": "3", "run_id": played["kept"].run_id}
+    assert done.best == {"dropout": "0.351", "batch_size": "80", "kernel_size": "3", "run_id": played["kept"].run_id}
     assert done.metrics["best_val_accuracy"] == 0.975 and done.metrics["progress"] == 1.0
     kept, stopped, broken = (runs.get(played[k].run_id) for k in ("kept", "stopped", "broken"))
     assert (kept.status, kept.stopped_early, kept.has_model) == ("FINISHED", False, True)

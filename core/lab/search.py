@@ -128,13 +128,19 @@ def _drive(search_id: str, base: dict, trials: int, max_epochs: int) -> str:
         return "KILLED"
     best = results.get_best_result(metric="val_accuracy", mode="max", scope="all")
     c = runs.client()
-    for key, value in best.config.items():
+    for key, value in trial_knobs(best.config).items():  # as the trial's run recorded them
         c.set_tag(search_id, runs.Tag.BEST + key, str(value))
     c.set_tag(search_id, runs.Tag.BEST + "run_id", str(best.metrics.get("run_id", "")))
     runs.log_progress(search_id, trials, {"best_val_accuracy": best.metrics["val_accuracy"], "progress": 1.0,
                                          "trials_done": trials})
     runs.finish(search_id, "FINISHED")
     return "FINISHED"
+
+
+def trial_knobs(config: dict) -> dict:
+    """A sampled configuration as a run takes it: dropout to 3 decimals, batch and kernel sizes whole."""
+    return {"dropout": round(float(config["dropout"]), 3), "batch_size": int(config["batch_size"]),
+            "kernel_size": int(config["kernel_size"])}
 
 
 def _trial(config: dict, base: dict, search_id: str) -> None:
@@ -147,8 +153,7 @@ def _trial(config: dict, base: dict, search_id: str) -> None:
 
     engine.give_way()  # as every run's worker
     device.configure_threads(intra_op=1, inter_op=1)
-    params = base | {"dropout": round(float(config["dropout"]), 3), "batch_size": int(config["batch_size"]),
-                     "kernel_size": int(config["kernel_size"])}
+    params = base | trial_knobs(config)
     train_config = TrainConfig(**params)
     run = runs.create(train_config.params() | {"dataset": "mnist", "learning_rate": train_config.lr}, "net002",
                       "search", engine.cluster_kind(),
