@@ -62,12 +62,15 @@ def test_shipped_rows_follow_the_models_folder(tmp_path, monkeypatch):
     (tmp_path / "dnn.json").write_text(json.dumps({"test_accuracy": 0.5, "macro_f1": 0.25, "params": 7,
                                                    "epochs_run": 3, "train_seconds": 1.5, "device": "abacus"}))
     (tmp_path / "convnet.keras").write_bytes(b"")  # a model without its card
+    (tmp_path / "cifar_vgg.keras").write_bytes(b"")  # one of photos without its card: its data from its spec
     (tmp_path / "nothing.keras").write_bytes(b"")  # not a registered model
     monkeypatch.setattr(registry, "MODELS_DIR", tmp_path)
     assert leaderboard.shipped_rows() == [
         {"name": "dnn", "network": "DNN", "data": "mnist", "source": "shipped", "test accuracy": 0.5,
          "macro-F1": 0.25, "parameters": 7, "epochs": 3, "training s": 1.5, "device": "abacus"},
         {"name": "convnet", "network": "ConvNet", "data": "mnist", "source": "shipped", "test accuracy": None,
+         "macro-F1": None, "parameters": None, "epochs": None, "training s": None, "device": ""},
+        {"name": "cifar_vgg", "network": "CIFAR VGG", "data": "cifar10", "source": "shipped", "test accuracy": None,
          "macro-F1": None, "parameters": None, "epochs": None, "training s": None, "device": ""}]
 
 

@@ -14,7 +14,7 @@ def _row(name: str, card: dict, source: str) -> dict:
     return {
         "name": name,
         "network": registry.get(name).title if source == "shipped" else card.get("label", name),
-        "data": card.get("dataset", "mnist"),
+        "data": card.get("dataset") or registry.get(name).dataset,  # a model without its card: its spec
         "source": source,
         "test accuracy": card.get("test_accuracy"),
         "macro-F1": card.get("macro_f1"),
