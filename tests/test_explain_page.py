@@ -26,7 +26,10 @@ def test_an_empty_canvas_shows_the_hint_not_an_error():
     assert any("Draw a digit" in i.value for i in at.info) and not at.error
 
 
-@pytest.mark.parametrize("name", ["dnn", "convnet", "resnet", "net002"])
+# The ConvNet and the ResNet first make the nearest-neighbour index of the 60,000 training digits (20 and 50 s
+# here, once per model file): slow, for CI; the fast loop keeps the DNN and net002.
+@pytest.mark.parametrize("name", ["dnn", pytest.param("convnet", marks=pytest.mark.slow),
+                                  pytest.param("resnet", marks=pytest.mark.slow), "net002"])
 def test_every_section_with_every_network(name):
     gray, json_data = drawn("four_two_strokes")
     at = open_explain(gray, json_data)
