@@ -14,9 +14,14 @@ if [[ "$only" == all || "$only" == digits ]]; then
   python -m core train --model convnet --epochs 30 --out assets/models
   python -m core train --model resnet --epochs 30 --polish-epochs 5 --out assets/models
 fi
-if [[ "$only" == all || "$only" == digits || "$only" == greek ]]; then
-  # Greek letters from the shipped ResNet's frozen features (needs the digit models above; seconds).
-  python -m core transfer --source resnet --mode frozen --epochs 30 --out assets/models
+if [[ "$only" == all || "$only" == handwriting ]]; then
+  # Digits and letters (core.data.handwriting: MNIST + the UNIPEN letters of the "train" writers, drawn 6 ways):
+  # the features your own classes and the Greek model read (about 12 minutes here).
+  python -m core train --model handwriting --epochs 12 --out assets/models
+fi
+if [[ "$only" == all || "$only" == handwriting || "$only" == greek ]]; then
+  # Greek letters from the handwriting network's frozen features (needs it above; seconds).
+  python -m core transfer --source handwriting --mode frozen --epochs 30 --out assets/models
 fi
 if [[ "$only" == all || "$only" == cifar ]]; then
   python -m core train --model cifar_resnet --epochs 40 --batch-size 256 --precision mixed_bfloat16 \

@@ -1,4 +1,4 @@
-"""Your own classes: draw a few examples of each, and a new head on a digit network's frozen features learns them."""
+"""Your own classes: draw a few examples of each, and a new head on a drawing network's frozen features learns them."""
 
 import time
 
@@ -15,9 +15,10 @@ from core.nets import registry
 
 st.title("Your own classes")
 st.write("Teachable Machine's idea with the lid off: name a few classes, draw some examples, and a new last layer "
-         "learns them on top of a digit network that stays frozen. Then see why it works, or does not.")
+         "learns them on top of a network that stays frozen (by default one trained on digits and letters). Then "
+         "see why it works, or does not.")
 
-networks = [n for n in registry.available() if n in ("resnet", "convnet", "net002", "dnn")]
+networks = [n for n in own_classes.NETWORKS if n in registry.available(dataset=None)]
 if not networks:
     st.error(nets.NO_MODELS)
     st.stop()
@@ -45,7 +46,7 @@ if project is None:
     st.info("Create a project to start: a name and the classes you will draw.", icon=":material/draw:")
     st.stop()
 names = own_classes.class_names(project)
-network = st.selectbox("Frozen network", networks, index=networks.index("resnet") if "resnet" in networks else 0,
+network = st.selectbox("Frozen network", networks,
                        format_func=lambda n: registry.get(n).title, key="own_network",
                        help="Its penultimate features are what the new head learns from.")
 

@@ -32,7 +32,7 @@ def _letters() -> tuple:
         return None, str(e)
 
 
-sources = [n for n in registry.available() if n in ("net002", "dnn", "convnet", "resnet")]
+sources = [n for n in registry.available(dataset=None) if registry.get(n).dataset in registry.SOURCE_DATASETS]
 if not sources:
     st.error(nets.NO_MODELS)
     st.stop()
@@ -41,7 +41,8 @@ st.subheader("1. Swap the head")
 cols = st.columns([2, 3])
 source = cols[0].selectbox("Start from", sources, index=sources.index("net002") if "net002" in sources else 0,
                            format_func=lambda n: registry.get(n).title, key="transfer_source",
-                           help="The network trained on MNIST whose layers are re-used.")
+                           help="The network trained on MNIST (or, the handwriting one, on digits and letters) whose "
+                                "layers are re-used.")
 cols[1].dataframe(_param_table(source), hide_index=True, width="stretch")
 st.caption("Parameters before and after, as report 002's figure 11 shows them. Frozen, only the new last layer "
            "learns: its weights are the features times 3 letters, plus 3 biases. The other two rows are the "

@@ -1,12 +1,17 @@
 """Own classes: how long a student waits, from 10 drawings of each of 3 shapes to a live prediction.
 
-Usage: python -m bench.bench_own_classes [--model resnet] [--per-class 10] [--repeats 50]
+Usage: VP_DATA_DIR=../shared/data python -m bench.bench_own_classes [--model handwriting] [--per-class 10]
+       [--repeats 50] [--tasks 100]
 
 Prints the time to compute the examples' features cold (the model's first load
 shown apart), to read them back from the cache, to train the head on cached
 features, to score it held out (k-fold), to draw the PCA map, and the latency
 of one live prediction. Runs with the app's thread settings (one intra-op
 thread) in a temporary VP_HOME, so nothing is left behind.
+
+Then what the head reads on people who did not teach it: tasks of 5 UNIPEN letters taught with 10 drawings
+each by some writers, read on every drawing of them by other writers (``bench.bench_unseen_hands``), beside a
+nearest neighbour on the pixels, and the time to teach one task's 50 drawings from cached features.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ device.configure_threads(intra_op=1, inter_op=1)
 
 import numpy as np  # noqa: E402
 
+from bench import bench_unseen_hands  # noqa: E402
 from core import own_classes  # noqa: E402
 from core.images import preprocess  # noqa: E402
 from core.nets import registry  # noqa: E402
@@ -55,6 +61,7 @@ def main() -> None:
     parser.add_argument("--model", default=own_classes.DEFAULT_MODEL)
     parser.add_argument("--per-class", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--tasks", type=int, default=bench_unseen_hands.TASKS, help="letter tasks (0: skip)")
     args = parser.parse_args()
     images, labels = drawn_shapes(args.per_class, seed=0)
     n = len(images)
@@ -102,6 +109,21 @@ def main() -> None:
     print(f"predict, one drawing: median / p95                {latencies[len(latencies) // 2] * ms:8.2f} / "
           f"{latencies[int(0.95 * len(latencies))] * ms:.2f} ms  ({len(latencies)} calls)")
     print(f"features {X.shape}, head {head.coef.shape}")
+    if args.tasks:
+        unseen_writers(args.model, args.tasks)
+
+
+def unseen_writers(model: str, n_tasks: int) -> None:
+    images, labels, groups = bench_unseen_hands.letters()
+    X = own_classes.embed(model, images)
+    scores = bench_unseen_hands.head_scores(X, labels, groups, n_tasks=n_tasks)
+    pixels = bench_unseen_hands.pixel_scores(images, labels, groups, n_tasks=n_tasks)
+    _, taught, _ = next(bench_unseen_hands.tasks(labels, groups))
+    y = np.searchsorted(np.unique(labels[taught]), labels[taught])
+    t_teach, _ = timed(lambda: own_classes.train_head(X[taught], y, 5), 20)
+    print(f"{n_tasks} tasks of 5 letters x 10 drawings, read on writers not used to teach: "
+          f"{bench_unseen_hands.summary(scores)} (mean, worst task); pixels, nearest neighbour: "
+          f"{bench_unseen_hands.summary(pixels)}; teaching 50 drawings on cached features {t_teach * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -256,18 +256,19 @@ def main(argv: list[str] | None = None) -> int:
         except Unavailable as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-    from core.nets.registry import REGISTRY
+    from core.nets.registry import FEATURE_MODELS, REGISTRY, SOURCE_DATASETS
 
     parser = argparse.ArgumentParser(prog="python -m core", description="Vision Playground command line")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="read digits from image files, one JSON line per file")
-    readers = sorted(n for n, s in REGISTRY.items() if s.dataset in ("mnist", "greek"))
+    readers = sorted(n for n, s in REGISTRY.items() if s.dataset in ("mnist", "greek", "handwriting"))
     p.add_argument("--model", type=_reader(readers), metavar="{" + ",".join(readers) + f",{CLASSES_PREFIX}NAME}}",
-                   help="default: the best shipped digit model; greek reads alpha, beta, gamma; "
+                   help="default: the best shipped digit model; greek reads alpha, beta, gamma; handwriting "
+                        "reads digits and lowercase letters; "
                         f"{CLASSES_PREFIX}NAME your own classes (a project taught with 'classes train')")
     p.add_argument("images", nargs="+")
     p.set_defaults(func=_predict)
-    t = sub.add_parser("train", help="train a model on MNIST and write it with its card")
+    t = sub.add_parser("train", help="train a model on its data set and write it with its card")
     t.add_argument("--model", choices=sorted(REGISTRY), required=True)
     t.add_argument("--epochs", type=_at_least(1), default=20)
     t.add_argument("--batch-size", type=_at_least(1), default=128)
@@ -285,8 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--out", help="output folder (default: $VP_HOME/trained; the shipped models are made "
                                  "by ./train_all.sh, which writes to assets/models)")
     t.set_defaults(func=_train)
-    tr = sub.add_parser("transfer", help="re-use an MNIST network for Greek letters (report 002, part C)")
-    tr.add_argument("--source", choices=[n for n, s in REGISTRY.items() if s.dataset == "mnist"], default="net002")
+    tr = sub.add_parser("transfer", help="re-use a drawing network for Greek letters (report 002, part C)")
+    tr.add_argument("--source", choices=[n for n, s in REGISTRY.items() if s.dataset in SOURCE_DATASETS],
+                    default="net002")
     tr.add_argument("--mode", choices=["frozen", "finetune", "scratch"], default="frozen",
                     help="frozen: train only a new head; finetune: retrain everything; scratch: random start")
     tr.add_argument("--epochs", type=_at_least(1), default=30)
@@ -314,8 +316,8 @@ def main(argv: list[str] | None = None) -> int:
                                              "pictures per class) and train its head; prints one JSON line")
     teach.add_argument("source", metavar="DIR_OR_ZIP")
     teach.add_argument("--name", required=True)
-    teach.add_argument("--model", choices=[n for n, s in REGISTRY.items() if s.dataset == "mnist"],
-                       help="the frozen network whose features the head reads (default: the ResNet)")
+    teach.add_argument("--model", choices=FEATURE_MODELS,
+                       help=f"the frozen network whose features the head reads (default: {FEATURE_MODELS[0]})")
     actions.add_parser("list", help="one JSON line per project")
     gone = actions.add_parser("delete", help="delete project NAME")
     gone.add_argument("name")

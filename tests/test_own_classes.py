@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import Normalizer, StandardScaler
 
 from core import own_classes as oc
 from core.data import zipdata
@@ -108,9 +108,25 @@ def test_head_is_the_fitted_softmax_regression(n_classes):
     X = rng.normal(size=(12 * n_classes, 20)) + np.repeat(np.eye(n_classes, 20) * 2, 12, axis=0)
     y = np.repeat(np.arange(n_classes), 12)
     head = oc.train_head(X, y, n_classes)
-    reference = make_pipeline(StandardScaler(), LogisticRegression(C=oc.HEAD_C, max_iter=2000)).fit(X, y)
+    reference = make_pipeline(Normalizer(), LogisticRegression(C=oc.HEAD_C, max_iter=2000)).fit(X, y)
     np.testing.assert_allclose(head.predict_proba(X), reference.predict_proba(X), atol=1e-9)
     assert head.predict_proba(X[0]).shape == (n_classes,)
+
+
+def test_a_head_saved_before_unit_features_reads_as_it_was_trained():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 6)) + np.repeat(np.eye(2, 6) * 2, 12, axis=0)
+    y = np.repeat(np.arange(2), 12)
+    reference = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000)).fit(X, y)
+    scaler, fit = reference.steps[0][1], reference.steps[1][1]
+    coef, intercept = fit.coef_, fit.intercept_
+    old = {"model": "resnet", "model_version": 1, "classes": ["a", "b"], "mean": scaler.mean_.tolist(),
+           "scale": scaler.scale_.tolist(), "coef": np.vstack([-coef / 2, coef / 2]).tolist(),
+           "intercept": np.concatenate([-intercept / 2, intercept / 2]).tolist()}  # no "unit"
+    head = oc.Head.from_json(old)
+    assert head.unit is False
+    np.testing.assert_allclose(head.predict_proba(X), reference.predict_proba(X), atol=1e-9)
+    assert oc.Head.from_json(head.to_json()).unit is False
 
 
 def test_head_round_trip_gives_identical_probabilities(shapes):

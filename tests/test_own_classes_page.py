@@ -53,7 +53,7 @@ def test_ten_classes_get_ten_colours_and_per_class_accuracy_reads_in_percent(run
         for rec in [r for r in unipen if r["label"] == digit][:3]:
             gray = strokes.render(strokes.canvas_paths(rec, box=160)).astype(np.float32) / 255.0
             own_classes.add_example(project, name, preprocess.from_canvas(gray).image)
-    own_classes.train(project, "resnet")
+    own_classes.train(project, own_classes.DEFAULT_MODEL)  # the network the page opens on
     at = open_page("own_classes", {"own_current": project})
     scores = next(d for d in at.dataframe if "held-out accuracy" in d.value.columns)
     config = json.loads(scores.proto.columns)

@@ -33,7 +33,7 @@ def test_freezing_net002_leaves_153_weights_to_learn_as_in_report_002():
 def test_a_transfer_config_refuses_what_cannot_work():
     with pytest.raises(ValueError, match="mode must be one of"):
         letter_transfer.TransferConfig(mode="thaw")
-    with pytest.raises(ValueError, match="trained on MNIST"):
+    with pytest.raises(ValueError, match="trained on drawings"):
         letter_transfer.TransferConfig(source="cifar_resnet")
     with pytest.raises(ValueError, match="unknown model"):
         letter_transfer.TransferConfig(source="nope")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +67,13 @@ class DatasetSpec:
     classes: tuple[str, ...]
     n_train: int
     kind: str = "npz"  # "folders": train/<class>/*.png and test/<class>/*.png, read as drawings
+    # "built": made from other files by the module registered in BUILDERS (core.data.handwriting)
     parent: str | None = None  # kind "subset": these classes of the parent data set, labelled 0..n-1 in order
+
+    @property
+    def drawings(self) -> bool:
+        """Gray drawings (digits, letters) rather than colour photos: each kind has its own training recipe."""
+        return len(self.image_shape) == 2
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -81,11 +88,29 @@ DATASETS: dict[str, DatasetSpec] = {
                                  parent="cifar10"),
     "cifar5_target": DatasetSpec("cifar5_target", "CIFAR-10, last five classes", "cifar10.npz", (32, 32, 3),
                                  ("dog", "frog", "horse", "ship", "truck"), 25_000, kind="subset", parent="cifar10"),
+    # MNIST's digits and the UNIPEN development letters of some writers (core.data.handwriting): features for
+    # drawings that are not digits. 60,000 digits + 1,011 letters drawn 6 ways.
+    "handwriting": DatasetSpec("handwriting", "Handwriting: digits and letters", "unipen_dev_letters.jsonl", (28, 28),
+                               tuple("0123456789abcdefghijklmnopqrstuvwxyz"), 66_066, kind="built"),
     "greek": DatasetSpec("greek", "Greek letters", "greek_letters", (28, 28), ("alpha", "beta", "gamma"), 27,
                          kind="folders"),
 }
 
 Split = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Builder:
+    """How a data set of kind "built" is made: ``load`` returns its splits, ``sources`` the files it is made from
+    (the last one named as the set's file), raising ``DataError`` for a missing one."""
+
+    load: Callable[[], tuple[Split, Split]]
+    sources: Callable[[], list[Path]]
+
+
+# The modules that make the "built" data sets register here when imported (core/data/__init__.py imports them), so
+# this catalogue imports none of them.
+BUILDERS: dict[str, Builder] = {}
 
 
 UPLOAD_PREFIX = "upload:"  # a data set the user uploaded as a zip of class folders (see ``uploads_dir``)
@@ -188,6 +213,11 @@ def dataset_path(dataset: str = "mnist") -> Path | None:
         return dataset_path(get_dataset(dataset).parent)
     if get_dataset(dataset).kind == "upload":
         return Path(get_dataset(dataset).file)
+    if get_dataset(dataset).kind == "built":
+        try:
+            return BUILDERS[dataset].sources()[-1]
+        except DataError:
+            return None
     file = get_dataset(dataset).file
     candidates = []
     if data_dir() is not None:
@@ -233,6 +263,8 @@ def load_dataset(dataset: str = "mnist", download: bool = True) -> tuple[Split, 
         return subset(load_dataset(spec.parent, download), spec)
     if spec.kind == "upload":
         return read_photo_folders(Path(spec.file), spec.classes)
+    if spec.kind == "built":
+        return BUILDERS[dataset].load()
     path = dataset_path(dataset)
     if path is not None and spec.kind == "folders":
         return read_class_folders(path / "train", spec.classes), read_class_folders(path / "test", spec.classes)
@@ -328,6 +360,9 @@ def load_cifar10(download: bool = True) -> tuple[Split, Split]:
 
 def dataset_sha256(dataset: str = "mnist") -> str:
     """sha256 of the data set file in use, recorded on every model card."""
+    if get_dataset(dataset).kind == "built":  # one hash over the files it is made from
+        return hashlib.sha256("".join(f"{f.name}:{sha256_file(f)}\n" for f in BUILDERS[dataset].sources())
+                              .encode()).hexdigest()
     path = dataset_path(dataset)
     if path is not None and path.is_dir():  # a folder: one hash over its files' names and contents
         digest = hashlib.sha256()

@@ -36,6 +36,31 @@ def canvas_paths(record: dict, size: int = CANVAS_SIDE, box: float = 180.0, offs
     return paths
 
 
+def restyle(record: dict, rng: np.random.Generator, strength: float = 1.0) -> dict:
+    """The record's strokes as another hand might write them: the whole letter slanted, stretched and turned a
+    little, each stroke moved and reshaped a little on its own, and a slow wobble along each stroke.
+
+    The few hundred writers of a pen-stroke set are few hands to learn a class from; distortions of the strokes
+    (before they are drawn, so the pen keeps its width) add hands that image distortions do not. ``strength`` 1
+    moves points by a few percent of the letter's size.
+    """
+    points = [np.asarray(s, np.float64) for s in record["strokes"] if len(s)]
+    every = np.concatenate(points)
+    lo, hi = every.min(axis=0), every.max(axis=0)
+    size, centre = max(float((hi - lo).max()), 1e-9), (lo + hi) / 2
+    whole = np.eye(2) + rng.normal(0, 0.12 * strength, (2, 2))  # slant, stretch, turn
+    out = []
+    for p in points:
+        own = np.eye(2) + rng.normal(0, 0.05 * strength, (2, 2))
+        q = ((p - centre) / size) @ whole.T @ own.T + rng.normal(0, 0.04 * strength, 2)
+        if len(q) > 3:  # a wave of 1 to 3 periods along the stroke, in x and y
+            t = np.linspace(0, 1, len(q))[:, None]
+            phase = rng.uniform(0, 2 * np.pi, (1, 2))
+            q = q + 0.03 * strength * np.sin(2 * np.pi * rng.uniform(1, 3, (1, 2)) * t + phase)
+        out.append(q.tolist())
+    return {**record, "strokes": out}
+
+
 def render(paths: list[Stroke], size: int = CANVAS_SIDE, width: int = 18, ink: int = 255, paper: int = 0) -> np.ndarray:
     """Draw strokes as the canvas does: round caps and joins; returns a (size, size) uint8 image."""
     img = Image.new("L", (size, size), paper)

@@ -28,8 +28,13 @@ def build_dnn(num_classes: int = NUM_CLASSES, dropout: float = 0.3) -> keras.Mod
     return keras.Model(inputs, _head(x, num_classes), name="dnn")
 
 
-def build_convnet(num_classes: int = NUM_CLASSES, dropout: float = 0.3, kernel_size: int = 3) -> keras.Model:
-    """Conv2D + MaxPooling stacks then Dense 64, as in report 004, with batch norm and dropout."""
+def build_convnet(num_classes: int = NUM_CLASSES, dropout: float = 0.3, kernel_size: int = 3, width: int = 64
+                  ) -> keras.Model:
+    """Conv2D + MaxPooling stacks then Dense 64, as in report 004, with batch norm and dropout.
+
+    ``width`` is the units of that dense layer, the features the head reads: the handwriting network, which
+    learns 36 classes and lends its features to classes it never saw, has more.
+    """
     inputs = keras.Input(INPUT_SHAPE, name="image")
     x = inputs
     for stage, filters in enumerate((32, 64)):
@@ -40,7 +45,7 @@ def build_convnet(num_classes: int = NUM_CLASSES, dropout: float = 0.3, kernel_s
         x = layers.MaxPooling2D(2, name=f"pool{stage + 1}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(dropout, name="dropout_1")(x)
-    x = layers.Dense(64, activation="relu", name="dense_64")(x)
+    x = layers.Dense(width, activation="relu", name="dense_64" if width == 64 else f"dense_{width}")(x)
     x = layers.Dropout(dropout, name="dropout_2")(x)
     return keras.Model(inputs, _head(x, num_classes), name="convnet")
 

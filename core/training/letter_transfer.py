@@ -90,9 +90,9 @@ class TransferConfig:
             source = registry.get(self.source)
         except registry.ModelNotFound as e:
             raise ValueError(str(e)) from None
-        if source.dataset != "mnist":
+        if source.dataset not in registry.SOURCE_DATASETS:
             raise ValueError(f"the {source.title} reads {source.dataset}; transfer to letters starts from a "
-                             f"network trained on MNIST digits")
+                             f"network trained on drawings: MNIST digits, or digits and letters")
         try:
             target = datasets.get_dataset(self.target)
         except datasets.DataError as e:
@@ -112,7 +112,10 @@ class TransferConfig:
 
 def param_table(source: str, target: str = "greek") -> list[dict]:
     """Report 002's figure 11 as rows: the source network's parameters, then the transfer model's in each mode."""
-    rows = [{"model": f"{registry.get(source).title} (MNIST, 10 digits)", **count_params(registry.build(source))}]
+    spec = registry.get(source)
+    learnt = datasets.get_dataset(spec.dataset)
+    rows = [{"model": f"{spec.title} ({learnt.title}, {len(learnt.classes)} classes)",
+             **count_params(registry.build(source))}]
     n = len(datasets.get_dataset(target).classes)
     for mode in MODES:
         model = replace_head(registry.build(source), n, registry.transfer_name(source, target),

@@ -81,9 +81,14 @@ class TrainConfig:
         return registry.get(self.model).dataset
 
     @property
+    def photos(self) -> bool:
+        """Colour photos (CIFAR-10) rather than drawings (digits, letters): another augmentation and optimizer."""
+        return not datasets.get_dataset(self.dataset).drawings
+
+    @property
     def lr(self) -> float:
         return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[
-            "mnist" if self.dataset == "mnist" else "cifar10"]
+            "cifar10" if self.photos else "mnist"]
 
     def validate(self) -> None:
         """Refuse, with words a student understands, a run that cannot work, before anything starts."""
@@ -181,7 +186,7 @@ class Reporter(keras.callbacks.Callback):
 
     @property
     def total_epochs(self) -> int:
-        return self.config.epochs + (self.config.polish_epochs if self.config.dataset == "mnist" else 0)
+        return self.config.epochs + (0 if self.config.photos else self.config.polish_epochs)
 
     def _emit(self, **event) -> None:
         if self.progress is not None:
@@ -291,7 +296,7 @@ def _split(config: TrainConfig):
     if config.limit:
         x_fit, y_fit = x_fit[: config.limit], y_fit[: config.limit]
         x_val, y_val = x_val[: max(config.limit // 5, 100)], y_val[: max(config.limit // 5, 100)]
-    if config.dataset == "mnist" and config.writing_styles:
+    if not config.photos and config.writing_styles:  # extra 0s, 1s and 7s as other countries write them
         x_extra, y_extra = augment.writing_styles(x_fit, y_fit, seed=config.seed)
         x_fit, y_fit = np.concatenate([x_fit, x_extra]), np.concatenate([y_fit, y_extra])
     return (x_fit, y_fit), (x_val, y_val), (x_test, y_test)
@@ -349,7 +354,7 @@ def validation_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data
 
 
 def _pipeline(x: np.ndarray, y: np.ndarray, config: TrainConfig, distort: bool) -> tf.data.Dataset:
-    return pipeline(x, y, config.batch_size, config.seed, distort, photos=config.dataset != "mnist",
+    return pipeline(x, y, config.batch_size, config.seed, distort, photos=config.photos,
                     num_classes=len(datasets.get_dataset(config.dataset).classes))
 
 
@@ -407,7 +412,7 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
     (x_fit, y_fit), (x_val, y_val), (x_test, y_test) = _split(config)
     _check(should_stop, config, "while loading its data")
     x_val = to_float(x_val)
-    photos = config.dataset != "mnist"
+    photos = config.photos
     num_classes = len(datasets.get_dataset(config.dataset).classes)
     val_labels = keras.utils.to_categorical(y_val, num_classes) if photos else y_val.astype("int32")
     model = registry.build(config.model, **knobs)

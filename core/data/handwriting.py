@@ -1,0 +1,83 @@
+"""Handwriting: MNIST's digits and the UNIPEN development letters, one data set of 36 classes (0-9, a-z).
+
+A class a student teaches on the own-classes page (a letter, a shape, a symbol) is read
+through a frozen network's features. A network that learnt digits alone knows the strokes
+of ten shapes; one that also learnt 26 letters, drawn by dozens of people, knows loops,
+hooks, ascenders and crossings of many more kinds, and its features keep apart classes
+it has never seen better (bench/bench_unseen_hands.py measures it on writers it never saw).
+
+Only the letters of the ``train`` writers (``unipen.writer_groups``) are learnt, each drawn on
+the canvas ``RENDERS`` times (another pen, size and place each time) and preprocessed as a
+drawing is; the other writers' letters, drawn once, join MNIST's test digits as the test set.
+The set is built from ``mnist.npz`` and ``unipen_dev_letters.jsonl`` and kept under
+``VP_HOME/cache`` (about 30 s to build, well under a second to read).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from core.base import paths
+from core.base.files import atomic_path
+from core.data import datasets, unipen
+
+CLASSES = datasets.DATASETS["handwriting"].classes  # the ten digits, then a to z
+RENDERS = 6  # drawings of each training letter: 6,066 letters beside 60,000 digits
+VERSION = 1  # of the recipe below: a cached copy made by another recipe is not read
+
+
+def letter_labels(records: list[dict]) -> np.ndarray:
+    """Each letter's class index among ``CLASSES``."""
+    return np.array([CLASSES.index(str(r["label"])) for r in records], np.uint8)
+
+
+def build(mnist: tuple[datasets.Split, datasets.Split], records: list[dict]) -> tuple[datasets.Split,
+                                                                                          datasets.Split]:
+    """``(x_train, y_train), (x_test, y_test)``: MNIST's splits plus the letters, as uint8 28x28 images."""
+    (x_digits, y_digits), (x_digits_test, y_digits_test) = mnist
+    groups = unipen.writer_groups(records)
+    learnt = [r for r, g in zip(records, groups) if g == "train"]
+    kept = [r for r, g in zip(records, groups) if g != "train"]
+    x_letters = np.concatenate([unipen.drawings(learnt, seed=s) for s in range(1, RENDERS + 1)])
+    y_letters = np.tile(letter_labels(learnt), RENDERS)
+
+    def as_uint8(images: np.ndarray) -> np.ndarray:
+        return np.round(images * 255).astype(np.uint8)
+
+    return ((np.concatenate([x_digits, as_uint8(x_letters)]), np.concatenate([y_digits, y_letters])),
+            (np.concatenate([x_digits_test, as_uint8(unipen.drawings(kept))]),
+             np.concatenate([y_digits_test, letter_labels(kept)])))
+
+
+def source_files() -> list[Path]:
+    """The two files the set is made from; a ``DataError`` names the one that is missing."""
+    mnist = datasets.dataset_path("mnist")
+    if mnist is None:
+        raise datasets.DataError(f"MNIST not found: the handwriting set needs mnist.npz in ${datasets.DATA_ENV}")
+    letters = datasets.data_dir() / unipen.LETTERS if datasets.data_dir() else None
+    if letters is None or not letters.is_file():
+        raise datasets.DataError(f"UNIPEN letters not found: the handwriting set needs {unipen.LETTERS} in "
+                                 f"${datasets.DATA_ENV}")
+    return [mnist, letters]
+
+
+def load() -> tuple[datasets.Split, datasets.Split]:
+    """The handwriting set, built once and then read from its cached copy."""
+    files = source_files()
+    key = "-".join(f"{f.stat().st_size}-{f.stat().st_mtime_ns}" for f in files)
+    cached = paths.cache_dir() / f"handwriting-v{VERSION}-{key}.npz"
+    if cached.is_file():
+        try:
+            return datasets.read_npz(cached, "handwriting")
+        except datasets.DataError:
+            cached.unlink(missing_ok=True)  # a damaged copy is rebuilt
+    splits = build(datasets.read_npz(files[0], "mnist"), unipen.load_unipen(files[1], file=unipen.LETTERS))
+    (x_train, y_train), (x_test, y_test) = splits
+    with atomic_path(cached) as tmp:
+        np.savez(tmp, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    return splits
+
+
+datasets.BUILDERS["handwriting"] = datasets.Builder(load, source_files)

@@ -1,0 +1,102 @@
+"""The handwriting data set and network: digits and letters, split by writer, and letters drawn in other hands."""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import pytest
+
+from core.data import datasets, greek_strokes, handwriting, unipen
+from core.images import strokes
+from core.nets import registry
+
+LETTERS_FILE = datasets.data_dir() / unipen.LETTERS if datasets.data_dir() else None
+needs_letters = pytest.mark.skipif(LETTERS_FILE is None or not LETTERS_FILE.is_file(),
+                                   reason="the UNIPEN letters are in the data folder (VP_DATA_DIR)")
+
+
+@pytest.fixture(scope="module")
+def letters():
+    return unipen.load_unipen(file=unipen.LETTERS)
+
+
+@needs_letters
+def test_writer_groups_keep_each_writer_in_one_group_with_the_shares_asked(letters):
+    groups = unipen.writer_groups(letters)
+    assert (groups == unipen.writer_groups(letters)).all()  # a fixed draw
+    by_writer = collections.defaultdict(set)
+    for rec, g in zip(letters, groups):
+        by_writer[rec["writer"]].add(g)
+    assert all(len(g) == 1 for g in by_writer.values())
+    sizes = collections.Counter(rec["writer"] for rec in letters)
+    assert all(by_writer[w] == {"train"} for w, n in sizes.items() if n > unipen.PROLIFIC)
+    for name, share in unipen.WRITER_GROUPS.items():
+        assert abs((groups == name).mean() - share) < 0.03, name
+    labels = np.array([r["label"] for r in letters])
+    for name in ("teach", "read"):  # every letter can be taught with 10 drawings, and read, by unseen writers
+        assert min(((labels == c) & (groups == name)).sum() for c in set(labels)) >= 9
+        assert len({w for w, g in by_writer.items() if g == {name}}) >= 30
+
+
+def test_restyle_moves_every_point_but_keeps_the_strokes():
+    rec = {"label": "a", "y_axis": "up", "strokes": [[[0, 0], [10, 5], [20, 30], [25, 40], [30, 10]], [[5, 5], [9, 9]]]}
+    same = strokes.restyle(rec, np.random.default_rng(0), strength=0.0)
+    assert np.allclose(np.concatenate(strokes.canvas_paths(same)), np.concatenate(strokes.canvas_paths(rec)))
+    other = strokes.restyle(rec, np.random.default_rng(0), strength=1.0)
+    assert [len(s) for s in other["strokes"]] == [5, 2] and other["label"] == "a"
+    moved = np.abs(np.concatenate(strokes.canvas_paths(other)) - np.concatenate(strokes.canvas_paths(rec)))
+    assert moved.max() > 2  # canvas pixels
+    again = strokes.restyle(rec, np.random.default_rng(0), strength=1.0)
+    assert again == other
+
+
+@needs_letters
+def test_the_handwriting_set_learns_the_train_writers_letters_and_tests_on_the_others(letters):
+    groups = unipen.writer_groups(letters)
+    few = [r for r, g in zip(letters, groups) if g == "train"][:20] + [r for r, g in zip(letters, groups)
+                                                                        if g != "train"][:10]
+    rng = np.random.default_rng(0)
+    mnist = ((rng.integers(0, 255, (7, 28, 28), np.uint8), np.arange(7, dtype=np.uint8)),
+             (rng.integers(0, 255, (3, 28, 28), np.uint8), np.arange(3, dtype=np.uint8)))
+    (x_train, y_train), (x_test, y_test) = handwriting.build(mnist, few)
+    n_learnt = (unipen.writer_groups(few) == "train").sum()
+    assert len(x_train) == 7 + handwriting.RENDERS * n_learnt and len(x_test) == 3 + len(few) - n_learnt
+    assert x_train.dtype == np.uint8 and x_train.shape[1:] == (28, 28)
+    assert (y_train[:7] == np.arange(7)).all() and (y_train[7:] >= 10).all() and (y_test[3:] >= 10).all()
+    assert handwriting.CLASSES[y_train[7]] == [r for r, g in zip(few, unipen.writer_groups(few))
+                                               if g == "train"][0]["label"]
+    drawn_twice = x_train[7:].reshape(handwriting.RENDERS, n_learnt, 28, 28)
+    assert not np.array_equal(drawn_twice[0], drawn_twice[1])  # each render another pen, size and place
+
+
+def test_the_handwriting_network_reads_36_classes_and_is_the_own_classes_default():
+    spec = registry.get("handwriting")
+    assert spec.dataset == "handwriting" and datasets.get_dataset("handwriting").drawings
+    assert registry.build("handwriting").output_shape == (None, 36)
+    assert registry.FEATURE_MODELS[0] == "handwriting"
+
+
+def test_greek_strokes_are_each_letter_in_every_style():
+    images, labels = greek_strokes.drawn(per_class=6, seed=3)
+    assert images.shape == (18, 28, 28) and (np.bincount(labels) == 6).all()
+    assert (images.reshape(18, -1).max(1) > 0.5).all()
+    again, _ = greek_strokes.drawn(per_class=6, seed=3)
+    assert np.array_equal(images, again)
+    other, _ = greek_strokes.drawn(per_class=6, seed=4)
+    assert not np.array_equal(images, other)
+
+
+@needs_letters
+@pytest.mark.slow
+def test_training_the_handwriting_network_on_a_slice_reads_letters_and_digits(tmp_path):
+    from core.training.train import TrainConfig, train
+
+    card = train(TrainConfig(model="handwriting", epochs=2, limit=6000, polish_epochs=0, out_dir=str(tmp_path)))
+    assert card["dataset"] == "handwriting" and len(card["per_class_recall"]) == 36
+    assert card["data"]["sha256"] == datasets.dataset_sha256("handwriting") != datasets.dataset_sha256("mnist")
+    (_, y_train), (_, y_test) = datasets.load_dataset("handwriting")  # the cached copy now
+    assert len(y_train) == datasets.get_dataset("handwriting").n_train and (y_test >= 10).sum() > 900
+    assert card["test_accuracy"] > 0.5  # 2 epochs of 6,000 images, the letters a tenth of them
+    model = registry.load("handwriting", tmp_path)
+    assert model.output_shape == (None, 36)
