@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core import own_classes
 from core.base.paths import ROOT
 from tests import shapes
 
@@ -72,7 +73,7 @@ def test_list_shows_the_project_and_the_network_its_head_reads(taught):
     out, lines = cli("classes", "list", home=home)
     assert out.returncode == 0, out.stderr[-2000:]
     assert lines == [{"name": "shapes", "classes": ["circle", "cross", "triangle"],
-                      "examples": {"circle": 8, "cross": 8, "triangle": 8}, "trained_on": ["resnet"]}]
+                      "examples": {"circle": 8, "cross": 8, "triangle": 8}, "trained_on": [own_classes.DEFAULT_MODEL]}]
 
 
 def test_a_zip_that_fails_the_checks_leaves_the_project_as_it_was(taught, tmp_path):

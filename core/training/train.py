@@ -186,7 +186,9 @@ class Reporter(keras.callbacks.Callback):
 
     @property
     def total_epochs(self) -> int:
-        return self.config.epochs + (0 if self.config.photos else self.config.polish_epochs)
+        # Only a drawing network's own training polishes (transfer recipes report through this class too).
+        polish = isinstance(self.config, TrainConfig) and not self.config.photos
+        return self.config.epochs + (self.config.polish_epochs if polish else 0)
 
     def _emit(self, **event) -> None:
         if self.progress is not None:
