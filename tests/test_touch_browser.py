@@ -1,0 +1,86 @@
+"""Touch screens: drawing with a finger on a phone and a tablet, in Chromium with synthetic touch events."""
+
+import time
+
+import pytest
+
+from core.images import strokes
+from tests import browser
+from tests.test_browser import clean_examples
+
+pytestmark = pytest.mark.slow
+
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 820, "height": 1180}
+INK = """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++; return n; }"""
+
+
+@pytest.fixture(scope="module")
+def app():
+    with browser.serve() as (url, _), browser.browser() as chromium:
+        yield url, chromium
+
+
+def finger(context, page):
+    """Draw strokes (canvas pixels) with one finger: touchstart, touchmoves, touchend, as a phone sends them."""
+    cdp = context.new_cdp_session(page)
+
+    def draw(paths, box) -> None:
+        scale = box["width"] / strokes.CANVAS_SIDE
+        for path in paths:
+            points = [{"x": box["x"] + x * scale, "y": box["y"] + y * scale} for x, y in path]
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
+            for p in points[1:]:
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [p]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+    return draw
+
+
+def fits(page, box) -> None:
+    """No sideways scrolling, the whole canvas on screen, and a finger on it draws rather than scrolls."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("innerWidth")
+    assert box["x"] >= 0 and box["x"] + box["width"] <= page.evaluate("innerWidth")
+    touch = page.locator("canvas.upper-canvas").first.evaluate("c => getComputedStyle(c).touchAction")
+    assert touch == "none"  # the browser leaves the finger's moves to the canvas: the page does not scroll
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
+def test_a_digit_drawn_with_a_finger_reads_as_one_drawn_with_the_mouse(app, unipen, viewport):
+    url, chromium = app
+    context = chromium.new_context(viewport=viewport, has_touch=True, is_mobile=True, device_scale_factor=2)
+    page = context.new_page()
+    draw = finger(context, page)
+    for rec in clean_examples(unipen, (3, 7)):  # the digits the mouse test reads
+        page.goto(url)
+        box = browser.canvas_box(page)
+        fits(page, box)
+        draw(strokes.canvas_paths(rec), box)
+        end, seen = time.time() + 30, None
+        while time.time() < end and seen != str(rec["label"]):
+            seen = browser.prediction(page)
+            time.sleep(0.2)
+        assert seen == str(rec["label"]), rec["id"]
+        if viewport is PHONE:  # the answers sit below the canvas, not beside it
+            answer = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").first.bounding_box()
+            assert answer["y"] >= box["y"] + box["height"]
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["filters", "explain", "letters"])
+def test_every_canvas_takes_a_finger_at_a_phones_width(app, unipen, path):
+    url, chromium = app
+    context = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{url}/{path}")
+    browser.canvas_box(page)
+    page.locator("canvas.upper-canvas").first.scroll_into_view_if_needed()  # a finger reaches what is on screen
+    box = browser.canvas_box(page)
+    fits(page, box)
+    surface = page.locator("canvas.dc-canvas.lower-canvas").first  # the strokes (the other lower one: a background)
+    assert surface.evaluate(INK) == 0
+    finger(context, page)([[(60, 60), (140, 140), (220, 220)], [(220, 60), (60, 220)]], box)
+    page.wait_for_timeout(300)
+    assert surface.evaluate(INK) > 1000  # both strokes drawn, with the pen's width
+    context.close()
