@@ -301,3 +301,20 @@ def test_the_learning_rate_caption_names_the_runs_that_diverged_from_their_curve
     words = next(c.value for c in at.caption if c.value.startswith("The x axis"))
     assert "The ResNet at learning rate 0.1 diverged: its training loss ended at 2.31, above the 2.30" in words
     assert "learning rate 0.0001 diverged" not in words  # 11% after two epochs, but its loss fell: not diverged
+
+
+def test_a_finished_run_whose_model_is_gone_is_not_offered_and_breaks_no_page(run_store, unipen):
+    """A run store can hold a run tagged with a model whose files are gone (artifacts deleted or moved, a server's
+    store out of reach): the drawing pages must neither offer it nor fail on it."""
+    from core.images import strokes
+    from tests.pages import drawing_state
+
+    run = fake_finished_run("net002", "cli", 0.97)
+    runs.client().set_tag(run.run_id, runs.Tag.HAS_MODEL, "1")  # but no model was ever stored
+    with pytest.raises(registry.ModelNotFound, match="cannot be fetched"):
+        registry.get(f"{registry.RUN_PREFIX}{run.run_id}")
+    assert f"{registry.RUN_PREFIX}{run.run_id}" not in runs.finished_models()
+    rec = next(r for r in unipen if r["label"] == 7)
+    gray = strokes.render(strokes.canvas_paths(rec)).astype("float32") / 255.0
+    at = open_page(None, drawing_state(gray))
+    assert any(m.label == "Prediction" and m.value == "7" for m in at.metric), [m.value for m in at.metric]

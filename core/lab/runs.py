@@ -509,7 +509,11 @@ def model_spec(run_id: str) -> registry.ModelSpec:
     if run.status != "FINISHED":
         raise registry.ModelNotFound(f"run {run.number} has no model: it is {run.state.lower()}")
     base = registry.get(run.model)
-    file = model_dir(run_id) / f"{run.model}.keras"
+    try:
+        file = model_dir(run_id) / f"{run.model}.keras"
+    except Exception as e:  # noqa: BLE001 - artifacts deleted, moved or out of reach all mean: no model here
+        raise registry.ModelNotFound(f"run {run.number}'s model cannot be fetched from the run store "
+                                     f"({_first_line(e)})") from None
     return registry.ModelSpec(f"{registry.RUN_PREFIX}{run_id}", run.label, base.build, base.blurb,
                               dataset=base.dataset, knobs=base.knobs, file=file, base=run.model)
 
@@ -528,7 +532,16 @@ def finished_models(dataset: str = "mnist") -> list[str]:
     if not store_exists():
         return []
     return [f"{registry.RUN_PREFIX}{r.run_id}" for r in search(status=["FINISHED"], dataset=dataset)
-            if r.has_model]
+            if r.has_model and _fetchable(r.run_id)]
+
+
+def _fetchable(run_id: str) -> bool:
+    """Whether the run's model can be had here: a run whose artifacts are gone is not offered to a page."""
+    try:
+        model_spec(run_id)
+        return True
+    except registry.ModelNotFound:
+        return False
 
 
 def card(run_id: str) -> dict | None:
