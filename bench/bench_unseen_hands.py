@@ -8,7 +8,8 @@ handwriting network learnt from the "train" writers' letters; a task takes 5 ran
 (``own_classes.train_head``, as the page does) with 10 drawings of each by "teach" writers, and reads every
 drawing of those letters by the "read" writers, whom neither the network nor the head has seen. Each feature set
 is scored on the same tasks, beside a nearest neighbour on the raw 28x28 pixels. A feature set is one network's
-penultimate features (``own_classes.embed``) or several joined with "+".
+penultimate features (``own_classes.embed``) or several joined with "+". The same tasks are then set on shapes
+that no file in the project holds (``core.data.shape_strokes``: stars, hearts, arrows... in generated hands).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 import numpy as np
 
 from core import own_classes
-from core.data import unipen
+from core.data import shape_strokes, unipen
 from core.images import augment
 
 TASKS, CLASSES, PER_CLASS = 100, 5, 10
@@ -31,6 +32,15 @@ def letters() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The development letters drawn on the canvas once (N, 28, 28), their labels and their writers' groups."""
     records = unipen.load_unipen(file=unipen.LETTERS)
     return unipen.drawings(records), np.array([r["label"] for r in records]), unipen.writer_groups(records)
+
+
+def shapes(teach_per_class: int = 30, read_per_class: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shapes no file holds (``shape_strokes``), in the letters' form: a pool to teach from and one to read, each
+    drawn in its own hands (another seed)."""
+    taught, y_taught = shape_strokes.drawn(teach_per_class, seed=1)
+    read, y_read = shape_strokes.drawn(read_per_class, seed=2)
+    groups = np.array(["teach"] * len(taught) + ["read"] * len(read))
+    return np.concatenate([taught, read]), np.concatenate([y_taught, y_read]), groups
 
 
 def tasks(labels: np.ndarray, groups: np.ndarray, n_tasks: int = TASKS, n_classes: int = CLASSES,
@@ -113,6 +123,17 @@ def main() -> None:
             for k in sorted({0, args.copies}):
                 scores = head_scores(X, labels, groups, C, more if k else None, n_tasks=args.tasks)
                 print(f"{name + f', C={C:g}' + (f', {k} copies' if k else ''):<40} {summary(scores)}", flush=True)
+    print(f"{'pixels, nearest neighbour':<40} {summary(pixel_scores(images, labels, groups, n_tasks=args.tasks))}")
+
+    images, labels, groups = shapes()
+    print(f"\nshapes no file holds ({len(shape_strokes.CLASSES)}, shape_strokes): taught by one set of hands, read "
+          f"on {(groups == 'read').sum()} drawings by others; {args.tasks} tasks of {CLASSES} shapes x {PER_CLASS} "
+          "drawings")
+    print(f"{'features':<40}   mean   worst task")
+    embedded = {net: own_classes.embed(net, images) for net in nets}
+    for name in args.features:
+        X = np.concatenate([embedded[n] for n in name.split("+")], axis=1)
+        print(f"{name:<40} {summary(head_scores(X, labels, groups, n_tasks=args.tasks))}", flush=True)
     print(f"{'pixels, nearest neighbour':<40} {summary(pixel_scores(images, labels, groups, n_tasks=args.tasks))}")
 
 

@@ -7,7 +7,7 @@ import collections
 import numpy as np
 import pytest
 
-from core.data import datasets, greek_strokes, handwriting, unipen
+from core.data import datasets, greek_strokes, handwriting, shape_strokes, unipen
 from core.images import strokes
 from core.nets import registry
 
@@ -85,6 +85,19 @@ def test_greek_strokes_are_each_letter_in_every_style():
     assert np.array_equal(images, again)
     other, _ = greek_strokes.drawn(per_class=6, seed=4)
     assert not np.array_equal(images, other)
+
+
+def test_shape_strokes_are_each_shape_in_every_style_and_no_two_shapes_alike():
+    n = len(shape_strokes.CLASSES)
+    images, labels = shape_strokes.drawn(per_class=4, seed=3)
+    assert images.shape == (4 * n, 28, 28) and (np.bincount(labels) == 4).all()
+    assert (images.reshape(4 * n, -1).max(1) > 0.5).all()
+    assert np.array_equal(images, shape_strokes.drawn(per_class=4, seed=3)[0])
+    # every shape's first drawing is nearer, pixel by pixel, to its own second than to most other shapes' drawings
+    flat = images.reshape(n, 4, -1)
+    own = ((flat[:, 0] - flat[:, 1]) ** 2).sum(-1)
+    other = ((flat[:, None, 0] - flat[None, :, 1]) ** 2).sum(-1)
+    assert (own[:, None] <= other).mean() > 0.75, own
 
 
 @needs_letters

@@ -39,3 +39,13 @@ def test_the_shipped_greek_model_reads_greek_letters_written_in_other_hands():
     right = model.predict(images[..., None], verbose=0).argmax(1) == labels
     # 96-97% over seeds 0-2 (beta the hardest, 92-93%), as the ResNet-based model before it
     assert right.mean() >= 0.95 and min(right[labels == k].mean() for k in range(3)) >= 0.88
+
+
+def test_the_default_features_read_shapes_no_file_holds_as_the_issue_asks():
+    images, labels, groups = bench_unseen_hands.shapes()
+    tasks = dict(n_tasks=40)
+    default = np.mean(bench_unseen_hands.head_scores(own_classes.embed(own_classes.DEFAULT_MODEL, images),
+                                                     labels, groups, **tasks))
+    pixels = np.mean(bench_unseen_hands.pixel_scores(images, labels, groups, **tasks))
+    # 97.8% against pixels' 89.6% over 100 tasks (bench_unseen_hands); the issue's target is 97%
+    assert default >= 0.97 and default > pixels + 0.05, (default, pixels)
