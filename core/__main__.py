@@ -133,6 +133,21 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _browser_models(args: argparse.Namespace) -> int:
+    """Export the Draw page's networks to ONNX for the browser, one JSON line (the card) each."""
+    from pathlib import Path
+
+    from core.nets import browser
+    from core.nets.registry import DRAW_MODELS
+
+    unknown = sorted(set(args.models) - set(DRAW_MODELS))
+    if unknown:
+        raise ValueError(f"no Draw network named {', '.join(unknown)}; choose from {', '.join(DRAW_MODELS)}")
+    for name in args.models or DRAW_MODELS:
+        print(json.dumps(browser.export(name, out_dir=Path(args.out) if args.out else None)), flush=True)
+    return 0
+
+
 def _transfer(args: argparse.Namespace) -> int:
     from core.base import device
 
@@ -256,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         except Unavailable as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-    from core.nets.registry import FEATURE_MODELS, REGISTRY, SOURCE_DATASETS
+    from core.nets.registry import DRAW_MODELS, FEATURE_MODELS, REGISTRY, SOURCE_DATASETS
 
     parser = argparse.ArgumentParser(prog="python -m core", description="Vision Playground command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -297,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
                                                                 "them unless the base is frozen)")
     tr.add_argument("--out", help="output folder (default: $VP_HOME/trained; ./train_all.sh writes the shipped one)")
     tr.set_defaults(func=_transfer)
+    b = sub.add_parser("browser-models", help="export the Draw page's networks to ONNX (assets/browser) for the "
+                                               "live reading in the browser; one JSON line each")
+    b.add_argument("models", nargs="*", metavar="MODEL",
+                   help=f"default: all of {', '.join(DRAW_MODELS)}")
+    b.add_argument("--out", help="output folder (default: assets/browser)")
+    b.set_defaults(func=_browser_models)
     r = sub.add_parser("run", help="launch a run on the engine (Ray, tracked in MLflow), wait, print JSON")
     r.add_argument("--model", choices=sorted(REGISTRY), required=True)
     r.add_argument("--dataset", choices=["mnist", "cifar10"], help="checked against the model's data set")
