@@ -13,7 +13,7 @@ if [[ "$only" == all || "$only" == digits ]]; then
   python -m core train --model dnn --epochs 30 --out assets/models
   python -m core train --model convnet --epochs 30 --out assets/models
   python -m core train --model resnet --epochs 30 --polish-epochs 5 --out assets/models
-  # Their ONNX copies for the live reading in the browser (assets/browser; seconds): a test fails when a
+  # Their ONNX copies for the live reading in the browser (static/models; seconds): a test fails when a
   # shipped network changes without them.
   python -m core browser-models
 fi

@@ -312,11 +312,11 @@ def main(argv: list[str] | None = None) -> int:
                                                                 "them unless the base is frozen)")
     tr.add_argument("--out", help="output folder (default: $VP_HOME/trained; ./train_all.sh writes the shipped one)")
     tr.set_defaults(func=_transfer)
-    b = sub.add_parser("browser-models", help="export the Draw page's networks to ONNX (assets/browser) for the "
+    b = sub.add_parser("browser-models", help="export the Draw page's networks to ONNX (static/models) for the "
                                                "live reading in the browser; one JSON line each")
     b.add_argument("models", nargs="*", metavar="MODEL",
                    help=f"default: all of {', '.join(DRAW_MODELS)}")
-    b.add_argument("--out", help="output folder (default: assets/browser)")
+    b.add_argument("--out", help="output folder (default: static/models)")
     b.set_defaults(func=_browser_models)
     r = sub.add_parser("run", help="launch a run on the engine (Ray, tracked in MLflow), wait, print JSON")
     r.add_argument("--model", choices=sorted(REGISTRY), required=True)

@@ -52,3 +52,14 @@ def test_the_copies_are_checked_on_real_digits_when_mnist_is_here():
     cards = [json.loads(browser.card_path(n).read_text()) for n in registry.DRAW_MODELS]
     assert all(c["checked_on"] == f"{browser.CHECK_DIGITS} MNIST test digits" and c["same_top_digit"] == 1.0
                for c in cards), cards
+
+
+def test_the_vendored_runtime_is_the_version_package_json_pins():
+    from core.base.paths import ROOT
+
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["onnxruntime-web"]
+    locked = json.loads((ROOT / "package-lock.json").read_text())["packages"]["node_modules/onnxruntime-web"]
+    bundle = ROOT / "static" / "vendor" / "onnxruntime-web" / "ort.wasm.bundle.min.mjs"
+    assert locked["version"] == pinned
+    assert f"ONNX Runtime Web v{pinned}\n" in bundle.read_text()[:200]
+    assert (bundle.parent / "ort-wasm-simd-threaded.wasm").stat().st_size > 1_000_000

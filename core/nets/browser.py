@@ -22,7 +22,7 @@ from core.base.paths import ROOT
 from core.data import datasets
 from core.nets import registry
 
-BROWSER_DIR = ROOT / "assets" / "browser"
+BROWSER_DIR = ROOT / "static" / "models"  # served by the app at /app/static/models
 CHECK_DIGITS = 256  # MNIST test digits on which each copy's probabilities are held to Keras'
 
 
