@@ -85,9 +85,8 @@ export function resize(img, w, h) {
 }
 
 // --- scipy.ndimage ---
-function edt1d(f, n) {
-  // squared distance transform of one line (Felzenszwalb and Huttenlocher)
-  const d = new Float64Array(n), v = new Int32Array(n), z = new Float64Array(n + 1);
+function edt1d(f, n, d, v, z) {
+  // squared distance transform of one line, f -> d (Felzenszwalb and Huttenlocher); v, z: work space
   let k = 0;
   v[0] = 0; z[0] = -Infinity; z[1] = Infinity;
   for (let q = 1; q < n; q++) {
@@ -105,37 +104,30 @@ function edt1d(f, n) {
     while (z[k + 1] < q) k++;
     d[q] = f[v[k]] === Infinity ? Infinity : (q - v[k]) ** 2 + f[v[k]];
   }
-  return d;
 }
 
 export function strokeWidth(mask, w, h) {
   // preprocess.stroke_width: 4 x the mean distance from an ink pixel to the nearest background one
-  const W = w + 2, H = h + 2;  // padded: the outside is background
+  const W = w + 2, H = h + 2, n = Math.max(W, H);  // padded: the outside is background
   const g = new Float64Array(W * H);
   let count = 0;
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const ink = x > 0 && y > 0 && x <= w && y <= h && mask[(y - 1) * w + x - 1];
-      g[y * W + x] = ink ? Infinity : 0;
-      if (ink) count++;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (mask[y * w + x]) { g[(y + 1) * W + x + 1] = Infinity; count++; }
     }
   }
   if (!count) return 0;
-  const col = new Float64Array(H);
-  for (let x = 0; x < W; x++) {
-    for (let y = 0; y < H; y++) col[y] = g[y * W + x];
-    const d = edt1d(col, H);
+  const line = new Float64Array(n), d = new Float64Array(n), v = new Int32Array(n), z = new Float64Array(n + 1);
+  for (let x = 1; x <= w; x++) {  // the padding columns and rows are 0 throughout
+    for (let y = 0; y < H; y++) line[y] = g[y * W + x];
+    edt1d(line, H, d, v, z);
     for (let y = 0; y < H; y++) g[y * W + x] = d[y];
   }
-  const row = new Float64Array(W);
   let total = 0;
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) row[x] = g[y * W + x];
-    const d = edt1d(row, W);
-    for (let x = 0; x < W; x++) {
-      const ink = x > 0 && y > 0 && x <= w && y <= h && mask[(y - 1) * w + x - 1];
-      if (ink) total += Math.sqrt(d[x]);
-    }
+  for (let y = 1; y <= h; y++) {
+    const row = g.subarray(y * W, y * W + W);
+    edt1d(row, W, d, v, z);
+    for (let x = 1; x <= w; x++) if (mask[(y - 1) * w + x - 1]) total += Math.sqrt(d[x]);
   }
   return 4.0 * total / count;
 }
