@@ -3,13 +3,13 @@
 import streamlit as st
 
 from app_pages.ui.inputs import drawing_canvas, pen_width, upload_input
-from app_pages.ui.nets import network_picker, predictors
+from app_pages.ui.nets import best_model, live_models, network_picker, predictors
 from app_pages.ui.readings import show_predictions
 from core.images import preprocess
 
 st.title("Draw a digit")
-st.write("Three networks trained on MNIST read your drawing after every stroke. "
-         "Which one gets it right, and how sure is it?")
+st.write("Three networks trained on MNIST read your drawing as you draw it, and again in full after every "
+         "stroke. Which one gets it right, and how sure is it?")
 
 predictors()  # load the networks with the page, not on the first stroke
 draw_tab, upload_tab = st.tabs(["Draw", "Upload a picture"])
@@ -19,8 +19,8 @@ draw_tab, upload_tab = st.tabs(["Draw", "Upload a picture"])
 def drawing() -> None:
     left, right = st.columns([1, 2])
     with left:
-        gray = drawing_canvas("canvas", pen_width())
-        st.caption("Hover over the canvas for its toolbar: undo, redo, clear.")
+        # The shipped networks also read the drawing in the browser while the pen moves (their ONNX copies).
+        gray = drawing_canvas("canvas", pen_width(), live=live_models(), lead=best_model())
     with right:  # after the canvas, so the canvas is drawable before the lab's models are listed
         names = network_picker("draw_networks")
         show_predictions(preprocess.from_canvas(gray) if gray is not None else None, key="draw", names=names)

@@ -165,9 +165,9 @@ def fooling_it(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
     transfer = [f"{title(n)} reads {int(p.argmax())}" for n in others for p in [predictor(n).predict(adv)[0]]]
     pics[1].markdown(("**Fooled.** " if new != answer else "**Not fooled yet:** raise epsilon. ")
                      + ("The same picture: " + "; ".join(transfer) + "." if transfer else ""))
-    json_data = st.session_state.get(state.DRAWING_JSON)
-    if st.session_state.get("explain_source") == "Your drawing" and json_data:
-        effects = strokes_effect.leave_one_out(json_data, predictor(name), answer)
+    drawing = st.session_state.get(state.DRAWING)
+    if st.session_state.get("explain_source") == "Your drawing" and drawing:
+        effects = strokes_effect.leave_one_out(drawing, predictor(name), answer)
         if len(effects) > 1:
             st.markdown("**Which stroke mattered most?** Each picture is your drawing without one stroke, the "
                         "stroke it could least do without first:")

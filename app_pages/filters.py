@@ -51,7 +51,7 @@ def choose_input() -> np.ndarray | None:
     source = st.radio("Input", ["Your drawing", "Upload a picture", "MNIST test image"], horizontal=True,
                       key="filters_source")
     if source == "Your drawing":
-        with st.columns([1, 2])[0]:  # the pen slider above leaves room for the canvas' hover toolbar
+        with st.columns([1, 2])[0]:
             gray = drawing_canvas("filters_canvas", pen_width())
         pre = preprocess.from_canvas(gray) if gray is not None else None
         if pre is None or pre.empty:

@@ -44,7 +44,7 @@ def rerun_times(page: str | None, drawings: list, setup=None) -> list[float]:
     times = []
     for gray in drawings:
         at.session_state[state.DRAWING_GRAY] = gray
-        at.session_state[state.DRAWING_JSON] = {"objects": [{"type": "path"}]}
+        at.session_state[state.DRAWING] = [{"points": [[140, 60], [140, 220]], "width": 20}]
         t = time.perf_counter()
         at.run()
         times.append((time.perf_counter() - t) * 1000)

@@ -85,11 +85,13 @@ def browser():
             b.close()
 
 
-def canvas_box(page, timeout: float = 60_000):
-    """The drawing surface's bounding box (Fabric's upper canvas takes the mouse)."""
-    canvas = page.locator("canvas.upper-canvas").first
+CANVAS = '[data-testid="vp-canvas"]'  # the app's drawing canvas (app_pages/ui/live_canvas.py), in its shadow root
+
+
+def canvas_box(page, timeout: float = 60_000, which: int = 0):
+    """The bounding box of the page's drawing canvas (the ``which``-th one), once it is on screen."""
+    canvas = page.locator(CANVAS).nth(which)
     canvas.wait_for(state="visible", timeout=timeout)
-    page.wait_for_timeout(500)  # let Fabric attach its mouse handlers before the first stroke
     return canvas.bounding_box()
 
 

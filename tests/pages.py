@@ -24,6 +24,6 @@ def open_page(page: str | None = None, state: dict | None = None, timeout: float
     return at
 
 
-def drawing_state(gray, json_data=None) -> dict:
-    """What the shared canvas leaves in the session after a stroke: its pixels and its JSON."""
-    return {keys.DRAWING_GRAY: gray, keys.DRAWING_JSON: json_data or {"objects": []}}
+def drawing_state(gray, drawn=None) -> dict:
+    """What the shared canvas leaves in the session after a stroke: its pixels and its strokes."""
+    return {keys.DRAWING_GRAY: gray, keys.DRAWING: drawn or []}

@@ -75,8 +75,37 @@ def test_drawing_with_the_mouse_shows_each_digit(page, unipen, tmp_path):
         for name in registry.DRAW_MODELS:
             # Streamlit sends elements one by one: wait for each column rather than count at once
             page.get_by_text(f"{registry.get(name).title} reads", exact=False).first.wait_for(timeout=10_000)
-    page.mouse.move(0, 0)  # the canvas' toolbar shows only while the pointer is over it
     page.screenshot(path=browser.screenshot_path("draw.png", tmp_path), full_page=True)
+
+
+def test_the_reading_changes_while_the_pen_moves_before_it_is_lifted(page):
+    """Issue 18: the shipped networks read the drawing in the browser during the stroke (``vp-live``), from "1"
+    to "7" as the bar is added; the server's full answer follows at pen-up."""
+    from playwright.sync_api import expect
+
+    page.reload()
+    box = browser.canvas_box(page)
+    live = page.locator('[data-testid="vp-live"]')
+
+    def at(x, y):
+        return box["x"] + x * box["width"] / strokes.CANVAS_SIDE, box["y"] + y * box["height"] / strokes.CANVAS_SIDE
+
+    page.mouse.move(*at(150, 50))
+    page.mouse.down()
+    for y in range(50, 231, 10):  # the stem, slanting a little
+        page.mouse.move(*at(150 - (y - 50) * 0.15, y))
+    expect(live).to_have_attribute("data-digit", "1", timeout=15_000)  # the button is still down
+    assert live.get_attribute("data-model") == registry.best_model() and float(live.get_attribute("data-ms")) > 0
+    page.mouse.up()
+    page.mouse.move(*at(70, 50))
+    page.mouse.down()
+    for x in range(70, 151, 8):  # the bar, from the left to the top of the stem
+        page.mouse.move(*at(x, 50))
+    expect(live).to_have_attribute("data-digit", "7", timeout=15_000)
+    rows = page.locator('[data-testid="vp-live"] .vp-row')
+    assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.model)")) == sorted(registry.DRAW_MODELS)
+    page.mouse.up()
+    assert wait_for_prediction(page, "7") == "7"
 
 
 def test_upload_through_the_browser(page, unipen, tmp_path):
@@ -113,7 +142,6 @@ def test_filters_page_draws_maps_for_a_drawing(page, unipen, tmp_path):
     assert len(widths) >= 6 and min(widths) > 0, widths
     # Streamlit scrolls inside its own container, so a tall window is what shows the whole lesson
     page.set_viewport_size({"width": 1400, "height": 3000})
-    page.mouse.move(0, 0)  # the canvas' toolbar shows only while the pointer is over it
     page.wait_for_timeout(1000)
     page.screenshot(path=browser.screenshot_path("filters.png", tmp_path))
     page.set_viewport_size({"width": 1400, "height": 1000})
@@ -165,8 +193,7 @@ def test_explain_page_answers_a_drawing_and_a_slider(page, unipen, tmp_path):
 
 
 def test_explain_page_shows_which_stroke_mattered_for_a_two_stroke_digit(page, unipen):
-    """The stroke section reads the JSON the canvas really sends (Fabric 7 "Path" objects placed by their
-    centre); with JSON written by hand it passed AppTest and never showed in a browser."""
+    """The stroke section reads the strokes the canvas really sends, drawn with the mouse in the browser."""
     page.goto("/".join(page.url.split("/")[:3]) + "/explain")
     page.get_by_role("heading", name="Why did it say that?").wait_for(timeout=60_000)
     box = browser.canvas_box(page)

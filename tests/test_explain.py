@@ -153,21 +153,21 @@ def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path,
 
 
 def test_leaving_out_each_stroke_of_drawings_the_canvas_sent():
-    """Stroke importance on the canvas' own JSON and pixels (recorded in Chromium): one effect per stroke,
+    """Stroke importance on the canvas' own strokes and pixels (recorded in Chromium): one effect per stroke,
     each picture the drawing without that stroke, as the canvas draws it."""
     predictor = Predictor.load("convnet")
     probs, _ = predictor.predict(preprocess.from_canvas(recorded.gray("four_two_strokes")).image)
     assert probs.argmax() == 4
-    effects = stroke_importance.leave_one_out(recorded.json_data("four_two_strokes"), predictor, 4)
+    effects = stroke_importance.leave_one_out(recorded.drawn_strokes("four_two_strokes"), predictor, 4)
     assert [e.index for e in effects] == [0, 1]
     # without its second stroke, the 4 is what the canvas showed after its first stroke
     without_second = recorded.downscale(effects[1].image)
     assert np.abs(without_second - recorded.gray28("four_first_stroke")).mean() < 3.5
     assert all(e.probability < 0.5 and e.reading not in (None, 4) for e in effects)  # a 4 needs both strokes
-    # a stroke dragged, scaled and turned in the canvas' edit mode: the two pictures still make up the drawing
-    turned = stroke_importance.leave_one_out(recorded.json_data("seven_bar_turned"), predictor, 7)
-    whole = recorded.downscale(np.maximum(turned[0].image, turned[1].image))
-    assert np.abs(whole - recorded.gray28("seven_bar_turned")).mean() < 3.5
+    # the two pictures of a two-stroke 7 make up the drawing the canvas showed
+    seven = stroke_importance.leave_one_out(recorded.drawn_strokes("seven_two_strokes"), predictor, 7)
+    whole = recorded.downscale(np.maximum(seven[0].image, seven[1].image))
+    assert np.abs(whole - recorded.gray28("seven_two_strokes")).mean() < 3.5
     # one stroke: leaving it out leaves nothing to read
-    (alone,) = stroke_importance.leave_one_out(recorded.json_data("three_one_stroke"), predictor, 3)
+    (alone,) = stroke_importance.leave_one_out(recorded.drawn_strokes("three_one_stroke"), predictor, 3)
     assert alone.reading is None and alone.probability == 0.0 and not alone.image.any()

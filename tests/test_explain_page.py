@@ -11,13 +11,13 @@ from tests import canvas_payloads as recorded
 from tests.pages import drawing_state, open_page
 
 
-def open_explain(gray=None, json_data=None) -> AppTest:
-    return open_page("explain", drawing_state(gray, json_data) if gray is not None else None)
+def open_explain(gray=None, sent_strokes=None) -> AppTest:
+    return open_page("explain", drawing_state(gray, sent_strokes) if gray is not None else None)
 
 
-def drawn(label: str) -> tuple[np.ndarray, dict]:
-    """A real pen-drawn digit as the canvas gave it in Chromium: its pixels and its JSON (tests/canvas_payloads.py)."""
-    return recorded.gray(label), recorded.json_data(label)
+def drawn(label: str) -> tuple[np.ndarray, list]:
+    """A real pen-drawn digit as the canvas gave it in Chromium: its pixels and strokes (tests/canvas_payloads.py)."""
+    return recorded.gray(label), recorded.drawn_strokes(label)
 
 
 def test_an_empty_canvas_shows_the_hint_not_an_error():
@@ -31,8 +31,8 @@ def test_an_empty_canvas_shows_the_hint_not_an_error():
 @pytest.mark.parametrize("name", ["dnn", pytest.param("convnet", marks=pytest.mark.slow),
                                   pytest.param("resnet", marks=pytest.mark.slow), "net002"])
 def test_every_section_with_every_network(name):
-    gray, json_data = drawn("four_two_strokes")
-    at = open_explain(gray, json_data)
+    gray, sent_strokes = drawn("four_two_strokes")
+    at = open_explain(gray, sent_strokes)
     at.selectbox(key="explain_model").set_value(name)
     at.run()
     assert not at.exception, at.exception
@@ -53,8 +53,8 @@ def test_every_section_with_every_network(name):
 
 
 def test_the_sliders_change_the_digit_and_the_attack_can_fool():
-    gray, json_data = drawn("seven_two_strokes")
-    at = open_explain(gray, json_data)
+    gray, sent_strokes = drawn("seven_two_strokes")
+    at = open_explain(gray, sent_strokes)
     before = next(c.value for c in at.caption if c.value.startswith("Each curve"))
     at.slider(key="explain_rotate").set_value(45.0)
     at.slider(key="explain_shift").set_value(8.0)
@@ -75,10 +75,11 @@ def stroke_captions(at) -> list[str]:
             if re.fullmatch(r"without stroke \d+: \d at \d+%(, reads \d)?", c)]
 
 
-@pytest.mark.parametrize("label, pictures", [("four_two_strokes", 2), ("seven_bar_turned", 2), ("three_one_stroke", 0)])
+@pytest.mark.parametrize("label, pictures",
+                         [("four_two_strokes", 2), ("seven_two_strokes", 2), ("three_one_stroke", 0)])
 def test_which_stroke_mattered_for_a_drawing_the_canvas_sent(label, pictures):
-    """The drawing as the canvas sent it, a stroke dragged and turned in its edit mode included: one picture
-    per stroke, without it; nothing for a one-stroke digit (leaving its stroke out leaves nothing)."""
+    """The drawing as the canvas sent it: one picture per stroke, without it; nothing for a one-stroke digit
+    (leaving its stroke out leaves nothing)."""
     at = open_explain(*drawn(label))
     answer = at.metric[0].value
     shown = "Which stroke mattered most" in " ".join(m.value for m in at.markdown)
@@ -92,8 +93,8 @@ def test_which_stroke_mattered_for_a_drawing_the_canvas_sent(label, pictures):
 def test_the_tolerance_curves_include_the_chosen_network_and_every_axis_reads_in_percent():
     from core.nets import registry
 
-    gray, json_data = drawn("four_two_strokes")
-    at = open_explain(gray, json_data)
+    gray, sent_strokes = drawn("four_two_strokes")
+    at = open_explain(gray, sent_strokes)
     at.selectbox(key="explain_model").set_value("net002").run()  # not one of the Draw page's three
     assert not at.exception, at.exception
     (curves,) = at.get("plotly_chart")

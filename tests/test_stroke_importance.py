@@ -11,10 +11,9 @@ from core.nets.inference import Predictor
 from tests.conftest import UNIPEN_FIXTURE
 
 
-def fabric_path(points, width: int = 18) -> dict:
-    """One free-drawn stroke as the canvas' JSON holds it: ``M``, then ``Q`` commands, then ``L``."""
-    return {"type": "path", "strokeWidth": width,
-            "path": [["M", *points[0]]] + [["Q", *p, *p] for p in points[1:-1]] + [["L", *points[-1]]]}
+def pen_stroke(points, width: int = 18) -> dict:
+    """One stroke as the canvas sends it (tests/data/canvas_payloads.json has real ones)."""
+    return {"points": [list(p) for p in points], "width": width}
 
 
 def line(a, b, n: int = 8) -> list[tuple[float, float]]:
@@ -26,12 +25,12 @@ STEM = line((200, 60), (120, 230))
 CROSSBAR = line((130, 150), (185, 150))  # the bar across a European 7's stem
 
 
-def drawing(*paths, width: int = 18) -> dict:
-    return {"objects": [fabric_path(p, width) for p in paths]}
+def drawing(*paths, width: int = 18) -> list[dict]:
+    return [pen_stroke(p, width) for p in paths]
 
 
-def read(predictor, json_data) -> np.ndarray:
-    gray = strokes.render_strokes(strokes.canvas_strokes(json_data))
+def read(predictor, drawn) -> np.ndarray:
+    gray = strokes.render_strokes(strokes.canvas_strokes(drawn))
     return predictor.predict(preprocess.from_canvas(preprocess.scale_pixels(gray)).image)[0]
 
 
@@ -51,13 +50,13 @@ class Recording:
 
 
 def test_each_stroke_left_out_in_turn_and_the_rest_read_as_the_canvas_is_read():
-    json_data = drawing(BAR, STEM, CROSSBAR)
-    json_data["objects"][2]["strokeWidth"] = 30  # each stroke keeps its own pen width
-    json_data["objects"].insert(1, {"type": "rect", "left": 0, "top": 0})  # not a stroke: ignored
+    sent = drawing(BAR, STEM, CROSSBAR)
+    sent[2]["width"] = 30  # each stroke keeps its own pen width
+    sent.insert(1, {"points": []})  # not a stroke: ignored
     fake = Recording()
-    effects = leave_one_out(json_data, fake, answer=3)
+    effects = leave_one_out(sent, fake, answer=3)
     assert [e.index for e in effects] == [0, 1, 2]  # drawing order
-    drawn = strokes.canvas_strokes(json_data)
+    drawn = strokes.canvas_strokes(sent)
     assert [w for _, w in drawn] == [18, 18, 30]
     for e, image_seen in zip(effects, fake.seen, strict=True):
         rest = strokes.render_strokes(drawn[:e.index] + drawn[e.index + 1:])
@@ -72,12 +71,11 @@ def test_each_stroke_left_out_in_turn_and_the_rest_read_as_the_canvas_is_read():
     assert 28 <= np.count_nonzero(effects[0].image[128:175, 180]) <= 32
 
 
-@pytest.mark.parametrize("json_data", [None, {}, {"objects": None}, {"objects": []},
-                                       {"objects": [{"type": "rect"}, {"type": "path", "path": []}]}],
-                         ids=["none", "no objects key", "objects none", "no objects", "no strokes"])
-def test_nothing_drawn_nothing_to_leave_out(json_data):
+@pytest.mark.parametrize("sent", [None, [], [{"points": []}, {"points": [[1, 2, 3]]}]],
+                         ids=["none", "no strokes", "no usable strokes"])
+def test_nothing_drawn_nothing_to_leave_out(sent):
     fake = Recording()
-    assert leave_one_out(json_data, fake, answer=7) == []
+    assert leave_one_out(sent, fake, answer=7) == []
     assert fake.seen == []
 
 
@@ -109,19 +107,19 @@ def ranked(effects):
 
 
 def test_the_bar_of_a_7_matters_more_than_its_stem(convnet):
-    json_data = drawing(BAR, STEM)
-    probs = read(convnet, json_data)
+    drawn = drawing(BAR, STEM)
+    probs = read(convnet, drawn)
     assert int(probs.argmax()) == 7 and probs[7] > 0.9
-    without_bar, without_stem = leave_one_out(json_data, convnet, answer=7)
+    without_bar, without_stem = leave_one_out(drawn, convnet, answer=7)
     assert without_bar.reading == 1 and without_bar.probability < 0.05  # the stem alone is a 1
     assert without_stem.probability > 0.5
     assert ranked([without_bar, without_stem]) == [0, 1]
 
 
 def test_the_crossbar_of_a_european_7_matters_least(convnet):
-    json_data = drawing(BAR, STEM, CROSSBAR)
-    assert int(read(convnet, json_data).argmax()) == 7
-    effects = leave_one_out(json_data, convnet, answer=7)
+    drawn = drawing(BAR, STEM, CROSSBAR)
+    assert int(read(convnet, drawn).argmax()) == 7
+    effects = leave_one_out(drawn, convnet, answer=7)
     assert effects[2].reading == 7 and effects[2].probability > 0.9  # a 7 without its crossbar is still a 7
     assert max(effects[0].probability, effects[1].probability) < 0.1
     assert ranked(effects)[-1] == 2
@@ -131,9 +129,9 @@ def test_a_real_two_stroke_0_needs_its_loop_not_its_closing_tick(convnet):
     record = next(r for r in unipen.load_unipen(UNIPEN_FIXTURE) if r["label"] == 0 and len(r["strokes"]) == 2)
     loop, tick = strokes.canvas_paths(record, box=160)
     assert len(loop) > len(tick)
-    json_data = drawing(loop, tick)
-    assert int(read(convnet, json_data).argmax()) == 0
-    without_loop, without_tick = leave_one_out(json_data, convnet, answer=0)
+    drawn = drawing(loop, tick)
+    assert int(read(convnet, drawn).argmax()) == 0
+    without_loop, without_tick = leave_one_out(drawn, convnet, answer=0)
     assert without_loop.probability < 0.05 and without_loop.reading != 0
     assert without_tick.probability > 0.9 and without_tick.reading == 0
     assert ranked([without_loop, without_tick]) == [0, 1]

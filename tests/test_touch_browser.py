@@ -42,7 +42,7 @@ def fits(page, box) -> None:
     """No sideways scrolling, the whole canvas on screen, and a finger on it draws rather than scrolls."""
     assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("innerWidth")
     assert box["x"] >= 0 and box["x"] + box["width"] <= page.evaluate("innerWidth")
-    touch = page.locator("canvas.upper-canvas").first.evaluate("c => getComputedStyle(c).touchAction")
+    touch = page.locator(browser.CANVAS).first.evaluate("c => getComputedStyle(c).touchAction")
     assert touch == "none"  # the browser leaves the finger's moves to the canvas: the page does not scroll
 
 
@@ -75,12 +75,28 @@ def test_every_canvas_takes_a_finger_at_a_phones_width(app, unipen, path):
     page = context.new_page()
     page.goto(f"{url}/{path}")
     browser.canvas_box(page)
-    page.locator("canvas.upper-canvas").first.scroll_into_view_if_needed()  # a finger reaches what is on screen
+    page.locator(browser.CANVAS).first.scroll_into_view_if_needed()  # a finger reaches what is on screen
     box = browser.canvas_box(page)
     fits(page, box)
-    surface = page.locator("canvas.dc-canvas.lower-canvas").first  # the strokes (the other lower one: a background)
+    surface = page.locator(browser.CANVAS).first
     assert surface.evaluate(INK) == 0
-    finger(context, page)([[(60, 60), (140, 140), (220, 220)], [(220, 60), (60, 220)]], box)
+    draw = finger(context, page)
+    draw([[(60, 60), (140, 140), (220, 220)], [(220, 60), (60, 220)]], box)
     page.wait_for_timeout(300)
-    assert surface.evaluate(INK) > 1000  # both strokes drawn, with the pen's width
+    both = surface.evaluate(INK)
+    assert both > 1000  # both strokes drawn, with the pen's width
+    # the toolbar is in view without a hover (a finger cannot hover): a tap on Undo takes the last stroke back
+    undo = page.locator('[data-testid="vp-undo"]').first
+    assert undo.is_visible() and undo.is_enabled()
+    # a page still loading its first answer may push the canvas down: tap once the button has stopped moving
+    last = None
+    for _ in range(60):
+        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
+        if (here := undo.bounding_box()) == last:
+            break
+        last = here
+        page.wait_for_timeout(500)
+    undo.tap()
+    page.wait_for_timeout(300)
+    assert 0 < surface.evaluate(INK) < both
     context.close()

@@ -29,10 +29,9 @@ def cross():
 
 def canvas_box(page, which: int = 0):
     """A canvas scrolled into view (these pages are long: the mouse only reaches what is on screen)."""
-    canvas = page.locator("canvas.upper-canvas").nth(which)
+    canvas = page.locator(browser.CANVAS).nth(which)
     canvas.wait_for(state="visible", timeout=60_000)
     canvas.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)  # let Fabric attach its mouse handlers before the first stroke
     return canvas.bounding_box()
 
 

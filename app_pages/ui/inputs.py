@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from app_pages.ui import state
 from app_pages.ui.charts import to_png
+from app_pages.ui.live_canvas import live_canvas
 from core.data import samples
 from core.images import preprocess, strokes
 
@@ -63,35 +63,27 @@ def pen_width() -> int:
     return width
 
 
-# How every drawing canvas of the app is made, but for its pen width, key and initial drawing; the canvas
-# payloads the tests read (tests/data/canvas_payloads.json) were recorded from a canvas made the same way.
-CANVAS = dict(stroke_color="#FFFFFF", background_color="#000000", width=strokes.CANVAS_SIDE,
-              height=strokes.CANVAS_SIDE, drawing_mode="freedraw",
-              return_image_data=True, update_streamlit=True)
-
-
-def drawing_canvas(key: str, stroke_width: int | None = None, shared: bool = True) -> np.ndarray | None:
+def drawing_canvas(key: str, stroke_width: int | None = None, shared: bool = True, live: tuple[str, ...] = (),
+                   lead: str | None = None) -> np.ndarray | None:
     """The drawing canvas, shared across pages: returns its picture as gray in [0, 1], or None.
 
     The drawing itself is kept in the session, so a canvas on another page
     starts from it. It is handed to the canvas only when the canvas first
-    appears, because a changed initial drawing resets the canvas and its undo.
+    appears, so that the canvas keeps its own undo history while it lives.
     ``shared=False``: a canvas of its own that starts blank (drawing examples to collect).
+    ``live``: networks that read the drawing in the browser while the pen moves (``live_canvas``).
     """
-    stroke_width = stroke_width or st.session_state.get(state.PEN, strokes.PEN_WIDTH)
+    pen = stroke_width or st.session_state.get(state.PEN, strokes.PEN_WIDTH)
     if not shared:
-        canvas = st_canvas(stroke_width=stroke_width, key=key, **CANVAS)
-        return preprocess.canvas_to_gray(canvas.image_data) if canvas.image_data is not None else None
+        sent = live_canvas(key, pen, live=live, lead=lead)
+        return preprocess.canvas_png_to_gray(sent.get("png")) if sent else None
     if key not in st.session_state:
-        st.session_state[f"{key}_initial"] = st.session_state.get(state.DRAWING_JSON)
-    canvas = st_canvas(stroke_width=stroke_width, key=key, initial_drawing=st.session_state.get(f"{key}_initial"),
-                       **CANVAS)
-    if canvas.json_data is not None and canvas.json_data.get("objects") is not None:
-        st.session_state[state.DRAWING_JSON] = canvas.json_data
-    rgba = canvas.image_data
-    if rgba is None:
-        # A canvas restored from the session has not sent its pixels yet: use the last ones seen.
-        return st.session_state.get(state.DRAWING_GRAY) if st.session_state.get(state.DRAWING_JSON) else None
-    gray = preprocess.canvas_to_gray(rgba)
+        st.session_state[f"{key}_initial"] = st.session_state.get(state.DRAWING)
+    sent = live_canvas(key, pen, drawn=st.session_state.get(f"{key}_initial"), live=live, lead=lead)
+    if not sent:
+        # A canvas restored from the session has not sent its picture yet: use the last one seen.
+        return st.session_state.get(state.DRAWING_GRAY)
+    gray = preprocess.canvas_png_to_gray(sent.get("png"))
+    st.session_state[state.DRAWING] = sent.get("strokes") or []
     st.session_state[state.DRAWING_GRAY] = gray
     return gray

@@ -7,15 +7,7 @@ script below only loads it, relative to the page's address, so the app also work
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
-
-import numpy as np
 import streamlit as st
-from PIL import Image, UnidentifiedImageError
-
-from core.images import preprocess, strokes
 
 _JS = """
 export default function (component) {
@@ -45,23 +37,6 @@ canvas { width: 100%; max-width: 280px; aspect-ratio: 1; display: block; touch-a
 """
 
 _component = st.components.v2.component("vp_canvas", js=_JS, css=_CSS)
-
-
-def gray_from_png(data_url: str | None) -> np.ndarray | None:
-    """The canvas' picture, sent as a PNG data URL, as gray in [0, 1] (``preprocess.canvas_to_gray``)."""
-    if not data_url or not data_url.startswith("data:image/png;base64,"):
-        return None
-    try:
-        raw = base64.b64decode(data_url.split(",", 1)[1], validate=True)
-        if len(raw) > preprocess.MAX_UPLOAD_BYTES:
-            return None
-        with Image.open(io.BytesIO(raw)) as img:
-            if img.size != (strokes.CANVAS_SIDE, strokes.CANVAS_SIDE):
-                return None
-            rgba = np.asarray(img.convert("RGBA"))
-    except (binascii.Error, UnidentifiedImageError, OSError, ValueError):
-        return None
-    return preprocess.canvas_to_gray(rgba)
 
 
 def live_canvas(key: str, pen: int, drawn: list[dict] | None = None, live: tuple[str, ...] = (),

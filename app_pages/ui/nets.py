@@ -10,7 +10,7 @@ import keras
 import streamlit as st
 
 from core.lab import runs
-from core.nets import inference, registry
+from core.nets import browser, inference, registry
 
 _warming = threading.Lock()
 _checked: set[str] = set()  # the run stores this process has checked for runs an earlier app left running
@@ -116,6 +116,11 @@ NO_MODELS = "No trained models found in assets/models. Train them with `./train_
 @st.cache_data(max_entries=4)
 def _best_model(versions: tuple[int, ...]) -> str:
     return registry.best_model()
+
+
+def live_models() -> tuple[str, ...]:
+    """The shipped networks that read a drawing in the browser while the pen moves."""
+    return tuple(browser.live_models())
 
 
 def best_model() -> str:

@@ -23,9 +23,10 @@ class StrokeEffect:
     image: np.ndarray  # the drawing without the stroke (280x280 uint8)
 
 
-def leave_one_out(json_data: dict | None, predictor: Predictor, answer: int) -> list[StrokeEffect]:
-    """For each stroke: the drawing without it, and what ``predictor`` then makes of it."""
-    drawn = strokes.canvas_strokes(json_data)
+def leave_one_out(drawing: list | None, predictor: Predictor, answer: int) -> list[StrokeEffect]:
+    """For each stroke of the canvas' ``drawing`` (its strokes, as it sends them): the drawing without it, and
+    what ``predictor`` then makes of it."""
+    drawn = strokes.canvas_strokes(drawing)
     effects = []
     for i in range(len(drawn)):
         rest = strokes.render_strokes(drawn[:i] + drawn[i + 1:])

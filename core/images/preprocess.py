@@ -11,6 +11,8 @@ pen lines and fat marker strokes to MNIST's stroke width.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import os
 import re
@@ -168,6 +170,27 @@ def canvas_to_gray(rgba: np.ndarray) -> np.ndarray:
     """Gray of the drawing canvas' RGBA pixels (white strokes on black or on transparent)."""
     rgba = scale_pixels(rgba)
     return rgba[..., :3].mean(axis=-1) * rgba[..., 3]
+
+
+CANVAS_PNG = "data:image/png;base64,"  # how the canvas sends its picture
+
+
+def canvas_png_to_gray(data_url: str | None, side: int = 280) -> np.ndarray | None:
+    """The canvas' picture, sent as a PNG data URL, as gray in [0, 1] (``canvas_to_gray``); None when it is not
+    a ``side`` x ``side`` PNG (nothing drawn, or not the canvas' own picture)."""
+    if not isinstance(data_url, str) or not data_url.startswith(CANVAS_PNG):
+        return None
+    try:
+        raw = base64.b64decode(data_url[len(CANVAS_PNG):], validate=True)
+        if len(raw) > MAX_UPLOAD_BYTES:
+            return None
+        with Image.open(io.BytesIO(raw)) as img:
+            if img.format != "PNG" or img.size != (side, side):
+                return None
+            rgba = np.asarray(img.convert("RGBA"))
+    except (binascii.Error, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return canvas_to_gray(rgba)
 
 
 def from_canvas(gray: np.ndarray) -> Preprocessed:

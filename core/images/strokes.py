@@ -74,137 +74,26 @@ def render(paths: list[Stroke], size: int = CANVAS_SIDE, width: int = 18, ink: i
     return np.asarray(img)
 
 
-def canvas_strokes(json_data: dict | None) -> list[tuple[Stroke, int]]:
-    """The pen strokes of a drawing canvas' JSON as (points in canvas pixels, pen width), in drawing order.
+def canvas_strokes(drawn: list | None) -> list[tuple[Stroke, int]]:
+    """The pen strokes the canvas sends (``app_pages.ui.live_canvas``: ``[{"points": [[x, y], ...], "width": w}]``,
+    canvas pixels, in drawing order) as (points, pen width); strokes that are not such lists are left out.
 
-    What the canvas really sends (streamlit-drawable-canvas 0.13, Fabric.js 7; recorded in Chromium in
-    ``tests/data/canvas_payloads.json``): one object of type ``"Path"`` per stroke (``"path"`` in older
-    Fabric), whose ``path`` is a list of commands in the pixels where it was drawn: ``M x y``, then
-    ``Q cx cy x y`` (the mouse positions are the control points, the curve runs through their midpoints),
-    and a final ``L x y``; a click is ``M`` and ``L`` only. The object's placement comes with it:
-    ``left``/``top`` at its origin (``originX``/``originY``, ``"center"`` in Fabric 7), ``scaleX``/``scaleY``,
-    ``angle`` and flips. Those change when a stroke is dragged, scaled or turned with the canvas' edit
-    toggle, while ``path`` stays as drawn, so the points are placed as Fabric places them.
+    What the canvas really sends is recorded in Chromium in ``tests/data/canvas_payloads.json``.
     """
-    strokes = []
-    for obj in (json_data or {}).get("objects") or []:
-        if str(obj.get("type", "")).lower() != "path" or obj.get("visible") is False:
+    out = []
+    for stroke in drawn or []:
+        if not isinstance(stroke, dict):
             continue
-        commands = [cmd for cmd in obj.get("path") or [] if len(cmd) >= 3]
-        if not commands:
+        try:
+            points = np.asarray(stroke.get("points") or [], dtype=np.float64)
+            width = float(stroke.get("width", PEN_WIDTH))
+        except (TypeError, ValueError):
             continue
-        points = _path_points(commands)
-        matrix = _placement(obj, commands)
-        if matrix is not None:
-            points = points @ matrix[:, :2].T + matrix[:, 2]
-        width = float(obj.get("strokeWidth", 18))
-        if matrix is not None and not obj.get("strokeUniform"):
-            width *= abs(float(np.linalg.det(matrix[:, :2]))) ** 0.5
-        strokes.append(([(float(x), float(y)) for x, y in points], max(int(round(width)), 1)))
-    return strokes
-
-
-def _along(start: np.ndarray, op: str, values: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Points at ``t`` along one path command from ``start``: a quadratic (Q) or cubic (C) curve, or a line."""
-    t = t[:, None]
-    end = values[-2:]
-    if op == "Q" and len(values) == 4:
-        c = values[:2]
-        return (1 - t) ** 2 * start + 2 * (1 - t) * t * c + t ** 2 * end
-    if op == "C" and len(values) == 6:
-        c1, c2 = values[:2], values[2:4]
-        return (1 - t) ** 3 * start + 3 * (1 - t) ** 2 * t * c1 + 3 * (1 - t) * t ** 2 * c2 + t ** 3 * end
-    return start + t * (end - start)
-
-
-_SAMPLES = np.array([0.25, 0.5, 0.75, 1.0])  # along each curve: enough for a pen curve a few pixels long
-
-
-def _commands(commands: list):
-    """Each command as (its start, its letter, its numbers); the path is absolute, as Fabric writes it."""
-    here = None
-    for cmd in commands:
-        op, values = str(cmd[0]).upper(), np.asarray(cmd[1:], dtype=np.float64)
-        yield (values[-2:] if here is None or op == "M" else here), op, values
-        here = values[-2:]
-
-
-def _path_points(commands: list) -> np.ndarray:
-    """Points along a free-drawn path: each curve sampled where the canvas draws it."""
-    return np.concatenate([values[None, -2:] if op == "M" else _along(start, op, values, _SAMPLES)
-                           for start, op, values in _commands(commands)])
-
-
-def _path_bounds(commands: list) -> tuple[np.ndarray, np.ndarray]:
-    """The bounding box of the path (not its pen width) as Fabric's ``Path._calcBoundsFromPath`` computes it,
-    quirks included: a ``Q`` counts as the cubic with both control points at its one control point, and an
-    ``L`` as the line from the subpath's ``M``."""
-    points = []
-    here = move = None
-    for cmd in commands:
-        op, values = str(cmd[0]).upper(), np.asarray(cmd[1:], dtype=np.float64)
-        if op == "M":
-            move = values[-2:]
-        elif op == "L" and move is not None:
-            points += [move, values[-2:]]
-        elif op == "Q" and here is not None and len(values) == 4:
-            points += _cubic_bounds(here, values[:2], values[:2], values[2:])
-        elif op == "C" and here is not None and len(values) == 6:
-            points += _cubic_bounds(here, values[:2], values[2:4], values[4:])
-        else:
-            points.append(values[-2:])
-        here = values[-2:]
-    allp = np.array(points if points else [here])
-    return allp.min(axis=0), allp.max(axis=0)
-
-
-def _cubic_bounds(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, p3: np.ndarray) -> list[np.ndarray]:
-    """The ends of a cubic Bezier curve and its points where x or y turns back."""
-    a, b, c = -p0 + 3 * p1 - 3 * p2 + p3, 2 * (p0 - 2 * p1 + p2), p1 - p0  # B'(t) / 3 = a t^2 + b t + c
-    ts = []
-    for axis in range(2):
-        if abs(a[axis]) < 1e-12:
-            if abs(b[axis]) > 1e-12:
-                ts.append(-c[axis] / b[axis])
+        if points.ndim != 2 or points.shape[1:] != (2,) or not len(points) or not np.isfinite(points).all() \
+                or not np.isfinite(width):
             continue
-        disc = b[axis] ** 2 - 4 * a[axis] * c[axis]
-        if disc >= 0:
-            ts += [(-b[axis] + sign * disc ** 0.5) / (2 * a[axis]) for sign in (1, -1)]
-    t = np.array([x for x in ts if 0 < x < 1])
-    inner = _along(p0, "C", np.concatenate([p1, p2, p3]), t) if len(t) else []
-    return [p0, *inner, p3]
-
-
-_ORIGIN = {"left": 0.0, "top": 0.0, "center": 0.5, "right": 1.0, "bottom": 1.0}
-
-
-def _placement(obj: dict, commands: list) -> np.ndarray | None:
-    """Fabric's transform of a path object, from its path's own pixels to the canvas' (a 2x3 matrix);
-    None when the object carries no placement (``left``/``top``), as in a drawing written by hand."""
-    if obj.get("left") is None or obj.get("top") is None:
-        return None
-    lo, hi = _path_bounds(commands)
-    offset = (lo + hi) / 2  # Fabric's pathOffset: the path's own centre
-    flip_x, flip_y = (-1.0 if obj.get("flipX") else 1.0), (-1.0 if obj.get("flipY") else 1.0)
-    sx, sy = float(obj.get("scaleX", 1)) * flip_x, float(obj.get("scaleY", 1)) * flip_y
-    linear = np.diag([sx, sy])
-    if obj.get("skewX"):
-        linear = linear @ np.array([[1.0, np.tan(np.radians(float(obj["skewX"])))], [0.0, 1.0]])
-    if obj.get("skewY"):
-        linear = linear @ np.array([[1.0, 0.0], [np.tan(np.radians(float(obj["skewY"]))), 1.0]])
-    angle = np.radians(float(obj.get("angle", 0)))
-    rotate = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    linear = rotate @ linear
-    # Where the origin point sits from the centre, in the object's scaled box (its pen width included).
-    stroke = 0.0 if obj.get("strokeUniform") else float(obj.get("strokeWidth", 1))
-    size = np.array([float(obj.get("width", hi[0] - lo[0])) + stroke, float(obj.get("height", hi[1] - lo[1])) + stroke])
-    origin = np.array([_origin(obj.get("originX", "center")), _origin(obj.get("originY", "center"))])  # Fabric 7
-    centre = np.array([float(obj["left"]), float(obj["top"])]) + rotate @ ((0.5 - origin) * size * np.abs([sx, sy]))
-    return np.hstack([linear, (centre - linear @ offset)[:, None]])
-
-
-def _origin(value) -> float:
-    return float(_ORIGIN.get(value, 0.0)) if isinstance(value, str) else float(value)
+        out.append(([(float(x), float(y)) for x, y in points], max(int(round(width)), 1)))
+    return out
 
 
 def render_strokes(strokes: list[tuple[Stroke, int]], size: int = CANVAS_SIDE) -> np.ndarray:

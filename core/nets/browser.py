@@ -11,6 +11,7 @@ Made by ``python -m core browser-models`` (``./train_all.sh`` runs it after trai
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from pathlib import Path
@@ -89,3 +90,20 @@ def stale(name: str, models_dir: Path | None = None, out_dir: Path | None = None
     if card.get("onnx_sha256") != datasets.sha256_file(onnx):
         return f"{onnx.name} is not the file its card describes; remake it with: python -m core browser-models"
     return None
+
+
+@functools.cache
+def _stands_for(name: str, versions: tuple[int, int]) -> bool:
+    return stale(name) is None
+
+
+def live_models() -> list[str]:
+    """The Draw networks whose browser copy stands for the shipped file now (checked once per file version): a
+    copy left behind by a retrained model is not used, so the live reading never contradicts the page's."""
+    out = []
+    for name in registry.DRAW_MODELS:
+        copy = onnx_path(name)
+        if copy.is_file() and registry.version(name) and _stands_for(name, (registry.version(name),
+                                                                            copy.stat().st_mtime_ns)):
+            out.append(name)
+    return out

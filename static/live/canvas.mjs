@@ -42,7 +42,15 @@ class LiveCanvas {
                                         ["redo", "↷ Redo", "Redo the stroke undone"],
                                         ["clear", "✕ Clear", "Clear the canvas"]]) {
       const b = element("button", { type: "button", "data-testid": `vp-${name}`, title, text: label }, bar);
-      b.addEventListener("click", () => this[name]());
+      // A finger's tap acts on lifting it; the click the browser may send after it is then ignored (a tap
+      // that moves a little, or comes soon after a stroke, may never become a click at all).
+      let tapped = 0;
+      b.addEventListener("pointerup", (e) => {
+        if (e.pointerType === "mouse" || b.disabled) return;
+        tapped = performance.now();
+        this[name]();
+      });
+      b.addEventListener("click", () => { if (performance.now() - tapped > 800) this[name](); });
       this.buttons[name] = b;
     }
     this.panel = element("div", { class: "vp-live", "data-testid": "vp-live", "aria-live": "polite" }, box);
