@@ -54,6 +54,13 @@ WATCH = """([answer, done]) => {
 }"""
 
 
+def clear(page) -> None:
+    """Clear the canvas with its own button (disabled while the canvas is blank)."""
+    button = page.locator('[data-testid="vp-clear"]')
+    if button.is_enabled():
+        button.click()
+
+
 def measure(script: str, records: list[dict], path: str = "", answer: tuple[str, str] = PREDICTION,
             done: tuple[str, str] | None = None) -> dict:
     """Start-up time, then for each one-stroke record on the warm page: clear the canvas, draw the digit,
@@ -66,7 +73,7 @@ def measure(script: str, records: list[dict], path: str = "", answer: tuple[str,
         startup = time.perf_counter() - t0
         latencies, complete = [], []
         for rec in records:
-            page.get_by_role("button", name="Reset canvas & history").click()
+            clear(page)
             page.locator(answer[0], has_text=answer[1]).first.wait_for(state="detached", timeout=30_000)
             page.evaluate(WATCH, [answer, done])
             browser.draw(page, strokes.canvas_paths(rec), box)
@@ -83,15 +90,76 @@ def measure(script: str, records: list[dict], path: str = "", answer: tuple[str,
     return {"startup_s": startup, "latencies": latencies, "complete": complete, "rss_mb": rss / 2**20}
 
 
+# Watches the live panel: the page-clock time of the last pointer move on the canvas, and for each reading shown,
+# when its ink was taken (``data-at``) and the animation frame after it appeared.
+WATCH_LIVE = """(panel) => {
+  const canvas = panel.parentElement.querySelector("canvas");
+  const w = window.__live = { moves: [], shown: [] };
+  canvas.addEventListener("pointermove", (e) => w.moves.push(performance.now()), true);
+  new MutationObserver(() => {
+    const at = +panel.dataset.at;
+    requestAnimationFrame(() => w.shown.push([at, performance.now()]));
+  }).observe(panel, { attributes: true, attributeFilter: ["data-at"] });
+}"""
+
+
+def live_latency(script: str, path: str, records: list[dict]) -> dict:
+    """For each record drawn with the mouse, before the button is lifted: the time from the last pointer move
+    to the first live reading on screen that includes it, and how many readings a second came during the
+    stroke."""
+    with browser.serve(script) as (url, _), browser.browser() as b:
+        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/{path}")
+        box = browser.canvas_box(page)
+        live = page.locator('[data-testid="vp-live"]')
+        live.get_by_text("Draw:").wait_for(timeout=60_000)
+        page.wait_for_timeout(3000)  # the runtime and the networks load after the canvas
+        latencies, rates = [], []
+        for rec in records:
+            clear(page)
+            page.wait_for_timeout(300)
+            live.evaluate(WATCH_LIVE)
+            sx = box["width"] / strokes.CANVAS_SIDE
+            for path_ in strokes.canvas_paths(rec):
+                page.mouse.move(box["x"] + path_[0][0] * sx, box["y"] + path_[0][1] * sx)
+                page.mouse.down()
+                for x, y in path_[1:]:
+                    page.mouse.move(box["x"] + x * sx, box["y"] + y * sx)
+                page.wait_for_timeout(400)
+                w = page.evaluate("window.__live")
+                last = w["moves"][-1]
+                after = [shown for at, shown in w["shown"] if at >= last]
+                during = [at for at, _ in w["shown"] if w["moves"][0] <= at <= last]
+                if after:
+                    latencies.append(after[0] - last)
+                if last > w["moves"][0]:
+                    rates.append(len(during) / ((last - w["moves"][0]) / 1000))
+                page.mouse.up()
+                page.wait_for_timeout(300)
+                page.evaluate("window.__live.moves = []; window.__live.shown = []")
+    return {"latencies_ms": latencies, "per_second": rates}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10)
     parser.add_argument("--pages", default="bare,draw,filters,explain")
+    parser.add_argument("--live", action="store_true", help="only the live reading while the pen moves: the Draw "
+                                                            "page (three networks), then the DNN alone")
     args = parser.parse_args()
     # One-stroke digits only: the answer then belongs to the finished drawing, not to a stroke before it.
     one_stroke = [r for r in unipen.load_unipen() if len(r["strokes"]) == 1]
     digits = one_stroke[:: max(len(one_stroke) // (args.n + 1), 1)][: args.n + 1]
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cpus; {args.n} digits")
+    if args.live:
+        for name, script, path in (("Draw page, 3 networks", "app.py", ""),
+                                   ("DNN alone", "bench/live_canvas_app.py", "?live=dnn")):
+            r = live_latency(script, path, digits)
+            lat = sorted(r["latencies_ms"])
+            print(f"{name:22s} last pointer move to the live reading on screen: median "
+                  f"{statistics.median(lat):.0f} ms, max {lat[-1]:.0f} ms ({len(lat)} strokes); readings during "
+                  f"a stroke: median {statistics.median(r['per_second']):.0f} a second", flush=True)
+        return
     runs = {"bare": ("bare canvas page", "bench/bare_canvas_app.py", "", PREDICTION, None),
             "draw": ("Draw page", "app.py", "", PREDICTION, DRAW_DONE),
             "filters": ("Filters page (net002)", "app.py", "filters", FILTERS_DONE, FILTERS_DONE),

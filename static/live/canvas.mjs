@@ -142,10 +142,11 @@ class LiveCanvas {
     if (!this.reader) return;
     if (this.reading) { this.pending = true; return; }
     this.reading = true;
-    requestAnimationFrame(async () => {
+    setTimeout(async () => {  // as soon as this pointer event is handled: the answer shows in the next frame
       try {
         const { readCanvas } = await this.reader;
-        this.showReading(await readCanvas(this.canvas, this.live));
+        const at = performance.now();  // the ink read is the ink at this moment (bench_browser times from it)
+        this.showReading(await readCanvas(this.canvas, this.live), at);
       } catch (err) {
         this.panel.textContent = `The live reading stopped: ${err.message || err}`;
         this.reader = null;
@@ -153,10 +154,10 @@ class LiveCanvas {
         this.reading = false;
         if (this.pending) { this.pending = false; this.scheduleReading(); }
       }
-    });
+    }, 0);
   }
 
-  showReading(result) {
+  showReading(result, at = 0) {
     if (!this.live.length) { this.panel.hidden = true; return; }
     this.panel.replaceChildren();
     if (!result) {
@@ -165,7 +166,8 @@ class LiveCanvas {
       return;
     }
     const lead = result.readings[this.lead];
-    Object.assign(this.panel.dataset, { digit: lead.digit, model: this.lead, ms: lead.ms.toFixed(1) });
+    Object.assign(this.panel.dataset, { digit: lead.digit, model: this.lead, ms: lead.ms.toFixed(1),
+                                        at: at.toFixed(1) });
     for (const name of this.live) {
       const r = result.readings[name];
       const row = element("div", { class: "vp-row", "data-model": name, "data-digit": r.digit }, this.panel);

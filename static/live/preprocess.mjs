@@ -132,6 +132,33 @@ export function strokeWidth(mask, w, h) {
   return 4.0 * total / count;
 }
 
+export function widthBound(mask, w, h) {
+  // An upper bound of strokeWidth, cheap: an ink pixel is no further from the background than half the shorter
+  // of its horizontal and vertical runs of ink, so 4 x the mean distance is at most 2 x (that run + 1). Only a
+  // drawing this bound cannot tell from a dot pays for the distance transform.
+  const hrun = new Int32Array(w * h), vrun = new Int32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w;) {
+      if (!mask[y * w + x]) { x++; continue; }
+      let end = x;
+      while (end < w && mask[y * w + end]) end++;
+      for (let i = x; i < end; i++) hrun[y * w + i] = end - x;
+      x = end;
+    }
+  }
+  let most = 0;
+  for (let x = 0; x < w; x++) {
+    for (let y = 0; y < h;) {
+      if (!mask[y * w + x]) { y++; continue; }
+      let end = y;
+      while (end < h && mask[end * w + x]) end++;
+      for (let i = y; i < end; i++) most = Math.max(most, Math.min(hrun[i * w + x], end - y));
+      y = end;
+    }
+  }
+  return 2 * (most + 1);
+}
+
 function disk(radius) {
   const r = Math.ceil(radius), offsets = [];
   for (let dy = -r; dy <= r; dy++) {
@@ -296,7 +323,8 @@ export function toMnist(full) {
       keepCrop[y * cw + xx] = keep[p];
     }
   }
-  if (Math.max(ch, cw) < 2.0 * Math.max(strokeWidth(keepCrop, cw, ch), 1.0) || inked < 4) return null;
+  if (inked < 4 || (Math.max(ch, cw) < 2.0 * Math.max(widthBound(keepCrop, cw, ch), 1.0)
+                   && Math.max(ch, cw) < 2.0 * Math.max(strokeWidth(keepCrop, cw, ch), 1.0))) return null;
   const s = 4 * FIT_BOX / Math.max(ch, cw);
   let work = resize(crop, Math.max(roundHalfEven(cw * s), 1), Math.max(roundHalfEven(ch * s), 1));
   let wmax = 0;
