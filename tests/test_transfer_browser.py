@@ -72,6 +72,10 @@ def test_own_classes_are_drawn_trained_and_read_in_the_browser(page):
             page.wait_for_function("b => !b.disabled", arg=add.element_handle(), timeout=30_000)
             add.click()
             page.get_by_text(f"{name}: the last {i + 1} of {i + 1}").wait_for(timeout=60_000)
+            # the next example starts on a blank canvas, not over the one just added
+            page.wait_for_function("c => !c.getContext('2d').getImageData(0, 0, 280, 280).data.some("
+                                   "(v, i) => i % 4 === 0 && v > 128)",
+                                   arg=page.locator(browser.CANVAS).first.element_handle(), timeout=30_000)
     page.get_by_role("button", name="Train", exact=True).click()
     assert metric(page, "Held-out accuracy").endswith("%")
     page.get_by_text("Draw one of your classes.").wait_for(timeout=60_000)
