@@ -14,7 +14,9 @@ to the rerun's end (``script_finished``) and checks that the page's answer is th
 
 For each N: a fresh server, one learner's visit to warm it (models loaded, as for the first student), then N
 learners for ``--minutes``; the server's CPU (cores busy) and memory (RSS, its growth per learner), and after the
-learners leave and their sessions expire, what memory came back.
+learners leave and their sessions expire, what memory came back. ``--waves 2`` sends a second class to the same
+server after the first one's sessions expired: memory the first left behind and the second reuses is the
+allocator's, memory the second adds to it is kept per session.
 """
 
 from __future__ import annotations
@@ -303,6 +305,9 @@ def main() -> None:
     parser.add_argument("--digits", type=int, default=12, help="with --record: how many digits to draw")
     parser.add_argument("--n", default="1,10,30", help="learners, a comma-separated list")
     parser.add_argument("--minutes", type=float, default=2.0, help="how long each class draws")
+    parser.add_argument("--waves", type=int, default=1,
+                        help="classes one after another on the same server: does a second class reuse the memory "
+                             "the first one's expired sessions left, or add to it?")
     parser.add_argument("--no-ttl-wait", action="store_true", help="skip waiting for closed sessions to expire")
     args = parser.parse_args()
     if args.record:
@@ -314,23 +319,23 @@ def main() -> None:
     for n in (int(x) for x in args.n.split(",")):
         with browser.serve("app.py") as (url, server):
             proc = psutil.Process(server.pid)
-            r = asyncio.run(classroom(url, proc, recording["actions"], n, args.minutes))
-            s = r["strokes"]
-            line = (f"N={n:3d}: {len(s)} strokes, stroke to answer p50 {_pct(s, 0.5) * 1000:.0f} ms, "
-                    f"p95 {_pct(s, 0.95) * 1000:.0f} ms, max {max(s, default=float('nan')) * 1000:.0f} ms; "
-                    f"page visits {len(r['visits'])} (p50 {_pct(r['visits'], 0.5):.1f} s, "
-                    f"max {max(r['visits'], default=float('nan')):.1f} s); errors {len(r['errors'])}; "
-                    f"server CPU {r['cpu_cores']:.2f} cores ({r['cpu_ms_per_rerun']:.0f} ms a rerun); "
-                    f"RSS {r['rss_before']:.0f} MB with one visitor's "
-                    f"models, {r['rss_connected']:.0f} MB with {n} connected (peak {r['rss_peak']:.0f}), "
-                    f"{(r['rss_connected'] - r['rss_before']) / n:.1f} MB a learner")
-            if not args.no_ttl_wait:
-                time.sleep(SESSION_TTL_S + 15)
-                line += f"; {_rss(proc):.0f} MB after they left and their sessions expired"
-            print(line, flush=True)
-            for e in r["errors"][:5]:
-                print("   error:", e)
-
+            for wave in range(1, args.waves + 1):
+                r = asyncio.run(classroom(url, proc, recording["actions"], n, args.minutes))
+                s = r["strokes"]
+                line = (f"N={n:3d}{f' (class {wave})' if args.waves > 1 else ''}: {len(s)} strokes, stroke to answer "
+                        f"p50 {_pct(s, 0.5) * 1000:.0f} ms, p95 {_pct(s, 0.95) * 1000:.0f} ms, "
+                        f"max {max(s, default=float('nan')) * 1000:.0f} ms; "
+                        f"page visits {len(r['visits'])} (p50 {_pct(r['visits'], 0.5):.1f} s, "
+                        f"max {max(r['visits'], default=float('nan')):.1f} s); errors {len(r['errors'])}; "
+                        f"server CPU {r['cpu_cores']:.2f} cores ({r['cpu_ms_per_rerun']:.0f} ms a rerun); "
+                        f"RSS {r['rss_before']:.0f} MB before, {r['rss_connected']:.0f} MB with {n} connected "
+                        f"(peak {r['rss_peak']:.0f}), {(r['rss_connected'] - r['rss_before']) / n:.1f} MB a learner")
+                if not args.no_ttl_wait:
+                    time.sleep(SESSION_TTL_S + 15)
+                    line += f"; {_rss(proc):.0f} MB after they left and their sessions expired"
+                print(line, flush=True)
+                for e in r["errors"][:5]:
+                    print("   error:", e)
 
 if __name__ == "__main__":
     main()

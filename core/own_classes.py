@@ -50,7 +50,7 @@ from core.base.files import atomic_path
 from core.base.metrics import evaluate
 from core.data import zipdata
 from core.images import preprocess
-from core.nets import heads, registry
+from core.nets import registry
 
 Project = str | Path  # a project's name, or its folder (as create_project returns it)
 
@@ -287,6 +287,9 @@ def _file_key(model_name: str) -> str:
 @functools.lru_cache(maxsize=4)
 def _network(model_name: str, version: int):
     """The network up to its penultimate layer, and a compiled one-image version (kept per model file)."""
+    # Imported here: Keras takes seconds to load, and listing or deleting projects needs none of it.
+    from core.nets import heads
+
     model = registry.load(model_name)
     if tuple(model.input_shape[1:]) != (SIDE, SIDE, 1):
         readers = ", ".join(n for n in NETWORKS if n in registry.available(dataset=None))

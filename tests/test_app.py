@@ -44,7 +44,10 @@ def test_upload_reads_a_photo_with_every_model(app, unipen, style):
         assert any(md.value.startswith(f"**{title}** reads") for md in app.markdown), title
     assert sum(" ms" in c.value for c in app.caption) >= len(registry.DRAW_MODELS)
     assert len(app.get("plotly_chart")) == len(registry.DRAW_MODELS)
-    assert len(app.get("image")) >= 4  # the preprocessing steps, as pictures
+    # The preprocessing steps, as four pictures in one element (one message a stroke, not nine).
+    steps = [[i.caption for i in e.proto.imgs] for e in app.get("image")]
+    assert ["1. your picture (ink made white)", "2. cropped to the ink", "3. fitted into a 20x20 box",
+            "4. centred by mass in 28x28"] in steps, steps
 
 
 def test_upload_of_a_non_image_is_a_clear_error(app):

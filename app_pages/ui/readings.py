@@ -48,7 +48,8 @@ def show_predictions(pre: preprocess.Preprocessed | None, key: str, names: list[
     with st.expander("What the network sees", expanded=True):
         st.caption("MNIST digits were cropped, fitted into 20x20 and centred by their centre of mass. "
                    "Your drawing gets the same treatment, or the networks would misread it.")
-        cols = st.columns(len(STEP_CAPTIONS))
-        for col, (step, caption) in zip(cols, STEP_CAPTIONS.items()):
-            if step in pre.steps:
-                col.image(to_png(pre.steps[step]), caption=caption, width=112)
+        # One element for the four pictures, side by side: a column each would be nine messages a stroke, for
+        # every learner on the server (bench/bench_classroom.py).
+        shown = [step for step in STEP_CAPTIONS if step in pre.steps]
+        st.image([to_png(pre.steps[step]) for step in shown], caption=[STEP_CAPTIONS[step] for step in shown],
+                 width=112)
