@@ -161,3 +161,17 @@ def test_the_app_marks_runs_of_a_dead_app_failed_as_it_starts(tmp_path, monkeypa
     for thread in threading.enumerate():  # let it finish before this test's store goes away
         if thread.name == checked_on[0]:
             thread.join(timeout=30)
+
+
+def test_a_loaded_network_is_kept_out_of_the_garbage_collectors_scans():
+    """Loaded networks live as long as the server: frozen, a full collection does not stop every session to
+    scan them (bench/bench_classroom.py)."""
+    import gc
+
+    from app_pages.ui import nets
+
+    nets._predictor.clear()
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    nets.predictor(registry.DRAW_MODELS[0])
+    assert gc.get_freeze_count() > 100_000, gc.get_freeze_count()
