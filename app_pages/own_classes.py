@@ -164,8 +164,7 @@ def try_it(project: str, network: str) -> None:
             return
         top = int(probs.argmax())
         st.metric("Reading", head.class_names[top])
-        st.plotly_chart(charts.prob_chart(probs, top, labels=head.class_names), key="own_probs",
-                        config={"displayModeBar": False})
+        st.html(charts.prob_bars(probs, top, labels=head.class_names))
 
 
 try_it(project, network)

@@ -126,8 +126,7 @@ def letter_reader(name: str) -> None:
         top = int(probs.argmax())
         st.metric("Reading", f"{'αβγ'[top]} ({CLASSES[top]})")
         st.caption(" · ".join(f"{c}: {p:.1%}" for c, p in zip(CLASSES, probs)) + f" — {ms:.1f} ms")
-        st.plotly_chart(charts.prob_chart(probs, top, labels=list(CLASSES)), key="greek_probs",
-                        config={"displayModeBar": False})
+        st.html(charts.prob_bars(probs, top, labels=list(CLASSES)))
         st.image(charts.to_png(pre.image), caption="what the network sees", width=112)
 
 

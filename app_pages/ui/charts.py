@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
+
+from core.nets import inference
 
 
 def to_png(image: np.ndarray, size: int = 112) -> Image.Image:
@@ -15,30 +19,64 @@ def to_png(image: np.ndarray, size: int = 112) -> Image.Image:
     return img.resize(new, Image.Resampling.NEAREST if scale > 1 else Image.Resampling.BOX)
 
 
-# Passing the layout to the constructor is several times faster than update_layout, which matters per stroke.
-# Every class gets its tick (plotly thins them out in a chart a quarter of a column wide: 0, 2, 4, 6, 8), and a
-# margin above keeps the top tick, 100%, inside the chart.
-PROB_LAYOUT = dict(height=180, margin=dict(l=0, r=0, t=8, b=0), showlegend=False,
-                   yaxis=dict(range=[0, 1], tickformat=".0%"), xaxis=dict(type="category", dtick=1))
-
-
 DIGITS = [str(i) for i in range(10)]
 # A colour per class, ten that tell apart (Tableau 10). Streamlit's theme would colour traces in light and dark
 # pairs of one hue (blue and light blue, red and pink...), and the tenth a light grey.
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
                  "#17becf")
+TOP_COLOUR, BAR_COLOUR = "#ff4b4b", "#8aa8c8"
+BARS_HEIGHT = "120px"
+# Grid lines at 100% and 50% behind the bars (the plot's bottom edge is 0%).
+GRID = "linear-gradient(#8884 1px, transparent 1px) 0 0 / 100% 50%"
 
 
-def prob_chart(probs: np.ndarray, highlight: int, labels: list[str] | None = None) -> dict:
-    """A bar per class (digits unless ``labels`` are given), the ``highlight``-ed one in red.
+def prob_bars(probs: np.ndarray, highlight: int, labels: list[str] | None = None) -> str:
+    """A bar per class (digits unless ``labels`` are given), the ``highlight``-ed one in red, as HTML for
+    ``st.html``; a bar's probability shows on hover.
 
-    A plain figure dict: ``st.plotly_chart`` checks it once, where a ``go.Figure`` is checked when built and
-    again by Streamlit; the Draw page draws three of these a stroke for every learner (8.5 -> 4 ms each here).
+    Plain HTML and CSS, not a plotly chart: the Draw page draws three a stroke for every learner, and plotly
+    validates each figure on the server (about 3 ms a chart; bench/bench_classroom.py). Streamlit's sanitiser
+    drops SVG, so the bars are boxes.
     """
-    colours = ["#ff4b4b" if i == highlight else "#8aa8c8" for i in range(len(probs))]
-    bar = dict(type="bar", x=labels or DIGITS[: len(probs)], y=[float(p) for p in probs], marker=dict(color=colours),
-               hovertemplate=("%{x}" if labels else "digit %{x}") + ": %{y:.1%}<extra></extra>")
-    return {"data": [bar], "layout": PROB_LAYOUT}
+    labels = [str(c) for c in (labels or DIGITS[: len(probs)])]
+    bars, names = [], []
+    for i, (name, p) in enumerate(zip(labels, probs)):
+        colour = TOP_COLOUR if i == highlight else BAR_COLOUR
+        tip = escape(f"{name}: {float(p):.1%}", quote=True)
+        bars.append(f'<div title="{tip}" style="flex:1;height:{100 * max(float(p), 0.0):.1f}%;background:{colour}">'
+                    "</div>")
+        names.append(f'<div data-testid="vp-class" title="{tip}" style="flex:1;min-width:0;overflow:hidden;'
+                     f'text-overflow:ellipsis;white-space:nowrap;text-align:center">{escape(name)}</div>')
+    ticks = "".join(f'<div data-testid="vp-tick">{t}</div>' for t in ("100%", "50%", "0%"))
+    # Each tick's label centred on its line: the column is a label's height taller than the bars, and as much higher.
+    axis = ('<div style="display:flex;flex-direction:column;justify-content:space-between;text-align:right;'
+            f'height:calc({BARS_HEIGHT} + 1.2em);margin-top:-0.6em">{ticks}</div>')
+    plot = (f'<div style="flex:1;min-width:0"><div style="display:flex;align-items:flex-end;gap:3px;'
+            f'height:{BARS_HEIGHT};background:{GRID};border-bottom:1px solid #8888;padding:0 1px">'
+            f'{"".join(bars)}</div><div style="display:flex;gap:3px">{"".join(names)}</div></div>')
+    said = escape(f"{labels[highlight]}: {float(probs[highlight]):.0%}", quote=True)
+    return (f'<div data-testid="vp-bars" role="img" aria-label="{said}" '
+            f'style="display:flex;gap:4px;font-size:11px;line-height:1.2;padding-top:0.6em">{axis}{plot}</div>')
+
+
+def readings_row(readings: list[dict]) -> str:
+    """Several networks' readings side by side, as one piece of HTML for ``st.html``: for each, a title ("ConvNet
+    reads 7", the network's blurb on hover), its three likeliest classes with the time it took, and its bars.
+
+    ``readings``: dicts of ``title``, ``blurb``, ``probs``, ``ms``. One element for all of them: a column, a title, a
+    caption and a chart for each would be thirteen messages a stroke from the server for every learner.
+    """
+    cards = []
+    for r in readings:
+        first = inference.top_k(r["probs"], 3)
+        top = first[0][0]
+        likeliest = " · ".join(f"{c}: {p:.1%}" for c, p in first) + f" — {r['ms']:.1f} ms"
+        cards.append(f'<div style="flex:1 1 140px;min-width:140px">'
+                     f'<div><b title="{escape(r["blurb"])}" style="text-decoration:underline dotted">'
+                     f'{escape(r["title"])}</b> reads <b>{top}</b></div>'
+                     f'<div style="font-size:0.85em;opacity:0.65">{likeliest}</div>'
+                     f"{prob_bars(r['probs'], top)}</div>")
+    return f'<div style="display:flex;flex-wrap:wrap;gap:0.5rem 1rem">{"".join(cards)}</div>'
 
 
 def panels(traces: list[list[go.Scatter | dict]], titles: list[str], height: int, x_title: str = "epoch",

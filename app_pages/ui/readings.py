@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.ui.charts import prob_chart, to_png
+from app_pages.ui.charts import readings_row, to_png
 from app_pages.ui.inputs import DRAW_A_DIGIT
 from app_pages.ui.nets import NO_MODELS, best_model, predictors, title
 from core.images import preprocess
-from core.nets import inference, registry
+from core.nets import registry
 
 STEP_CAPTIONS = {
     "input": "1. your picture (ink made white)",
@@ -33,18 +33,8 @@ def show_predictions(pre: preprocess.Preprocessed | None, key: str, names: list[
     top = int(best_probs.argmax())
     st.metric("Prediction", top, help=f"The {title(best)}'s answer, the most accurate network here.")
     st.caption(f"{title(best)} is {best_probs[top]:.1%} sure.")
-    # Three side by side; four in two rows of two: a chart a quarter of the column wide is clipped (plotly draws it
-    # at least 150 px wide).
-    per_row = len(results) if len(results) <= 3 else 2
-    cols = [col for _ in range(0, len(results), per_row) for col in st.columns(per_row)]
-    for col, (name, (probs, ms)) in zip(cols, results.items()):
-        with col:
-            spec = registry.get(name)
-            first = inference.top_k(probs, 3)
-            st.markdown(f"**{spec.title}** reads **{first[0][0]}**", help=spec.blurb)
-            st.caption(" · ".join(f"{d}: {p:.1%}" for d, p in first) + f" — {ms:.1f} ms")
-            st.plotly_chart(prob_chart(probs, first[0][0]), key=f"{key}-{name}",
-                            config={"displayModeBar": False})
+    st.html(readings_row([dict(title=registry.get(name).title, blurb=registry.get(name).blurb, probs=probs, ms=ms)
+                          for name, (probs, ms) in results.items()]))
     with st.expander("What the network sees", expanded=True):
         st.caption("MNIST digits were cropped, fitted into 20x20 and centred by their centre of mass. "
                    "Your drawing gets the same treatment, or the networks would misread it.")
