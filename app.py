@@ -58,4 +58,5 @@ with st.sidebar:
 # Runs left RUNNING by an earlier server are marked FAILED when this one starts, whichever page is opened first
 # (on a side thread, once per process).
 nets.reconcile_on_start()
+nets.release_memory_while_serving()
 navigation.run()

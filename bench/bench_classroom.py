@@ -33,6 +33,7 @@ from pathlib import Path
 
 import psutil
 
+from core.base import memory
 from core.data import unipen
 from core.images import strokes
 from tests import browser
@@ -331,7 +332,7 @@ def main() -> None:
                         f"RSS {r['rss_before']:.0f} MB before, {r['rss_connected']:.0f} MB with {n} connected "
                         f"(peak {r['rss_peak']:.0f}), {(r['rss_connected'] - r['rss_before']) / n:.1f} MB a learner")
                 if not args.no_ttl_wait:
-                    time.sleep(SESSION_TTL_S + 15)
+                    time.sleep(SESSION_TTL_S + memory.TRIM_EVERY_S + 15)  # expired, then released
                     line += f"; {_rss(proc):.0f} MB after they left and their sessions expired"
                 print(line, flush=True)
                 for e in r["errors"][:5]:

@@ -138,11 +138,14 @@ def _browser_models(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from core.nets import browser
-    from core.nets.registry import DRAW_MODELS
+    from core.nets.registry import DRAW_MODELS, RUN_PREFIX
 
-    unknown = sorted(set(args.models) - set(DRAW_MODELS))
+    unknown = sorted(n for n in args.models if n not in DRAW_MODELS and not n.startswith(RUN_PREFIX))
     if unknown:
-        raise ValueError(f"no Draw network named {', '.join(unknown)}; choose from {', '.join(DRAW_MODELS)}")
+        raise ValueError(f"no Draw network named {', '.join(unknown)}; choose from {', '.join(DRAW_MODELS)}, or a "
+                         f"network trained in the lab ({RUN_PREFIX}<id>, see: python -m core runs)")
+    if any(n.startswith(RUN_PREFIX) for n in args.models):
+        import core.lab.runs  # noqa: F401 - reads run:<id> names from the run store
     for name in args.models or DRAW_MODELS:
         print(json.dumps(browser.export(name, out_dir=Path(args.out) if args.out else None)), flush=True)
     return 0
@@ -315,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("browser-models", help="export the Draw page's networks to ONNX (static/models) for the "
                                                "live reading in the browser; one JSON line each")
     b.add_argument("models", nargs="*", metavar="MODEL",
-                   help=f"default: all of {', '.join(DRAW_MODELS)}")
+                   help=f"default: all of {', '.join(DRAW_MODELS)}; run:<id> exports a network trained in the lab")
     b.add_argument("--out", help="output folder (default: static/models)")
     b.set_defaults(func=_browser_models)
     r = sub.add_parser("run", help="launch a run on the engine (Ray, tracked in MLflow), wait, print JSON")

@@ -63,3 +63,14 @@ def test_the_vendored_runtime_is_the_version_package_json_pins():
     assert locked["version"] == pinned
     assert f"ONNX Runtime Web v{pinned}\n" in bundle.read_text()[:200]
     assert (bundle.parent / "ort-wasm-simd-threaded.wasm").stat().st_size > 1_000_000
+
+
+def test_a_lab_networks_copy_goes_to_a_folder_git_ignores(tmp_path):
+    import subprocess
+
+    from core.base.paths import ROOT
+
+    copy = browser.onnx_path("run:0123abcd")
+    assert copy == browser.BROWSER_DIR / "run" / "0123abcd.onnx"
+    assert browser.card_path("run:0123abcd") == browser.BROWSER_DIR / "run" / "0123abcd.json"
+    assert subprocess.run(["git", "check-ignore", "-q", str(copy)], cwd=ROOT).returncode == 0

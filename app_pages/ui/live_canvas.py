@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.ui.nets import title
+
 _JS = """
 export default function (component) {
   const url = new URL("app/static/live/canvas.mjs", document.baseURI);
@@ -27,7 +29,7 @@ canvas { width: 100%; max-width: 280px; aspect-ratio: 1; display: block; touch-a
 .vp-toolbar button:disabled { opacity: 0.4; cursor: default; }
 .vp-live { font-size: 0.85rem; color: var(--st-text-color, #222); }
 .vp-row { display: flex; align-items: flex-end; gap: 0.5rem; margin: 0.2rem 0; }
-.vp-name { width: 4.5rem; }
+.vp-name { width: 4.5rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .vp-digit { width: 1.2rem; font-size: 1.3rem; font-weight: 600; }
 .vp-bars { display: flex; align-items: flex-end; gap: 2px; height: 42px; }
 .vp-bar { position: relative; width: 13px; background: #9ab; border-radius: 2px 2px 0 0; margin-bottom: 13px; }
@@ -47,6 +49,7 @@ def live_canvas(key: str, pen: int, drawn: list[dict] | None = None, live: tuple
     browser while the pen moves (those with a browser copy, ``core.nets.browser``); ``lead``: the one the live
     panel's attributes follow."""
     result = _component(key=key, data={"pen": int(pen), "strokes": drawn or [], "live": list(live),
-                                       "lead": lead or (live[0] if live else None)},
+                                       "lead": lead or (live[0] if live else None),
+                                       "titles": {n: title(n) for n in live}},
                         default={"drawing": None}, on_drawing_change=lambda: None)
     return result.drawing

@@ -10,6 +10,7 @@ import threading
 import keras
 import streamlit as st
 
+from core.base import memory
 from core.lab import runs
 from core.nets import browser, inference, registry
 
@@ -66,6 +67,13 @@ def _warm_store(reconcile: bool = False) -> None:
             runs.reconcile()
     except Exception:  # noqa: BLE001 - an unreachable run store must not break the drawing pages
         logging.getLogger(__name__).warning("could not open the run store", exc_info=True)
+
+
+@st.cache_resource
+def release_memory_while_serving() -> threading.Thread:
+    """Once per server: give the memory of expired sessions back to the operating system every minute
+    (``core.base.memory``; bench/bench_classroom.py measures the server's memory after a class leaves)."""
+    return memory.keep_releasing()
 
 
 def reconcile_on_start() -> None:
@@ -125,9 +133,30 @@ def _best_model(versions: tuple[int, ...]) -> str:
     return registry.best_model()
 
 
-def live_models() -> tuple[str, ...]:
-    """The shipped networks that read a drawing in the browser while the pen moves."""
-    return tuple(browser.live_models())
+@st.cache_data(ttl=10, show_spinner=False)
+def live_models(lab: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The networks that read a drawing in the browser while the pen moves: the shipped ones, and of the ``lab``
+    networks (``run:<id>``) those exported for the browser (``live_reading_offer``). Kept 10 s: finding a lab
+    network's file asks the run store, and the Draw page asks after every stroke."""
+    return tuple(browser.live_models(lab))
+
+
+def live_reading_offer(names: list[str]) -> None:
+    """For each chosen lab network without a browser copy, a button that makes one; until then it answers at
+    pen-up only. The copy is Keras' ONNX export, checked against the network on MNIST digits (seconds)."""
+    lab = tuple(n for n in names if n.startswith(registry.RUN_PREFIX))
+    for name in (n for n in lab if n not in live_models(lab)):
+        if st.button(f"Read {title(name)} live too", key=f"live-{name}", icon=":material/bolt:",
+                     help="It reads your drawing after every stroke now; with a copy in the browser it also "
+                          "reads it while the pen moves, like the shipped networks."):
+            try:
+                with st.spinner(f"Making a browser copy of {title(name)}..."):
+                    browser.export(name)
+            except (OSError, ValueError, registry.ModelNotFound) as e:
+                st.error(f"Could not make a browser copy of {title(name)}: {e}")
+                return
+            live_models.clear()
+            st.rerun(scope="fragment")
 
 
 def best_model() -> str:

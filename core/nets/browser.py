@@ -27,12 +27,18 @@ BROWSER_DIR = ROOT / "static" / "models"  # served by the app at /app/static/mod
 CHECK_DIGITS = 256  # MNIST test digits on which each copy's probabilities are held to Keras'
 
 
+def _stem(name: str) -> str:
+    """A model's file name without its suffix: a lab network, ``run:<id>``, is ``run/<id>`` (static/live/reader.mjs
+    finds it there; git ignores the folder)."""
+    return name.replace(registry.RUN_PREFIX, registry.RUN_PREFIX[:-1] + "/", 1)
+
+
 def onnx_path(name: str, out_dir: Path | None = None) -> Path:
-    return (out_dir or BROWSER_DIR) / f"{name}.onnx"
+    return (out_dir or BROWSER_DIR) / f"{_stem(name)}.onnx"
 
 
 def card_path(name: str, out_dir: Path | None = None) -> Path:
-    return (out_dir or BROWSER_DIR) / f"{name}.json"
+    return (out_dir or BROWSER_DIR) / f"{_stem(name)}.json"
 
 
 def check_images(n: int = CHECK_DIGITS) -> tuple[np.ndarray, str]:
@@ -54,7 +60,8 @@ def run_onnx(path: Path, images: np.ndarray) -> np.ndarray:
 
 
 def export(name: str, models_dir: Path | None = None, out_dir: Path | None = None) -> dict:
-    """Write the ONNX copy of the shipped model ``name`` and its card; returns the card."""
+    """Write the ONNX copy of the model ``name`` (shipped, or ``run:<id>`` from the lab) and its card; returns the
+    card."""
     source = registry.get(name).path(models_dir)
     model = registry.load(name, models_dir)
     images, checked_on = check_images()
@@ -97,11 +104,12 @@ def _stands_for(name: str, versions: tuple[int, int]) -> bool:
     return stale(name) is None
 
 
-def live_models() -> list[str]:
-    """The Draw networks whose browser copy stands for the shipped file now (checked once per file version): a
-    copy left behind by a retrained model is not used, so the live reading never contradicts the page's."""
+def live_models(extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The Draw networks, and of ``extra`` (lab networks, ``run:<id>``), those whose browser copy stands for their
+    file now (checked once per file version): a copy left behind by a retrained model is not used, so the live
+    reading never contradicts the page's."""
     out = []
-    for name in registry.DRAW_MODELS:
+    for name in (*registry.DRAW_MODELS, *(n for n in extra if n not in registry.DRAW_MODELS)):
         copy = onnx_path(name)
         if copy.is_file() and registry.version(name) and _stands_for(name, (registry.version(name),
                                                                             copy.stat().st_mtime_ns)):

@@ -28,6 +28,7 @@ class LiveCanvas {
     this.pen = data.pen || 20;
     this.live = data.live || [];
     this.lead = data.lead || this.live[0];  // the network whose reading the page's tests and captions follow
+    this.titles = data.titles || {};
     this.current = null;
     this.reading = false;
     this.pending = false;
@@ -61,14 +62,24 @@ class LiveCanvas {
     this.canvas.addEventListener("pointercancel", (e) => this.up(e));
     this.refreshButtons();
     this.showReading(null);
-    if (this.live.length) {
-      this.reader = import("./reader.mjs");  // after the canvas is drawable: the runtime is 15 MB
-      this.reader.then((r) => Promise.all(this.live.map((m) => r.session(m)))).then(() => this.scheduleReading());
-    }
+    this.startReading();
+  }
+
+  startReading() {
+    if (!this.live.length) { this.showReading(null); return; }
+    this.reader = this.reader || import("./reader.mjs");  // after the canvas is drawable: the runtime is 15 MB
+    this.reader.then((r) => Promise.all(this.live.map((m) => r.session(m)))).then(() => this.scheduleReading());
   }
 
   update(data) {
     this.pen = data.pen || this.pen;
+    this.titles = data.titles || this.titles;
+    const live = data.live || [];
+    if (live.join() !== this.live.join()) {  // a lab network picked, or its browser copy just made
+      this.live = live;
+      this.lead = data.lead || live[0];
+      this.startReading();
+    }
   }
 
   point(e) {
@@ -170,8 +181,10 @@ class LiveCanvas {
                                         at: at.toFixed(1) });
     for (const name of this.live) {
       const r = result.readings[name];
+      if (!r) continue;  // a network added while this reading was computed: in the next one
       const row = element("div", { class: "vp-row", "data-model": name, "data-digit": r.digit }, this.panel);
-      element("span", { class: "vp-name", text: TITLES[name] || name }, row);
+      const named = this.titles[name] || TITLES[name] || name;
+      element("span", { class: "vp-name", title: named, text: named }, row);
       element("span", { class: "vp-digit", text: r.digit }, row);
       const bars = element("span", { class: "vp-bars" }, row);
       r.probs.forEach((p, d) => {

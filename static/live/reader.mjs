@@ -13,7 +13,8 @@ const sessions = new Map();
 
 export function session(name) {
   if (!sessions.has(name)) {
-    const url = new URL(`../models/${name}.onnx`, import.meta.url).href;
+    // A lab network, run:<id>, is at models/run/<id>.onnx (core.nets.browser.onnx_path).
+    const url = new URL(`../models/${name.replace(":", "/")}.onnx`, import.meta.url).href;
     sessions.set(name, ort.InferenceSession.create(url, { executionProviders: ["wasm"] }));
   }
   return sessions.get(name);
