@@ -11,7 +11,7 @@ without this frame.
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
-from app_pages.ui import nets
+from app_pages.ui import nets, sessions
 from core.base import device, paths
 
 ROOT = paths.ROOT
@@ -58,5 +58,5 @@ with st.sidebar:
 # Runs left RUNNING by an earlier server are marked FAILED when this one starts, whichever page is opened first
 # (on a side thread, once per process).
 nets.reconcile_on_start()
-nets.release_memory_while_serving()
+sessions.tidy_while_serving()  # a class's memory comes back after it leaves
 navigation.run()

@@ -10,7 +10,6 @@ import threading
 import keras
 import streamlit as st
 
-from core.base import memory
 from core.lab import runs
 from core.nets import browser, inference, registry
 
@@ -67,13 +66,6 @@ def _warm_store(reconcile: bool = False) -> None:
             runs.reconcile()
     except Exception:  # noqa: BLE001 - an unreachable run store must not break the drawing pages
         logging.getLogger(__name__).warning("could not open the run store", exc_info=True)
-
-
-@st.cache_resource
-def release_memory_while_serving() -> threading.Thread:
-    """Once per server: give the memory of expired sessions back to the operating system every minute
-    (``core.base.memory``; bench/bench_classroom.py measures the server's memory after a class leaves)."""
-    return memory.keep_releasing()
 
 
 def reconcile_on_start() -> None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import logging
 import threading
 import time
+from collections.abc import Callable
 
 TRIM_EVERY_S = 60.0  # a trim takes milliseconds; sessions expire two minutes after their tab closes
 
@@ -33,13 +35,19 @@ def release_free_memory() -> bool:
     return bool(libc and libc.malloc_trim(0))
 
 
-def keep_releasing(every_s: float = TRIM_EVERY_S) -> threading.Thread:
-    """A daemon thread that releases free memory every ``every_s`` seconds, for a long-running server."""
+def keep_releasing(
+    every_s: float = TRIM_EVERY_S, release: Callable[[], object] = release_free_memory
+) -> threading.Thread:
+    """A daemon thread that calls ``release`` (by default: release free memory) every ``every_s`` seconds, for a
+    long-running server; a failing call is logged and the next one still comes."""
 
     def loop() -> None:
         while True:
             time.sleep(every_s)
-            release_free_memory()
+            try:
+                release()
+            except Exception:  # noqa: BLE001 - a server must outlive one failed clean-up
+                logging.getLogger(__name__).warning("could not release memory", exc_info=True)
 
     thread = threading.Thread(target=loop, name="vp-release-memory", daemon=True)
     thread.start()
