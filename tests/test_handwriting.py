@@ -105,11 +105,11 @@ def test_shape_strokes_are_each_shape_in_every_style_and_no_two_shapes_alike():
 def test_training_the_handwriting_network_on_a_slice_reads_letters_and_digits(tmp_path):
     from core.training.train import TrainConfig, train
 
-    card = train(TrainConfig(model="handwriting", epochs=2, limit=6000, polish_epochs=0, out_dir=str(tmp_path)))
+    card = train(TrainConfig(model="handwriting", epochs=1, limit=6000, polish_epochs=0, out_dir=str(tmp_path)))
     assert card["dataset"] == "handwriting" and len(card["per_class_recall"]) == 36
     assert card["data"]["sha256"] == datasets.dataset_sha256("handwriting") != datasets.dataset_sha256("mnist")
     (_, y_train), (_, y_test) = datasets.load_dataset("handwriting")  # the cached copy now
     assert len(y_train) == datasets.get_dataset("handwriting").n_train and (y_test >= 10).sum() > 900
-    assert card["test_accuracy"] > 0.5  # 2 epochs of 6,000 images, the letters a tenth of them
+    assert card["test_accuracy"] > 0.5  # 1 epoch of 6,000 images, the letters a tenth of them (0.85 here)
     model = registry.load("handwriting", tmp_path)
     assert model.output_shape == (None, 36)
