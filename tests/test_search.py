@@ -10,6 +10,7 @@ import os
 import time
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler
@@ -184,8 +185,11 @@ def test_the_driver_records_the_best_trial_on_the_search_s_run(run_store, stand_
         assert tuner.run_config.stop.stop_all() is False  # not cancelled
         played.update(kept=kept, stopped=stopped, broken=broken)
         # Tune samples dropout as a float of many digits; the trial's run keeps 3 (search.trial_knobs).
+        # The best trial's metrics are its last epoch's (0.95), its best epoch was the second (0.975).
+        history = pd.DataFrame({"val_accuracy": [0.9, 0.975, 0.95]})
         played["results"] = Results(SimpleNamespace(config={"dropout": 0.35123456, "batch_size": 80, "kernel_size": 3},
-                                                    metrics={"val_accuracy": 0.975, "run_id": kept.run_id}))
+                                                    metrics={"val_accuracy": 0.95, "run_id": kept.run_id},
+                                                    metrics_dataframe=history))
         return played["results"]
 
     stand_in_tune.script = script

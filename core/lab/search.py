@@ -131,7 +131,11 @@ def _drive(search_id: str, base: dict, trials: int, max_epochs: int) -> str:
     for key, value in trial_knobs(best.config).items():  # as the trial's run recorded them
         c.set_tag(search_id, runs.Tag.BEST + key, str(value))
     c.set_tag(search_id, runs.Tag.BEST + "run_id", str(best.metrics.get("run_id", "")))
-    runs.log_progress(search_id, trials, {"best_val_accuracy": best.metrics["val_accuracy"], "progress": 1.0,
+    # The trial is picked by its best epoch (scope "all"), but its ``metrics`` are its last epoch's: take the best.
+    history = best.metrics_dataframe
+    best_val = float(history["val_accuracy"].max()) if history is not None and "val_accuracy" in history else \
+        float(best.metrics["val_accuracy"])
+    runs.log_progress(search_id, trials, {"best_val_accuracy": best_val, "progress": 1.0,
                                          "trials_done": trials})
     runs.finish(search_id, "FINISHED")
     return "FINISHED"
