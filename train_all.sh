@@ -18,8 +18,8 @@ if [[ "$only" == all || "$only" == digits ]]; then
   python -m core browser-models
 fi
 if [[ "$only" == all || "$only" == handwriting ]]; then
-  # Digits and letters (core.data.handwriting: MNIST + the UNIPEN letters of the "train" writers, drawn 6 ways):
-  # the features your own classes and the Greek model read (about 12 minutes here).
+  # Digits and letters (core.data.handwriting: MNIST + the UNIPEN letters of the "train" writers, drawn 6 ways, + the
+  # letters of 252 handwriting fonts): the features your own classes and the Greek model read (about 24 minutes here).
   python -m core train --model handwriting --epochs 12 --out assets/models
 fi
 if [[ "$only" == all || "$only" == handwriting || "$only" == greek ]]; then

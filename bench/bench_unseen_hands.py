@@ -1,6 +1,6 @@
 """Your own classes on hands never seen: 5 letters taught with 10 drawings each, read on other writers' letters.
 
-Usage: VP_DATA_DIR=../shared/data python -m bench.bench_unseen_hands [--tasks 100] [--features handwriting resnet ...]
+Usage: VP_DATA_DIR=../shared/data python -m bench.bench_unseen_hands [--tasks 100] [--draws 4] [--features A B+C]
 
 The UNIPEN development letters (2,080 lowercase letters by 104 writers) are drawn as the canvas draws them and go
 through the app's preprocessing. Their writers are cut once into three groups (``unipen.writer_groups``): the
@@ -10,6 +10,8 @@ drawing of those letters by the "read" writers, whom neither the network nor the
 is scored on the same tasks, beside a nearest neighbour on the raw 28x28 pixels. A feature set is one network's
 penultimate features (``own_classes.embed``) or several joined with "+". The same tasks are then set on shapes
 that no file in the project holds (``core.data.shape_strokes``: stars, hearts, arrows... in generated hands).
+One draw of 100 tasks moves a mean by about half a point (some drawings are unreadable and a task that holds
+their letter loses them all): ``--draws`` sets more, each its own random tasks, and shows each draw's mean.
 """
 
 from __future__ import annotations
@@ -89,23 +91,29 @@ def distorted(images: np.ndarray, copies: int, seed: int = 0) -> np.ndarray:
     return np.asarray(out).reshape(len(images), copies, *images.shape[1:])
 
 
-def summary(scores: list[float]) -> str:
-    return f"{np.mean(scores):6.1%}  {np.min(scores):6.1%}"
+def summary(scores: list[float] | list[list[float]]) -> str:
+    """The mean and worst task of a draw's task scores, or over several draws' then each draw's mean."""
+    draws = [scores] if np.ndim(scores) == 1 else scores
+    every = np.concatenate(draws)
+    each = "  (" + " / ".join(f"{np.mean(d):.1%}" for d in draws) + ")" if len(draws) > 1 else ""
+    return f"{np.mean(every):6.1%}  {np.min(every):6.1%}{each}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=TASKS)
+    parser.add_argument("--draws", type=int, default=1, help="draws of --tasks tasks each (seeds 1, 2, ...)")
     parser.add_argument("--features", nargs="+",
                         default=["handwriting", "resnet", "convnet", "dnn", "net002", "handwriting+resnet"])
     parser.add_argument("--copies", type=int, default=0, help="also teach with this many distorted copies of each "
                                                             "taught drawing beside it")
     parser.add_argument("--C", type=float, nargs="+", default=[own_classes.HEAD_C], help="head strengths to try")
     args = parser.parse_args()
+    draws = range(1, args.draws + 1)
     images, labels, groups = letters()
     print(f"# {platform.machine()}, {os.cpu_count()} cores; {len(labels)} letters, taught by "
           f"{(groups == 'teach').sum()} of the teach writers' letters, read on {(groups == 'read').sum()} by other "
-          f"writers; {args.tasks} tasks of {CLASSES} letters x {PER_CLASS} drawings", flush=True)
+          f"writers; {args.draws} x {args.tasks} tasks of {CLASSES} letters x {PER_CLASS} drawings", flush=True)
     nets = sorted({n for f in args.features for n in f.split("+")})
     embedded, copies = {}, {}
     for net in nets:
@@ -121,9 +129,11 @@ def main() -> None:
         more = np.concatenate([copies[n] for n in name.split("+")], axis=2) if copies else None
         for C in args.C:
             for k in sorted({0, args.copies}):
-                scores = head_scores(X, labels, groups, C, more if k else None, n_tasks=args.tasks)
+                scores = [head_scores(X, labels, groups, C, more if k else None, n_tasks=args.tasks, seed=seed)
+                          for seed in draws]
                 print(f"{name + f', C={C:g}' + (f', {k} copies' if k else ''):<40} {summary(scores)}", flush=True)
-    print(f"{'pixels, nearest neighbour':<40} {summary(pixel_scores(images, labels, groups, n_tasks=args.tasks))}")
+    pixels = [pixel_scores(images, labels, groups, n_tasks=args.tasks, seed=seed) for seed in draws]
+    print(f"{'pixels, nearest neighbour':<40} {summary(pixels)}")
 
     images, labels, groups = shapes()
     print(f"\nshapes no file holds ({len(shape_strokes.CLASSES)}, shape_strokes): taught by one set of hands, read "
@@ -133,8 +143,10 @@ def main() -> None:
     embedded = {net: own_classes.embed(net, images) for net in nets}
     for name in args.features:
         X = np.concatenate([embedded[n] for n in name.split("+")], axis=1)
-        print(f"{name:<40} {summary(head_scores(X, labels, groups, n_tasks=args.tasks))}", flush=True)
-    print(f"{'pixels, nearest neighbour':<40} {summary(pixel_scores(images, labels, groups, n_tasks=args.tasks))}")
+        scores = [head_scores(X, labels, groups, n_tasks=args.tasks, seed=seed) for seed in draws]
+        print(f"{name:<40} {summary(scores)}", flush=True)
+    pixels = [pixel_scores(images, labels, groups, n_tasks=args.tasks, seed=seed) for seed in draws]
+    print(f"{'pixels, nearest neighbour':<40} {summary(pixels)}")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import collections
+import string
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
-from core.data import datasets, greek_strokes, handwriting, shape_strokes, unipen
+from core.data import datasets, font_letters, greek_strokes, handwriting, shape_strokes, unipen
 from core.images import strokes
 from core.nets import registry
 
@@ -59,15 +61,37 @@ def test_the_handwriting_set_learns_the_train_writers_letters_and_tests_on_the_o
     rng = np.random.default_rng(0)
     mnist = ((rng.integers(0, 255, (7, 28, 28), np.uint8), np.arange(7, dtype=np.uint8)),
              (rng.integers(0, 255, (3, 28, 28), np.uint8), np.arange(3, dtype=np.uint8)))
-    (x_train, y_train), (x_test, y_test) = handwriting.build(mnist, few)
+    typeset = font_letters.letters(renders=1, fonts=font_letters.font_files()[:2])
+    (x_train, y_train), (x_test, y_test) = handwriting.build(mnist, few, typeset)
     n_learnt = (unipen.writer_groups(few) == "train").sum()
-    assert len(x_train) == 7 + handwriting.RENDERS * n_learnt and len(x_test) == 3 + len(few) - n_learnt
+    n_drawn = 7 + handwriting.RENDERS * n_learnt
+    assert len(x_train) == n_drawn + 2 * 26 and len(x_test) == 3 + len(few) - n_learnt
+    assert "".join(handwriting.CLASSES[i] for i in y_train[n_drawn:]) == 2 * string.ascii_lowercase
+    assert np.abs(x_train[n_drawn:] / 255 - typeset[0]).max() <= 0.51 / 255  # typeset letters learnt, not tested
     assert x_train.dtype == np.uint8 and x_train.shape[1:] == (28, 28)
     assert (y_train[:7] == np.arange(7)).all() and (y_train[7:] >= 10).all() and (y_test[3:] >= 10).all()
     assert handwriting.CLASSES[y_train[7]] == [r for r, g in zip(few, unipen.writer_groups(few))
                                                if g == "train"][0]["label"]
-    drawn_twice = x_train[7:].reshape(handwriting.RENDERS, n_learnt, 28, 28)
+    drawn_twice = x_train[7:n_drawn].reshape(handwriting.RENDERS, n_learnt, 28, 28)
     assert not np.array_equal(drawn_twice[0], drawn_twice[1])  # each render another pen, size and place
+
+
+def test_the_fonts_typeset_every_letter_as_a_drawing_and_each_comes_with_its_licence():
+    fonts = font_letters.font_files()
+    assert len(fonts) == 252
+    for font in fonts:
+        licence = font.parent / f"{font.name.removesuffix('-latin-400-normal.woff')}.LICENSE"
+        assert "Open Font License" in licence.read_text() or "Apache License" in licence.read_text(), font
+    some = fonts[::12]  # every font is typeset in the slow test below, which builds the whole set
+    images, labels = font_letters.letters(renders=1, fonts=some)
+    assert len(images) == len(some) * 26 and "".join(labels[:26]) == string.ascii_lowercase  # none left blank
+    assert images.shape[1:] == (28, 28) and images.min() >= 0 and images.max() <= 1
+    # Preprocessed as a drawing is: the ink's centre of mass in the middle of the frame, as in MNIST.
+    centres = np.array([ndimage.center_of_mass(image) for image in images])
+    assert np.abs(centres - 13.5).max() < 1.0, np.abs(centres - 13.5).max()
+    # Each font is its own hand: an "a" differs from font to font.
+    a = images[labels == "a"].reshape(len(some), -1)
+    assert np.linalg.norm(a[:, None] - a[None], axis=2)[np.triu_indices(len(some), 1)].min() > 1.0
 
 
 def test_the_handwriting_network_reads_36_classes_and_is_the_own_classes_default():

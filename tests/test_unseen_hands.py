@@ -29,8 +29,9 @@ def test_the_default_features_read_unseen_writers_letters_better_than_the_resnet
                                                      labels, groups, **tasks))
     resnet = np.mean(bench_unseen_hands.head_scores(own_classes.embed("resnet", images), labels, groups, **tasks))
     pixels = np.mean(bench_unseen_hands.pixel_scores(images, labels, groups, **tasks))
-    # 94.3% / 89.1% / 75.1% over 100 tasks (bench_unseen_hands)
-    assert default >= 0.92 and default >= resnet + 0.03 and resnet > pixels + 0.08, (default, resnet, pixels)
+    # 96.2% / 89% / 75% on these 40 tasks; 95.3% / 89.1% / 75.1% over 100 (bench_unseen_hands). The handwriting
+    # network before it learnt the fonts' letters read 95.4% of these 40.
+    assert default >= 0.955 and default >= resnet + 0.03 and resnet > pixels + 0.08, (default, resnet, pixels)
 
 
 def test_the_shipped_greek_model_reads_greek_letters_written_in_other_hands():
@@ -47,5 +48,6 @@ def test_the_default_features_read_shapes_no_file_holds_as_the_issue_asks():
     default = np.mean(bench_unseen_hands.head_scores(own_classes.embed(own_classes.DEFAULT_MODEL, images),
                                                      labels, groups, **tasks))
     pixels = np.mean(bench_unseen_hands.pixel_scores(images, labels, groups, **tasks))
-    # 97.8% against pixels' 89.6% over 100 tasks (bench_unseen_hands); the issue's target is 97%
-    assert default >= 0.97 and default > pixels + 0.05, (default, pixels)
+    # 98.3% against pixels' 89.6% over 100 tasks (bench_unseen_hands), 98.3% on these 40 (97.9% before the fonts);
+    # the issue's target is 97%
+    assert default >= 0.98 and default > pixels + 0.05, (default, pixels)

@@ -4,6 +4,7 @@ Modules: ``datasets`` (MNIST, CIFAR-10 and its halves, Greek letters, uploaded p
 ``VP_DATA_DIR``, the Keras cache or downloaded), ``unipen`` (people's pen strokes: digits and letters),
 ``zipdata`` (a zip of class folders, checked before anything is kept), ``samples`` (``assets/examples``),
 ``handwriting`` (MNIST's digits and the UNIPEN letters in one set of 36 classes, built from both files),
+``font_letters`` (letters typeset in 252 handwriting fonts, for the handwriting set),
 ``greek_strokes`` (Greek letters written as pen strokes in several hands: a validation set).
 May import: ``core.images``, ``core.base``.
 """

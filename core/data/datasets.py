@@ -89,9 +89,9 @@ DATASETS: dict[str, DatasetSpec] = {
     "cifar5_target": DatasetSpec("cifar5_target", "CIFAR-10, last five classes", "cifar10.npz", (32, 32, 3),
                                  ("dog", "frog", "horse", "ship", "truck"), 25_000, kind="subset", parent="cifar10"),
     # MNIST's digits and the UNIPEN development letters of some writers (core.data.handwriting): features for
-    # drawings that are not digits. 60,000 digits + 1,011 letters drawn 6 ways.
+    # drawings that are not digits. 60,000 digits + 1,011 letters drawn 6 ways + 252 fonts' letters typeset 3 ways.
     "handwriting": DatasetSpec("handwriting", "Handwriting: digits and letters", "unipen_dev_letters.jsonl", (28, 28),
-                               tuple("0123456789abcdefghijklmnopqrstuvwxyz"), 66_066, kind="built"),
+                               tuple("0123456789abcdefghijklmnopqrstuvwxyz"), 85_722, kind="built"),
     "greek": DatasetSpec("greek", "Greek letters", "greek_letters", (28, 28), ("alpha", "beta", "gamma"), 27,
                          kind="folders"),
 }

@@ -9,23 +9,26 @@ it has never seen better (bench/bench_unseen_hands.py measures it on writers it 
 Only the letters of the ``train`` writers (``unipen.writer_groups``) are learnt, each drawn on
 the canvas ``RENDERS`` times (another pen, size and place each time) and preprocessed as a
 drawing is; the other writers' letters, drawn once, join MNIST's test digits as the test set.
-The set is built from ``mnist.npz`` and ``unipen_dev_letters.jsonl`` and kept under
-``VP_HOME/cache`` (about 30 s to build, well under a second to read).
+Beside them the network learns the letters of 252 handwriting fonts (``font_letters``): those
+people wrote most letters in only a few hands. The set is built from ``mnist.npz``,
+``unipen_dev_letters.jsonl`` and ``assets/fonts`` and kept under ``VP_HOME/cache`` (about a
+minute to build, well under a second to read).
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from core.base import paths
 from core.base.files import atomic_path
-from core.data import datasets, unipen
+from core.data import datasets, font_letters, unipen
 
 CLASSES = datasets.DATASETS["handwriting"].classes  # the ten digits, then a to z
-RENDERS = 6  # drawings of each training letter: 6,066 letters beside 60,000 digits
-VERSION = 1  # of the recipe below: a cached copy made by another recipe is not read
+RENDERS = 6  # drawings of each training letter: 6,066 letters beside 60,000 digits (and 19,656 typeset)
+VERSION = 2  # of the recipe below: a cached copy made by another recipe is not read
 
 
 def letter_labels(records: list[dict]) -> np.ndarray:
@@ -33,15 +36,19 @@ def letter_labels(records: list[dict]) -> np.ndarray:
     return np.array([CLASSES.index(str(r["label"])) for r in records], np.uint8)
 
 
-def build(mnist: tuple[datasets.Split, datasets.Split], records: list[dict]) -> tuple[datasets.Split,
-                                                                                          datasets.Split]:
-    """``(x_train, y_train), (x_test, y_test)``: MNIST's splits plus the letters, as uint8 28x28 images."""
+def build(mnist: tuple[datasets.Split, datasets.Split], records: list[dict],
+          typeset: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[datasets.Split, datasets.Split]:
+    """``(x_train, y_train), (x_test, y_test)``: MNIST's splits plus the letters, as uint8 28x28 images; the
+    typeset letters (``font_letters.letters()`` unless given) are learnt after the drawn ones."""
     (x_digits, y_digits), (x_digits_test, y_digits_test) = mnist
     groups = unipen.writer_groups(records)
     learnt = [r for r, g in zip(records, groups) if g == "train"]
     kept = [r for r, g in zip(records, groups) if g != "train"]
     x_letters = np.concatenate([unipen.drawings(learnt, seed=s) for s in range(1, RENDERS + 1)])
     y_letters = np.tile(letter_labels(learnt), RENDERS)
+    x_typeset, typeset_labels = font_letters.letters() if typeset is None else typeset
+    x_letters = np.concatenate([x_letters, x_typeset])
+    y_letters = np.concatenate([y_letters, np.array([CLASSES.index(c) for c in typeset_labels], np.uint8)])
 
     def as_uint8(images: np.ndarray) -> np.ndarray:
         return np.round(images * 255).astype(np.uint8)
@@ -52,7 +59,7 @@ def build(mnist: tuple[datasets.Split, datasets.Split], records: list[dict]) -> 
 
 
 def source_files() -> list[Path]:
-    """The two files the set is made from; a ``DataError`` names the one that is missing."""
+    """The files the set is made from (MNIST, the fonts, the letters last); a ``DataError`` names a missing one."""
     mnist = datasets.dataset_path("mnist")
     if mnist is None:
         raise datasets.DataError(f"MNIST not found: the handwriting set needs mnist.npz in ${datasets.DATA_ENV}")
@@ -60,20 +67,26 @@ def source_files() -> list[Path]:
     if letters is None or not letters.is_file():
         raise datasets.DataError(f"UNIPEN letters not found: the handwriting set needs {unipen.LETTERS} in "
                                  f"${datasets.DATA_ENV}")
-    return [mnist, letters]
+    fonts = font_letters.font_files()
+    if not fonts:
+        raise datasets.DataError(f"No fonts in {font_letters.FONTS_DIR}: the handwriting set learns letters from "
+                                 "them (npm run fonts puts them there)")
+    return [mnist, *fonts, letters]
 
 
 def load() -> tuple[datasets.Split, datasets.Split]:
     """The handwriting set, built once and then read from its cached copy."""
     files = source_files()
-    key = "-".join(f"{f.stat().st_size}-{f.stat().st_mtime_ns}" for f in files)
+    # The source files' sizes and times, hashed: 50 files make too long a file name.
+    key = hashlib.sha256(" ".join(f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files).encode()
+                         ).hexdigest()[:16]
     cached = paths.cache_dir() / f"handwriting-v{VERSION}-{key}.npz"
     if cached.is_file():
         try:
             return datasets.read_npz(cached, "handwriting")
         except datasets.DataError:
             cached.unlink(missing_ok=True)  # a damaged copy is rebuilt
-    splits = build(datasets.read_npz(files[0], "mnist"), unipen.load_unipen(files[1], file=unipen.LETTERS))
+    splits = build(datasets.read_npz(files[0], "mnist"), unipen.load_unipen(files[-1], file=unipen.LETTERS))
     (x_train, y_train), (x_test, y_test) = splits
     with atomic_path(cached) as tmp:
         np.savez(tmp, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
