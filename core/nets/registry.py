@@ -56,8 +56,8 @@ class ModelSpec:
 # better than 64 (bench/bench_unseen_hands.py on the writer split; 30,000 digits, 5 epochs).
 HANDWRITING_WIDTH = 256
 # The shipped Greek model re-uses the handwriting ConvNet, chosen without the 12 test letters (bench/bench_transfer.py):
-# trained on the 27 letters it reads 95.7% of Greek letters written as strokes in several hands (the ResNet 95.3%),
-# and the same recipe reads 94.3% of letters by people it never saw (the ResNet 89.5%).
+# trained on the 27 letters it reads 97.7% of Greek letters written as strokes in several hands (the ResNet 95.3%),
+# and the same recipe reads 95.4% of letters by people it never saw (the ResNet 89.1%; bench_transfer, 2026-12-03).
 SHIPPED_GREEK_SOURCE = "handwriting"
 
 
@@ -107,8 +107,8 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec("handwriting", "Handwriting ConvNet", _builder("digits", "build_convnet",
                                                                  num_classes=len(datasets.DATASETS["handwriting"].classes),
                                                                  width=HANDWRITING_WIDTH),
-                  "The ConvNet trained on MNIST's digits and UNIPEN letters (36 classes): the features your own "
-                  "classes learn from.", dataset="handwriting"),
+                  "The ConvNet trained on MNIST's digits, UNIPEN letters and 252 handwriting fonts' letters (36 "
+                  "classes): the features your own classes learn from.", dataset="handwriting"),
         ModelSpec("cifar_vgg", "CIFAR VGG", _builder("photos", "build_cifar_vgg"),
                   "Three VGG blocks with batch normalisation (reports 001 and 003).", dataset="cifar10"),
         ModelSpec("cifar_alexnet", "CIFAR AlexNet", _builder("photos", "build_cifar_alexnet"),
