@@ -81,7 +81,7 @@ def where_it_looked(name: str, pre: preprocess.Preprocessed, gray: np.ndarray | 
     # Side by side in one picture: each picture is a request the browser makes after every stroke.
     gap = np.full((168, 8, 3), 255, np.uint8)
     strip = np.concatenate([part for picture, _ in pictures for part in (_square(picture, 168), gap)][:-1], axis=1)
-    st.image(strip, width=strip.shape[1], caption=" · ".join(caption for _, caption in pictures))
+    st.image(strip, width="content", caption=" · ".join(caption for _, caption in pictures))
     st.caption(f"Integrated gradients: how much each pixel pushed the probability up (red) or down (blue), "
                f"summed along the way from a blank picture to yours ({IG_STEPS} steps). Grad-CAM (conv networks "
                f"only): the regions where the last convolution layer found what matters for the answer.")
@@ -185,7 +185,7 @@ def what_it_remembers(name: str, pre: preprocess.Preprocessed) -> None:
     gap = np.full((28, 3), 0.35, np.float32)  # a grey line between digits
     strip = np.concatenate([part for i in idx for part in (preprocess.scale_pixels(x_train[i]), gap)][:-1], axis=1)
     # One picture, not eight: each picture is a request the browser makes after every stroke.
-    st.image(to_png(strip, 8 * 84), width=8 * 84,
+    st.image(to_png(strip, 8 * 84), width="content",
              caption="labelled, nearest first: " + ", ".join(str(int(index.labels[i])) for i in idx))
     st.caption("The 8 training digits closest to yours in what the network has made of them just before it "
                "answers: if they are 9s, your 4 looks like a 9 to it.")
