@@ -15,6 +15,7 @@ import sys
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from core.base.paths import ROOT
 from core.images import strokes
@@ -173,7 +174,7 @@ def test_every_page_with_its_defaults(app, unipen, screen):
                     for name in registry.DRAW_MODELS:
                         accuracy = str(registry.card(name)["test_accuracy"])
                         assert accuracy in shown, f"{where}: {registry.get(name).title} {accuracy} not in {shown[:40]}"
-            except (AssertionError, TimeoutError) as e:
+            except (AssertionError, TimeoutError, PlaywrightError) as e:
                 problems.append(str(e).splitlines()[0])
     finally:
         context.close()
