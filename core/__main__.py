@@ -182,7 +182,7 @@ def _run(args: argparse.Namespace) -> int:
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                          limit=args.limit, dropout=args.dropout, kernel_size=args.kernel_size,
                          polish_epochs=args.polish_epochs, augment=not args.no_augment,
-                         writing_styles=not args.no_augment)
+                         writing_styles=not args.no_augment, val_size=args.val_size)
     if args.dataset and args.dataset != config.dataset:
         raise ValueError(f"{args.model} learns {config.dataset}, not {args.dataset}")
     run = engine.launch(config, args.lab)
@@ -323,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     b.set_defaults(func=_browser_models)
     r = sub.add_parser("run", help="launch a run on the engine (Ray, tracked in MLflow), wait, print JSON")
     r.add_argument("--model", choices=sorted(REGISTRY), required=True)
-    r.add_argument("--dataset", choices=["mnist", "cifar10"], help="checked against the model's data set")
+    r.add_argument("--dataset", choices=["mnist", "cifar10", "tiny-imagenet"],
+                   help="checked against the model's data set")
     r.add_argument("--epochs", type=int, default=5)
     r.add_argument("--limit", type=int, help="train on the first N images only")
     r.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
@@ -331,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--dropout", type=float)
     r.add_argument("--kernel-size", type=int)
     r.add_argument("--polish-epochs", type=int, default=0)
+    r.add_argument("--val-size", type=int, default=5000, help="training images held out to validate each epoch")
     r.add_argument("--no-augment", action="store_true")
     r.add_argument("--lab", default="cli", help="the lab the run is filed under (compare, lr-sweep, grid, ...)")
     r.set_defaults(func=_run)

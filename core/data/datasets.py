@@ -111,6 +111,9 @@ class Builder:
 # The modules that make the "built" data sets register here when imported (core/data/__init__.py imports them), so
 # this catalogue imports none of them.
 BUILDERS: dict[str, Builder] = {}
+# Data sets whose classes are read from their folder (tiny-ImageNet's wnids.txt): their module registers the
+# function that makes the spec, raising DataError when the folder is missing or damaged.
+SPEC_MAKERS: dict[str, Callable[[], DatasetSpec]] = {}
 
 
 UPLOAD_PREFIX = "upload:"  # a data set the user uploaded as a zip of class folders (see ``uploads_dir``)
@@ -155,10 +158,12 @@ def get_dataset(name: str) -> DatasetSpec:
     """The spec of data set ``name`` (``mnist``, ``cifar10``, ... or ``upload:<name>``)."""
     if name.startswith(UPLOAD_PREFIX):
         return _upload_spec(name)
+    if name in SPEC_MAKERS:
+        return SPEC_MAKERS[name]()
     try:
         return DATASETS[name]
     except KeyError:
-        raise DataError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}") from None
+        raise DataError(f"unknown data set {name!r}; choose one of {', '.join([*DATASETS, *SPEC_MAKERS])}") from None
 
 
 def read_npz(path: Path, dataset: str = "mnist") -> tuple[Split, Split]:

@@ -86,6 +86,18 @@ def _build_transfer(source: str, **_knobs) -> keras.Model:
     return heads.replace_head(build(source), len(classes), transfer_name(source))
 
 
+def _build_tiny(function: str) -> Callable[..., keras.Model]:
+    """A photo network for tiny-ImageNet, its head as wide as the folder's classes (200 in the standard set),
+    counted when it is built: the catalogue reads them from ``wnids.txt``."""
+
+    def build(**knobs) -> keras.Model:
+        classes = datasets.get_dataset("tiny-imagenet").classes
+        return _builder("photos", function, num_classes=len(classes))(**knobs)
+
+    build.__name__ = build.__qualname__ = function
+    return build
+
+
 def _build_cifar5_transfer(**_knobs) -> keras.Model:
     from core.nets import heads
 
@@ -115,6 +127,12 @@ REGISTRY: dict[str, ModelSpec] = {
                   "AlexNet's five convolutions and three dense layers, at 32x32 (report 001).", dataset="cifar10"),
         ModelSpec("cifar_resnet", "CIFAR ResNet-9", _builder("photos", "build_cifar_resnet"),
                   "A half-width ResNet-9: the shipped CIFAR-10 model.", dataset="cifar10"),
+        # Reports 001 and 003's own data: tiny-ImageNet's photos at 32x32 (core.data.tiny_imagenet).
+        ModelSpec("tiny_vgg", "tiny-ImageNet VGG", _build_tiny("build_cifar_vgg"),
+                  "The CIFAR VGG's three blocks with batch normalisation on tiny-ImageNet at 32x32 (report 003's "
+                  "task).", dataset="tiny-imagenet"),
+        ModelSpec("tiny_alexnet", "tiny-ImageNet AlexNet-32", _build_tiny("build_cifar_alexnet"),
+                  "AlexNet at 32x32 on tiny-ImageNet's 200 classes (report 001: about 12%).", dataset="tiny-imagenet"),
         ModelSpec("cifar5_resnet", "CIFAR-5 ResNet-9 backbone",
                   _builder("photos", "build_cifar_resnet", num_classes=5, width=16),
                   "A quarter-width ResNet-9 trained on airplane, automobile, bird, cat and deer only: the backbone "

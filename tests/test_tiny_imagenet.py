@@ -1,0 +1,179 @@
+"""tiny-ImageNet-200 read from its standard folder (issue 29): a small folder generated in exactly that layout, and
+one broken copy per error a teacher's download can have. Nothing downloads."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.base.paths import ROOT
+from core.data import datasets, tiny_imagenet
+
+WNIDS = ("n01443537", "n01629819", "n01641577")
+WORDS = {"n01443537": "goldfish, Carassius auratus", "n01629819": "European fire salamander",
+         "n01641577": "bullfrog, Rana catesbeiana", "n99999999": "not in wnids"}
+N_TRAIN, N_VAL = 4, 2
+
+
+def photo(path, colour, side=64, gray=False):
+    """A 64x64 JPEG of one flat colour (each class its own), so a label can be checked from the pixels."""
+    img = Image.new("RGB", (side, side), colour)
+    (img.convert("L") if gray else img).save(path, "JPEG", quality=95)
+
+
+def colour(label: int) -> tuple[int, int, int]:
+    return ((200, 30, 30), (30, 200, 30), (30, 30, 200))[label]
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """``VP_DATA_DIR/tiny-imagenet-200`` in the standard layout: 3 classes, 4 training and 2 val photos each."""
+    root = tmp_path / "tiny-imagenet-200"
+    (root / "val" / "images").mkdir(parents=True)
+    (root / "test" / "images").mkdir(parents=True)
+    (root / "wnids.txt").write_text("\n".join(WNIDS) + "\n")
+    (root / "words.txt").write_text("".join(f"{w}\t{t}\n" for w, t in WORDS.items()))
+    annotations = []
+    for label, wnid in enumerate(WNIDS):
+        images = root / "train" / wnid / "images"
+        images.mkdir(parents=True)
+        for i in range(N_TRAIN):
+            photo(images / f"{wnid}_{i}.JPEG", colour(label), gray=(label == 0 and i == 0))
+        (root / "train" / wnid / f"{wnid}_boxes.txt").write_text(
+            "".join(f"{wnid}_{i}.JPEG\t0\t0\t63\t63\n" for i in range(N_TRAIN)))
+        for i in range(N_VAL):
+            name = f"val_{label * N_VAL + i}.JPEG"
+            photo(root / "val" / "images" / name, colour(label))
+            annotations.append(f"{name}\t{wnid}\t0\t0\t63\t63\n")
+    (root / "val" / "val_annotations.txt").write_text("".join(annotations))
+    photo(root / "test" / "images" / "test_0.JPEG", (128, 128, 128))  # unlabelled: never read
+    monkeypatch.setenv("VP_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(tiny_imagenet.Path, "home", lambda: tmp_path / "no-home")
+    tiny_imagenet._checked.cache_clear()
+    return root
+
+
+def test_the_standard_folder_reads_as_32x32_photos_with_val_as_the_test_set(folder):
+    (x_train, y_train), (x_test, y_test) = datasets.load_dataset("tiny-imagenet")
+    assert x_train.shape == (3 * N_TRAIN, 32, 32, 3) and x_train.dtype == np.uint8
+    assert x_test.shape == (3 * N_VAL, 32, 32, 3)
+    assert np.bincount(y_train).tolist() == [N_TRAIN] * 3 and np.bincount(y_test).tolist() == [N_VAL] * 3
+    for x, y in ((x_train, y_train), (x_test, y_test)):  # each photo's colour is its class's: labels follow files
+        strongest = x.reshape(len(x), -1, 3).mean(1).argmax(1)
+        gray = x.reshape(len(x), -1, 3).std(2).mean(1) < 1
+        assert (strongest[~gray] == y[~gray]).all()
+    assert gray_count(x_train) == 1  # the gray photo of class 0 became RGB, as the set has a few
+    spec = datasets.get_dataset("tiny-imagenet")
+    assert spec.classes == ("goldfish", "European fire salamander", "bullfrog")  # words.txt's first names
+    assert spec.image_shape == (32, 32, 3) and spec.n_train == 3 * N_TRAIN and not spec.drawings
+
+
+def gray_count(x):
+    return int((x.reshape(len(x), -1, 3).std(2).mean(1) < 1).sum())
+
+
+def test_64_pixels_and_a_subset_of_classes_labelled_in_the_order_asked(folder):
+    (x_train, y_train), (x_test, y_test) = tiny_imagenet.load(folder, classes=(WNIDS[2], WNIDS[0]), side=64)
+    assert x_train.shape == (2 * N_TRAIN, 64, 64, 3) and x_test.shape == (2 * N_VAL, 64, 64, 3)
+    blue = x_train[y_train == 0].reshape(-1, 3).mean(0)
+    assert blue.argmax() == 2  # label 0 is the third wnid, the blue photos
+    with pytest.raises(datasets.DataError, match="n00000000 not among"):
+        tiny_imagenet.load(folder, classes=("n00000000",))
+
+
+def test_decoded_arrays_are_kept_and_read_back_without_decoding(folder, monkeypatch):
+    first = tiny_imagenet.load(folder)
+    monkeypatch.setattr(tiny_imagenet, "_decode", lambda *a: pytest.fail("decoded again"))
+    again = tiny_imagenet.load(folder)
+    assert all(np.array_equal(a, b) for a, b in zip([*first[0], *first[1]], [*again[0], *again[1]]))
+    photo(next((folder / "train" / WNIDS[1] / "images").iterdir()), (1, 2, 3), side=63)  # a changed file: a new key
+    with pytest.raises(pytest.fail.Exception, match="decoded again"):
+        tiny_imagenet.load(folder)
+
+
+def test_no_folder_says_where_to_put_it_and_keeps_the_standard_shape(tmp_path, monkeypatch):
+    monkeypatch.setenv("VP_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(tiny_imagenet.Path, "home", lambda: tmp_path / "no-home")
+    with pytest.raises(datasets.DataError, match=r"unzip .*tiny-imagenet-200.zip.* so that .*wnids.txt exists"):
+        datasets.load_dataset("tiny-imagenet")
+    spec = datasets.get_dataset("tiny-imagenet")  # its networks can be built and listed without the folder
+    assert len(spec.classes) == 200 and spec.n_train == 100_000
+
+
+def drop_wnids(root):
+    (root / "wnids.txt").unlink()
+
+
+def empty_class(root):
+    shutil.rmtree(root / "train" / WNIDS[1] / "images")
+
+
+def unknown_val_class(root):
+    path = root / "val" / "val_annotations.txt"
+    path.write_text(path.read_text().replace(WNIDS[2], "n12345678", 1))
+
+
+def missing_val_photo(root):
+    next((root / "val" / "images").iterdir()).unlink()
+
+
+def no_annotations(root):
+    (root / "val" / "val_annotations.txt").unlink()
+
+
+def broken_jpeg(root):
+    next((root / "train" / WNIDS[0] / "images").iterdir()).write_bytes(b"\xff\xd8 not a photo")
+
+
+def repeated_wnid(root):
+    (root / "wnids.txt").write_text("\n".join((*WNIDS, WNIDS[0])))
+
+
+@pytest.mark.parametrize("damage, words", [
+    (drop_wnids, "has no wnids.txt"),
+    (repeated_wnid, "must list each class id once"),
+    (empty_class, f"class {WNIDS[1]} has no training photos"),
+    (unknown_val_class, "line 5 names no class of wnids.txt"),
+    (missing_val_photo, "val_annotations.txt line 1 names val_0.JPEG, which is not in"),
+    (no_annotations, "has no val_annotations.txt"),
+    (broken_jpeg, "is not a readable photo"),
+])
+def test_a_damaged_folder_is_one_error_naming_what_is_wrong(folder, damage, words):
+    damage(folder)
+    tiny_imagenet._checked.cache_clear()
+    with pytest.raises(datasets.DataError, match=words):
+        datasets.load_dataset("tiny-imagenet")
+
+
+def core_cli(home, data, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "RAY_ADDRESS")}
+    env.update(VP_HOME=str(home), VP_DATA_DIR=str(data))
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env=env)
+
+
+def test_the_command_line_says_where_to_put_a_missing_folder_before_loading_tensorflow(tmp_path):
+    started = time.perf_counter()
+    out = core_cli(tmp_path / "home", tmp_path, "run", "--model", "tiny_vgg", "--dataset", "tiny-imagenet")
+    assert out.returncode == 2, out.stderr
+    assert "tiny-ImageNet-200 is not on this machine" in out.stderr and "tiny-imagenet-200" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert time.perf_counter() - started < 60  # no TensorFlow import before the message (it takes 5-10 s alone)
+
+
+@pytest.mark.slow
+def test_a_run_on_tiny_imagenet_trains_on_the_engine_and_is_scored_on_val(folder, tmp_path):
+    out = core_cli(tmp_path / "home", folder.parent, "run", "--model", "tiny_vgg", "--dataset", "tiny-imagenet",
+                   "--epochs", "1", "--batch-size", "4", "--val-size", "4", "--no-augment")
+    assert out.returncode == 0, out.stderr[-2000:]
+    run = json.loads(out.stdout.strip().splitlines()[-1])
+    assert run["status"] == "FINISHED" and run["model"] == "tiny_vgg"
+    assert 0 <= run["test_accuracy"] <= 1 and run["config"]["val_size"] == "4"
