@@ -132,7 +132,7 @@ for dataset in dict.fromkeys(registry.get(n).dataset for n in names):
             else:
                 h = (registry.card(n) or {}).get("history", {})
                 histories[registry.get(n).title] = {k: list(enumerate(v, start=1)) for k, v in h.items()}
-        verdicts = [lessons.lesson(h).words(name) for name, h in histories.items()]
+        verdicts = [lessons.lesson(h, len(classes)).words(name) for name, h in histories.items()]
         said = [v for v in verdicts if v]
         st.caption("Solid: training; dashed: validation. Overfitting shows as validation loss rising while training "
                    f"loss falls, epoch after epoch ({lessons.OVERFIT_EPOCHS} or more). "

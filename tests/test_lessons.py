@@ -26,10 +26,35 @@ def test_a_slow_learner_at_11_percent_has_not_diverged():
 
 
 def test_a_run_stuck_above_its_first_batches_is_called_diverged_with_its_numbers():
-    verdict = lessons.lesson({"batch_loss": as_curve([2.30, 2.9, 14.0]), "loss": as_curve([8.1, 2.31]),
-                              "val_loss": as_curve([2.31, 2.31])})
-    assert verdict.diverged
-    assert verdict.words("ConvNet") == "ConvNet diverged: its training loss ended at 2.31, above the 2.30 it began at."
+    verdict = lessons.lesson({"batch_loss": as_curve([2.20, 2.9, 4.0]), "loss": as_curve([3.1, 2.6]),
+                              "val_loss": as_curve([2.7, 2.6])})
+    assert verdict.diverged and not verdict.exploded and not verdict.guessing
+    assert verdict.words("ConvNet") == "ConvNet diverged: its training loss ended at 2.60, above the 2.20 it began at."
+
+
+def test_the_dnn_at_lr_0_1_blew_up_in_its_first_batches_and_ended_guessing():
+    """The losses a real quick run of the DNN at learning rate 0.1 recorded (3 epochs on 6,000 digits, batches of
+    16): its first batches' loss is already 619, so its last (2.32) is below where it "began", as the old verdict
+    read it; it exploded, then sat at ln 10 and read 9.82% of the test digits. tests/test_lab_pages.py trains it."""
+    batches = [619.511, 7.305, 2.548, 2.21, 2.7, 2.39, 2.326, 2.278, 2.35, 2.319, 2.313, 2.322, 2.318, 2.32]
+    verdict = lessons.lesson({"batch_loss": as_curve(batches), "loss": as_curve([16.156, 2.314, 2.31914]),
+                              "val_loss": as_curve([2.3191, 2.31211, 2.33743])}, 10, 0.0982)
+    assert verdict.diverged and verdict.exploded and verdict.guessing
+    assert verdict.words("The DNN at learning rate 0.1") == (
+        "The DNN at learning rate 0.1 diverged: its training loss jumped to 620 on the way (a fresh net's is about "
+        "2.30), then sat at 2.32, ln 10 = 2.30, the loss of guessing: it reads 9.8% right, where guessing scores "
+        "about 10%.")
+    # Compare's curves have no batch losses: the first epoch's mean (16.2) still shows the explosion.
+    assert lessons.lesson({"loss": as_curve([16.156, 2.314, 2.31914])}, 10).diverged
+
+
+def test_ending_at_the_loss_of_guessing_is_diverged_but_a_low_accuracy_with_a_falling_loss_is_not():
+    assert lessons.guessing(2.30, 0.098) and lessons.guessing(2.31)  # ln 10 = 2.303
+    assert not lessons.guessing(2.10, 0.1135)  # a slow learner: its loss fell well below ln 10
+    assert not lessons.guessing(2.30, 0.45)  # reads nearly half: not chance
+    assert lessons.guessing(math.log(26) + 0.01, 0.04, n_classes=26)  # letters
+    assert lessons.diverged([2.3, 2.2, 2.301], accuracy=0.1)
+    assert not lessons.exploded([2.3, 4.0, 0.3]) and lessons.exploded([2.3, 59.0, 2.3])
 
 
 def test_overfitting_needs_several_epochs_of_rising_validation_loss_with_falling_training_loss():
