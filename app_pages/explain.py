@@ -213,7 +213,8 @@ def explain_input(name: str) -> None:
         return
     probs, _ = predictor(name).predict(pre.image)
     answer = int(probs.argmax())
-    st.metric(f"{title(name)} reads", answer, f"{probs[answer]:.0%} sure", delta_color="off")
+    st.metric(f"{title(name)} reads", answer, f"{probs[answer]:.0%} sure", delta_color="off",
+              delta_arrow="off")  # a confidence, not a change: no arrow
     where_it_looked(name, pre, gray, probs)
     what_it_tolerates(name, pre, answer)
     fooling_it(name, pre, answer)

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
 from tests import canvas_payloads as recorded
@@ -85,6 +86,7 @@ def test_the_digit_you_meant_follows_a_drawing_made_in_two_strokes():
     assert first != "4" and at.selectbox(key="explain_meant").value == int(first)
     send(at, "four_two_strokes")
     assert at.metric[0].value == "4"
+    assert at.metric[0].proto.direction == Metric.MetricDirection.NONE  # "100% sure": nothing rose, no arrow
     assert at.selectbox(key="explain_meant").value == 4
     assert next(c.value for c in at.caption if c.value.startswith("Each curve")).startswith(
         "Each curve: a network's probability for 4 ")
