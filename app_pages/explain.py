@@ -88,11 +88,17 @@ def where_it_looked(name: str, pre: preprocess.Preprocessed, gray: np.ndarray | 
 
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+MEANT, MEANT_FOLLOWS = "explain_meant", "explain_meant_follows"  # the box, and the reading it last followed
 
 
 def what_it_tolerates(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
     st.subheader("2. What it tolerates")
-    meant = st.selectbox("The digit you meant", list(range(10)), index=answer, key="explain_meant")
+    # The box follows the reading until the learner picks another digit: a widget's key keeps its first value,
+    # so an index would leave it on the first stroke's reading (a two-stroke 4 read as 2, then as 4).
+    if st.session_state.get(MEANT) in (None, st.session_state.get(MEANT_FOLLOWS)):
+        st.session_state[MEANT] = answer
+    st.session_state[MEANT_FOLLOWS] = answer
+    meant = st.selectbox("The digit you meant", list(range(10)), key=MEANT)
     draw_models = [n for n in registry.DRAW_MODELS if registry.version(n)]
     draw_models += [name] if name not in draw_models else []  # the network chosen above, beside the Draw page's
     # Every changed digit of every curve in one batch per network: 52 pictures, one call each.
@@ -207,7 +213,8 @@ def explain_input(name: str) -> None:
         return
     probs, _ = predictor(name).predict(pre.image)
     answer = int(probs.argmax())
-    st.metric(f"{title(name)} reads", answer, f"{probs[answer]:.0%} sure", delta_color="off")
+    st.metric(f"{title(name)} reads", answer, f"{probs[answer]:.0%} sure", delta_color="off",
+              delta_arrow="off")  # a confidence, not a change: no arrow
     where_it_looked(name, pre, gray, probs)
     what_it_tolerates(name, pre, answer)
     fooling_it(name, pre, answer)

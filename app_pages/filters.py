@@ -10,6 +10,7 @@ from app_pages.ui.nets import NO_MODELS, lab_models, model, predictor, title
 from core.base import colormap
 from core.data import datasets
 from core.explain import feature_maps as fm
+from core.explain import layer_notes
 from core.images import preprocess
 from core.nets import registry
 
@@ -126,9 +127,17 @@ def first_layer(name: str, image: np.ndarray, shared: bool) -> None:
                f"filtering, done for every filter at once. Each map is {h}x{w}: "
                + (f"a {k}x{k} filter fits {28 - k + 1} times across 28 pixels. " if first.padding == "valid" else
                   "this layer pads the input's border with zeros so the map keeps the input's size. ")
-               + "Red is where the filter matches the stroke, blue where it matches the opposite; ReLU then "
-               "keeps only the red. "
+               + "Red is where the filter matches the stroke, blue where it matches the opposite"
+               + after_first_conv(name, first) + " "
                + ("All maps share one colour scale." if shared else "Each map has its own colour scale."))
+
+
+def after_first_conv(name: str, first: fm.FirstLayer) -> str:
+    """What the model does to the first layer's maps before its first ReLU, from its layers."""
+    if first.relu:
+        return "; the layer's own ReLU has already set the blue to 0."
+    steps = layer_notes.on_to_relu(model(name), first.name)
+    return ("; next, " + ", then ".join(steps) + ".") if steps else "."
 
 
 def deeper_layers(name: str, image: np.ndarray, shared: bool) -> None:
@@ -137,12 +146,11 @@ def deeper_layers(name: str, image: np.ndarray, shared: bool) -> None:
     st.subheader("Deeper layers")
     labels = {f"{i.name} ({i.kind}, {'x'.join(map(str, i.output_shape))}, {i.params:,} params)": i for i in infos}
     chosen = labels[st.selectbox("Layer", list(labels), key=f"filters_layer_{name}")]
-    (maps,) = fm.feature_maps(sub_model(name, (chosen.name,)), image)
-    maps = np.transpose(maps, (2, 0, 1))
+    (output,) = fm.feature_maps(sub_model(name, (chosen.name,)), image)
+    maps = np.transpose(output, (2, 0, 1))
     st.image(maps_picture(maps, min(len(maps), 16), shared), width="stretch")
     st.caption(f"All {len(maps)} maps of `{chosen.name}`, output {chosen.output_shape}, {chosen.params:,} "
-               "parameters. Pooling halves each map, keeping the strongest response in every 2x2 patch; deeper "
-               "maps are smaller and respond to larger parts of the digit: loops, bars, corners.")
+               f"parameters. {layer_notes.note(net.get_layer(chosen.name), output)}")
     strip = fm.flow_layers(net)
     outs = fm.feature_maps(sub_model(name, tuple(i.name for i in strip)), image)
     probs, _ = predictor(name).predict(image)
@@ -152,7 +160,8 @@ def deeper_layers(name: str, image: np.ndarray, shared: bool) -> None:
     for cell, info, out in zip(cells[1:], strip, outs):
         cell.image(to_png(fm.strongest_map(out), 80),
                    caption=f"{info.name} {'x'.join(map(str, info.output_shape))}")
-    cells[-1].metric("softmax", int(probs.argmax()), f"{probs.max():.0%} sure", delta_color="off")
+    cells[-1].metric("softmax", int(probs.argmax()), f"{probs.max():.0%} sure", delta_color="off",
+                     delta_arrow="off")  # a confidence, not a change: no arrow
 
 
 def dnn_view(name: str) -> None:

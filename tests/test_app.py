@@ -90,6 +90,37 @@ def test_prediction_panel_reads_a_drawn_digit(unipen):
         assert [m.value for m in at.metric if m.label == "Prediction"] == [str(label)]
 
 
+def test_what_the_network_sees_keeps_every_step_of_a_one_in_its_square(unipen, monkeypatch):
+    """A 1 cropped to its ink is several times taller than wide: every step picture the Draw page sends is a
+    square (112 px shown 112 px high), none a 112x784 strip that pushes the page down."""
+    import io
+
+    from PIL import Image
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    from core.images import preprocess, strokes
+    from tests.pages import drawing_state
+
+    sent = []  # the size of every picture the page hands to the browser
+    load = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, data, mimetype, kind, filename=None):
+        if mimetype.startswith("image/") and isinstance(data, bytes):
+            sent.append(Image.open(io.BytesIO(data)).size)
+        return load(self, data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    rec = next(r for r in unipen if r["label"] == 1)
+    gray = strokes.render(strokes.canvas_paths(rec)).astype(np.float32) / 255.0  # as the canvas draws it
+    crop = preprocess.from_canvas(gray).steps["crop"]
+    assert crop.shape[0] > 3 * crop.shape[1], crop.shape  # a 1 the old page stretched
+    at = open_page(None, drawing_state(gray))
+    assert [m.value for m in at.metric if m.label == "Prediction"] == ["1"]
+    steps = next(e for e in at.get("image") if "2. cropped to the ink" in [i.caption for i in e.proto.imgs])
+    assert len(steps.proto.imgs) == 4
+    assert len(sent) >= 4 and all(w == h for w, h in sent), sent
+
+
 def test_pen_width_survives_a_visit_to_another_page(app):
     app.slider(key="pen_width").set_value(32)
     app.run()

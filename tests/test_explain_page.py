@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
 from tests import canvas_payloads as recorded
@@ -66,6 +67,32 @@ def test_the_sliders_change_the_digit_and_the_attack_can_fool():
     at.run()
     assert not at.exception, at.exception
     assert any(m.value.startswith("**Fooled.**") for m in at.markdown)
+
+
+def send(at: AppTest, label: str) -> AppTest:
+    """The canvas sends a recorded payload (tests/canvas_payloads.py): the state its component holds after a
+    stroke in Chromium, which the page reads as the browser's."""
+    at.session_state["explain_canvas"] = {"drawing": recorded.sent(label)}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_digit_you_meant_follows_a_drawing_made_in_two_strokes():
+    """A 4 drawn as an L, then a bar: the first stroke alone reads otherwise; once the bar is drawn, the
+    tolerance section is about 4, and a digit the learner picks stays picked while they draw on."""
+    at = send(open_explain(), "four_first_stroke")
+    first = at.metric[0].value
+    assert first != "4" and at.selectbox(key="explain_meant").value == int(first)
+    send(at, "four_two_strokes")
+    assert at.metric[0].value == "4"
+    assert at.metric[0].proto.direction == Metric.MetricDirection.NONE  # "100% sure": nothing rose, no arrow
+    assert at.selectbox(key="explain_meant").value == 4
+    assert next(c.value for c in at.caption if c.value.startswith("Each curve")).startswith(
+        "Each curve: a network's probability for 4 ")
+    at.selectbox(key="explain_meant").set_value(9).run()
+    send(at, "four_undo")  # back to the L alone: the learner's 9 stays
+    assert at.metric[0].value == first and at.selectbox(key="explain_meant").value == 9
 
 
 def stroke_captions(at) -> list[str]:

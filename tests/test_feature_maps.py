@@ -159,3 +159,27 @@ def test_flow_layers_run_from_the_stem_to_the_last_block():
     assert not any("_conv2" in n for n in names)  # no convolutions from inside the blocks
     thin = fm.flow_layers(digits.build_convnet(), max_layers=3)
     assert [i.name for i in thin] == ["conv1_1", "pool1", "pool2"]
+
+
+def test_layer_notes_speak_of_each_layer_from_its_shapes_and_output(image):
+    """A residual network's layers, described from the layers themselves: a strided convolution's sizes, a
+    residual sum's two inputs, ReLU's share of zeros for this digit (counted), pooling's patch."""
+    from core.explain import layer_notes
+    from core.nets import registry
+
+    net = registry.load("resnet")
+    kinds = {type(layer).__name__: layer for layer in net.layers}
+    add = net.get_layer("stage1_conv_add")
+    assert layer_notes.note(add).startswith("A residual sum: `stage1_conv_proj_bn` and `stage1_conv_bn3` added")
+    strided = next(layer for layer in net.layers if type(layer).__name__ == "Conv2D" and layer.strides != (1, 1))
+    h_in, h_out = strided.input.shape[1], strided.output.shape[1]
+    assert f"a stride of 2 takes the maps from {h_in}x{h_in} to {h_out}x{h_out}" in layer_notes.note(strided)
+    relu = net.get_layer("stem_relu")
+    (out,) = fm.feature_maps(fm.feature_model(net, [relu.name]), image)
+    share = float(np.mean(out == 0))
+    assert 0 < share < 1 and f"For your digit {share:.0%} of its values are 0." in layer_notes.note(relu, out)
+    assert "from 28x28 to 14x14" in layer_notes.note(net.get_layer("stem_pool"))
+    assert layer_notes.note(kinds["Dense"]).startswith("A dense layer: each of its 10 units weighs all 256 values")
+    assert layer_notes.on_to_relu(net, "stem_conv") == [
+        "batch normalisation shifts and scales each map (`stem_bn`)", "ReLU (`stem_relu`) keeps only the red"]
+    assert layer_notes.on_to_relu(net, "stage1_conv_add") == ["ReLU (`stage1_conv_out`) keeps only the red"]

@@ -57,19 +57,62 @@ def test_mnist_input_shows_filters_maps_and_flow(filters_page, name):
     assert any(f"First-layer filters ({n_filters} of" in h.value for h in at.subheader)
 
 
-def test_every_deeper_layer_can_be_chosen(filters_page):
+# What the caption under a layer's maps must begin its account of the layer with, by the layer's kind.
+KIND_WORDS = {"Conv2D": "A convolution: ", "BatchNormalization": "Batch normalisation: ", "Activation": "ReLU: ",
+              "MaxPooling2D": "Max pooling: ", "Add": "A residual sum: "}
+
+
+@pytest.mark.parametrize("name", ["net002", pytest.param("convnet", marks=pytest.mark.slow)])
+def test_every_deeper_layer_can_be_chosen_and_is_described_as_what_it_is(filters_page, name):
+    """Each layer's caption speaks of that layer (a conv's filters, a ReLU's zeros, a pooling's sizes), with
+    sizes taken from the model, not one sentence about pooling under every layer."""
     at = filters_page
+    at.selectbox(key="filters_model").set_value(name)
     at.radio(key="filters_source").set_value("MNIST test image")
     at.run()
-    box = at.selectbox(key="filters_layer_net002")
-    layers = [i.name for i in fm.map_layers(registry.load("net002"))]
-    assert [option.split(" (")[0] for option in box.options] == layers
-    for option in box.options:
+    box = at.selectbox(key=f"filters_layer_{name}")
+    net = registry.load(name)
+    infos = fm.map_layers(net)
+    assert [option.split(" (")[0] for option in box.options] == [i.name for i in infos]
+    seen = {}
+    for option, info in zip(box.options, infos):
         box.set_value(option)
         at.run()
         assert not at.exception, (option, at.exception)
-        assert any("All " in c.value and "maps of" in c.value for c in at.caption)
-        box = at.selectbox(key="filters_layer_net002")
+        caption = next(c.value for c in at.caption if c.value.startswith(f"All {info.output_shape[-1]} maps of"))
+        assert KIND_WORDS[info.kind] in caption, (option, caption)
+        layer = net.get_layer(info.name)
+        h, w = layer.input.shape[1:3]
+        if info.kind == "MaxPooling2D":
+            assert f"from {h}x{w} to {info.output_shape[0]}x{info.output_shape[1]}" in caption, caption
+        elif info.kind == "Activation":
+            assert re.search(r"For your digit \d+% of its values are 0\.", caption), caption
+        else:
+            assert "Pooling" not in caption and "pooling" not in caption, caption
+        seen[info.kind] = caption
+        box = at.selectbox(key=f"filters_layer_{name}")
+    assert set(seen) == {i.kind for i in infos}
+
+
+@pytest.mark.parametrize("name, between", [("net002", "max pooling keeps the strongest response of each "
+                                                      "patch (`pool1`), then ReLU (`relu1`)"),
+                                           ("convnet", "batch normalisation shifts and scales each map (`bn1_1`), "
+                                                       "then ReLU (`relu1_1`)"),
+                                           ("resnet", "batch normalisation shifts and scales each map "
+                                                      "(`stem_bn`), then ReLU (`stem_relu`)")])
+def test_the_first_layer_says_what_comes_between_it_and_relu(filters_page, name, between):
+    """The layers between the first convolution and ReLU, as the model has them (batch normalisation in the
+    ConvNet and the ResNet), and the answer's confidence without an arrow (nothing rose)."""
+    from streamlit.proto.Metric_pb2 import Metric
+
+    at = filters_page
+    at.selectbox(key="filters_model").set_value(name)
+    at.radio(key="filters_source").set_value("MNIST test image")
+    at.run()
+    text = next(c.value for c in at.caption if "largest difference" in c.value)
+    assert f"; next, {between} keeps only the red." in text, text
+    (softmax,) = [m for m in at.metric if m.label == "softmax"]
+    assert softmax.proto.delta.endswith("% sure") and softmax.proto.direction == Metric.MetricDirection.NONE
 
 
 def test_random_of_a_digit(filters_page):

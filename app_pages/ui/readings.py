@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from app_pages.ui.charts import readings_row, to_png
@@ -10,6 +11,8 @@ from app_pages.ui.nets import NO_MODELS, best_model, predictors, title
 from core.images import preprocess
 from core.nets import registry
 
+STEP_SIDE = 112  # each step's picture, in pixels, square
+SQUARE_GREY = 0.25  # around a step's picture where it is not square: neither ink (white) nor ground (black)
 STEP_CAPTIONS = {
     "input": "1. your picture (ink made white)",
     "crop": "2. cropped to the ink",
@@ -41,5 +44,16 @@ def show_predictions(pre: preprocess.Preprocessed | None, key: str, names: list[
         # One element for the four pictures, side by side: a column each would be nine messages a stroke, for
         # every learner on the server (bench/bench_classroom.py).
         shown = [step for step in STEP_CAPTIONS if step in pre.steps]
-        st.image([to_png(pre.steps[step]) for step in shown], caption=[STEP_CAPTIONS[step] for step in shown],
-                 width=112)
+        st.image([to_png(in_square(pre.steps[step]), STEP_SIDE) for step in shown],
+                 caption=[STEP_CAPTIONS[step] for step in shown], width=STEP_SIDE)
+
+
+def in_square(image: np.ndarray) -> np.ndarray:
+    """A step's picture centred on a square of dark grey: every step fills the same box, whatever the ink's
+    shape (a 1 cropped to its ink is several times taller than wide), and the grey shows where the crop ends."""
+    h, w = image.shape
+    side = max(h, w)
+    square = np.full((side, side), SQUARE_GREY, np.float32)
+    top, left = (side - h) // 2, (side - w) // 2
+    square[top : top + h, left : left + w] = image
+    return square
