@@ -46,7 +46,7 @@ def count_embeds(monkeypatch):
         seen.append(len(images))
         return real(model_name, images, **kwargs)
 
-    monkeypatch.setattr(oc, "embed", counting)
+    monkeypatch.setattr(oc.feature_cache, "embed", counting)
     return seen
 
 
@@ -144,7 +144,7 @@ def test_project_survives_a_reload(shapes, count_embeds):
     folder = make_project("reloaded", shapes, per_class=3)
     images, labels, _ = oc.examples(folder)
     head = oc.train(folder, "resnet")
-    oc._network.cache_clear()  # as a new server process would start
+    oc.feature_cache.network.cache_clear()  # as a new server process would start
     count_embeds.clear()
     assert "reloaded" in oc.list_projects()
     again, again_labels, classes = oc.examples("reloaded")
