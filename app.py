@@ -9,9 +9,8 @@ without this frame.
 """
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import script_runner
 
-from app_pages.ui import nets, sessions
+from app_pages.ui import nets, sessions, streamlit_patches
 from core.base import device, paths
 
 ROOT = paths.ROOT
@@ -19,12 +18,9 @@ ROOT = paths.ROOT
 # The server and the model share the CPU: keep the model to one thread so the page stays responsive.
 device.configure_threads(intra_op=1, inter_op=1)
 
-# After every rerun Streamlit calls keras.backend.clear_session(), a TF1-era guard for scripts that
-# rebuild their models each run. Ours are cached, and the call flushes TensorFlow's compiled kernels
-# (the next stroke's three model calls then take about 100 ms instead of 3) and runs a full garbage
-# collection (another 100 ms) while the web server waits for the GIL. Nothing here needs it
-# (tests/test_app.py checks it stays off).
-script_runner._clean_problem_modules = lambda: None
+# Streamlit would call keras.backend.clear_session() after every rerun, throwing away TensorFlow's compiled kernels
+# (about 200 ms a stroke): turned off here, on every rerun (tests/test_app.py checks it stays off).
+streamlit_patches.keep_compiled_kernels()
 
 # A local icon: a Material icon here would make every page load fetch it from a font server, which an offline
 # classroom cannot reach.

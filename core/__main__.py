@@ -48,13 +48,14 @@ def _json_stdout() -> Iterator[None]:
 
 def _preflight(command: str) -> None:
     """Look at the settings ``command`` needs in seconds, before TensorFlow, Ray or MLflow loads (``Unavailable``)."""
+    from core.base import settings
     from core.lab import reach
 
-    if command == "run" or not os.environ.get("MLFLOW_TRACKING_URI"):
+    if command == "run" or not settings.MLFLOW_TRACKING_URI.get():
         reach.check_home()
     reach.check_store(reach.store_uri())
-    if command == "run" and os.environ.get("RAY_ADDRESS"):
-        reach.check_cluster(os.environ["RAY_ADDRESS"])
+    if command == "run" and settings.RAY_ADDRESS.get():
+        reach.check_cluster(settings.RAY_ADDRESS.get())
 
 
 def _predict(args: argparse.Namespace) -> int:

@@ -5,37 +5,25 @@ reconnects, in a ``cachetools.TTLCache``. That cache forgets an expired entry on
 even then it never shuts the session down: its state, its pictures in the media store and its script thread's event
 loop stay for as long as the server runs (streamlit/streamlit#12506, open in 1.67). Once a minute the server shuts the
 expired ones down itself, as Streamlit does for a session it closes, then hands the freed pages back
-(``core.base.memory``). ``bench/bench_classroom.py`` measures the server's memory after a class leaves.
+(``core.base.memory``). ``bench/bench_classroom.py`` measures the server's memory after a class leaves. The reach into
+Streamlit's session storage lives in ``app_pages.ui.streamlit_patches``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 
 import streamlit as st
-from streamlit.runtime import Runtime
 
+from app_pages.ui import streamlit_patches
 from core.base import memory
 
 
 def close_expired() -> int:
-    """Shut down the sessions whose tabs left more than the TTL ago; how many there were.
-
-    Reaches into Streamlit's session manager (``_session_mgr``, its storage's TTLCache): if a later Streamlit stores
-    sessions otherwise, nothing is closed and nothing breaks.
-    """
-    if not Runtime.exists():
-        return 0
-    manager = getattr(Runtime.instance(), "_session_mgr", None)
-    expire = getattr(getattr(getattr(manager, "_session_storage", None), "_cache", None), "expire", None)
-    if expire is None:
-        return 0
-    # The lock the manager holds while it moves sessions between its tabs and this storage.
-    with getattr(manager, "_storage_lock", None) or contextlib.nullcontext():
-        expired = expire() or []  # cachetools >= 5 returns the (id, SessionInfo) pairs it dropped
-    for _, info in expired:
+    """Shut down the sessions whose tabs left more than the TTL ago; how many there were."""
+    expired = streamlit_patches.expired_sessions() or []
+    for info in expired:
         try:
             info.session.shutdown()
         except Exception:  # noqa: BLE001 - one session failing to close must not stop the others or the server

@@ -6,16 +6,17 @@ shipped models stay in ``assets/models`` and only ``train_all.sh`` writes there.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-HOME_ENV = "VP_HOME"
+from core.base import settings
+
+HOME_ENV = settings.VP_HOME.name
 ROOT = Path(__file__).resolve().parents[2]  # the project folder: app.py, assets/, core/
 
 
 def vp_home() -> Path:
     """The app's working folder (created on first use)."""
-    path = Path(os.environ.get(HOME_ENV) or "~/.vision-playground").expanduser()
+    path = Path(settings.VP_HOME.value()).expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

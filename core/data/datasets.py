@@ -12,7 +12,6 @@ with ``keras.datasets``, which needs internet.
 from __future__ import annotations
 
 import hashlib
-import os
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from core.base import settings
 from core.base.files import atomic_path
 from core.images import preprocess
 
-DATA_ENV = "VP_DATA_DIR"
+DATA_ENV = settings.VP_DATA_DIR.name
 
 
 class DataError(RuntimeError):
@@ -32,7 +32,7 @@ class DataError(RuntimeError):
 
 def data_dir() -> Path | None:
     """The folder named by ``VP_DATA_DIR``, or None when the variable is unset."""
-    value = os.environ.get(DATA_ENV)
+    value = settings.VP_DATA_DIR.get()
     return Path(value).expanduser() if value else None
 
 

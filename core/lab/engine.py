@@ -24,14 +24,14 @@ import time
 import traceback
 from collections.abc import Callable
 
-from core.base import paths
+from core.base import paths, settings
 from core.lab import reach, runs
 
-MAX_RUNS_ENV = "VP_MAX_RUNS"
-GPUS_ENV = "VP_GPUS_PER_RUN"  # on a GPU cluster: GPUs per run (several: tf.distribute.MirroredStrategy)
+MAX_RUNS_ENV = settings.VP_MAX_RUNS.name
+GPUS_ENV = settings.VP_GPUS_PER_RUN.name
 WORKER_NICENESS = 10  # a training gives way to the web server (nice 0) on the same cores
 SLOT = "vp_run_slot"  # a custom resource of the local cluster: one per run that may train at once
-SLOTS_ENV = "VP_RUN_SLOTS"  # set on a local run's task: how many of the machine's run slots there are
+SLOTS_ENV = settings.VP_RUN_SLOTS.name
 # Where keras.datasets downloads a missing data set from: a launch checks it answers before counting on it.
 DOWNLOADS = {"mnist": "storage.googleapis.com", "cifar10": "www.cs.toronto.edu"}
 _lock = threading.Lock()
@@ -40,23 +40,20 @@ _watchers: dict[str, threading.Thread] = {}
 
 def max_runs() -> int:
     """How many runs may train at once on the local cluster (``VP_MAX_RUNS``, default 2)."""
-    try:
-        return max(1, int(os.environ.get(MAX_RUNS_ENV, "2")))
-    except ValueError:
-        return 2
+    return settings.VP_MAX_RUNS.number()
 
 
 def cluster_kind() -> str:
     """'local' for the private cluster this process starts, else the ``RAY_ADDRESS`` it joins."""
-    return os.environ.get("RAY_ADDRESS") or "local"
+    return settings.RAY_ADDRESS.get() or "local"
 
 
 def _worker_env() -> dict[str, str]:
     env = {"MLFLOW_TRACKING_URI": runs.tracking_uri(), "VP_HOME": str(paths.vp_home()),
            "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(paths.ROOT), "RAY_AIR_NEW_OUTPUT": "0"}
-    for key in ("VP_DATA_DIR", "KERAS_HOME"):
-        if os.environ.get(key):
-            env[key] = os.environ[key]
+    for setting in (settings.VP_DATA_DIR, settings.KERAS_HOME):
+        if setting.get():
+            env[setting.name] = setting.get()
     return env
 
 
@@ -120,8 +117,8 @@ def _init() -> None:
                  namespace="vision-playground", runtime_env={"env_vars": env},
                  _system_config={"worker_niceness": 0})
     else:  # a remote cluster gets the project's code with each job
-        reach.check_cluster(os.environ["RAY_ADDRESS"])  # seconds, not Ray's minutes of retries; sets the token mode
-        ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False, logging_level=logging.ERROR,
+        reach.check_cluster(settings.RAY_ADDRESS.get())  # seconds, not Ray's minutes of retries; sets the token mode
+        ray.init(address=settings.RAY_ADDRESS.get(), log_to_driver=False, logging_level=logging.ERROR,
                  namespace="vision-playground",
                  runtime_env={"env_vars": env | {"PYTHONPATH": "."}, "working_dir": str(paths.ROOT),
                               "excludes": [".git", "assets/screenshots", "tests", "bench", "*.pyc"]})
@@ -150,7 +147,7 @@ def _resources() -> dict:
 
     total = ray.cluster_resources()
     if total.get("GPU", 0) >= 1:
-        gpus = max(1, int(os.environ.get(GPUS_ENV, "1") or 1))
+        gpus = settings.VP_GPUS_PER_RUN.number()
         return {"num_gpus": min(gpus, int(total["GPU"])), "num_cpus": 1}
     if SLOT in total:
         return {"num_cpus": max(1, int(total.get("CPU", 1)) // max_runs()), "resources": {SLOT: 1}}
@@ -370,14 +367,15 @@ def execute(run_id: str, params: dict, recipe: str = "train") -> str:
     """The worker: train one run, recording its progress, result and ending in the store."""
     global _held_slot
     give_way()
-    if int(os.environ.get(SLOTS_ENV) or 0) > 0:
-        _held_slot = take_slot(run_id, int(os.environ[SLOTS_ENV]))
+    slots = settings.VP_RUN_SLOTS.number(least=0)
+    if slots > 0:
+        _held_slot = take_slot(run_id, slots)
         if _held_slot is None:
             return "KILLED"  # cancelled while it waited for a slot
     from core.base import device
 
-    gpus = os.environ.get("CUDA_VISIBLE_DEVICES")
-    threads = int(os.environ.get("OMP_NUM_THREADS") or 1) if not gpus else None
+    gpus = settings.CUDA_VISIBLE_DEVICES.get()
+    threads = settings.OMP_NUM_THREADS.number() if not gpus else None
     device.configure_threads(intra_op=threads, inter_op=2 if threads else None)
     from core.training.train import Cancelled
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from core.base import paths
+from core.base import paths, settings
 
 TIMEOUT_S = 3.0  # a TCP connect to a live server on a school network takes milliseconds
 REMEMBER_S = 5.0  # a failed look is remembered this long, so a page refreshing every 2 s does not wait each time
@@ -30,7 +30,7 @@ class Unavailable(RuntimeError):
 
 
 def _home_setting() -> str:
-    return os.environ.get(paths.HOME_ENV) or "~/.vision-playground (the default)"
+    return settings.VP_HOME.get() or f"{settings.VP_HOME.default} (the default)"
 
 
 def _remembered(key: str) -> None:
@@ -64,8 +64,8 @@ def tcp_problem(host: str, port: int, timeout_s: float = TIMEOUT_S) -> str | Non
 
 def store_uri() -> str:
     """``MLFLOW_TRACKING_URI`` when set (a shared server), else the SQLite file under ``VP_HOME``."""
-    if os.environ.get("MLFLOW_TRACKING_URI"):
-        return os.environ["MLFLOW_TRACKING_URI"]
+    if settings.MLFLOW_TRACKING_URI.get():
+        return settings.MLFLOW_TRACKING_URI.get()
     try:
         home = paths.vp_home()
     except OSError as e:
@@ -83,7 +83,7 @@ def check_store(uri: str) -> None:
     """Raise ``Unavailable`` when the run store at ``uri`` cannot be used: a tracking server that does not
     answer, or a SQLite file in a folder this process cannot write."""
     _remembered(uri)
-    setting = "MLFLOW_TRACKING_URI" if os.environ.get("MLFLOW_TRACKING_URI") else "VP_HOME"
+    setting = (settings.MLFLOW_TRACKING_URI if settings.MLFLOW_TRACKING_URI.get() else settings.VP_HOME).name
     if uri.startswith(("http://", "https://")):
         parts = urlsplit(uri)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -134,9 +134,9 @@ TOKEN_HELP = "`ray get-auth-token` on the cluster's head machine prints it"
 
 def _token() -> tuple[str | None, str]:
     """The Ray token this machine would send, and where it comes from (Ray's own order of sources)."""
-    if os.environ.get("RAY_AUTH_TOKEN"):
-        return os.environ["RAY_AUTH_TOKEN"].strip(), "RAY_AUTH_TOKEN"
-    path = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token").expanduser()
+    if settings.RAY_AUTH_TOKEN.get():
+        return settings.RAY_AUTH_TOKEN.get().strip(), settings.RAY_AUTH_TOKEN.name
+    path = Path(settings.RAY_AUTH_TOKEN_PATH.value()).expanduser()
     try:
         token = path.read_text().strip()
     except OSError:
@@ -163,7 +163,7 @@ def _gcs_answer(address: str, token: str | None) -> str:
 
 def _use_token_auth() -> None:
     """Join in Ray's token mode, as Ray itself does when it starts a cluster with a token on this machine."""
-    os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ[settings.RAY_AUTH_MODE.name] = "token"
     try:
         from ray._raylet import Config
 
@@ -196,7 +196,7 @@ def check_cluster(address: str) -> None:
                          f"{start}, or unset RAY_ADDRESS to train on this machine.")
     if client:
         return  # Ray Client speaks its own protocol; its server checks the rest
-    mode = os.environ.get("RAY_AUTH_MODE", "").lower()
+    mode = (settings.RAY_AUTH_MODE.get() or "").lower()
     token, source = _token()
     try:
         send = token if mode != "disabled" else None

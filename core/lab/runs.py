@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from core.base import paths
+from core.base import paths, settings
 from core.lab import reach
 from core.nets import registry
 
@@ -41,8 +41,8 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # MLflow probes git; the app may run without it
 os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # no "View run" lines in a CLI's JSON
 # A tracking server that stops answering costs seconds, not MLflow's default of 7 retries over 4 minutes.
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+for _setting in (settings.MLFLOW_HTTP_REQUEST_MAX_RETRIES, settings.MLFLOW_HTTP_REQUEST_TIMEOUT):
+    os.environ.setdefault(_setting.name, _setting.default)
 Unavailable = reach.Unavailable  # a setting names a store (or cluster) this machine cannot use
 
 

@@ -33,7 +33,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from core.base import paths
+from core.base import paths, settings
 from core.base.files import atomic_path
 from core.data.datasets import sha256_file
 from core.images import preprocess
@@ -163,7 +163,7 @@ def keras_models_dir() -> Path:
 
     Like Keras, falls back to ``/tmp/.keras`` when the home folder is not writable.
     """
-    home = os.environ.get("KERAS_HOME")
+    home = settings.KERAS_HOME.get()
     if not home:
         base = Path("~").expanduser()
         home = base / ".keras" if os.access(base, os.W_OK) else Path("/tmp/.keras")
