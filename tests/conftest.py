@@ -30,6 +30,9 @@ os.environ.pop("MLFLOW_TRACKING_URI", None)
 os.environ.pop("RAY_ADDRESS", None)
 
 
+# What the fast subset may not start (tests/guard.py); the tests whose data is missing (tests/needs.py).
+pytest_plugins = ["tests.guard", "tests.needs", "pytester"]
+
 UNIPEN_FIXTURE = ROOT / "tests" / "data" / "unipen_fixture.jsonl"  # 40 digits; see tests/data/UNIPEN_ATTRIBUTION.md
 
 

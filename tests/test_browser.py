@@ -14,7 +14,7 @@ from core.nets import registry
 from core.nets.inference import Predictor
 from tests import browser
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")

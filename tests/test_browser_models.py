@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from core.data import datasets
 from core.nets import browser, registry
+from tests.needs import require_data
 
 
 @pytest.mark.parametrize("name", registry.DRAW_MODELS)
@@ -47,8 +47,7 @@ def test_a_changed_model_or_copy_is_caught_and_export_makes_it_right_again(tmp_p
 
 
 def test_the_copies_are_checked_on_real_digits_when_mnist_is_here():
-    if datasets.dataset_path("mnist") is None:
-        pytest.skip("MNIST is in the data folder (VP_DATA_DIR)")
+    require_data("mnist")
     cards = [json.loads(browser.card_path(n).read_text()) for n in registry.DRAW_MODELS]
     assert all(c["checked_on"] == f"{browser.CHECK_DIGITS} MNIST test digits" and c["same_top_digit"] == 1.0
                for c in cards), cards

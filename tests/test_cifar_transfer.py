@@ -8,9 +8,10 @@ from core.lab import engine
 from core.nets import backbones, registry
 from core.training import backbone_transfer
 from core.training.train import TrainConfig, train
+from tests.needs import needs_data
 from tests.pages import open_page
 
-needs_cifar = pytest.mark.skipif(datasets.dataset_path("cifar10") is None, reason="cifar10.npz is in VP_DATA_DIR")
+needs_cifar = needs_data("cifar10")
 
 
 @needs_cifar

@@ -12,10 +12,9 @@ from scipy import ndimage
 from core.data import datasets, font_letters, greek_strokes, handwriting, shape_strokes, unipen
 from core.images import strokes
 from core.nets import registry
+from tests.needs import needs_data
 
-LETTERS_FILE = datasets.data_dir() / unipen.LETTERS if datasets.data_dir() else None
-needs_letters = pytest.mark.skipif(LETTERS_FILE is None or not LETTERS_FILE.is_file(),
-                                   reason="the UNIPEN letters are in the data folder (VP_DATA_DIR)")
+needs_letters = needs_data(unipen.LETTERS)
 
 
 @pytest.fixture(scope="module")

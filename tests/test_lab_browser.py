@@ -9,7 +9,7 @@ import pytest
 from core.lab import runs
 from tests import browser
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")

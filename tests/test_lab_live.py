@@ -9,7 +9,7 @@ from core.nets import browser as browser_copies
 from core.nets import registry
 from tests import browser
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def finished_run_with_the_dnns_weights() -> runs.RunInfo:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from core.data import datasets, unipen
+from core.data import unipen
 from core.nets import registry
 from tests.live_harness import compare
+from tests.needs import needs_data
 
-DIGITS_FILE = datasets.data_dir() / unipen.DIGITS if datasets.data_dir() else None
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def test_the_live_reading_reads_a_few_drawings_as_the_server(unipen):
@@ -19,9 +20,7 @@ def test_the_live_reading_reads_a_few_drawings_as_the_server(unipen):
     assert found["dnn"]["same_top"] == 1.0 and found["dnn"]["mean_abs_difference"] < 1e-5, found
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(DIGITS_FILE is None or not DIGITS_FILE.is_file(),
-                    reason="the UNIPEN development digits are in the data folder (VP_DATA_DIR)")
+@needs_data(unipen.DIGITS)
 def test_the_live_reading_of_the_1000_development_digits_is_the_servers():
     found = compare(unipen.load_unipen(file=unipen.DIGITS), registry.DRAW_MODELS)
     assert found["drawings"] >= 990 and found["input_max_difference"] < 1e-4, found

@@ -8,7 +8,7 @@ import pytest
 from core.images import strokes
 from tests import browser
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 WIDTH = 1400
 

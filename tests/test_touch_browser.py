@@ -8,7 +8,7 @@ from core.images import strokes
 from tests import browser
 from tests.test_browser import clean_examples
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 820, "height": 1180}

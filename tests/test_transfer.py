@@ -14,10 +14,11 @@ from core.lab import runs
 from core.nets import registry
 from core.training import letter_transfer
 from core.training.train import Cancelled
+from tests.needs import needs_data
 from tests.pages import open_page
 
 GREEK = datasets.dataset_path("greek")
-needs_letters = pytest.mark.skipif(GREEK is None, reason="the Greek letters are in the data folder (VP_DATA_DIR)")
+needs_letters = needs_data("greek")
 
 
 def test_freezing_net002_leaves_153_weights_to_learn_as_in_report_002():

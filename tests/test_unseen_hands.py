@@ -8,13 +8,11 @@ import pytest
 
 from bench import bench_unseen_hands
 from core import own_classes
-from core.data import datasets, greek_strokes, unipen
+from core.data import greek_strokes, unipen
 from core.nets import registry
+from tests.needs import needs_data
 
-LETTERS_FILE = datasets.data_dir() / unipen.LETTERS if datasets.data_dir() else None
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(LETTERS_FILE is None or not LETTERS_FILE.is_file(),
-                                 reason="the UNIPEN letters are in the data folder (VP_DATA_DIR)")]
+pytestmark = [pytest.mark.slow, needs_data(unipen.LETTERS)]
 
 
 @pytest.fixture(scope="module")
