@@ -13,6 +13,7 @@ import uuid
 from html import escape
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.ui import nets
@@ -112,7 +113,7 @@ def student(code: str, token: str) -> None:
         return
     st.session_state[FOLLOW] = (info.activity, me.prompt)
     follow(code, token)
-    st.caption(f"Class {info.code} · you are {me.nickname or me.pseudonym} · {me.drawings} drawings sent")
+    st.caption(f"Class {info.code} · you are {me.nickname or me.pseudonym} · drawings sent: {me.drawings}")
     if info.activity not in store.DRAWING_ACTIVITIES:
         st.title("Wait for your teacher")
         st.write("Your teacher starts the next activity; this screen follows by itself.")
@@ -176,6 +177,18 @@ def mosaic(name: str, shown: list[tuple[store.Drawing, str]], code: str = "", se
                 st.rerun(scope="fragment")
 
 
+def confusion_chart(score: stats.NetworkScore) -> go.Figure:
+    """The confusion matrix of the class's digits as one network reads them: rows asked, columns read."""
+    digits = list(stats.DIGITS)
+    figure = go.Figure(go.Heatmap(z=score.confusion, x=digits, y=digits, colorscale="Blues", showscale=False,
+                                  text=score.confusion, texttemplate="%{text}", hovertemplate=(
+                                      "asked %{y}, read %{x}: %{z}<extra></extra>")))
+    figure.update_layout(title=f"How the {score.title} reads the class's digits", height=380,
+                         margin=dict(l=40, r=10, t=40, b=40), xaxis_title="read as", yaxis_title="asked for",
+                         yaxis_autorange="reversed", xaxis_type="category", yaxis_type="category")
+    return figure
+
+
 @st.fragment(run_every=WALL_EVERY_S)
 def wall(code: str, secret: str) -> None:
     """The projector's wall: counts, the latest drawings, how the networks read the class; refreshed live."""
@@ -194,9 +207,8 @@ def wall(code: str, secret: str) -> None:
             "MNIST's test digits": f"{s.mnist_accuracy:.1%}" if s.mnist_accuracy is not None else "-"}
             for s in figures.scores]), hide_index=True)
     with right:
-        lead = max(figures.scores, key=lambda s: (s.right, s.name == nets.best_model()))
-        st.caption(f"How the {lead.title} reads the class's digits (rows: asked, columns: read)")
-        st.dataframe(pd.DataFrame(lead.confusion, index=list(stats.DIGITS), columns=list(stats.DIGITS)))
+        lead = figures.lead
+        st.plotly_chart(confusion_chart(lead), key="class_confusion")
     if figures.info.activity == store.STUMP:
         st.subheader("Best stumpers")
         mosaic("stumpers", [(s.drawing, f"{s.drawing.label}, read {'/'.join(s.reads.values())}")

@@ -27,10 +27,9 @@ def _most_confused(stats: ClassStats) -> tuple[str, str, int] | None:
 
 def draw_caption(stats: ClassStats) -> str:
     """Draw for our data set: how the best network reads the class against MNIST, and the common misreading."""
-    scored = [s for s in stats.scores if s.total]
-    if not scored:
+    best = stats.lead
+    if best is None or not best.total:
         return "No drawings yet: the wall fills in as the class sends them."
-    best = max(scored, key=lambda s: s.right)
     said = f"The {best.title} reads {_percent(best.accuracy)} of the class's {best.total} digits"
     if best.mnist_accuracy is not None:
         gap = best.mnist_accuracy - best.accuracy

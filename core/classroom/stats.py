@@ -82,6 +82,11 @@ class ClassStats:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def lead(self) -> NetworkScore | None:
+        """The network that reads most of the class's digits; of equals, the one best on MNIST."""
+        return max(self.scores, key=lambda s: (s.right, s.mnist_accuracy or 0.0), default=None)
+
 
 def model_input(drawing: store.Drawing) -> np.ndarray:
     """The drawing as a network's 28x28 input: the Draw page's one path from the canvas' PNG."""
