@@ -33,6 +33,9 @@ navigation = st.navigation(
             st.Page("app_pages/filters.py", title="Filters", icon=":material/filter:"),
             st.Page("app_pages/explain.py", title="Explain", icon=":material/psychology:"),
         ],
+        "Class": [
+            st.Page("app_pages/classroom.py", title="Class", icon=":material/school:", url_path="class"),
+        ],
         "Training lab": [
             st.Page("app_pages/compare.py", title="Compare", icon=":material/leaderboard:"),
             st.Page("app_pages/lr_sweep.py", title="Learning rate", icon=":material/speed:", url_path="learning-rate"),

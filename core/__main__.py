@@ -252,6 +252,22 @@ def _classes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _class(args: argparse.Namespace) -> int:
+    """Class mode's classes from the command line: list, export as a zip, delete."""
+    from core.classroom import export, store
+
+    if args.action == "list":
+        for info in store.list_classes():
+            _emit({"code": info.code, "drawings": info.drawings, "students": info.students,
+                   "activity": info.activity, "labels": list(info.labels), "started": export.iso_time(info.created_at)})
+    elif args.action == "export":
+        _emit(export.export_class(args.code, args.zip) | {"zip": args.zip})
+    else:
+        store.delete_class(args.code)
+        _emit({"deleted": args.code})
+    return 0
+
+
 def _at_least(low: int) -> Callable[[str], int]:
     """An argparse type for whole numbers >= ``low``, so a bad value gets a usage message, not a traceback."""
     def parse(text: str) -> int:
@@ -349,6 +365,16 @@ def main(argv: list[str] | None = None) -> int:
     gone = actions.add_parser("delete", help="delete project NAME")
     gone.add_argument("name")
     cl.set_defaults(func=_classes)
+    k = sub.add_parser("class", help="class mode's classes: list, export as a zip, delete; JSON lines")
+    class_actions = k.add_subparsers(dest="action", required=True)
+    class_actions.add_parser("list", help="one JSON line per class: its code, drawings, students")
+    ex = class_actions.add_parser("export", help="write class CODE to ZIP: a folder of PNGs per label, the strokes "
+                                                 "as JSON lines, a data card (no nicknames)")
+    ex.add_argument("code")
+    ex.add_argument("zip")
+    rm = class_actions.add_parser("delete", help="delete class CODE and everything its students drew")
+    rm.add_argument("code")
+    k.set_defaults(func=_class)
     ls = sub.add_parser("runs", help="list runs, newest first, one JSON line each")
     ls.add_argument("--lab")
     ls.add_argument("--status", choices=["SCHEDULED", "RUNNING", "FINISHED", "KILLED", "FAILED"])

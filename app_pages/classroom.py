@@ -1,0 +1,238 @@
+"""Class mode: a teacher starts a class, students join from their phones by code or QR code and draw, and the
+teacher's wall shows what the class made and how the networks read it (issue 31).
+
+Who is who is in the address: ``?class=CODE&teacher=SECRET`` is the teacher's screen, ``?class=CODE&student=TOKEN``
+a student's (a reload rejoins as the same student), ``?join=CODE`` the join form. The page shows the teacher's
+controls only to the teacher's secret, and every control's action checks the secret again in
+``core.classroom.store``: an edited address or a replayed message opens nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from html import escape
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app_pages.ui import nets
+from app_pages.ui.live_canvas import live_canvas
+from core.classroom import captions, join, stats, store
+from core.images import strokes
+
+WALL_EVERY_S = 2  # the wall and the students' screens look for news this often
+FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
+ACTIVITY_NAMES = {store.DRAW: "Draw for our data set", store.STUMP: "Stump the network", store.PAUSED: "Pause"}
+ACTIVITY_ASK = {store.DRAW: "Draw a {label}", store.STUMP: "Draw a {label} the networks misread"}
+
+params = st.query_params
+
+
+def hook(testid: str, text: str = "", **attributes) -> None:
+    """An element tests and tools can find (``data-testid``), showing ``text``."""
+    attrs = "".join(f' data-{k}="{escape(str(v), quote=True)}"' for k, v in attributes.items())
+    st.html(f'<div data-testid="{testid}"{attrs}>{escape(text)}</div>')
+
+
+def join_address(code: str) -> str:
+    """The join address as a phone in the room reaches this server: the host the teacher's browser used, unless
+    that is this machine's loopback, then the machine's address on the network."""
+    host = st.context.headers.get("Host") or ""
+    name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+    if not name or name in ("localhost", "0.0.0.0") or name.startswith("127.") or name.startswith("["):
+        name = None
+    return join.join_url(code, int(port or st.get_option("server.port")), st.get_option("server.baseUrlPath") or "",
+                         host=name)
+
+
+# --- No class in the address: start one, or join one --------------------------------------------------------
+
+def landing() -> None:
+    st.title("Class")
+    st.write("A whole class draws at once: students join from a phone or laptop with a code, no account, and the "
+             "wall on the projector shows what the class made and how the networks read the class's handwriting.")
+    left, right = st.columns(2)
+    with left.form("class_start"):
+        st.subheader("Teach")
+        pin = st.text_input("A PIN to open the teacher's screen on another device (optional, 4+ characters)",
+                            type="password")
+        if st.form_submit_button("Start a class", icon=":material/school:", type="primary"):
+            try:
+                info, secret = store.start_class(pin=pin.strip() or None)
+            except store.ClassError as e:
+                st.error(str(e), icon=":material/error:")
+            else:
+                params.from_dict({"class": info.code, "teacher": secret})
+                st.rerun()
+    with right.form("class_join"):
+        st.subheader("Join")
+        code = st.text_input("The class's code", max_chars=12)
+        if st.form_submit_button("Join", icon=":material/login:"):
+            params.from_dict({join.JOIN: code})
+            st.rerun()
+
+
+# --- A student -------------------------------------------------------------------------------------------------
+
+def join_form(code: str) -> None:
+    try:
+        info = store.class_info(code)
+    except store.ClassError as e:
+        st.error(str(e), icon=":material/error:")
+        return
+    st.title(f"Join class {info.code}")
+    with st.form("class_nickname"):
+        nickname = st.text_input("Your nickname (optional: only your teacher sees it)", max_chars=store.MAX_NICKNAME)
+        if st.form_submit_button("Join", icon=":material/login:", type="primary"):
+            _, token = store.join(info.code, nickname)
+            params.from_dict({"class": info.code, "student": token})
+            st.rerun()
+
+
+@st.fragment(run_every=WALL_EVERY_S)
+def follow(code: str, token: str) -> None:
+    """Reload the student's screen when the teacher changes the activity (or the class ends)."""
+    try:
+        seen = (store.class_info(code).activity, store.rejoin(code, token).prompt)
+    except (store.ClassError, store.NotAllowed):
+        seen = None
+    if seen != st.session_state.get(FOLLOW):
+        st.rerun()
+
+
+def student(code: str, token: str) -> None:
+    try:
+        info, me = store.class_info(code), store.rejoin(code, token)
+    except (store.ClassError, store.NotAllowed) as e:
+        st.session_state[FOLLOW] = None
+        st.error(f"{e}", icon=":material/error:")
+        if st.button("Join a class"):
+            params.clear()
+            st.rerun()
+        return
+    st.session_state[FOLLOW] = (info.activity, me.prompt)
+    follow(code, token)
+    st.caption(f"Class {info.code} · you are {me.nickname or me.pseudonym} · drawings sent: {me.drawings}")
+    if info.activity not in store.DRAWING_ACTIVITIES:
+        st.title("Wait for your teacher")
+        st.write("Your teacher starts the next activity; this screen follows by itself.")
+        return
+    st.html(f'<h1 data-testid="vp-class-prompt" data-label="{escape(me.prompt, quote=True)}">'
+            f'{escape(ACTIVITY_ASK[info.activity].format(label=me.prompt))}</h1>')
+    key = f"class_canvas_{me.drawings}"  # a new, blank canvas after each drawing sent
+    submission = st.session_state.setdefault(f"{key}_id", uuid.uuid4().hex)  # sent again, stored once
+    live = nets.live_models() if info.activity == store.STUMP else ()  # stumping: see the networks read as you draw
+    sent = live_canvas(key, strokes.PEN_WIDTH, live=live, lead=live[0] if live else None)
+    if st.button("Send", icon=":material/send:", type="primary", disabled=not sent, key=f"{key}_send"):
+        try:
+            store.submit(code, token, submission, me.prompt, sent.get("strokes") or [], sent.get("png"))
+        except (store.ClassError, store.NotAllowed) as e:
+            st.error(str(e), icon=":material/error:")
+        else:
+            st.rerun()
+
+
+# --- The teacher -------------------------------------------------------------------------------------------------
+
+def teacher_controls(code: str, secret: str, info: store.ClassInfo) -> None:
+    hook("vp-class-teacher")
+    st.title(f"Class {info.code}")
+    address = join_address(info.code)
+    left, right = st.columns([1, 2])
+    left.image(join.qr_png(address), width=360)
+    with right:
+        st.html(f'<div data-testid="vp-class-code" style="font-size:5rem;font-weight:700;letter-spacing:0.3rem">'
+                f"{escape(info.code)}</div>")
+        st.html(f'<div data-testid="vp-class-join" data-url="{escape(address, quote=True)}" '
+                f'style="font-size:1.4rem">Join at <b>{escape(address)}</b> or scan the code</div>')
+        chosen = st.segmented_control("Activity", list(ACTIVITY_NAMES), format_func=ACTIVITY_NAMES.get,
+                                      default=info.activity, key="class_activity")
+        if chosen and chosen != info.activity:
+            store.set_activity(code, secret, chosen)
+            st.rerun()
+    with st.expander("The teacher's address, the students, ending the class"):
+        st.write("Open the teacher's screen on another device with this address (keep it to yourself):")
+        st.code(f"{address.split('?')[0]}?class={info.code}&teacher={secret}", language=None)
+        roster = store.roster(code, secret)
+        st.dataframe(pd.DataFrame([{"student": s.pseudonym, "nickname": s.nickname, "drawings": s.drawings}
+                                   for s in roster]), hide_index=True)
+        if st.checkbox("Delete the class and everything its students drew") and st.button("End the class"):
+            store.end_class(code, secret)
+            params.clear()
+            st.rerun()
+
+
+def mosaic(name: str, shown: list[tuple[store.Drawing, str]], code: str = "", secret: str = "") -> None:
+    """Drawings side by side, each with its caption; with the secret, a button under each hides it."""
+    if not shown:
+        st.caption("None yet.")
+        return
+    cols = st.columns(6)
+    for i, (drawing, caption) in enumerate(shown):
+        with cols[i % 6]:
+            st.image(drawing.png, caption=caption, width=90)
+            if secret and st.button("Hide", key=f"hide_{name}_{drawing.id}", icon=":material/visibility_off:"):
+                store.hide(code, secret, drawing.id)
+                st.rerun(scope="fragment")
+
+
+def confusion_chart(score: stats.NetworkScore) -> go.Figure:
+    """The confusion matrix of the class's digits as one network reads them: rows asked, columns read."""
+    digits = list(stats.DIGITS)
+    figure = go.Figure(go.Heatmap(z=score.confusion, x=digits, y=digits, colorscale="Blues", showscale=False,
+                                  text=score.confusion, texttemplate="%{text}", hovertemplate=(
+                                      "asked %{y}, read %{x}: %{z}<extra></extra>")))
+    figure.update_layout(title=f"How the {score.title} reads the class's digits", height=380,
+                         margin=dict(l=40, r=10, t=40, b=40), xaxis_title="read as", yaxis_title="asked for",
+                         yaxis_autorange="reversed", xaxis_type="category", yaxis_type="category")
+    return figure
+
+
+@st.fragment(run_every=WALL_EVERY_S)
+def wall(code: str, secret: str) -> None:
+    """The projector's wall: counts, the latest drawings, how the networks read the class; refreshed live."""
+    try:
+        figures = stats.class_stats(code, nets.predictors())
+    except store.ClassError as e:
+        st.error(str(e), icon=":material/error:")
+        return
+    hook("vp-class-count", f"{figures.total} drawings from {figures.info.students} students", count=figures.total)
+    st.subheader(captions.caption(figures))
+    left, right = st.columns([1, 1])
+    with left:
+        st.bar_chart(pd.Series(figures.counts, name="drawings"), height=220, x_label="label", y_label="drawings")
+        st.dataframe(pd.DataFrame([{
+            "network": s.title, "the class's drawings": f"{s.accuracy:.0%}" if s.accuracy is not None else "-",
+            "MNIST's test digits": f"{s.mnist_accuracy:.1%}" if s.mnist_accuracy is not None else "-"}
+            for s in figures.scores]), hide_index=True)
+    with right:
+        lead = figures.lead
+        st.plotly_chart(confusion_chart(lead), key="class_confusion")
+    if figures.info.activity == store.STUMP:
+        st.subheader("Best stumpers")
+        mosaic("stumpers", [(s.drawing, f"{s.drawing.label}, read {'/'.join(s.reads.values())}")
+                            for s in figures.stumpers[:6]], code, secret)
+    st.subheader("Latest drawings")
+    mosaic("latest", [(d, d.label) for d in figures.latest], code, secret)
+    st.subheader(f"Hardest for the {lead.title}")
+    mosaic("hardest", [(r.drawing, f"{r.drawing.label}, read {r.read}") for r in lead.hardest], code, secret)
+
+
+def teacher(code: str, secret: str) -> None:
+    if not store.is_teacher(code, secret):
+        st.error("This is not the teacher's address of a class here (it may have ended).", icon=":material/lock:")
+        return
+    info = store.class_info(code)
+    teacher_controls(code, secret, info)
+    wall(code, secret)
+
+
+if params.get("teacher") and params.get("class"):
+    teacher(params["class"], params["teacher"])
+elif params.get("student") and params.get("class"):
+    student(params["class"], params["student"])
+elif params.get(join.JOIN):
+    join_form(params[join.JOIN])
+else:
+    landing()

@@ -1,0 +1,65 @@
+"""Where the class store lives: ``sqlite:///$VP_HOME/classes.db``, or the SQLAlchemy URL in ``VP_CLASS_DB``.
+
+SQLite serves one app server; thirty students submitting at once are thirty writers, which SQLite takes one
+at a time. Its write-ahead log lets the wall read while a drawing is written, and every transaction starts
+``BEGIN IMMEDIATE`` so that a transaction that reads and then writes waits for the lock at its start (where
+the busy timeout applies) instead of failing half-way with "database is locked". Several app servers share a
+class through PostgreSQL (``VP_CLASS_DB=postgresql+psycopg://user@host/db``): the same tables and queries.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from sqlalchemy import Engine, create_engine, event
+
+from core.base import paths
+from core.classroom import schema
+
+DB_ENV = "VP_CLASS_DB"
+BUSY_TIMEOUT_S = 30  # how long a writer waits for SQLite's lock: far more than thirty drawings take
+
+
+def url() -> str:
+    """The store's SQLAlchemy URL: ``VP_CLASS_DB`` when set, else the SQLite file under ``VP_HOME``."""
+    return os.environ.get(DB_ENV) or f"sqlite:///{paths.vp_home() / 'classes.db'}"
+
+
+def _sqlite_engine(address: str) -> Engine:
+    engine = create_engine(address, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" below starts transactions, not the driver
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint; safe with WAL
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@functools.cache
+def _engine(address: str) -> Engine:
+    if address.startswith("sqlite"):
+        engine = _sqlite_engine(address)
+        from filelock import FileLock
+
+        # Two processes opening a new store at once (the app, the command line) create its tables once.
+        with FileLock(f"{address.split(':///', 1)[-1]}.lock", timeout=60):
+            schema.metadata.create_all(engine)
+    else:
+        engine = create_engine(address, pool_pre_ping=True)
+        schema.metadata.create_all(engine)
+    return engine
+
+
+def engine() -> Engine:
+    """The engine of the store ``url()`` names (one per process and address), its tables created on first use."""
+    return _engine(url())

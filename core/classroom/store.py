@@ -1,0 +1,325 @@
+"""A class in the store: the teacher starts it, students join and draw, the teacher steers it.
+
+Who may do what is decided here, not by the pages: a teacher's action takes the teacher's secret (or the PIN
+chosen at the start) and a student's action the student's rejoin token; a student's token opens no teacher's
+action, whatever address or message carries it. A submit carries the client's own submission id, so a drawing
+sent twice (a retry after a lost answer, a reload) is stored once, and a student who rejoins with their token
+is the same student with the same drawings.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.classroom import db, keys, prompts
+from core.classroom.schema import classes, drawings, students
+from core.images import preprocess
+
+# What the class is doing: drawing the asked digits for its data set, trying to stump the networks, or waiting.
+DRAW, STUMP, PAUSED = "draw", "stump", "paused"
+ACTIVITIES = (DRAW, STUMP, PAUSED)
+DRAWING_ACTIVITIES = (DRAW, STUMP)
+MAX_NICKNAME = 40
+MAX_STROKES_JSON = 256 * 1024  # a digit drawn with many strokes is a few kB; more is not a drawing
+MAX_SUBMISSION_ID = 64
+MAX_LABEL = 40
+MAX_LABELS = 26
+
+
+class ClassError(ValueError):
+    """A class action that cannot be done as asked (no such class, an empty drawing, ...); the message says why."""
+
+
+class NotAllowed(PermissionError):
+    """The secret given does not open this action."""
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    code: str
+    activity: str
+    labels: tuple[str, ...]
+    created_at: float
+    drawings: int = 0  # visible ones
+    students: int = 0
+
+
+@dataclass(frozen=True)
+class Student:
+    pseudonym: str
+    nickname: str
+    prompt: str | None  # what they are asked to draw now
+    drawings: int = 0
+
+
+@dataclass(frozen=True)
+class Drawing:
+    id: int
+    student: str  # the pseudonym
+    label: str
+    activity: str
+    created_at: float
+    hidden: bool
+    submission_id: str
+    strokes: list = field(repr=False, default_factory=list)
+    png: bytes = field(repr=False, default=b"")
+
+    @property
+    def png_data_url(self) -> str:
+        """The picture as the canvas sent it (what ``preprocess.canvas_png_to_gray`` reads)."""
+        return preprocess.CANVAS_PNG + base64.b64encode(self.png).decode()
+
+
+def _labels(labels) -> tuple[str, ...]:
+    found = tuple(dict.fromkeys(str(label).strip() for label in labels))
+    if not 2 <= len(found) <= MAX_LABELS or any(not label or len(label) > MAX_LABEL for label in found):
+        raise ClassError(f"a class draws 2 to {MAX_LABELS} different labels of 1 to {MAX_LABEL} characters")
+    return found
+
+
+def _class_row(conn: Connection, code: str):
+    row = conn.execute(select(classes).where(classes.c.code == keys.normal_code(code))).first()
+    if row is None:
+        raise ClassError(f"no class with the code {keys.normal_code(code)!r}: is it typed as shown?")
+    return row
+
+
+def _teacher_row(conn: Connection, code: str, secret: str):
+    """The class row, when ``secret`` is its teacher's secret or PIN; else ``NotAllowed``."""
+    row = _class_row(conn, code)
+    if not isinstance(secret, str) or not secret or not (
+            keys.token_matches(secret, row.teacher_hash) or keys.pin_matches(secret, row.pin_hash)):
+        raise NotAllowed("only the class's teacher can do this (the teacher's address or PIN)")
+    return row
+
+
+def _student_row(conn: Connection, class_row, token: str):
+    row = None
+    if isinstance(token, str) and token:
+        row = conn.execute(select(students).where(students.c.token_hash == keys.token_hash(token),
+                                                  students.c.class_id == class_row.id)).first()
+    if row is None:
+        raise NotAllowed("this is not a student of the class: join it with its code")
+    return row
+
+
+def _info(conn: Connection, row) -> ClassInfo:
+    shown = conn.execute(select(func.count()).select_from(drawings).where(
+        drawings.c.class_id == row.id, drawings.c.hidden.is_(False))).scalar_one()
+    joined = conn.execute(select(func.count()).select_from(students).where(
+        students.c.class_id == row.id)).scalar_one()
+    return ClassInfo(row.code, row.activity, tuple(json.loads(row.labels)), row.created_at, shown, joined)
+
+
+def _counts(conn: Connection, class_id: int, student_id: int | None = None) -> Counter:
+    query = select(drawings.c.label, func.count()).where(drawings.c.class_id == class_id,
+                                                          drawings.c.hidden.is_(False))
+    if student_id is not None:
+        query = query.where(drawings.c.student_id == student_id)
+    return Counter(dict(conn.execute(query.group_by(drawings.c.label)).all()))
+
+
+def _next_prompt(conn: Connection, class_row, student_id: int) -> str:
+    return prompts.next_label(json.loads(class_row.labels), _counts(conn, class_row.id, student_id),
+                              _counts(conn, class_row.id))
+
+
+def _student(conn: Connection, row) -> Student:
+    count = conn.execute(select(func.count()).select_from(drawings).where(
+        drawings.c.student_id == row.id)).scalar_one()
+    return Student(row.pseudonym, row.nickname, row.prompt, count)
+
+
+# --- The teacher ---------------------------------------------------------------------------------------------
+
+def start_class(labels=prompts.DIGITS, pin: str | None = None) -> tuple[ClassInfo, str]:
+    """A new class, paused, and its teacher's secret (shown once: the store keeps only its hash)."""
+    labels = _labels(labels)
+    if pin is not None and len(str(pin).strip()) < 4:
+        raise ClassError("a PIN has at least 4 characters")
+    secret = keys.new_token()
+    pin_hash = keys.hash_pin(str(pin).strip()) if pin is not None else None
+    with db.engine().begin() as conn:
+        taken = set(conn.execute(select(classes.c.code)).scalars())
+        code = next(c for c in iter(keys.new_code, None) if c not in taken)
+        conn.execute(insert(classes).values(code=code, teacher_hash=keys.token_hash(secret), pin_hash=pin_hash,
+                                            activity=PAUSED, labels=json.dumps(labels), created_at=time.time()))
+        return _info(conn, _class_row(conn, code)), secret
+
+
+def is_teacher(code: str, secret: str) -> bool:
+    """Whether ``secret`` opens the teacher's actions of class ``code``."""
+    try:
+        with db.engine().begin() as conn:
+            _teacher_row(conn, code, secret)
+        return True
+    except (NotAllowed, ClassError):
+        return False
+
+
+def set_activity(code: str, secret: str, activity: str) -> ClassInfo:
+    """Start an activity (``draw``, ``stump``) or pause the class; the students' screens follow it."""
+    if activity not in ACTIVITIES:
+        raise ClassError(f"no activity {activity!r}; choose from {', '.join(ACTIVITIES)}")
+    with db.engine().begin() as conn:
+        row = _teacher_row(conn, code, secret)
+        conn.execute(update(classes).where(classes.c.id == row.id).values(activity=activity))
+        return _info(conn, _class_row(conn, code))
+
+
+def hide(code: str, secret: str, drawing_id: int, hidden: bool = True) -> None:
+    """Hide a drawing (or show it again): a hidden drawing is left out of every figure and the export."""
+    with db.engine().begin() as conn:
+        row = _teacher_row(conn, code, secret)
+        done = conn.execute(update(drawings).where(drawings.c.id == int(drawing_id), drawings.c.class_id == row.id)
+                            .values(hidden=bool(hidden))).rowcount
+    if not done:
+        raise ClassError(f"the class has no drawing {drawing_id}")
+
+
+def roster(code: str, secret: str) -> list[Student]:
+    """The students with their nicknames, for the teacher's screen only."""
+    with db.engine().begin() as conn:
+        row = _teacher_row(conn, code, secret)
+        rows = conn.execute(select(students).where(students.c.class_id == row.id).order_by(students.c.id)).all()
+        return [_student(conn, r) for r in rows]
+
+
+def end_class(code: str, secret: str) -> None:
+    """The teacher ends the class: it is deleted with everything its students drew."""
+    with db.engine().begin() as conn:
+        _delete(conn, _teacher_row(conn, code, secret).id)
+
+
+def _delete(conn: Connection, class_id: int) -> None:
+    # Explicitly, child tables first: SQLite enforces ON DELETE CASCADE only with its foreign keys on.
+    conn.execute(delete(drawings).where(drawings.c.class_id == class_id))
+    conn.execute(delete(students).where(students.c.class_id == class_id))
+    conn.execute(delete(classes).where(classes.c.id == class_id))
+
+
+# --- Students ------------------------------------------------------------------------------------------------
+
+def join(code: str, nickname: str = "") -> tuple[Student, str]:
+    """A new student of class ``code`` with a pseudonym and their rejoin token (kept by their browser)."""
+    nickname = " ".join(str(nickname or "").split())[:MAX_NICKNAME]
+    token = keys.new_token()
+    with db.engine().begin() as conn:
+        class_row = _class_row(conn, code)
+        taken = set(conn.execute(select(students.c.pseudonym).where(students.c.class_id == class_row.id)).scalars())
+        pseudonym = next(p for p in iter(lambda: "s" + keys.new_token()[:6].lower(), None) if p not in taken)
+        student_id = conn.execute(insert(students).values(
+            class_id=class_row.id, pseudonym=pseudonym, token_hash=keys.token_hash(token), nickname=nickname,
+            joined_at=time.time())).inserted_primary_key[0]
+        prompt = _next_prompt(conn, class_row, student_id)
+        conn.execute(update(students).where(students.c.id == student_id).values(prompt=prompt))
+        return Student(pseudonym, nickname, prompt), token
+
+
+def rejoin(code: str, token: str) -> Student:
+    """The student whose token this is: the same pseudonym, prompt and drawings as before the reload."""
+    with db.engine().begin() as conn:
+        return _student(conn, _student_row(conn, _class_row(conn, code), token))
+
+
+def submit(code: str, token: str, submission_id: str, label: str, strokes: list, png: str) -> Drawing:
+    """Store a student's drawing of ``label`` (their prompt), as the canvas sent it, and ask for the next label.
+
+    ``png``: the canvas' picture as a data URL. A submission id already stored for this student returns the
+    drawing stored then and changes nothing, so a retry never counts a drawing twice."""
+    submission_id = str(submission_id or "")
+    if not 0 < len(submission_id) <= MAX_SUBMISSION_ID:
+        raise ClassError(f"a submission needs an id of 1 to {MAX_SUBMISSION_ID} characters")
+    with db.engine().begin() as conn:
+        class_row = _class_row(conn, code)
+        student = _student_row(conn, class_row, token)
+        done = _find(conn, student.id, submission_id)
+        if done is not None:
+            return done
+    picture = _checked_drawing(strokes, png)
+    try:
+        with db.engine().begin() as conn:
+            class_row = _class_row(conn, code)  # again: the teacher may have paused the class meanwhile
+            student = _student_row(conn, class_row, token)
+            if class_row.activity not in DRAWING_ACTIVITIES:
+                raise ClassError("the class is not drawing now: wait for the teacher to start an activity")
+            if str(label) != student.prompt:
+                raise ClassError(f"you were asked to draw {student.prompt}, not {label}")
+            conn.execute(insert(drawings).values(
+                class_id=class_row.id, student_id=student.id, submission_id=submission_id, label=student.prompt,
+                activity=class_row.activity, strokes=json.dumps(strokes), png=picture, created_at=time.time(),
+                hidden=False))
+            conn.execute(update(students).where(students.c.id == student.id)
+                         .values(prompt=_next_prompt(conn, class_row, student.id)))
+    except IntegrityError:  # the same submission, sent twice at once (on PostgreSQL): the first one won
+        pass
+    with db.engine().begin() as conn:
+        return _find(conn, _student_row(conn, _class_row(conn, code), token).id, submission_id)
+
+
+def _checked_drawing(strokes, png) -> bytes:
+    """The PNG's bytes, when ``strokes`` and ``png`` are what the canvas sends and hold a drawing."""
+    if not isinstance(strokes, list) or not all(isinstance(s, dict) for s in strokes):
+        raise ClassError("the strokes are not the canvas' strokes")
+    if not strokes:
+        raise ClassError("the canvas is empty: draw first, then send")
+    if len(json.dumps(strokes)) > MAX_STROKES_JSON:
+        raise ClassError("the drawing has too many strokes")
+    gray = preprocess.canvas_png_to_gray(png)
+    if gray is None:
+        raise ClassError("the picture is not the canvas' picture")
+    if preprocess.from_canvas(gray).empty:
+        raise ClassError("the canvas is empty: draw first, then send")
+    return base64.b64decode(png[len(preprocess.CANVAS_PNG):])
+
+
+def _drawing(row, pseudonym: str) -> Drawing:
+    return Drawing(row.id, pseudonym, row.label, row.activity, row.created_at, bool(row.hidden), row.submission_id,
+                   json.loads(row.strokes), bytes(row.png))
+
+
+def _find(conn: Connection, student_id: int, submission_id: str) -> Drawing | None:
+    row = conn.execute(select(drawings, students.c.pseudonym).join(students).where(
+        drawings.c.student_id == student_id, drawings.c.submission_id == submission_id)).first()
+    return None if row is None else _drawing(row, row.pseudonym)
+
+
+# --- Reading a class -----------------------------------------------------------------------------------------
+
+def class_info(code: str) -> ClassInfo:
+    """The class's state (what students' screens follow) and its counts of visible drawings and students."""
+    with db.engine().begin() as conn:
+        return _info(conn, _class_row(conn, code))
+
+
+def class_drawings(code: str, include_hidden: bool = False, since_id: int = 0) -> list[Drawing]:
+    """The class's drawings, oldest first; hidden ones only when asked (the teacher's screen, to show them again).
+
+    Every figure, statistic and export reads drawings here, so a hidden drawing leaves all of them at once."""
+    with db.engine().begin() as conn:
+        row = _class_row(conn, code)
+        query = (select(drawings, students.c.pseudonym).join(students)
+                 .where(drawings.c.class_id == row.id, drawings.c.id > since_id).order_by(drawings.c.id))
+        if not include_hidden:
+            query = query.where(drawings.c.hidden.is_(False))
+        return [_drawing(r, r.pseudonym) for r in conn.execute(query).all()]
+
+
+def list_classes() -> list[ClassInfo]:
+    """Every class in the store, oldest first."""
+    with db.engine().begin() as conn:
+        return [_info(conn, row) for row in conn.execute(select(classes).order_by(classes.c.id)).all()]
+
+
+def delete_class(code: str) -> None:
+    """Delete a class and everything its students drew, without its teacher's secret: for the machine's owner
+    at the command line (``python -m core class delete``), never offered to a page."""
+    with db.engine().begin() as conn:
+        _delete(conn, _class_row(conn, code).id)
