@@ -23,7 +23,7 @@ from core.nets import registry
 from tests import browser
 from tests.test_touch_browser import finger
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
