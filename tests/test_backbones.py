@@ -227,7 +227,7 @@ def test_cached_features_are_computed_once_per_key(backbone_runs):
 
     # The cache holds what the frozen backbone computes (random weights are reproducible by their seed).
     direct = backbones.feature_extractor(backbones.load_backbone(SMALL, 32, "random", seed=0), 32)
-    np.testing.assert_allclose(first, direct.predict_on_batch(x.astype("float32") / 255), rtol=1e-4, atol=0)
+    np.testing.assert_allclose(first, direct.predict_on_batch(x.astype("float32") / 255), rtol=1e-4, atol=1e-9)
 
     larger = backbones.cached_features(SMALL, 64, "random", x, "test-six")
     assert len(backbone_runs) == 3 and len(list(backbones.features_dir().iterdir())) == 2
