@@ -14,10 +14,12 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.base import paths
 from core.classroom import db, keys, prompts
 from core.classroom.schema import classes, drawings, students
 from core.images import preprocess
@@ -193,16 +195,23 @@ def roster(code: str, secret: str) -> list[Student]:
 
 
 def end_class(code: str, secret: str) -> None:
-    """The teacher ends the class: it is deleted with everything its students drew."""
+    """The teacher ends the class: it is deleted with everything its students drew and the sets made of it."""
     with db.engine().begin() as conn:
-        _delete(conn, _teacher_row(conn, code, secret).id)
+        _delete(conn, _teacher_row(conn, code, secret))
 
 
-def _delete(conn: Connection, class_id: int) -> None:
+def derived_dir() -> Path:
+    """Where files made from a class's drawings are kept (its training sets), named ``<code>-...``."""
+    return paths.vp_home() / "classes"
+
+
+def _delete(conn: Connection, class_row) -> None:
     # Explicitly, child tables first: SQLite enforces ON DELETE CASCADE only with its foreign keys on.
-    conn.execute(delete(drawings).where(drawings.c.class_id == class_id))
-    conn.execute(delete(students).where(students.c.class_id == class_id))
-    conn.execute(delete(classes).where(classes.c.id == class_id))
+    conn.execute(delete(drawings).where(drawings.c.class_id == class_row.id))
+    conn.execute(delete(students).where(students.c.class_id == class_row.id))
+    conn.execute(delete(classes).where(classes.c.id == class_row.id))
+    for made in derived_dir().glob(f"{class_row.code}-*"):
+        made.unlink(missing_ok=True)
 
 
 # --- Students ------------------------------------------------------------------------------------------------
@@ -322,4 +331,4 @@ def delete_class(code: str) -> None:
     """Delete a class and everything its students drew, without its teacher's secret: for the machine's owner
     at the command line (``python -m core class delete``), never offered to a page."""
     with db.engine().begin() as conn:
-        _delete(conn, _class_row(conn, code).id)
+        _delete(conn, _class_row(conn, code))
