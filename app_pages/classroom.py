@@ -18,8 +18,10 @@ import streamlit as st
 
 from app_pages.ui import nets
 from app_pages.ui.live_canvas import live_canvas
-from core.classroom import captions, join, stats, store
+from core.classroom import captions, join, stats, store, training
 from core.images import strokes
+from core.lab import runs
+from core.nets import registry
 
 WALL_EVERY_S = 2  # the wall and the students' screens look for news this often
 FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
@@ -219,12 +221,50 @@ def wall(code: str, secret: str) -> None:
     mosaic("hardest", [(r.drawing, f"{r.drawing.label}, read {r.read}") for r in lead.hardest], code, secret)
 
 
+@st.fragment(run_every=WALL_EVERY_S * 2)
+def class_runs(code: str) -> None:
+    """The class's training runs: progress while they train, the held-out students' score when done."""
+    try:
+        found = runs.search(lab=training.LAB, group=f"{training.LAB}:{code}", max_results=5)
+    except runs.Unavailable as e:
+        st.error(f"The run store cannot be opened: {e}", icon=":material/cloud_off:")
+        return
+    for run in found:
+        card = runs.card(run.run_id) if run.status == "FINISHED" else None
+        if card is not None and "class" in card:
+            st.success(f"Run {run.number}: {captions.training_caption(card)}", icon=":material/check_circle:")
+        elif run.status in runs.ACTIVE:
+            st.progress(run.progress, text=f"Run {run.number}: {run.state.lower()}, {run.progress:.0%}")
+        else:
+            st.caption(f"Run {run.number}: {run.status.lower()} {run.error or ''}")
+
+
+def train_section(code: str, secret: str) -> None:
+    """Train on our hands: fine-tune a Draw network on MNIST and the class's drawings, scored on held-out students."""
+    # A toggle, not an expander: the run store (MLflow) is opened only when the teacher comes to train.
+    if st.toggle("Train on our hands: a network taught by the class, tested on classmates it never saw",
+                 key="class_train"):
+        cols = st.columns([2, 1, 1])
+        model = cols[0].selectbox("Network", registry.DRAW_MODELS, index=registry.DRAW_MODELS.index("resnet"),
+                                  format_func=nets.title, key="class_train_model")
+        epochs = cols[1].number_input("Epochs", 1, 10, 3, key="class_train_epochs")
+        if cols[2].button("Train on our hands", icon=":material/model_training:"):
+            try:
+                run = training.train_on_class(code, secret, model, int(epochs))
+            except (store.ClassError, store.NotAllowed, ValueError, runs.Unavailable) as e:
+                st.error(f"Not launched: {e}", icon=":material/error:")
+            else:
+                st.toast(f"Run {run.number} launched: it trains in the background.", icon=":material/rocket_launch:")
+        class_runs(code)
+
+
 def teacher(code: str, secret: str) -> None:
     if not store.is_teacher(code, secret):
         st.error("This is not the teacher's address of a class here (it may have ended).", icon=":material/lock:")
         return
     info = store.class_info(code)
     teacher_controls(code, secret, info)
+    train_section(info.code, secret)
     wall(code, secret)
 
 

@@ -91,3 +91,20 @@ def test_the_wall_counts_the_class_drawings(class_db):
         store.submit(info.code, token, "s", me.prompt, sent["strokes"], sent["png"])
     at = class_page(**{"class": info.code, "teacher": secret})
     assert hooks(at)["vp-class-count"]["count"] == "3"
+
+
+def test_the_teacher_launches_train_on_our_hands_from_the_wall(class_db, fake_engine):
+    info, secret = store.start_class()
+    store.set_activity(info.code, secret, store.DRAW)
+    sent = canvas_payloads.sent("seven_two_strokes")
+    for _ in range(2):
+        me, token = store.join(info.code)
+        store.submit(info.code, token, "s", me.prompt, sent["strokes"], sent["png"])
+    at = class_page(**{"class": info.code, "teacher": secret})
+    at.toggle(key="class_train").set_value(True).run()
+    next(b for b in at.button if b.label == "Train on our hands").click()
+    at.run()
+    assert not at.exception and not at.error, at.error
+    [run] = fake_engine
+    assert run.lab == "class" and run.params["recipe"] == "class"
+    assert [p.proto.text for p in at.get("progress")] == [f"Run {run.number}: queued, 0%"]

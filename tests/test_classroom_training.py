@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.classroom import dataset, store, training
+from core.classroom import captions, dataset, store, training
 from core.lab import runs
 from tests import class_drawings
 
@@ -70,7 +70,25 @@ def test_a_network_fine_tuned_on_the_class_is_scored_on_students_it_never_saw(dr
         assert 0.5 <= card["class"][key] <= 1  # real digits: most are read, before and after
     assert card["data"]["class_sha256"] == data.sha256 and card["data"]["n_test"] == 1000
     assert card["test_accuracy"] > 0.9 and card["epochs_run"] == 1
+    said = captions.training_caption(card)
+    after, before = card["class"]["held_out_accuracy_after"], card["class"]["held_out_accuracy_before"]
+    assert said.startswith(f"Taught by {card['class']['train_students']} students' drawings, the DNN reads "
+                           f"{round(100 * after)}% of the drawings of {card['class']['held_out_students']} students "
+                           f"it never saw")
+    assert f"before ({round(100 * before)}%)" in said and f"{round(100 * card['test_accuracy'])}% after" in said
     import keras
 
     model = keras.saving.load_model(tmp_path / "dnn.keras", compile=False, safe_mode=True)
     assert model.count_params() == registry.load("dnn").count_params()
+
+
+def test_the_engine_rebuilds_the_class_recipe_from_a_runs_params(drawn_class):
+    """What a worker does with the params the launch recorded (core.lab.engine.execute), without Ray."""
+    from core.lab import engine
+    from core.training.class_finetune import ClassConfig, train_class
+
+    code, _, _ = drawn_class
+    data = dataset.class_data(code)
+    sent = ClassConfig(data=str(dataset.write(data, code)), data_sha256=data.sha256, epochs=2)
+    config, function = engine._recipe(sent.recipe, sent.params())
+    assert function is train_class and config.params() == sent.params()
