@@ -92,3 +92,19 @@ def test_the_engine_rebuilds_the_class_recipe_from_a_runs_params(drawn_class):
     sent = ClassConfig(data=str(dataset.write(data, code)), data_sha256=data.sha256, epochs=2)
     config, function = engine._recipe(sent.recipe, sent.params())
     assert function is train_class and config.params() == sent.params()
+
+
+@pytest.mark.slow
+def test_train_on_our_hands_runs_on_the_engine_and_its_network_reads_on_the_draw_page(drawn_class, engine_home):
+    """The teacher's one press, through Ray and MLflow: the run finishes with the held-out students' scores on its
+    card and the class set's hash, and its network is offered where lab networks are (the Draw page's picker)."""
+    code, secret, _ = drawn_class
+    run = training.train_on_class(code, secret, "dnn", 1, mnist_limit=2000, repeats=5, mnist_test_limit=1000)
+    run = runs.wait(run.run_id, timeout_s=600, poll_s=1)
+    assert run.status == "FINISHED", run.error
+    card = runs.card(run.run_id)
+    assert card["data"]["class_sha256"] == dataset.class_data(code).sha256
+    assert 0 < card["class"]["held_out_drawings"] < 42 and run.metrics["test_accuracy"] == card["test_accuracy"]
+    assert f"run:{run.run_id}" in runs.finished_models("mnist")
+    store.end_class(code, secret)  # ending the class deletes the sets made of it
+    assert not list(store.derived_dir().glob(f"{code}-*"))
