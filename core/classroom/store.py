@@ -102,11 +102,14 @@ def _teacher_row(conn: Connection, code: str, secret: str):
     return row
 
 
-def _student_row(conn: Connection, class_row, token: str):
+def _student_row(conn: Connection, class_row, token: str, lock: bool = False):
+    """The student whose token this is; ``lock``: hold their row to the transaction's end (PostgreSQL: one submit
+    of a student at a time; SQLite's BEGIN IMMEDIATE already holds the whole store)."""
     row = None
     if isinstance(token, str) and token:
-        row = conn.execute(select(students).where(students.c.token_hash == keys.token_hash(token),
-                                                  students.c.class_id == class_row.id)).first()
+        query = select(students).where(students.c.token_hash == keys.token_hash(token),
+                                       students.c.class_id == class_row.id)
+        row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
         raise NotAllowed("this is not a student of the class: join it with its code")
     return row
@@ -256,7 +259,10 @@ def submit(code: str, token: str, submission_id: str, label: str, strokes: list,
     try:
         with db.engine().begin() as conn:
             class_row = _class_row(conn, code)  # again: the teacher may have paused the class meanwhile
-            student = _student_row(conn, class_row, token)
+            student = _student_row(conn, class_row, token, lock=True)
+            done = _find(conn, student.id, submission_id)
+            if done is not None:  # the same submission, sent again while this one was checked
+                return done
             if class_row.activity not in DRAWING_ACTIVITIES:
                 raise ClassError("the class is not drawing now: wait for the teacher to start an activity")
             if str(label) != student.prompt:
