@@ -18,7 +18,7 @@ import streamlit as st
 
 from app_pages.ui import nets
 from app_pages.ui.live_canvas import live_canvas
-from core.classroom import captions, join, stats, store, training
+from core.classroom import captions, db, join, stats, store, training
 from core.images import strokes
 from core.lab import runs
 from core.nets import registry
@@ -268,6 +268,11 @@ def teacher(code: str, secret: str) -> None:
     wall(code, secret)
 
 
+try:
+    db.engine()
+except db.StoreUnavailable as e:
+    st.error(f"Class mode cannot open its store: {e}", icon=":material/cloud_off:")
+    st.stop()
 if params.get("teacher") and params.get("class"):
     teacher(params["class"], params["teacher"])
 elif params.get("student") and params.get("class"):

@@ -108,3 +108,12 @@ def test_the_teacher_launches_train_on_our_hands_from_the_wall(class_db, fake_en
     [run] = fake_engine
     assert run.lab == "class" and run.params["recipe"] == "class"
     assert [p.proto.text for p in at.get("progress")] == [f"Run {run.number}: queued, 0%"]
+
+
+def test_a_class_store_that_cannot_be_opened_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv(db.DB_ENV, "not a database")
+    at = class_page()
+    assert [e.value for e in at.error] == [
+        f"Class mode cannot open its store: the class store at {db.DB_ENV}=not a database cannot be opened: "
+        "Could not parse SQLAlchemy URL from given URL string"]
+    assert not at.button
