@@ -18,13 +18,14 @@ import streamlit as st
 
 from app_pages.ui import nets
 from app_pages.ui.live_canvas import live_canvas
-from core.classroom import captions, db, join, stats, store, training
+from core.classroom import captions, db, join, keys, stats, store, training
 from core.images import strokes
 from core.lab import runs
 from core.nets import registry
 
 WALL_EVERY_S = 2  # the wall and the students' screens look for news this often
 FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
+PINS = "class_pins"  # the PINs a teacher typed in this browser session, by class code: never in the address
 ACTIVITY_NAMES = {store.DRAW: "Draw for our data set", store.STUMP: "Stump the network", store.PAUSED: "Pause"}
 ACTIVITY_ASK = {store.DRAW: "Draw a {label}", store.STUMP: "Draw a {label} the networks misread"}
 
@@ -73,6 +74,16 @@ def landing() -> None:
         if st.form_submit_button("Join", icon=":material/login:"):
             params.from_dict({join.JOIN: code})
             st.rerun()
+    with left.form("class_reopen"):
+        st.caption("Open a class you teach on this device, with the PIN chosen when it started")
+        code = st.text_input("Code of your class", max_chars=12)
+        pin = st.text_input("Your PIN", type="password")
+        if st.form_submit_button("Open my class", icon=":material/lock_open:"):
+            if store.is_teacher(code, pin):
+                st.session_state.setdefault(PINS, {})[keys.normal_code(code)] = pin
+                params.from_dict({"class": keys.normal_code(code)})
+                st.rerun()
+            st.error("No class here has that code and PIN.", icon=":material/lock:")
 
 
 # --- A student -------------------------------------------------------------------------------------------------
@@ -137,7 +148,7 @@ def student(code: str, token: str) -> None:
 
 # --- The teacher -------------------------------------------------------------------------------------------------
 
-def teacher_controls(code: str, secret: str, info: store.ClassInfo) -> None:
+def teacher_controls(code: str, secret: str, info: store.ClassInfo, by_pin: bool) -> None:
     hook("vp-class-teacher")
     st.title(f"Class {info.code}")
     address = join_address(info.code)
@@ -154,8 +165,11 @@ def teacher_controls(code: str, secret: str, info: store.ClassInfo) -> None:
             store.set_activity(code, secret, chosen)
             st.rerun()
     with st.expander("The teacher's address, the students, ending the class"):
-        st.write("Open the teacher's screen on another device with this address (keep it to yourself):")
-        st.code(f"{address.split('?')[0]}?class={info.code}&teacher={secret}", language=None)
+        if by_pin:
+            st.write("Opened with your PIN: on another device, open the Class page and type the code and PIN.")
+        else:
+            st.write("Open the teacher's screen on another device with this address (keep it to yourself):")
+            st.code(f"{address.split('?')[0]}?class={info.code}&teacher={secret}", language=None)
         roster = store.roster(code, secret)
         st.dataframe(pd.DataFrame([{"student": s.pseudonym, "nickname": s.nickname, "drawings": s.drawings}
                                    for s in roster]), hide_index=True)
@@ -258,12 +272,12 @@ def train_section(code: str, secret: str) -> None:
         class_runs(code)
 
 
-def teacher(code: str, secret: str) -> None:
+def teacher(code: str, secret: str, by_pin: bool = False) -> None:
     if not store.is_teacher(code, secret):
         st.error("This is not the teacher's address of a class here (it may have ended).", icon=":material/lock:")
         return
     info = store.class_info(code)
-    teacher_controls(code, secret, info)
+    teacher_controls(code, secret, info, by_pin)
     train_section(info.code, secret)
     wall(code, secret)
 
@@ -273,8 +287,11 @@ try:
 except db.StoreUnavailable as e:
     st.error(f"Class mode cannot open its store: {e}", icon=":material/cloud_off:")
     st.stop()
+typed_pin = st.session_state.get(PINS, {}).get(keys.normal_code(params.get("class") or ""))
 if params.get("teacher") and params.get("class"):
     teacher(params["class"], params["teacher"])
+elif typed_pin and params.get("class"):
+    teacher(params["class"], typed_pin, by_pin=True)
 elif params.get("student") and params.get("class"):
     student(params["class"], params["student"])
 elif params.get(join.JOIN):

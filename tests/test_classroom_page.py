@@ -117,3 +117,23 @@ def test_a_class_store_that_cannot_be_opened_is_a_clear_error(monkeypatch):
         f"Class mode cannot open its store: the class store at {db.DB_ENV}=not a database cannot be opened: "
         "Could not parse SQLAlchemy URL from given URL string"]
     assert not at.button
+
+
+def test_a_teacher_reopens_their_class_with_the_pin_which_stays_out_of_the_address(class_db):
+    info, _ = store.start_class(pin="red-fox-42")
+    at = class_page()
+    form = {t.label: t for t in at.text_input}
+    form["Code of your class"].input(info.code.lower())
+    form["Your PIN"].input("red-fox-41")
+    next(b for b in at.button if b.label == "Open my class").click()
+    at.run()
+    assert "vp-class-teacher" not in hooks(at)
+    assert [e.value for e in at.error] == ["No class here has that code and PIN."]
+    form = {t.label: t for t in at.text_input}
+    form["Your PIN"].input("red-fox-42")
+    next(b for b in at.button if b.label == "Open my class").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert hooks(at)["vp-class-code"]["text"] == info.code and "vp-class-teacher" in hooks(at)
+    assert dict(at.query_params) == {"class": info.code}  # no PIN in the address
+    assert not [c for c in at.code if "red-fox" in c.value]  # nor on the screen
