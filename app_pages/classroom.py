@@ -18,11 +18,14 @@ import streamlit as st
 
 from app_pages.ui import nets
 from app_pages.ui.live_canvas import live_canvas
-from core.classroom import captions, join, stats, store
+from core.classroom import captions, db, join, keys, stats, store, training
 from core.images import strokes
+from core.lab import runs
+from core.nets import registry
 
 WALL_EVERY_S = 2  # the wall and the students' screens look for news this often
 FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
+PINS = "class_pins"  # the PINs a teacher typed in this browser session, by class code: never in the address
 ACTIVITY_NAMES = {store.DRAW: "Draw for our data set", store.STUMP: "Stump the network", store.PAUSED: "Pause"}
 ACTIVITY_ASK = {store.DRAW: "Draw a {label}", store.STUMP: "Draw a {label} the networks misread"}
 
@@ -71,6 +74,16 @@ def landing() -> None:
         if st.form_submit_button("Join", icon=":material/login:"):
             params.from_dict({join.JOIN: code})
             st.rerun()
+    with left.form("class_reopen"):
+        st.caption("Open a class you teach on this device, with the PIN chosen when it started")
+        code = st.text_input("Code of your class", max_chars=12)
+        pin = st.text_input("Your PIN", type="password")
+        if st.form_submit_button("Open my class", icon=":material/lock_open:"):
+            if store.is_teacher(code, pin):
+                st.session_state.setdefault(PINS, {})[keys.normal_code(code)] = pin
+                params.from_dict({"class": keys.normal_code(code)})
+                st.rerun()
+            st.error("No class here has that code and PIN.", icon=":material/lock:")
 
 
 # --- A student -------------------------------------------------------------------------------------------------
@@ -135,7 +148,7 @@ def student(code: str, token: str) -> None:
 
 # --- The teacher -------------------------------------------------------------------------------------------------
 
-def teacher_controls(code: str, secret: str, info: store.ClassInfo) -> None:
+def teacher_controls(code: str, secret: str, info: store.ClassInfo, by_pin: bool) -> None:
     hook("vp-class-teacher")
     st.title(f"Class {info.code}")
     address = join_address(info.code)
@@ -152,8 +165,11 @@ def teacher_controls(code: str, secret: str, info: store.ClassInfo) -> None:
             store.set_activity(code, secret, chosen)
             st.rerun()
     with st.expander("The teacher's address, the students, ending the class"):
-        st.write("Open the teacher's screen on another device with this address (keep it to yourself):")
-        st.code(f"{address.split('?')[0]}?class={info.code}&teacher={secret}", language=None)
+        if by_pin:
+            st.write("Opened with your PIN: on another device, open the Class page and type the code and PIN.")
+        else:
+            st.write("Open the teacher's screen on another device with this address (keep it to yourself):")
+            st.code(f"{address.split('?')[0]}?class={info.code}&teacher={secret}", language=None)
         roster = store.roster(code, secret)
         st.dataframe(pd.DataFrame([{"student": s.pseudonym, "nickname": s.nickname, "drawings": s.drawings}
                                    for s in roster]), hide_index=True)
@@ -219,17 +235,63 @@ def wall(code: str, secret: str) -> None:
     mosaic("hardest", [(r.drawing, f"{r.drawing.label}, read {r.read}") for r in lead.hardest], code, secret)
 
 
-def teacher(code: str, secret: str) -> None:
+@st.fragment(run_every=WALL_EVERY_S * 2)
+def class_runs(code: str) -> None:
+    """The class's training runs: progress while they train, the held-out students' score when done."""
+    try:
+        found = runs.search(lab=training.LAB, group=f"{training.LAB}:{code}", max_results=5)
+    except runs.Unavailable as e:
+        st.error(f"The run store cannot be opened: {e}", icon=":material/cloud_off:")
+        return
+    for run in found:
+        card = runs.card(run.run_id) if run.status == "FINISHED" else None
+        if card is not None and "class" in card:
+            st.success(f"Run {run.number}: {captions.training_caption(card)}", icon=":material/check_circle:")
+        elif run.status in runs.ACTIVE:
+            st.progress(run.progress, text=f"Run {run.number}: {run.state.lower()}, {run.progress:.0%}")
+        else:
+            st.caption(f"Run {run.number}: {run.status.lower()} {run.error or ''}")
+
+
+def train_section(code: str, secret: str) -> None:
+    """Train on our hands: fine-tune a Draw network on MNIST and the class's drawings, scored on held-out students."""
+    # A toggle, not an expander: the run store (MLflow) is opened only when the teacher comes to train.
+    if st.toggle("Train on our hands: a network taught by the class, tested on classmates it never saw",
+                 key="class_train"):
+        cols = st.columns([2, 1, 1])
+        model = cols[0].selectbox("Network", registry.DRAW_MODELS, index=registry.DRAW_MODELS.index("resnet"),
+                                  format_func=nets.title, key="class_train_model")
+        epochs = cols[1].number_input("Epochs", 1, 10, 3, key="class_train_epochs")
+        if cols[2].button("Train on our hands", icon=":material/model_training:"):
+            try:
+                run = training.train_on_class(code, secret, model, int(epochs))
+            except (store.ClassError, store.NotAllowed, ValueError, runs.Unavailable) as e:
+                st.error(f"Not launched: {e}", icon=":material/error:")
+            else:
+                st.toast(f"Run {run.number} launched: it trains in the background.", icon=":material/rocket_launch:")
+        class_runs(code)
+
+
+def teacher(code: str, secret: str, by_pin: bool = False) -> None:
     if not store.is_teacher(code, secret):
         st.error("This is not the teacher's address of a class here (it may have ended).", icon=":material/lock:")
         return
     info = store.class_info(code)
-    teacher_controls(code, secret, info)
+    teacher_controls(code, secret, info, by_pin)
+    train_section(info.code, secret)
     wall(code, secret)
 
 
+try:
+    db.engine()
+except db.StoreUnavailable as e:
+    st.error(f"Class mode cannot open its store: {e}", icon=":material/cloud_off:")
+    st.stop()
+typed_pin = st.session_state.get(PINS, {}).get(keys.normal_code(params.get("class") or ""))
 if params.get("teacher") and params.get("class"):
     teacher(params["class"], params["teacher"])
+elif typed_pin and params.get("class"):
+    teacher(params["class"], typed_pin, by_pin=True)
 elif params.get("student") and params.get("class"):
     student(params["class"], params["student"])
 elif params.get(join.JOIN):

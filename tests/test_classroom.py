@@ -11,14 +11,26 @@ from collections import Counter
 import pytest
 
 from core.classroom import db, keys, store
-from tests import canvas_payloads
+from tests import canvas_payloads, postgres
 
 
-@pytest.fixture
-def class_db(tmp_path, monkeypatch):
-    """A store of its own: the SQLite file VP_CLASS_DB names."""
-    monkeypatch.setenv(db.DB_ENV, f"sqlite:///{tmp_path / 'classes.db'}")
-    return tmp_path
+@pytest.fixture(scope="module")
+def postgres_server():
+    why = postgres.available()
+    if why:
+        pytest.skip(why)
+    with postgres.server() as base:
+        yield base
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def class_db(request, tmp_path, monkeypatch):
+    """A store of its own, in each kind of database: the SQLite file or the PostgreSQL database VP_CLASS_DB names."""
+    if request.param == "sqlite":
+        monkeypatch.setenv(db.DB_ENV, f"sqlite:///{tmp_path / 'classes.db'}")
+    else:
+        monkeypatch.setenv(db.DB_ENV, postgres.new_database(request.getfixturevalue("postgres_server")))
+    return request.param
 
 
 def drawing(label: str = "seven_two_strokes") -> dict:
@@ -79,6 +91,27 @@ def test_thirty_students_submitting_at_once_lose_nothing_and_double_nothing(clas
     assert len(stored) == store.class_info(info.code).drawings == 30 * per_student
     assert Counter(d.student for d in stored) == Counter({s: per_student for s in {d.student for d in stored}})
     assert len({d.student for d in stored}) == 30
+
+
+def test_one_submission_sent_ten_times_at_once_is_stored_once(class_db):
+    info, _ = drawing_class()
+    me, token = store.join(info.code)
+    start, answers, errors = threading.Barrier(10), [], []
+
+    def send() -> None:
+        start.wait()
+        try:
+            answers.append(store.submit(info.code, token, "same", me.prompt, **drawing()).id)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(answers) == 10 and len(set(answers)) == 1
+    assert store.class_info(info.code).drawings == 1 and store.rejoin(info.code, token).drawings == 1
 
 
 def test_each_student_is_asked_for_every_digit_before_any_again(class_db):

@@ -91,3 +91,49 @@ def test_the_wall_counts_the_class_drawings(class_db):
         store.submit(info.code, token, "s", me.prompt, sent["strokes"], sent["png"])
     at = class_page(**{"class": info.code, "teacher": secret})
     assert hooks(at)["vp-class-count"]["count"] == "3"
+
+
+def test_the_teacher_launches_train_on_our_hands_from_the_wall(class_db, fake_engine):
+    info, secret = store.start_class()
+    store.set_activity(info.code, secret, store.DRAW)
+    sent = canvas_payloads.sent("seven_two_strokes")
+    for _ in range(2):
+        me, token = store.join(info.code)
+        store.submit(info.code, token, "s", me.prompt, sent["strokes"], sent["png"])
+    at = class_page(**{"class": info.code, "teacher": secret})
+    at.toggle(key="class_train").set_value(True).run()
+    next(b for b in at.button if b.label == "Train on our hands").click()
+    at.run()
+    assert not at.exception and not at.error, at.error
+    [run] = fake_engine
+    assert run.lab == "class" and run.params["recipe"] == "class"
+    assert [p.proto.text for p in at.get("progress")] == [f"Run {run.number}: queued, 0%"]
+
+
+def test_a_class_store_that_cannot_be_opened_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv(db.DB_ENV, "not a database")
+    at = class_page()
+    assert [e.value for e in at.error] == [
+        f"Class mode cannot open its store: the class store at {db.DB_ENV}=not a database cannot be opened: "
+        "Could not parse SQLAlchemy URL from given URL string"]
+    assert not at.button
+
+
+def test_a_teacher_reopens_their_class_with_the_pin_which_stays_out_of_the_address(class_db):
+    info, _ = store.start_class(pin="red-fox-42")
+    at = class_page()
+    form = {t.label: t for t in at.text_input}
+    form["Code of your class"].input(info.code.lower())
+    form["Your PIN"].input("red-fox-41")
+    next(b for b in at.button if b.label == "Open my class").click()
+    at.run()
+    assert "vp-class-teacher" not in hooks(at)
+    assert [e.value for e in at.error] == ["No class here has that code and PIN."]
+    form = {t.label: t for t in at.text_input}
+    form["Your PIN"].input("red-fox-42")
+    next(b for b in at.button if b.label == "Open my class").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert hooks(at)["vp-class-code"]["text"] == info.code and "vp-class-teacher" in hooks(at)
+    assert dict(at.query_params) == {"class": info.code}  # no PIN in the address
+    assert not [c for c in at.code if "red-fox" in c.value]  # nor on the screen

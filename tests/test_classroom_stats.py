@@ -6,64 +6,23 @@ canvas draws them) and the recorded canvas payloads, each student asked for digi
 
 from __future__ import annotations
 
-import base64
-import io
-import json
-
 import numpy as np
 import pytest
-from PIL import Image
 
-from core.classroom import captions, db, stats, store
-from core.images import strokes
+from core.classroom import captions, stats, store
 from core.nets import registry
 from core.nets.inference import Predictor
-from tests import canvas_payloads
-from tests.conftest import UNIPEN_FIXTURE
+from tests import class_drawings
 
 
-def unipen_payload(record: dict) -> dict:
-    """A UNIPEN digit as the canvas would send it: its strokes in canvas pixels and the picture as a PNG."""
-    paths = strokes.canvas_paths(record)
-    drawn = [{"points": [[round(x, 1), round(y, 1)] for x, y in path], "width": strokes.PEN_WIDTH} for path in paths]
-    gray = strokes.render_strokes(strokes.canvas_strokes(drawn))
-    rgba = np.dstack([gray, gray, gray, np.full_like(gray, 255)])
-    out = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(out, format="PNG")
-    return {"strokes": drawn, "png": "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()}
+@pytest.fixture(scope="module")
+def drawn_class(tmp_path_factory):
+    yield from class_drawings.real_class(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def predictors():
     return {name: Predictor.load(name) for name in registry.DRAW_MODELS}
-
-
-@pytest.fixture(scope="module")
-def drawn_class(tmp_path_factory):
-    """Four students each draw every digit once (UNIPEN's), then one tries to stump the networks."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(db.DB_ENV, f"sqlite:///{tmp_path_factory.mktemp('class') / 'classes.db'}")
-        pool = {}
-        for line in UNIPEN_FIXTURE.read_text().splitlines():
-            record = json.loads(line)
-            pool.setdefault(str(record["label"]), []).append(record)
-        info, secret = store.start_class()
-        store.set_activity(info.code, secret, store.DRAW)
-        for n in range(4):
-            me, token = store.join(info.code, f"student {n}")
-            for i in range(10):
-                prompt = store.rejoin(info.code, token).prompt
-                store.submit(info.code, token, f"{n}-{i}", prompt, **unipen_payload(pool[prompt][n]))
-        store.set_activity(info.code, secret, store.STUMP)
-        me, token = store.join(info.code, "stumper")
-        # A 7 sent when asked for another digit: all three networks read a 7, so it fools them all (a teacher would
-        # hide it: no person reads it as the digit asked). A real 1 sent for a 1 fools none.
-        prompt = store.rejoin(info.code, token).prompt
-        seven = canvas_payloads.sent("seven_two_strokes" if prompt != "7" else "three_one_stroke")
-        fake = store.submit(info.code, token, "fake", prompt, seven["strokes"], seven["png"])
-        prompt = store.rejoin(info.code, token).prompt
-        store.submit(info.code, token, "honest", prompt, **unipen_payload(pool[prompt][0]))
-        yield info.code, secret, fake
 
 
 def test_the_wall_counts_and_scores_the_class_with_the_draw_networks(drawn_class, predictors):

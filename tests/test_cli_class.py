@@ -82,3 +82,14 @@ def test_class_delete_removes_the_class_and_a_wrong_code_is_a_clear_error(drawn,
     assert main(["class", "delete", code]) == 0
     assert lines(capsys) == [{"deleted": code}] and store.list_classes() == []
     assert main(["class", "delete", code]) == 2
+
+
+@pytest.mark.parametrize("address", ["postgresql+psycopg://nobody@127.0.0.1:{port}/class", "not a database"])
+def test_a_class_store_that_cannot_be_opened_is_said_in_one_line(address, monkeypatch, capsys, main):
+    from tests.browser import free_port
+
+    monkeypatch.setenv(db.DB_ENV, address.format(port=free_port()))
+    assert main(["class", "list"]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith(f"error: the class store at {db.DB_ENV}=") and "cannot be opened" in said
+    assert "nobody" not in said and said.count("\n") == 1

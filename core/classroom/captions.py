@@ -63,3 +63,16 @@ def stump_caption(stats: ClassStats) -> str:
 def caption(stats: ClassStats) -> str:
     """The sentence for the wall of the class's activity."""
     return stump_caption(stats) if stats.info.activity == store.STUMP else draw_caption(stats)
+
+
+def training_caption(card: dict) -> str:
+    """Train on our hands: how the fine-tuned network reads students it never saw, before and after (from the
+    run's card)."""
+    seen, new = card["class"]["train_students"], card["class"]["held_out_students"]
+    before, after = card["class"]["held_out_accuracy_before"], card["class"]["held_out_accuracy_after"]
+    change = ("better than" if after > before + 0.005 else "worse than" if after < before - 0.005 else
+              "as well as")
+    return (f"Taught by {seen} students' drawings, the {card['title'].split(' fine-tuned')[0]} reads "
+            f"{_percent(after)} of the drawings of {new} students it never saw, {change} before ({_percent(before)}); "
+            f"MNIST's test digits: {_percent(card['test_accuracy_before'])} before, "
+            f"{_percent(card['test_accuracy'])} after.")

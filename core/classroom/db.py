@@ -13,12 +13,18 @@ import functools
 import os
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from core.base import paths
 from core.classroom import schema
 
 DB_ENV = "VP_CLASS_DB"
 BUSY_TIMEOUT_S = 30  # how long a writer waits for SQLite's lock: far more than thirty drawings take
+CONNECT_TIMEOUT_S = 5  # a PostgreSQL server that does not answer is said within seconds
+
+
+class StoreUnavailable(ConnectionError):
+    """The class store that the settings name cannot be opened; the message says which and why."""
 
 
 def url() -> str:
@@ -55,11 +61,20 @@ def _engine(address: str) -> Engine:
         with FileLock(f"{address.split(':///', 1)[-1]}.lock", timeout=60):
             schema.metadata.create_all(engine)
     else:
-        engine = create_engine(address, pool_pre_ping=True)
+        engine = create_engine(address, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
         schema.metadata.create_all(engine)
     return engine
 
 
 def engine() -> Engine:
-    """The engine of the store ``url()`` names (one per process and address), its tables created on first use."""
-    return _engine(url())
+    """The engine of the store ``url()`` names (one per process and address), its tables created on first use;
+    ``StoreUnavailable`` when it cannot be opened (an address that is no database, a server that does not answer,
+    a driver that is not installed)."""
+    address = url()
+    try:
+        return _engine(address)
+    except (ArgumentError, SQLAlchemyError, ImportError, OSError) as e:
+        shown = address.split("@")[-1] if "@" in address else address  # never a password
+        where = f"{DB_ENV}={shown}" if os.environ.get(DB_ENV) else shown
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise StoreUnavailable(f"the class store at {where} cannot be opened: {first}") from None

@@ -94,23 +94,24 @@ def model_input(drawing: store.Drawing) -> np.ndarray:
 
 
 def read_drawings(drawings: list[store.Drawing], predictors: Mapping[str, Predictor]) -> dict[str, np.ndarray]:
-    """Each network's probabilities (N, 10) for the drawings; the ones read before come from ``_READINGS``."""
+    """Each network's probabilities (N, 10) for the drawings; the ones read before come from ``_READINGS``.
+
+    A drawing new to any network is prepared once for all of them (the preparation costs more than the readings)."""
     where = db.url()
-    out = {}
+    keys = {name: [(where, d.id, name, registry.version(name)) for d in drawings] for name in predictors}
+    with _lock:
+        missing = {name: [i for i, key in enumerate(keys[name]) if key not in _READINGS] for name in predictors}
+    inputs = {i: model_input(drawings[i]) for i in sorted({i for todo in missing.values() for i in todo})}
     for name, predictor in predictors.items():
-        version = registry.version(name)
-        keys = [(where, d.id, name, version) for d in drawings]
-        with _lock:
-            missing = [i for i, key in enumerate(keys) if key not in _READINGS]
-        if missing:
-            probs = predictor.predict_batch(np.stack([model_input(drawings[i]) for i in missing]))
+        if missing[name]:
+            probs = predictor.predict_batch(np.stack([inputs[i] for i in missing[name]]))
             with _lock:
-                if len(_READINGS) + len(missing) > _READINGS_MAX:
+                if len(_READINGS) + len(missing[name]) > _READINGS_MAX:
                     _READINGS.clear()  # a server that ran many classes starts over; rare and cheap
-                _READINGS.update({keys[i]: p for i, p in zip(missing, probs)})
-        with _lock:
-            out[name] = np.stack([_READINGS[key] for key in keys]) if keys else np.zeros((0, len(DIGITS)))
-    return out
+                _READINGS.update({keys[name][i]: p for i, p in zip(missing[name], probs)})
+    with _lock:
+        return {name: np.stack([_READINGS[key] for key in keys[name]]) if drawings else np.zeros((0, len(DIGITS)))
+                for name in predictors}
 
 
 def _score(name: str, drawings: list[store.Drawing], probs: np.ndarray) -> NetworkScore:

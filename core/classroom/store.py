@@ -14,10 +14,12 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.base import paths
 from core.classroom import db, keys, prompts
 from core.classroom.schema import classes, drawings, students
 from core.images import preprocess
@@ -100,11 +102,14 @@ def _teacher_row(conn: Connection, code: str, secret: str):
     return row
 
 
-def _student_row(conn: Connection, class_row, token: str):
+def _student_row(conn: Connection, class_row, token: str, lock: bool = False):
+    """The student whose token this is; ``lock``: hold their row to the transaction's end (PostgreSQL: one submit
+    of a student at a time; SQLite's BEGIN IMMEDIATE already holds the whole store)."""
     row = None
     if isinstance(token, str) and token:
-        row = conn.execute(select(students).where(students.c.token_hash == keys.token_hash(token),
-                                                  students.c.class_id == class_row.id)).first()
+        query = select(students).where(students.c.token_hash == keys.token_hash(token),
+                                       students.c.class_id == class_row.id)
+        row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
         raise NotAllowed("this is not a student of the class: join it with its code")
     return row
@@ -193,16 +198,23 @@ def roster(code: str, secret: str) -> list[Student]:
 
 
 def end_class(code: str, secret: str) -> None:
-    """The teacher ends the class: it is deleted with everything its students drew."""
+    """The teacher ends the class: it is deleted with everything its students drew and the sets made of it."""
     with db.engine().begin() as conn:
-        _delete(conn, _teacher_row(conn, code, secret).id)
+        _delete(conn, _teacher_row(conn, code, secret))
 
 
-def _delete(conn: Connection, class_id: int) -> None:
+def derived_dir() -> Path:
+    """Where files made from a class's drawings are kept (its training sets), named ``<code>-...``."""
+    return paths.vp_home() / "classes"
+
+
+def _delete(conn: Connection, class_row) -> None:
     # Explicitly, child tables first: SQLite enforces ON DELETE CASCADE only with its foreign keys on.
-    conn.execute(delete(drawings).where(drawings.c.class_id == class_id))
-    conn.execute(delete(students).where(students.c.class_id == class_id))
-    conn.execute(delete(classes).where(classes.c.id == class_id))
+    conn.execute(delete(drawings).where(drawings.c.class_id == class_row.id))
+    conn.execute(delete(students).where(students.c.class_id == class_row.id))
+    conn.execute(delete(classes).where(classes.c.id == class_row.id))
+    for made in derived_dir().glob(f"{class_row.code}-*"):
+        made.unlink(missing_ok=True)
 
 
 # --- Students ------------------------------------------------------------------------------------------------
@@ -247,7 +259,10 @@ def submit(code: str, token: str, submission_id: str, label: str, strokes: list,
     try:
         with db.engine().begin() as conn:
             class_row = _class_row(conn, code)  # again: the teacher may have paused the class meanwhile
-            student = _student_row(conn, class_row, token)
+            student = _student_row(conn, class_row, token, lock=True)
+            done = _find(conn, student.id, submission_id)
+            if done is not None:  # the same submission, sent again while this one was checked
+                return done
             if class_row.activity not in DRAWING_ACTIVITIES:
                 raise ClassError("the class is not drawing now: wait for the teacher to start an activity")
             if str(label) != student.prompt:
@@ -322,4 +337,4 @@ def delete_class(code: str) -> None:
     """Delete a class and everything its students drew, without its teacher's secret: for the machine's owner
     at the command line (``python -m core class delete``), never offered to a page."""
     with db.engine().begin() as conn:
-        _delete(conn, _class_row(conn, code).id)
+        _delete(conn, _class_row(conn, code))

@@ -301,6 +301,7 @@ RECIPES = {
     "train": ("core.training.train", "TrainConfig", "train"),  # digits and photos from scratch
     "transfer": ("core.training.letter_transfer", "TransferConfig", "train_transfer"),  # letters from digits
     "backbone": ("core.training.backbone_transfer", "BackboneConfig", "train_backbone"),  # photos from a backbone
+    "class": ("core.training.class_finetune", "ClassConfig", "train_class"),  # a Draw network on a class's hands
 }
 
 

@@ -31,7 +31,7 @@ from core.lab import reach
 from core.nets import registry
 
 EXPERIMENT = "vision-playground"
-LABS = ("compare", "lr-sweep", "grid", "search", "cifar", "transfer", "cli")
+LABS = ("compare", "lr-sweep", "grid", "search", "cifar", "transfer", "cli", "class")
 ACTIVE = ("SCHEDULED", "RUNNING")
 TERMINAL = ("FINISHED", "KILLED", "FAILED")
 _numbering = threading.Lock()

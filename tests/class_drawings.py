@@ -1,0 +1,58 @@
+"""A class of real pen digits for the class-mode tests: UNIPEN's (tests/data/unipen_fixture.jsonl, drawn as the
+canvas draws them) and a recorded canvas payload, each student asked for digits by the store's prompts."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.classroom import db, store
+from core.images import strokes
+from tests import canvas_payloads
+from tests.conftest import UNIPEN_FIXTURE
+
+
+def unipen_payload(record: dict) -> dict:
+    """A UNIPEN digit as the canvas would send it: its strokes in canvas pixels and the picture as a PNG."""
+    paths = strokes.canvas_paths(record)
+    drawn = [{"points": [[round(x, 1), round(y, 1)] for x, y in path], "width": strokes.PEN_WIDTH} for path in paths]
+    gray = strokes.render_strokes(strokes.canvas_strokes(drawn))
+    rgba = np.dstack([gray, gray, gray, np.full_like(gray, 255)])
+    out = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(out, format="PNG")
+    return {"strokes": drawn, "png": "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()}
+
+
+def real_class(tmp_path_factory):
+    """A generator for a module's fixture: a class in a store of its own where four students each draw every digit
+    once (UNIPEN's), then one tries to stump the networks; yields (code, teacher's secret, the stumper)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(db.DB_ENV, f"sqlite:///{tmp_path_factory.mktemp('class') / 'classes.db'}")
+        pool = {}
+        for line in UNIPEN_FIXTURE.read_text().splitlines():
+            record = json.loads(line)
+            pool.setdefault(str(record["label"]), []).append(record)
+        info, secret = store.start_class()
+        store.set_activity(info.code, secret, store.DRAW)
+        for n in range(4):
+            me, token = store.join(info.code, f"student {n}")
+            for i in range(10):
+                prompt = store.rejoin(info.code, token).prompt
+                store.submit(info.code, token, f"{n}-{i}", prompt, **unipen_payload(pool[prompt][n]))
+        store.set_activity(info.code, secret, store.STUMP)
+        me, token = store.join(info.code, "stumper")
+        # A 7 sent when asked for another digit: all three networks read a 7, so it fools them all (a teacher would
+        # hide it: no person reads it as the digit asked). A real 1 sent for a 1 fools none.
+        prompt = store.rejoin(info.code, token).prompt
+        seven = canvas_payloads.sent("seven_two_strokes" if prompt != "7" else "three_one_stroke")
+        fake = store.submit(info.code, token, "fake", prompt, seven["strokes"], seven["png"])
+        prompt = store.rejoin(info.code, token).prompt
+        store.submit(info.code, token, "honest", prompt, **unipen_payload(pool[prompt][0]))
+        yield info.code, secret, fake
+
+

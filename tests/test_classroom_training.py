@@ -1,0 +1,110 @@
+"""Train on our hands (activity 3): the class set split by student, the run launched for the teacher only, and a
+real fine-tuning run scored on held-out students (core.classroom.dataset, training; core.training.class_finetune)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.classroom import captions, dataset, store, training
+from core.lab import runs
+from tests import class_drawings
+
+
+@pytest.fixture(scope="module")
+def drawn_class(tmp_path_factory):
+    yield from class_drawings.real_class(tmp_path_factory)
+
+
+def test_the_class_set_is_split_by_student_never_by_drawing(drawn_class):
+    code, secret, _ = drawn_class
+    data = dataset.class_data(code)
+    assert len(data.y) == 42 and data.x.shape == (42, 28, 28) and data.x.dtype == np.uint8
+    held = set(data.students[data.held_out])
+    learnt = set(data.students[~data.held_out])
+    assert held and learnt and not held & learnt  # every student on one side only
+    assert len(held) == round(dataset.HELD_OUT * 6)  # 6 students: 4 drew every digit, one stumper, one honest
+    assert dataset.class_data(code).sha256 == data.sha256  # the same class, the same set
+    drawing = store.class_drawings(code)[0]
+    store.hide(code, secret, drawing.id)
+    try:
+        assert dataset.class_data(code).sha256 != data.sha256 and len(dataset.class_data(code).y) == 41
+    finally:
+        store.hide(code, secret, drawing.id, hidden=False)
+
+
+def test_one_student_is_too_few_to_test_on_a_student_never_seen():
+    with pytest.raises(store.ClassError, match="at least 2 students"):
+        dataset.held_out_students(["s1", "s1"])
+    assert dataset.held_out_students(["a", "b"]) in ({"a"}, {"b"})
+
+
+def test_the_teacher_launches_a_run_of_the_class_recipe_a_student_cannot(drawn_class, fake_engine):
+    code, secret, _ = drawn_class
+    students_token = store.join(code)[1]
+    with pytest.raises(store.NotAllowed):
+        training.train_on_class(code, students_token)
+    assert fake_engine == []
+    run = training.train_on_class(code, secret, epochs=1)
+    assert [r.run_id for r in fake_engine] == [run.run_id] and run.lab == training.LAB
+    params = runs.get(run.run_id).params
+    assert params["recipe"] == "class" and params["data_sha256"] == dataset.class_data(code).sha256
+    written = store.derived_dir() / f"{code}-{dataset.class_data(code).sha256[:16]}.npz"
+    assert params["data"] == str(written) and written.is_file()
+
+
+@pytest.mark.slow
+def test_a_network_fine_tuned_on_the_class_is_scored_on_students_it_never_saw(drawn_class, tmp_path):
+    from core.nets import registry
+    from core.training.class_finetune import ClassConfig, train_class
+
+    code, _, _ = drawn_class
+    data = dataset.class_data(code)
+    config = ClassConfig(model="dnn", data=str(dataset.write(data, code)), data_sha256=data.sha256, epochs=1,
+                         mnist_limit=2000, repeats=5, mnist_test_limit=1000, out_dir=str(tmp_path))
+    card = train_class(config)
+    held = data.held_out
+    assert card["class"]["held_out_drawings"] == held.sum() and card["class"]["train_drawings"] == (~held).sum()
+    assert card["class"]["held_out_students"] == len(set(data.students[held]))
+    for key in ("held_out_accuracy_before", "held_out_accuracy_after"):
+        assert 0.5 <= card["class"][key] <= 1  # real digits: most are read, before and after
+    assert card["data"]["class_sha256"] == data.sha256 and card["data"]["n_test"] == 1000
+    assert card["test_accuracy"] > 0.9 and card["epochs_run"] == 1
+    said = captions.training_caption(card)
+    after, before = card["class"]["held_out_accuracy_after"], card["class"]["held_out_accuracy_before"]
+    assert said.startswith(f"Taught by {card['class']['train_students']} students' drawings, the DNN reads "
+                           f"{round(100 * after)}% of the drawings of {card['class']['held_out_students']} students "
+                           f"it never saw")
+    assert f"before ({round(100 * before)}%)" in said and f"{round(100 * card['test_accuracy'])}% after" in said
+    import keras
+
+    model = keras.saving.load_model(tmp_path / "dnn.keras", compile=False, safe_mode=True)
+    assert model.count_params() == registry.load("dnn").count_params()
+
+
+def test_the_engine_rebuilds_the_class_recipe_from_a_runs_params(drawn_class):
+    """What a worker does with the params the launch recorded (core.lab.engine.execute), without Ray."""
+    from core.lab import engine
+    from core.training.class_finetune import ClassConfig, train_class
+
+    code, _, _ = drawn_class
+    data = dataset.class_data(code)
+    sent = ClassConfig(data=str(dataset.write(data, code)), data_sha256=data.sha256, epochs=2)
+    config, function = engine._recipe(sent.recipe, sent.params())
+    assert function is train_class and config.params() == sent.params()
+
+
+@pytest.mark.slow
+def test_train_on_our_hands_runs_on_the_engine_and_its_network_reads_on_the_draw_page(drawn_class, engine_home):
+    """The teacher's one press, through Ray and MLflow: the run finishes with the held-out students' scores on its
+    card and the class set's hash, and its network is offered where lab networks are (the Draw page's picker)."""
+    code, secret, _ = drawn_class
+    run = training.train_on_class(code, secret, "dnn", 1, mnist_limit=2000, repeats=5, mnist_test_limit=1000)
+    run = runs.wait(run.run_id, timeout_s=600, poll_s=1)
+    assert run.status == "FINISHED", run.error
+    card = runs.card(run.run_id)
+    assert card["data"]["class_sha256"] == dataset.class_data(code).sha256
+    assert 0 < card["class"]["held_out_drawings"] < 42 and run.metrics["test_accuracy"] == card["test_accuracy"]
+    assert f"run:{run.run_id}" in runs.finished_models("mnist")
+    store.end_class(code, secret)  # ending the class deletes the sets made of it
+    assert not list(store.derived_dir().glob(f"{code}-*"))
