@@ -66,6 +66,9 @@ RAY_AUTH_MODE = Setting("RAY_AUTH_MODE", None,
                         "machine has a token")
 KERAS_HOME = Setting("KERAS_HOME", "~/.keras",
                      "where ImageNet weights are looked for (its models/ folder), besides $VP_HOME/weights")
+VP_CLASS_DB = Setting("VP_CLASS_DB", "sqlite:///$VP_HOME/classes.db",
+                      "the class store (Class page): a PostgreSQL URL (postgresql+psycopg://user@host/db) lets "
+                      "several app servers behind a load balancer share one class")
 MLFLOW_HTTP_REQUEST_MAX_RETRIES = Setting("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3",
                                           "MLflow's retries of a request to a tracking server (MLflow's own "
                                           "default is 7)")
@@ -73,7 +76,7 @@ MLFLOW_HTTP_REQUEST_TIMEOUT = Setting("MLFLOW_HTTP_REQUEST_TIMEOUT", "30",
                                       "seconds MLflow waits for a tracking server's answer (MLflow's own: 120)")
 
 SETTINGS = (VP_HOME, VP_DATA_DIR, MLFLOW_TRACKING_URI, RAY_ADDRESS, VP_MAX_RUNS, VP_GPUS_PER_RUN, RAY_AUTH_TOKEN,
-            RAY_AUTH_TOKEN_PATH, RAY_AUTH_MODE, KERAS_HOME, MLFLOW_HTTP_REQUEST_MAX_RETRIES,
+            RAY_AUTH_TOKEN_PATH, RAY_AUTH_MODE, KERAS_HOME, VP_CLASS_DB, MLFLOW_HTTP_REQUEST_MAX_RETRIES,
             MLFLOW_HTTP_REQUEST_TIMEOUT)
 
 # --- what the engine and Ray set for a run's worker (never set by hand) --------------------------------------

@@ -10,15 +10,14 @@ class through PostgreSQL (``VP_CLASS_DB=postgresql+psycopg://user@host/db``): th
 from __future__ import annotations
 
 import functools
-import os
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from core.base import paths
+from core.base import paths, settings
 from core.classroom import schema
 
-DB_ENV = "VP_CLASS_DB"
+DB_ENV = settings.VP_CLASS_DB.name
 BUSY_TIMEOUT_S = 30  # how long a writer waits for SQLite's lock: far more than thirty drawings take
 CONNECT_TIMEOUT_S = 5  # a PostgreSQL server that does not answer is said within seconds
 
@@ -29,7 +28,7 @@ class StoreUnavailable(ConnectionError):
 
 def url() -> str:
     """The store's SQLAlchemy URL: ``VP_CLASS_DB`` when set, else the SQLite file under ``VP_HOME``."""
-    return os.environ.get(DB_ENV) or f"sqlite:///{paths.vp_home() / 'classes.db'}"
+    return settings.VP_CLASS_DB.get() or f"sqlite:///{paths.vp_home() / 'classes.db'}"
 
 
 def _sqlite_engine(address: str) -> Engine:
@@ -75,6 +74,6 @@ def engine() -> Engine:
         return _engine(address)
     except (ArgumentError, SQLAlchemyError, ImportError, OSError) as e:
         shown = address.split("@")[-1] if "@" in address else address  # never a password
-        where = f"{DB_ENV}={shown}" if os.environ.get(DB_ENV) else shown
+        where = f"{DB_ENV}={shown}" if settings.VP_CLASS_DB.get() else shown
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StoreUnavailable(f"the class store at {where} cannot be opened: {first}") from None
