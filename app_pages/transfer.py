@@ -72,9 +72,10 @@ else:
 
 st.subheader("2. Train: frozen, finetuned, from scratch")
 cols = st.columns([3, 1])
-# Pills, not a multiselect: on a phone they wrap onto a second line, where a multiselect hid the last recipe.
-modes = cols[0].pills("Recipes", list(letter_transfer.MODES), default=list(letter_transfer.MODES),
-                      selection_mode="multi", format_func=letter_transfer.MODE_TITLES.get, key="transfer_modes")
+# A box each, one under the other: on a phone a multiselect's box hid the last recipe, and pills ran off screen.
+cols[0].markdown("Recipes")
+modes = [m for m in letter_transfer.MODES
+         if cols[0].checkbox(letter_transfer.MODE_TITLES[m], value=True, key=f"transfer_mode_{m}")]
 epochs = cols[1].number_input("Epochs", 1, 200, 30, key="transfer_epochs",
                               help="Retrained and from-scratch networks see each letter 20 times an epoch, distorted "
                                    "afresh each time; a frozen base's new head learns from the clean letters.")
