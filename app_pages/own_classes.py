@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.ui import charts, inputs, nets
+from app_pages.ui import charts, inputs, nets, owner
 from core import own_classes
 from core.data import zipdata
 from core.images import preprocess
@@ -25,19 +25,30 @@ if not networks:
 
 # --- 1. The project -----------------------------------------------------------------------------------------
 st.subheader("1. Your classes")
-projects = own_classes.list_projects()
+viewer = owner.browser_token()
+if viewer is None:
+    st.caption("Finding the projects this browser made...")
+    st.stop()  # the browser sends its token and the page runs again
+projects = own_classes.list_projects(viewer)
 cols = st.columns([2, 3])
 # No widget key: a new project changes the options, so the box starts afresh on the project just created.
 current = st.session_state.get("own_current")
-project = cols[0].selectbox("Project", projects, placeholder="Create one on the right",
-                            index=projects.index(current) if current in projects else (0 if projects else None))
+mine = [p for p in projects if own_classes.can_change(p, viewer)]
+project = cols[0].selectbox(
+    "Project", projects, placeholder="Create one on the right",
+    index=projects.index(current) if current in projects else (projects.index(mine[0]) if mine else
+                                                                  (0 if projects else None)),
+    format_func=lambda p: p if p in mine else f"{p} (shared)",
+    help="Your projects, and those others chose to share with everyone (marked shared).")
 st.session_state["own_current"] = project
 with cols[1].form("own_new", border=True):
     name = st.text_input("New project", placeholder="shapes")
     classes = st.text_input("Its classes, separated by commas (2 to 10)", placeholder="circle, cross, triangle")
+    shared = st.checkbox("Share it with everyone who uses this app", value=False,
+                         help="Others can then open it, add examples and train it; only you can delete it.")
     if st.form_submit_button("Create", icon=":material/add:"):
         try:
-            own_classes.create_project(name, [c.strip() for c in classes.split(",") if c.strip()])
+            own_classes.create_project(name, [c.strip() for c in classes.split(",") if c.strip()], viewer, shared)
             st.session_state["own_current"] = own_classes.clean_name(name)
             st.rerun()
         except own_classes.ProjectError as e:
@@ -45,7 +56,34 @@ with cols[1].form("own_new", border=True):
 if project is None:
     st.info("Create a project to start: a name and the classes you will draw.", icon=":material/draw:")
     st.stop()
-names = own_classes.class_names(project)
+if project in mine:
+    with cols[0].popover("Delete or share", icon=":material/settings:"):
+        if st.button(f"Delete '{project}' for good", icon=":material/delete:", key="own_delete"):
+            own_classes.delete_project(project, viewer)
+            st.session_state.pop("own_current", None)
+            st.rerun()
+        try:
+            is_shared = own_classes.project_info(project).get("shared", False) is True
+        except own_classes.ProjectError:
+            is_shared = None
+        if is_shared is not None and st.toggle("Shared with everyone", value=is_shared, key=f"own_shared_{project}"
+                                               ) != is_shared:
+            own_classes.set_shared(project, not is_shared, viewer)
+            st.rerun()
+try:
+    names = own_classes.class_names(project)
+except own_classes.ProjectError as e:  # a damaged project.json: say which, and offer the two ways out
+    st.error(str(e), icon=":material/error:")
+    repair, delete = st.columns(2)
+    if repair.button("Rebuild it from its examples", icon=":material/build:",
+                     help="Reads the classes from its example folders; the head is then trained again."):
+        own_classes.repair_project(project, viewer)
+        st.rerun()
+    if delete.button("Delete it", icon=":material/delete:", key="own_delete_damaged"):
+        own_classes.delete_project(project, viewer)
+        st.session_state.pop("own_current", None)
+        st.rerun()
+    st.stop()
 network = st.selectbox("Frozen network", networks,
                        format_func=lambda n: registry.get(n).title, key="own_network",
                        help="Its penultimate features are what the new head learns from.")
@@ -105,7 +143,11 @@ ready = len(y_all) and min(counts.get(c, 0) for c in names) >= 2
 if not ready:
     st.info("Draw at least 2 examples of each class (10 each gives a fair picture).", icon=":material/info:")
     st.stop()
-head = own_classes.load_head(project, network)
+try:
+    head = own_classes.load_head(project, network)
+except own_classes.ProjectError as e:  # a damaged head: training again writes a new one
+    st.warning(f"{e} Press Train.", icon=":material/warning:")
+    head = None
 if st.button("Train", type="primary", icon=":material/model_training:"):
     with st.spinner("Computing the new examples' features and fitting the head..."):
         started = time.perf_counter()

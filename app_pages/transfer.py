@@ -13,6 +13,16 @@ from core.training import letter_transfer
 
 CLASSES = datasets.get_dataset("greek").classes
 REPORT_002 = {"test accuracy": "80% (12 of 15)", "trainable": 153, "source": "net002, frozen"}
+LEGEND_ROW = 22  # px: one row of a chart's legend
+NOT_GIVEN = "–"  # a figure the report does not give (an empty cell would read "None")
+
+
+def _count(n) -> str:
+    return NOT_GIVEN if n is None else f"{int(n):,}"
+
+
+def _seconds(s) -> str:
+    return NOT_GIVEN if s is None else f"{float(s):.0f}"
 
 st.title("Transfer learning: from digits to Greek letters")
 st.write("A network that learnt to read digits has learnt strokes, loops and crossings on the way. Keep those "
@@ -46,7 +56,8 @@ source = cols[0].selectbox("Start from", sources, index=sources.index("net002") 
 cols[1].dataframe(_param_table(source), hide_index=True, width="stretch")
 st.caption("Parameters before and after, as report 002's figure 11 shows them. Frozen, only the new last layer "
            "learns: its weights are the features times 3 letters, plus 3 biases. The other two rows are the "
-           "controls: the same network retrained everywhere, and the same network started from random weights.")
+           "controls: the same network with every layer finetuned, and the same network started from random "
+           "weights.")
 
 letters, problem = _letters()
 if problem:
@@ -59,10 +70,12 @@ else:
                  caption="Training letters (photos of ink on grey paper), after the app's one preprocessing path: "
                          "ink made white, cropped, fitted into 20x20, centred by mass, like MNIST.")
 
-st.subheader("2. Train: frozen, retrained, from scratch")
+st.subheader("2. Train: frozen, finetuned, from scratch")
 cols = st.columns([3, 1])
-modes = cols[0].multiselect("Recipes", list(letter_transfer.MODES), default=list(letter_transfer.MODES),
-                            format_func=letter_transfer.MODE_TITLES.get, key="transfer_modes")
+# A box each, one under the other: on a phone a multiselect's box hid the last recipe, and pills ran off screen.
+cols[0].markdown("Recipes")
+modes = [m for m in letter_transfer.MODES
+         if cols[0].checkbox(letter_transfer.MODE_TITLES[m], value=True, key=f"transfer_mode_{m}")]
 epochs = cols[1].number_input("Epochs", 1, 200, 30, key="transfer_epochs",
                               help="Retrained and from-scratch networks see each letter 20 times an epoch, distorted "
                                    "afresh each time; a frozen base's new head learns from the clean letters.")
@@ -76,22 +89,25 @@ finished = [r for r in runs.search(lab="transfer", status=["FINISHED"]) if r.rec
 latest: dict[tuple[str, str], runs.RunInfo] = {}
 for run in finished:  # newest first: the latest run of each (source, recipe)
     latest.setdefault((run.params.get("source", ""), run.params.get("mode", "")), run)
-rows = [{"network": "report 002", "recipe": REPORT_002["source"], "test accuracy": REPORT_002["test accuracy"],
-         "trainable": REPORT_002["trainable"], "frozen": None, "seconds": None}]
+# The accuracy first: on a phone only the first two or three columns fit on screen.
+rows = [{"test accuracy": REPORT_002["test accuracy"], "recipe": REPORT_002["source"], "network": "report 002",
+         "trainable": _count(REPORT_002["trainable"]), "frozen": NOT_GIVEN, "seconds": NOT_GIVEN}]
 shipped = registry.card("greek")
 if shipped:
     n = shipped["n_test"]
-    rows.append({"network": f"shipped: {registry.get(shipped['source']).title}",
+    rows.append({"test accuracy": f"{shipped['test_accuracy']:.0%} ({round(shipped['test_accuracy'] * n)} of {n})",
                  "recipe": letter_transfer.MODE_TITLES[shipped["mode"]],
-                 "test accuracy": f"{shipped['test_accuracy']:.0%} ({round(shipped['test_accuracy'] * n)} of {n})",
-                 "trainable": shipped["transfer_params"]["trainable"],
-                 "frozen": shipped["transfer_params"]["non_trainable"], "seconds": shipped["train_seconds"]})
+                 "network": f"shipped: {registry.get(shipped['source']).title}",
+                 "trainable": _count(shipped["transfer_params"]["trainable"]),
+                 "frozen": _count(shipped["transfer_params"]["non_trainable"]),
+                 "seconds": _seconds(shipped["train_seconds"])})
 for (src, mode), run in sorted(latest.items()):
     acc = run.metrics.get("test_accuracy", 0.0)
-    rows.append({"network": f"{registry.get(src).title}, run {run.number}", "recipe": letter_transfer.MODE_TITLES[mode],
-                 "test accuracy": f"{acc:.0%} ({round(acc * len(CLASSES) * 4)} of {len(CLASSES) * 4})",
-                 "trainable": run.metrics.get("trainable_params"), "frozen": run.metrics.get("non_trainable_params"),
-                 "seconds": run.metrics.get("train_seconds")})
+    rows.append({"test accuracy": f"{acc:.0%} ({round(acc * len(CLASSES) * 4)} of {len(CLASSES) * 4})",
+                 "recipe": letter_transfer.MODE_TITLES[mode], "network": f"{registry.get(src).title}, run {run.number}",
+                 "trainable": _count(run.metrics.get("trainable_params")),
+                 "frozen": _count(run.metrics.get("non_trainable_params")),
+                 "seconds": _seconds(run.metrics.get("train_seconds"))})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.caption("Scored on the test letters, drawn by someone who drew none of the training letters. With so few "
            "letters, one mistake is 8 points: read the counts, not the percentages.")
@@ -99,8 +115,14 @@ if latest:
     picked = st.multiselect("Curves of", list(latest.values()), default=list(latest.values())[:3],
                             format_func=lambda r: r.label, key="transfer_curves")
     if picked:
-        st.plotly_chart(curves_figure({r.label: runs.curves(r.run_id) for r in picked}, dashed="test letters"),
-                        key="transfer_curve_plot", config={"displayModeBar": False})
+        # Short names ("run 7, finetune"), and room below the axis titles for the legend's rows: on a phone the
+        # run's full label did not fit, so the legend covered the axis title and was cut ("test lette").
+        figure = curves_figure({f"run {r.number}, {r.params.get('mode', '')}": runs.curves(r.run_id)
+                                for r in picked}, dashed="test letters")
+        below = LEGEND_ROW * 2 * len(picked)  # a solid and a dashed entry a run, a row each on a phone
+        figure.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0),
+                             margin=dict(b=75 + below), height=300 + 75 + below)
+        st.plotly_chart(figure, key="transfer_curve_plot", config={"displayModeBar": False})
         st.caption("Solid: the training letters. Dashed: the test letters, shown for the picture only; "
                    "nothing was tuned on them.")
 

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 
@@ -61,12 +62,14 @@ def _preflight(command: str) -> None:
 def _predict(args: argparse.Namespace) -> int:
     from core.data import datasets
     from core.images import preprocess
-    from core.nets import inference, registry
+    from core.nets import registry
 
     name = args.model or registry.best_model()
     if name.startswith(CLASSES_PREFIX):  # your own classes: a trained head on a frozen network's features
         from core import own_classes
 
+        # The project and its head are looked up before anything loads TensorFlow (seconds), so a name
+        # that does not exist is answered at once.
         heads = own_classes.heads_of(name[len(CLASSES_PREFIX):])
         if not heads:
             raise own_classes.ProjectError(f"The project {name[len(CLASSES_PREFIX):]!r} has no trained head; "
@@ -75,6 +78,8 @@ def _predict(args: argparse.Namespace) -> int:
         read = functools.partial(own_classes.predict, head, head.model_name)
         dataset, label = "classes", head.class_names.__getitem__
     else:
+        from core.nets import inference
+
         predictor = inference.Predictor.load(name)
 
         def read(image):
@@ -242,10 +247,18 @@ def _classes(args: argparse.Namespace) -> int:
     if args.action == "train":
         _emit(own_classes.teach(args.source, args.name, args.model or own_classes.DEFAULT_MODEL))
     elif args.action == "list":
+        damaged = 0
         for name in own_classes.list_projects():
-            heads = own_classes.heads_of(name)
-            _emit({"name": name, "classes": own_classes.class_names(name), "examples": own_classes.counts(name),
-                   "trained_on": [h.model_name for h in heads]})
+            try:
+                heads = own_classes.heads_of(name)
+                _emit({"name": name, "classes": own_classes.class_names(name), "examples": own_classes.counts(name),
+                       "trained_on": [h.model_name for h in heads]})
+            except own_classes.ProjectError as e:  # one damaged project must not hide the others
+                _emit({"name": name, "damaged": f"{e} (python -m core classes delete {shlex.quote(name)}, or "
+                                                f"teach it again: python -m core classes train DIR --name "
+                                                f"{shlex.quote(name)})"})
+                damaged += 1
+        return 1 if damaged else 0
     else:
         own_classes.delete_project(args.name)
         _emit({"deleted": args.name})

@@ -96,8 +96,8 @@ def test_one_new_example_costs_one_feature(shapes, count_embeds):
 def test_a_new_model_file_recomputes_the_features(shapes, count_embeds, monkeypatch):
     folder = make_project("new_file", shapes, per_class=3)
     oc.features(folder, "resnet")
-    version = registry.version("resnet")
-    monkeypatch.setattr(registry, "version", lambda name, *a: version + 1)
+    key = oc.feature_cache.model_key("resnet")
+    monkeypatch.setattr(oc.feature_cache, "model_key", lambda name: key + "retrained")  # other weights
     oc.features(folder, "resnet")
     assert count_embeds == [9, 9]
 
@@ -134,7 +134,7 @@ def test_head_round_trip_gives_identical_probabilities(shapes):
     head = oc.train(folder, "resnet")
     X = oc.features(folder, "resnet")
     loaded = oc.load_head(folder, "resnet")
-    assert loaded.class_names == list(SHAPES) and loaded.model_version == registry.version("resnet")
+    assert loaded.class_names == list(SHAPES) and loaded.model_version == oc.feature_cache.model_key("resnet")
     assert np.array_equal(loaded.predict_proba(X), head.predict_proba(X))
     assert json.loads((folder / "head-resnet.json").read_text())["model"] == "resnet"
     assert oc.load_head(folder, "convnet") is None

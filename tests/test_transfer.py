@@ -162,3 +162,39 @@ def test_the_letter_curves_call_the_dashed_line_what_the_caption_calls_it(run_st
     names = [t["name"] for t in figure["data"]]
     assert any(n.endswith("test letters") for n in names) and not any("validation" in n for n in names), names
     assert any("Dashed: the test letters" in c.value for c in at.caption)
+
+
+def test_the_letters_table_puts_the_accuracy_first_and_says_nothing_is_none(run_store):
+    """On a 390 px phone only the first columns fit: they were "network" and "recipe"; and the report's row read
+    "None" where the report gives no figure."""
+    at = open_page("transfer")
+    results = at.dataframe[1].value
+    assert list(results.columns)[0] == "test accuracy"
+    report = results[results["network"] == "report 002"].iloc[0]
+    assert not any(v is None or str(v) in ("None", "nan", "<NA>") for v in report.tolist()), report.tolist()
+
+
+def test_recipe_titles_use_the_word_of_the_run_names_and_do_not_say_mnist(run_store):
+    """The handwriting network learnt letters too ("frozen MNIST features" was wrong for it), and the run names
+    say "finetune" where the recipes said "retrain everything"."""
+    for mode, title in letter_transfer.MODE_TITLES.items():
+        assert mode.removesuffix("ed") in title and "MNIST" not in title, (mode, title)
+    at = open_page("transfer")
+    at.selectbox(key="transfer_source").set_value("handwriting").run()
+    assert not at.exception, at.exception
+    params = at.dataframe[0].value
+    assert not [m for m in params["model"] if "MNIST" in m and "letters" in m], params["model"].tolist()
+    # A box a recipe, each on screen on a phone, where a multiselect's box hid "from scratch".
+    assert [c.label for c in at.checkbox] == [letter_transfer.MODE_TITLES[m] for m in letter_transfer.MODES]
+
+
+def test_the_curves_legend_sits_below_the_axis_titles_with_room_for_every_entry(run_store):
+    picked = [_finished(letter_transfer.TransferConfig(source="net002", mode=m), 0.75) for m in ("frozen", "finetune")]
+    for run in picked:
+        runs.log_epoch(run.run_id, 1, {"loss": 1.0, "val_loss": 1.2, "accuracy": 0.5, "val_accuracy": 0.4})
+    at = open_page("transfer")
+    (figure,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "test letters" in c.proto.spec]
+    layout, names = figure["layout"], [t["name"] for t in figure["data"] if t.get("showlegend", True)]
+    assert layout["legend"]["yanchor"] == "top" and layout["legend"]["y"] <= -0.25
+    assert layout["margin"]["b"] >= 22 * len(names)  # a row for each entry, as on a phone
+    assert max(map(len, names)) <= 30, names  # short enough for one row of a 390 px screen

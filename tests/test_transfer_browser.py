@@ -81,3 +81,25 @@ def test_own_classes_are_drawn_trained_and_read_in_the_browser(page):
     page.get_by_text("Draw one of your classes.").wait_for(timeout=60_000)
     browser.draw(page, circle(r=70), canvas_box(page, which=1))
     assert metric(page, "Reading") == "circle"
+
+
+def test_on_a_phone_the_letters_table_shows_the_accuracy_and_every_recipe_is_on_screen(page):
+    """At 390 px the table showed only "network" and "recipe", and the recipes box hid "from scratch"."""
+    phone = page.context.browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        phone.goto(page.url)
+        goto(phone, "/letters", "Transfer learning: from digits to Greek letters")
+        scratch = phone.locator('[data-testid="stCheckbox"]').get_by_text("from scratch", exact=True)
+        scratch.wait_for(timeout=60_000)
+        box = scratch.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        table = phone.locator('[data-testid="stDataFrame"]').nth(1)
+        table.scroll_into_view_if_needed()
+        # The grid draws on a canvas; its accessible copy says which column comes first, at the table's left edge.
+        first = table.locator('th[aria-colindex="1"]').first
+        first.wait_for(state="attached", timeout=60_000)
+        assert first.text_content().strip() == "test accuracy"
+        box = table.bounding_box()
+        assert box and 0 <= box["x"] < 100, box
+    finally:
+        phone.close()

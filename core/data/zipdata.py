@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from core.base.files import replace_folder
 from core.images.preprocess import IMAGE_SUFFIXES, MAX_PIXELS, MAX_UPLOAD_BYTES, InputError, decode_image
 
 MB = 2**20
@@ -337,23 +338,3 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         raise ZipDataError(f"'{info.filename}' holds more data than the zip declares: the zip is damaged "
                            f"or made to mislead.")
     return data
-
-
-def replace_folder(new: Path, target: Path) -> None:
-    """Rename the folder ``new`` to ``target``; an existing ``target`` is deleted only once ``new`` is in place.
-
-    Renaming a folder within one file system is atomic. Replacing an existing
-    folder takes two renames (POSIX has no atomic swap of two folders): the old
-    one is moved aside first and moved back if the second rename fails.
-    """
-    if not target.exists():
-        new.rename(target)
-        return
-    old = new.with_suffix(".old")
-    target.rename(old)
-    try:
-        new.rename(target)
-    except BaseException:
-        old.rename(target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

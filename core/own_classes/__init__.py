@@ -40,6 +40,8 @@ from core.own_classes.projects import (
     Project,
     ProjectError,
     add_example,
+    can_change,
+    can_open,
     check_classes,
     class_names,
     clean_name,
@@ -53,6 +55,8 @@ from core.own_classes.projects import (
     project_info,
     projects_dir,
     remove_example,
+    repair_project,
+    set_shared,
 )
 from core.own_classes.scores import feature_map, held_out
 from core.own_classes.zips import (
@@ -61,14 +65,16 @@ from core.own_classes.zips import (
     MIN_IMPORT_PER_CLASS,
     export_project,
     import_examples,
+    read_source,
     teach,
 )
 
 __all__ = [
     "DEFAULT_MODEL", "HEAD_C", "MAX_CLASSES", "MAX_IMPORT_FILES", "META_FOLDER", "MIN_CLASSES",
-    "MIN_IMPORT_PER_CLASS", "NETWORKS", "SIDE", "Head", "Project", "ProjectError", "add_example", "check_classes",
-    "class_names", "clean_name", "counts", "create_project", "delete_project", "embed", "example_files", "examples",
-    "export_project", "feature_map", "features", "heads_of", "held_out", "import_examples", "list_projects",
-    "load_head", "predict", "project_dir", "project_info", "projects_dir", "remove_example", "save_head", "teach",
-    "train", "train_head", "unit_rows",
+    "MIN_IMPORT_PER_CLASS", "NETWORKS", "SIDE", "Head", "Project", "ProjectError", "add_example", "can_change",
+    "can_open", "check_classes", "class_names", "clean_name", "counts", "create_project", "delete_project", "embed",
+    "example_files", "examples", "export_project", "feature_map", "features", "heads_of", "held_out",
+    "import_examples", "list_projects", "load_head", "predict", "project_dir", "project_info", "projects_dir",
+    "read_source", "remove_example", "repair_project", "save_head", "set_shared", "teach", "train", "train_head",
+    "unit_rows",
 ]

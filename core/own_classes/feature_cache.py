@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.base.files import atomic_path
+from core.base.files import atomic_path, file_digest
 from core.nets import registry
 from core.own_classes.projects import (
     DEFAULT_MODEL,
@@ -28,12 +28,18 @@ from core.own_classes.projects import (
 )
 
 
+def model_key(model_name: str) -> str:
+    """The model file's content digest: what the cached features and a head are keyed by. A fresh clone or a copy
+    of a byte-identical file keeps them valid; a retrained network (new weights) does not."""
+    return file_digest(registry.get(model_name).path())
+
+
 def file_key(model_name: str) -> str:
     return re.sub(r"[^\w\-]", "_", model_name)  # 'run:<id>' names a lab model: no ':' in file names
 
 
 @functools.lru_cache(maxsize=4)
-def network(model_name: str, version: int):
+def network(model_name: str, version: str):
     """The network up to its penultimate layer, and a compiled one-image version (kept per model file)."""
     # Imported here: Keras takes seconds to load, and listing or deleting projects needs none of it.
     from core.nets import heads
@@ -48,13 +54,13 @@ def network(model_name: str, version: int):
 
 def embed(model_name: str, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """The penultimate features of (N, 28, 28) pictures in [0, 1]: one pass through the frozen network."""
-    reader, _ = network(model_name, registry.version(model_name))
+    reader, _ = network(model_name, model_key(model_name))
     x = np.asarray(images, np.float32).reshape(-1, SIDE, SIDE, 1)
     return np.concatenate([np.asarray(reader(x[i: i + batch_size], training=False), np.float32)
                            for i in range(0, len(x), batch_size)])
 
 
-def _read_cache(folder: Path, model_name: str, version: int) -> dict[str, np.ndarray]:
+def _read_cache(folder: Path, model_name: str, version: str) -> dict[str, np.ndarray]:
     """Cached features by example hash; empty when missing, damaged or made by another model file."""
     index, matrix = folder / f"{file_key(model_name)}.json", folder / f"{file_key(model_name)}.npy"
     try:
@@ -68,7 +74,7 @@ def _read_cache(folder: Path, model_name: str, version: int) -> dict[str, np.nda
         return {}
 
 
-def _write_cache(folder: Path, model_name: str, version: int, cache: dict[str, np.ndarray]) -> None:
+def _write_cache(folder: Path, model_name: str, version: str, cache: dict[str, np.ndarray]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     index, matrix = folder / f"{file_key(model_name)}.json", folder / f"{file_key(model_name)}.npy"
     # The index and the matrix are checked against each other on reading, so a crash between the two
@@ -82,13 +88,13 @@ def features(project: Project, model_name: str = DEFAULT_MODEL) -> np.ndarray:
     """The (N, D) frozen features of the project's examples, in ``examples`` order.
 
     Each example's features are computed once and kept under the project's
-    ``features/`` folder, keyed by the model's name, its file's version and the
+    ``features/`` folder, keyed by the model's name, its file's content (SHA-256) and the
     example file's content (SHA-256): a new example costs one network pass, and
     a new model file or a changed example is recomputed, never served stale.
     """
     folder = project_dir(project)
     files, _, _ = example_files(folder)
-    version = registry.version(model_name)
+    version = model_key(model_name)
     data = [p.read_bytes() for p in files]
     hashes = [hashlib.sha256(d).hexdigest() for d in data]
     cache = _read_cache(folder / "features", model_name, version)

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from core.base.files import atomic_path
 from core.nets import registry
-from core.own_classes.feature_cache import features, file_key, network
+from core.own_classes.feature_cache import features, file_key, model_key, network
 from core.own_classes.projects import (
     DEFAULT_MODEL,
     MIN_CLASSES,
@@ -46,7 +46,7 @@ class Head:
     intercept: np.ndarray  # (C,)
     class_names: list[str]
     model_name: str
-    model_version: int
+    model_version: str  # the network file's content digest (feature_cache.model_key); an int: its mtime, before
     unit: bool = True  # features scaled to length 1 first
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
@@ -70,7 +70,7 @@ class Head:
         head = cls(mean=np.asarray(d["mean"], np.float64), scale=np.asarray(d["scale"], np.float64),
                    coef=np.asarray(d["coef"], np.float64), intercept=np.asarray(d["intercept"], np.float64),
                    class_names=[str(c) for c in d["classes"]], model_name=str(d["model"]),
-                   model_version=int(d["model_version"]), unit=d.get("unit", False) is True)
+                   model_version=_version(d["model_version"]), unit=d.get("unit", False) is True)
         n, dim = len(head.class_names), head.mean.shape[0] if head.mean.ndim == 1 else -1
         if head.mean.shape != (dim,) or head.scale.shape != (dim,) or head.coef.shape != (n, dim) \
                 or head.intercept.shape != (n,) or not (head.scale > 0).all():
@@ -78,6 +78,12 @@ class Head:
         if not all(np.isfinite(a).all() for a in (head.mean, head.scale, head.coef, head.intercept)):
             raise ValueError("the head holds numbers that are not finite")
         return head
+
+
+def _version(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"the head's model version {value!r} is neither a digest nor a time")
+    return str(value)
 
 
 def check_labels(y: np.ndarray, n_classes: int, least: int, classes: list[str] | None, why: str) -> np.ndarray:
@@ -100,7 +106,7 @@ def unit_rows(X: np.ndarray) -> np.ndarray:
 
 
 def train_head(X: np.ndarray, y: np.ndarray, n_classes: int, class_names: list[str] | None = None,
-               model_name: str = DEFAULT_MODEL, model_version: int = 0, C: float = HEAD_C) -> Head:
+               model_name: str = DEFAULT_MODEL, model_version: str = "", C: float = HEAD_C) -> Head:
     """Fit a softmax-regression head (features scaled to length 1, L2 strength ``1/C``) to features ``X``, labels
     ``y``."""
     X, y = np.asarray(X, np.float64), np.asarray(y, np.int64)
@@ -120,7 +126,7 @@ def train_head(X: np.ndarray, y: np.ndarray, n_classes: int, class_names: list[s
         coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
     return Head(mean=np.zeros(X.shape[1]), scale=np.ones(X.shape[1]), coef=np.array(coef),
                 intercept=np.array(intercept), class_names=list(class_names or map(str, range(n_classes))),
-                model_name=model_name, model_version=int(model_version))
+                model_name=model_name, model_version=str(model_version))
 
 
 def _head_path(folder: Path, model_name: str) -> Path:
@@ -143,14 +149,15 @@ def load_head(project: Project, model: str = DEFAULT_MODEL) -> Head | None:
     try:
         return Head.from_json(json.loads(path.read_text()))
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ProjectError(f"The saved head {path.name} cannot be read ({e}); train the head again.") from None
+        raise ProjectError(f"The saved head {path.name} of the project '{path.parent.name}' cannot be read ({e}); "
+                           f"train the head again.") from None
 
 
 def train(project: Project, model_name: str = DEFAULT_MODEL, C: float = HEAD_C) -> Head:
     """Features (cached), a new head on them, saved: what the page's 'Train' button does."""
     X = features(project, model_name)
     _, y, names = example_files(project)
-    head = train_head(X, y, len(names), names, model_name, registry.version(model_name), C)
+    head = train_head(X, y, len(names), names, model_name, model_key(model_name), C)
     save_head(project, head)
     return head
 
@@ -159,14 +166,22 @@ def predict(head: Head, model: str, image28: np.ndarray) -> np.ndarray:
     """The head's class probabilities for one 28x28 drawing, through the network ``model`` (for the live canvas)."""
     if model != head.model_name:
         raise ProjectError(f"This head was trained on the {head.model_name} network's features, not {model}'s.")
-    version = registry.version(model)
-    if version != head.model_version:
+    version = model_key(model)
+    # A head saved before heads were keyed by content names its file's mtime: still valid if that is unchanged.
+    if head.model_version not in (version, str(registry.version(model))):
         raise ProjectError(f"The {model} network's file changed since this head was trained; train it again.")
     _, one_image = network(model, version)
     return head.predict_proba(one_image(np.asarray(image28, np.float32)))
 
 
 def heads_of(project: Project) -> list[Head]:
-    """The project's trained heads, the most recently trained first."""
-    files = sorted(project_dir(project).glob("head-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    return [h for p in files if (h := load_head(project, json.loads(p.read_text()).get("model", ""))) is not None]
+    """The project's trained heads, the most recently trained first; a damaged one is named, with what to do."""
+    folder = project_dir(project)
+    heads = []
+    for path in sorted(folder.glob("head-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True):
+        try:
+            heads.append(Head.from_json(json.loads(path.read_text())))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ProjectError(f"The project '{folder.name}' has a damaged head, {path.name} ({e}); train it again, "
+                               f"or delete the project.") from None
+    return heads

@@ -9,6 +9,7 @@ A project lives under ``$VP_HOME/own_classes/<name>/``::
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -20,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from core.base import paths
+from core.base.files import atomic_path, restore_folder, restore_folders
 from core.data import zipdata
 from core.images import preprocess
 from core.nets import registry
@@ -49,26 +51,56 @@ def clean_name(name: str) -> str:
     return zipdata.clean_name(str(name))
 
 
-def create_project(name: str, classes: list[str]) -> Path:
+def owner_key(token: str | None) -> str | None:
+    """What a project keeps of its owner: a digest of the token their browser holds, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32] if token else None
+
+
+def new_project(folder: Path, name: str, classes: list[str], owner: str | None = None,
+                shared: bool = False) -> Path:
+    """Write an empty project (its ``project.json`` and class folders) into ``folder``, which must not exist yet.
+
+    ``owner`` is the token of the browser that made it (None: made on the command line, seen by everyone);
+    ``shared`` lets every visitor of the server see it too.
+    """
+    names = check_classes(classes)
+    folder.mkdir()
+    for cls in names:
+        (folder / "examples" / cls).mkdir(parents=True)
+    info = {"name": name, "classes": names, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "owner": owner_key(owner), "shared": bool(shared)}
+    (folder / PROJECT_FILE).write_text(json.dumps(info, indent=1))
+    return folder
+
+
+def create_project(name: str, classes: list[str], owner: str | None = None, shared: bool = False) -> Path:
     """A new, empty project folder with its class folders; refuses bad or clashing names."""
     folder_name = clean_name(name)
     if not folder_name:
         raise ProjectError("Give the project a name with at least one letter or digit.")
-    names = check_classes(classes)
+    check_classes(classes)
     folder = projects_dir() / folder_name
     if folder.exists():
-        raise ProjectError(f"A project named '{folder_name}' already exists; choose another name or delete it.")
+        raise ProjectError(_taken(folder_name, owner))
     staging = Path(tempfile.mkdtemp(prefix=f".{folder_name}-", dir=projects_dir()))
-    for cls in names:
-        (staging / "examples" / cls).mkdir(parents=True)
-    info = {"name": folder_name, "classes": names, "created": datetime.now(UTC).isoformat(timespec="seconds")}
-    (staging / PROJECT_FILE).write_text(json.dumps(info, indent=1))
+    shutil.rmtree(staging)
+    new_project(staging, folder_name, classes, owner, shared)
     try:
         staging.rename(folder)  # the project appears whole or not at all
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)
-        raise ProjectError(f"A project named '{folder_name}' already exists; choose another name.") from None
+        raise ProjectError(_taken(folder_name, owner)) from None
     return folder
+
+
+def _taken(name: str, owner: str | None) -> str:
+    try:
+        mine = owner is None or can_change(name, owner)
+    except ProjectError:
+        mine = False
+    if mine:
+        return f"A project named '{name}' already exists; choose another name, or delete that one first."
+    return f"The name '{name}' is taken by a project of another visitor; choose another name."
 
 
 def check_classes(classes: list[str]) -> list[str]:
@@ -93,15 +125,59 @@ def check_classes(classes: list[str]) -> list[str]:
     return names
 
 
-def list_projects() -> list[str]:
-    """The names of the projects, sorted."""
-    return sorted(p.name for p in projects_dir().iterdir()
-                  if p.is_dir() and not p.name.startswith(".") and (p / PROJECT_FILE).is_file())
+def list_projects(viewer: str | None = None) -> list[str]:
+    """The names of the projects, sorted: all of them (``viewer`` None, the command line), or those the browser
+    holding the token ``viewer`` may open: its own, the shared ones, and those made on the command line.
+
+    A project whose ``project.json`` is damaged is listed to everyone, so that it can be repaired or deleted."""
+    restore_folders(projects_dir())  # a project a crash left aside while it was being replaced
+    names = sorted(p.name for p in projects_dir().iterdir()
+                   if p.is_dir() and not p.name.startswith(".") and (p / PROJECT_FILE).is_file())
+    return names if viewer is None else [n for n in names if can_open(n, viewer)]
+
+
+def _owner_and_shared(project: Project) -> tuple[str | None, bool]:
+    try:
+        info = project_info(project)
+    except ProjectError:
+        return None, True  # damaged: anyone may repair or delete it
+    return info.get("owner"), info.get("shared", False) is True
+
+
+def can_open(project: Project, viewer: str | None) -> bool:
+    """Whether the browser holding the token ``viewer`` may open the project (None: the command line, always)."""
+    owner, shared = _owner_and_shared(project)
+    return viewer is None or owner is None or shared or owner == owner_key(viewer)
+
+
+def can_change(project: Project, viewer: str | None) -> bool:
+    """Whether ``viewer`` may delete the project or change its sharing: its owner (or the command line)."""
+    owner, shared = _owner_and_shared(project)
+    return viewer is None or owner == owner_key(viewer) or (owner is None and shared and _damaged(project))
+
+
+def _damaged(project: Project) -> bool:
+    try:
+        project_info(project)
+    except ProjectError:
+        return True
+    return False
+
+
+def set_shared(project: Project, shared: bool, viewer: str | None = None) -> None:
+    """Share the project with every visitor of the server, or keep it to its owner."""
+    if not can_change(project, viewer):
+        raise ProjectError(f"Only the visitor who made '{project_dir(project).name}' can change who sees it.")
+    folder = project_dir(project)
+    info = project_info(folder) | {"shared": bool(shared)}
+    with atomic_path(folder / PROJECT_FILE) as tmp:
+        tmp.write_text(json.dumps(info, indent=1))
 
 
 def project_dir(project: Project) -> Path:
     """The folder of an existing project, given its name or its folder."""
     folder = Path(project) if isinstance(project, Path) else projects_dir() / clean_name(project)
+    restore_folder(folder)
     if not clean_name(folder.name) or not (folder / PROJECT_FILE).is_file():
         raise ProjectError(f"There is no project named '{folder.name if isinstance(project, Path) else project}'.")
     return folder
@@ -114,8 +190,27 @@ def project_info(project: Project) -> dict:
         info = json.loads((folder / PROJECT_FILE).read_text())
         check_classes(info["classes"])
     except (OSError, ValueError, KeyError, TypeError):
-        raise ProjectError(f"The project '{folder.name}' is damaged: its {PROJECT_FILE} cannot be read.") from None
+        raise ProjectError(f"The project '{folder.name}' is damaged: its {PROJECT_FILE} cannot be read; teach "
+                           f"it again, or delete it.") from None
     return info
+
+
+def repair_project(project: Project, owner: str | None = None) -> Path:
+    """Write a damaged project's ``project.json`` again from its class folders (in name order, as a zip's are
+    read), keeping its examples; the head must then be trained again."""
+    folder = project_dir(project)
+    classes = sorted(p.name for p in (folder / "examples").iterdir() if p.is_dir()) \
+        if (folder / "examples").is_dir() else []
+    if not MIN_CLASSES <= len(classes) <= MAX_CLASSES:
+        raise ProjectError(f"The project '{folder.name}' has {len(classes)} class folders left, too few to rebuild "
+                           f"it from; delete it.")
+    info = {"name": folder.name, "classes": check_classes(classes),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"), "owner": owner_key(owner), "shared": False}
+    with atomic_path(folder / PROJECT_FILE) as tmp:
+        tmp.write_text(json.dumps(info, indent=1))
+    for head in folder.glob("head-*.json"):
+        head.unlink()  # its outputs were in the old class order
+    return folder
 
 
 def class_names(project: Project) -> list[str]:
@@ -123,9 +218,11 @@ def class_names(project: Project) -> list[str]:
     return list(project_info(project)["classes"])
 
 
-def delete_project(name: Project) -> None:
-    """Delete a project folder: its examples, cached features and heads."""
+def delete_project(name: Project, viewer: str | None = None) -> None:
+    """Delete a project folder: its examples, cached features and heads (on the page, only its owner may)."""
     folder = project_dir(name)
+    if not can_change(folder, viewer):
+        raise ProjectError(f"Only the visitor who made '{folder.name}' can delete it.")
     if folder.resolve().parent != projects_dir().resolve():
         raise ProjectError(f"'{folder}' is not a project folder of this app; nothing was deleted.")
     shutil.rmtree(folder)

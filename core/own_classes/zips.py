@@ -6,17 +6,21 @@ project's JSON and heads in a hidden folder, so it can be imported here again or
 
 from __future__ import annotations
 
-import hashlib
+import glob
 import io
 import json
+import os
+import secrets
 import shutil
+import stat
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from core.base.files import atomic_path
+from core.base.files import replace_folder
 from core.data import zipdata
 from core.images import preprocess
 from core.own_classes.feature_cache import features
@@ -34,10 +38,9 @@ from core.own_classes.projects import (
     clean_name,
     counts,
     create_project,
-    delete_project,
     example_files,
+    new_project,
     project_dir,
-    project_info,
     projects_dir,
     remove_example,
 )
@@ -104,8 +107,9 @@ def _check_drawn(found: list[str], labels: list[int], added: list[Path]) -> None
                            f"blank pictures are left out: too few in {', '.join(short)}.")
 
 
-def import_examples(name: str, zip_bytes: bytes) -> dict:
-    """Add the images of a zip of class folders to project ``name`` (created when missing, with their classes).
+def import_examples(name: Project, zip_bytes: bytes, owner: str | None = None) -> dict:
+    """Add the images of a zip of class folders to project ``name`` (created when missing, with their classes,
+    for ``owner``).
 
     The zip is checked and unpacked by core.data.zipdata into a temporary folder;
     each image then goes through the app's preprocessing (decode_image, to_mnist).
@@ -113,12 +117,17 @@ def import_examples(name: str, zip_bytes: bytes) -> dict:
     Each class in the zip must bring at least ``MIN_IMPORT_PER_CLASS`` pictures with a drawing in them.
     Nothing is added when anything fails.
     """
-    limits = zipdata.ZipLimits(min_classes=1, max_classes=MAX_CLASSES, min_images_per_class=MIN_IMPORT_PER_CLASS,
-                               max_files=MAX_IMPORT_FILES)
     try:
         existing = project_dir(name)
     except ProjectError:
         existing = None
+    return _import(zip_bytes, existing, lambda classes: create_project(name, classes, owner))
+
+
+def _import(zip_bytes: bytes, existing: Path | None, create: Callable[[list[str]], Path]) -> dict:
+    """``import_examples`` into the project ``existing``, or into the one ``create`` makes for the zip's classes."""
+    limits = zipdata.ZipLimits(min_classes=1, max_classes=MAX_CLASSES, min_images_per_class=MIN_IMPORT_PER_CLASS,
+                               max_files=MAX_IMPORT_FILES)
     with tempfile.TemporaryDirectory(prefix="vp_own_import_") as tmp:
         try:
             zipdata.extract_class_folders(zip_bytes, Path(tmp) / "classes", limits)
@@ -126,7 +135,7 @@ def import_examples(name: str, zip_bytes: bytes) -> dict:
             raise ProjectError(str(e)) from None
         files, labels, found = zipdata.load_class_folders(Path(tmp) / "classes")
         if existing is None:
-            folder = create_project(name, _zip_class_order(zip_bytes, found))
+            folder = create(_zip_class_order(zip_bytes, found))
         else:
             folder = existing
             known = {c.casefold() for c in class_names(folder)}
@@ -157,60 +166,104 @@ def import_examples(name: str, zip_bytes: bytes) -> dict:
     return {"project": folder.name, "added": gained, "skipped_empty": skipped}
 
 
+def _folder_limit() -> int:
+    """The most bytes of pictures a folder may hold: what an uploaded zip may weigh, since it is zipped as one."""
+    return min(zipdata.DEFAULT_LIMITS.max_zip_bytes, zipdata.DEFAULT_LIMITS.max_total_bytes)
+
+
 def _zip_folder(folder: Path) -> bytes:
     """A folder of class folders as zip bytes (stored, not compressed), so it is checked as an upload is.
 
-    Stops adding after ``MAX_IMPORT_FILES`` + 1 files or zipdata's total size, so a huge folder is refused by
-    the same checks instead of read whole."""
-    limit = zipdata.DEFAULT_LIMITS.max_total_bytes
-    buffer, total = io.BytesIO(), 0
+    Every file's size is looked at before any is read: a folder with too many files, too many bytes, or one
+    picture over the upload limit is refused naming the folder or the file, never read whole. Only regular
+    files are read (a named pipe or a device in it would never end)."""
+    limit, per_file = _folder_limit(), zipdata.DEFAULT_LIMITS.max_file_bytes
+    chosen, total = [], 0
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue  # folders, and what is not a regular file
+        size = path.stat().st_size
+        if size > per_file:
+            raise ProjectError(f"{path} is {zipdata.size_text(size)}; a picture may be at most "
+                               f"{zipdata.size_text(per_file)}.")
+        total += size
+        chosen.append(path)
+        if len(chosen) > MAX_IMPORT_FILES or total > limit:
+            raise ProjectError(f"{folder} holds more than {MAX_IMPORT_FILES:,} files or "
+                               f"{limit // zipdata.MB} MB of pictures; a project takes fewer.")
+    buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for n, path in enumerate(p for p in sorted(folder.rglob("*")) if p.is_file()):
-            total += path.stat().st_size
-            if n > MAX_IMPORT_FILES or total > limit:
-                raise ProjectError(f"{folder} holds more than {MAX_IMPORT_FILES:,} files or "
-                                   f"{limit // zipdata.MB} MB of pictures; a project takes fewer.")
+        for path in chosen:
             archive.write(path, path.relative_to(folder).as_posix())
     return buffer.getvalue()
+
+
+def read_source(source: str | Path) -> bytes:
+    """The zip bytes of ``source``, a folder of class folders or a zip file, checked before anything is read.
+
+    A zip is read only when its size is within an upload's limit; anything that is neither a regular file
+    nor a folder (a named pipe, a device such as /dev/zero) is refused at once.
+    """
+    source = Path(source)
+    try:
+        st = source.stat()
+    except OSError:
+        raise ProjectError(f"{source} does not exist: give a folder with one folder of pictures per class, "
+                           f"or a zip.") from None
+    if stat.S_ISDIR(st.st_mode):
+        return _zip_folder(source)
+    if not stat.S_ISREG(st.st_mode):
+        raise ProjectError(f"{source} is not a file or a folder: give a folder with one folder of pictures per "
+                           f"class, or a zip.")
+    if st.st_size > zipdata.DEFAULT_LIMITS.max_zip_bytes:
+        raise ProjectError(zipdata.too_big_message(st.st_size, zipdata.DEFAULT_LIMITS))
+    with open(source, "rb") as f:
+        return f.read(zipdata.DEFAULT_LIMITS.max_zip_bytes + 1)  # never more, should the file grow meanwhile
 
 
 def teach(source: str | Path, name: str, model_name: str = DEFAULT_MODEL) -> dict:
     """Create or replace project ``name`` from ``source`` (a folder of class folders, or a zip of them), train its
     head on ``model_name``'s features, and score it on examples each fold's head never saw.
 
-    The pictures are checked and read as the page's zip import reads them. The new project is made beside the
-    old one and takes its place only once trained, so a failed import leaves the old project as it was.
+    The pictures are checked and read as the page's zip import reads them. The new project is made in a hidden
+    folder of its own beside the old one (never listed, and one per call, so two teachings at once do not
+    meet), and takes the old one's place only once trained, through ``replace_folder``: a failed or killed
+    import leaves the old project as it was.
     Returns ``name``, ``classes``, ``examples`` (per class) and ``held_out_accuracy``.
     """
-    source = Path(source)
-    if not source.exists():
-        raise ProjectError(f"{source} does not exist: give a folder with one folder of pictures per class, or a zip.")
     final = clean_name(name)
     if not final:
         raise ProjectError("Give the project a name with at least one letter or digit.")
-    data = _zip_folder(source) if source.is_dir() else source.read_bytes()
-    staging = f"{final} importing {hashlib.sha256(data).hexdigest()[:8]}"
-    if (projects_dir() / staging).exists():
-        delete_project(staging)  # a previous import of the same pictures that stopped half-way
-    import_examples(staging, data)
+    data = read_source(source)
+    _remove_stale_staging(final)
+    staging = projects_dir() / f".{final}.importing-{os.getpid()}-{secrets.token_hex(4)}"
     try:
+        _import(data, None, lambda classes: new_project(staging, final, classes))
         X = features(staging, model_name)
         _, y, classes = example_files(staging)
         score = held_out(X, y, classes)["accuracy"]
         train(staging, model_name)
-        info = project_info(staging) | {"name": final}
-        with atomic_path(projects_dir() / staging / PROJECT_FILE) as tmp:
-            tmp.write_text(json.dumps(info, indent=1))
-        old = projects_dir() / final
-        trash = projects_dir() / f".{final}-replaced-{hashlib.sha256(data).hexdigest()[:8]}"
-        if old.exists():
-            old.rename(trash)
-        (projects_dir() / staging).rename(old)
-        shutil.rmtree(trash, ignore_errors=True)
+        replace_folder(staging, projects_dir() / final)
     except BaseException:
-        shutil.rmtree(projects_dir() / staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
     return {"name": final, "classes": classes, "examples": counts(final), "model": model_name,
             "held_out_accuracy": round(float(score), 4)}
 
 
+def _remove_stale_staging(name: str) -> None:
+    """Remove what a killed teaching of ``name`` left: hidden staging folders whose process is gone."""
+    for folder in projects_dir().glob(f".{glob.escape(name)}.importing-*"):
+        pid = folder.name.rsplit(".importing-", 1)[1].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

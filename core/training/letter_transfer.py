@@ -8,7 +8,7 @@ trainable weights (50 features x 3 + 3 biases) instead of 21,840, few enough to
 learn from 27 pictures. The two controls show what freezing buys:
 
 - ``frozen``: the MNIST features kept, only the new head trained (the recipe);
-- ``finetune``: start from the MNIST weights but train every layer ("retrain everything");
+- ``finetune``: start from the MNIST weights but train every layer ("finetune every layer");
 - ``scratch``: the same architecture from random weights, trained on the 27 letters alone.
 
 The letters go through the app's one preprocessing path (``datasets.read_class_folders``),
@@ -38,8 +38,9 @@ from core.nets.heads import freeze_base, replace_head
 from core.training import train
 
 MODES = ("frozen", "finetune", "scratch")
-MODE_TITLES = {"frozen": "frozen MNIST features, new head", "finetune": "retrain everything",
-               "scratch": "from scratch"}
+# Each title holds the word a run's name shows for its mode (runs.RunInfo.label: "..., run 7 (finetune)"), and
+# none names MNIST: the handwriting network learnt letters too.
+MODE_TITLES = {"frozen": "frozen features, new head", "finetune": "finetune every layer", "scratch": "from scratch"}
 DEFAULT_LR = {"frozen": 1e-2, "finetune": 1e-3, "scratch": 1e-3}
 @dataclass
 class TransferConfig:
