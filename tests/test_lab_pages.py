@@ -497,3 +497,15 @@ def test_the_learning_rate_page_states_measured_times_not_under_a_minute(run_sto
     words = next(c.value for c in at.caption if "Adam at each learning rate" in c.value)
     assert "under a minute" not in words
     assert re.search(r"Training took .*ResNet \d+-231 s.* a run here", words), words
+
+
+def test_a_search_whose_best_trial_has_no_test_score_is_compared_on_validation(run_store):
+    """Like with like: when ASHA stopped the best trial before its test, both sides by their best validation epoch."""
+    from core.lab import search
+
+    grid = grid_run(0.97, dropout=0.3, batch_size=40, kernel_size=5)  # its validation accuracy: 0.97
+    runs.log_epoch(grid.run_id, 2, {"val_accuracy": 0.95})  # its last epoch below its best
+    found = fake_search(trials=2, stopped=2)  # the best (last) trial was stopped: validation 0.901, no test score
+    words = search.against_grid(found, search.trials(found.run_id), [runs.get(grid.run_id)])
+    assert words.startswith("On the validation digits, the search's best trial (run ")
+    assert "read 90.10%" in words and "97.00%: the grid wins, by 6.90 points." in words, words
