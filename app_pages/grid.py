@@ -22,7 +22,7 @@ mode = cols[0].radio("Vary", ["one at a time", "full grid"], horizontal=True, ke
 preset = cols[1].radio("Size", list(presets.PRESETS), format_func=str.capitalize, horizontal=True, key="grid_preset",
                        help="\n".join(f"- **{k}**: {v}" for k, v in presets.PRESET_WORDS.items()))
 plan = presets.grid(mode, preset)
-st.caption(f"{len(plan)} runs of net002, {presets.PRESET_WORDS[preset]}.")
+st.caption(f"{len(plan)} runs of net002: {presets.describe([c.params() for c, _ in plan])}.")
 if st.button("Launch the grid", type="primary", icon=":material/rocket_launch:", key="grid_launch"):
     launch([c for c, _ in plan], "grid", varied=[v for _, v in plan])
 require_store()
@@ -38,7 +38,9 @@ rows = [{"dropout": k[0], "batch_size": int(k[1]), "kernel_size": int(k[2]),
 grid_table = pd.DataFrame(rows)
 if rows:
     st.dataframe(grid_table.rename(columns=FACTORS), hide_index=True, width="stretch", placeholder="–")
-    st.caption("Accuracy on MNIST's test digits before training (random weights: about 10%, a guess) and after.")
+    st.caption(f"Accuracy on MNIST's test digits before training (random weights: about 10%, a guess) and after. "
+               f"{len(cells)} run{'s' if len(cells) > 1 else ''} of net002: "
+               f"{presets.describe([r.params for r in cells.values()])}.")
     groups = []
     for i, factor in enumerate(FACTORS):
         at_base = pd.Series(True, index=grid_table.index)
@@ -96,13 +98,14 @@ if searches:
                                     "test accuracy": st.column_config.NumberColumn(format="percent")})
     if latest.status == "FINISHED":
         best = latest.best
+        picked = search.best_trial(latest, trials)
+        tested = picked.metrics.get("test_accuracy") if picked else None
         st.success(f"Best configuration: dropout {float(best.get('dropout', 'nan')):.2f}, batch size "
                    f"{best.get('batch_size')}, kernel size {best.get('kernel_size')} (validation accuracy "
-                   f"{latest.metrics.get('best_val_accuracy', float('nan')):.2%}).", icon=":material/emoji_events:")
-        if rows:
-            top = grid_table.sort_values("after %", ascending=False).iloc[0]
-            stopped = sum(t.stopped_early is True for t in trials)
-            st.caption(f"The grid's best at this size: dropout {top['dropout']:g}, batch size "
-                       f"{int(top['batch_size'])}, kernel size {int(top['kernel_size'])}: {top['after %']:.2f}% on "
-                       f"the test digits, from {len(grid_table)} full run{'s' if len(grid_table) > 1 else ''}; the "
-                       f"search trained {len(trials)} trials, {search.stopped_words(stopped, len(trials))}.")
+                   f"{latest.metrics.get('best_val_accuracy', float('nan')):.2%}"
+                   + (f", test accuracy {tested:.2%}" if tested is not None else "") + ").",
+                   icon=":material/emoji_events:")
+        stopped = sum(t.stopped_early is True for t in trials)
+        versus = search.against_grid(latest, trials, list(cells.values()))
+        st.caption((versus + " " if versus else "") + f"The search trained {len(trials)} trials, "
+                   f"{search.stopped_words(stopped, len(trials))}.")

@@ -14,27 +14,44 @@ st.write("The learning rate is the size of each step down the loss. Too big and 
          "too small and it crawls. Train the DNN, the ConvNet and the ResNet at four learning rates, as report 004 "
          "did, and see which survive.")
 
+MODELS = ("dnn", "convnet", "resnet")
+TITLES = {m: registry.get(m).title for m in MODELS}
 cols = st.columns([2, 3])
 preset = cols[0].radio("Size", list(presets.PRESETS), format_func=str.capitalize, horizontal=True, key="lr_preset",
                        help="\n".join(f"- **{k}**: {v}" for k, v in presets.PRESET_WORDS.items()))
-models = cols[1].multiselect("Networks", ["dnn", "convnet", "resnet"], default=["dnn", "convnet", "resnet"],
-                             format_func=lambda n: registry.get(n).title, key="lr_models")
-words = presets.PRESET_WORDS[preset]
-st.caption(f"{words[0].upper() + words[1:]}. Adam at each learning rate, no augmentation, "
-           f"{len(models) * len(presets.LEARNING_RATES)} runs; they queue and train a few at a time.")
-if st.button("Launch the sweep", type="primary", icon=":material/rocket_launch:", disabled=not models):
-    launch(presets.lr_sweep(tuple(models), preset), "lr-sweep", varied=[("learning_rate",)] * 12)
+models = cols[1].multiselect("Networks", MODELS, default=MODELS, format_func=TITLES.get, key="lr_models")
 require_store()
-runs_panel("lr-sweep")
-
-
 finished = [r for r in runs.search(lab="lr-sweep", status=["FINISHED"]) if presets.matches(r.params, preset)]
 latest = runs.latest_by(finished, lambda r: (r.model, float(r.params["learning_rate"])))
+words = presets.PRESET_WORDS[preset]
+took = presets.seconds_words(finished, TITLES)
+st.caption(f"{words[0].upper() + words[1:]}. Adam at each learning rate, no augmentation, "
+           f"{len(models) * len(presets.LEARNING_RATES)} runs; they queue and train a few at a time. "
+           + (f"Training took {took} here (your finished runs at this size)." if took else
+              "How long a run takes here is shown once one has finished."))
+if st.button("Launch the sweep", type="primary", icon=":material/rocket_launch:", disabled=not models):
+    launch(presets.lr_sweep(tuple(models), preset), "lr-sweep", varied=[("learning_rate",)] * 12)
+with st.expander("Train one cell (again)", icon=":material/replay:"):
+    cells = [(m, lr) for m in MODELS for lr in presets.LEARNING_RATES]
+    missing = [cell for cell in cells if cell not in latest]
+    st.caption("No cell has a finished run at this size yet." if len(missing) == len(cells) else
+               "No finished run at this size yet for " + ", ".join(f"the {TITLES[m]} at {lr:g}" for m, lr in missing)
+               + "." if missing else "Every cell has a finished run at this size; train one again to compare.")
+    cols = st.columns([2, 2, 2])
+    first = missing[0] if missing else cells[0]
+    cell_model = cols[0].selectbox("Network", MODELS, index=MODELS.index(first[0]), format_func=TITLES.get,
+                                   key="lr_cell_model")
+    cell_lr = cols[1].selectbox("Learning rate", presets.LEARNING_RATES,
+                                index=presets.LEARNING_RATES.index(first[1]), format_func="{:g}".format,
+                                key="lr_cell_rate")
+    if cols[2].button("Launch this cell", icon=":material/rocket_launch:", key="lr_cell_launch"):
+        launch(presets.lr_sweep((cell_model,), preset, (cell_lr,)), "lr-sweep", varied=[("learning_rate",)])
+runs_panel("lr-sweep")
 
 st.subheader("Table 2, yours beside report 004's")
 rows = []
-for model in ("dnn", "convnet", "resnet"):
-    row = {"network": registry.get(model).title}
+for model in MODELS:
+    row = {"network": TITLES[model]}
     for lr in presets.LEARNING_RATES:
         run = latest.get((model, lr))
         ours = (f"{run.metrics['test_accuracy']:.3f} / {run.metrics['macro_f1']:.3f}" if run else "…")
@@ -68,5 +85,14 @@ verdicts = [lessons.of_run(run.run_id).words(f"The {registry.get(m).title} at le
             for (m, lr), run in sorted(latest.items(), key=lambda item: (item[0][0], -item[0][1]))]
 said = [v for v in verdicts if v]
 st.caption("The x axis runs from large steps (left) to small ones (right). "
-           + (" ".join(said) if said else "None of your runs has diverged: every training loss ended below where "
-                                          "it began." if latest else ""))
+           + (" ".join(said) if said else "None of your runs has diverged: no training loss blew up, ended above "
+                                          "where it began, or sat at the loss of guessing." if latest else ""))
+differences = presets.against_report_004({cell: run.metrics["test_accuracy"] for cell, run in latest.items()
+                                          if "test_accuracy" in run.metrics})
+if differences:
+    why = (f"Why: these runs train {presets.PRESET_WORDS['quick']}, where the report trained on all of "
+           f"MNIST's training digits for longer. So few steps favour the middle rates: at 0.0001 they are too "
+           f"small to get far, and a net knocked out in its first batches at 0.1 has few left to recover. For the "
+           f"report's scale, choose the **Full** size above: {presets.PRESET_WORDS['full']}."
+           if preset == "quick" else "")
+    st.markdown("**Where yours differ from report 004.** " + " ".join(differences) + (" " + why if why else ""))

@@ -74,3 +74,16 @@ def test_the_quick_table_keeps_the_reports_order(quick_table):
     for lr in RATES:
         dnn = quick_table["dnn", lr]
         assert dnn < quick_table["convnet", lr] and dnn < quick_table["resnet", lr], (lr, quick_table)
+
+
+def test_the_differences_from_report_004_are_read_from_the_table():
+    """The quick DNN's cells as a real sweep read them (tests/test_lab_pages.py trains them): dead at 0.1, and
+    0.0001, the report's best rate for it, behind 0.001 after 3 epochs. Cells within 5 points say nothing."""
+    said = presets.against_report_004({("dnn", 0.1): 0.0982, ("dnn", 0.001): 0.962, ("dnn", 0.0001): 0.9334,
+                                       ("convnet", 0.01): 0.985})
+    assert said == ["The DNN at 0.1 reads 9.8% of the test digits where report 004's DNN kept 78%.",
+                    "The DNN reads fewer at 0.0001, the report's best rate for it, than at 0.001 (93.3% against "
+                    "96.2%)."]
+    assert presets.against_report_004({("dnn", 0.001): 0.962, ("dnn", 0.0001): 0.97}) == []
+    assert presets.describe([c.params() for c, _ in presets.grid("one at a time", "quick")]) == (
+        "3 epochs on 6,000 digits, batches of 40-150, dropout 0.3-0.7, kernels 3-5")

@@ -117,6 +117,30 @@ def test_a_trial_trains_net002_with_its_sampled_settings_and_records_a_run(run_s
     assert search.trials(parent.run_id) and search.trials("another search") == []
 
 
+def test_a_trial_asha_stops_at_its_last_epoch_is_tested_first_and_not_called_stopped_early(run_store, as_tune_would,
+                                                                                              monkeypatch):
+    """ASHA has a rung at the last epoch (max_t) too, and stops a trial below its cutoff there. Reported from inside
+    training, that stop came after every epoch was logged but before the test: the page showed a trial that ran
+    all its epochs as "stopped early: yes", with no test score."""
+    import core.training.train
+
+    def report(metrics):
+        as_tune_would.append(dict(metrics))
+        if len(as_tune_would) == 2:  # the second (last) epoch's report, below the cutoff at ASHA's last rung
+            raise SystemExit("stopped by ASHA")
+
+    monkeypatch.setattr(tune, "report", report)
+    monkeypatch.setattr(core.training.train, "train", fake_train([]))
+    parent = search_run(max_epochs=2)
+    with pytest.raises(SystemExit):
+        search._trial({"dropout": 0.5, "batch_size": 40, "kernel_size": 5}, base=base_params(2),
+                      search_id=parent.run_id)
+    [trial] = search.trials(parent.run_id)
+    assert len(runs.curves(trial.run_id, ("val_accuracy",))["val_accuracy"]) == 2
+    assert trial.metrics.get("test_accuracy") == 0.9 and trial.has_model and trial.stopped_early is False
+    assert [r["val_accuracy"] for r in as_tune_would] == [0.81, 0.88]  # ASHA still gets every epoch
+
+
 class StandInTuner:
     """Records what the driver asks of Tune; ``fit`` plays ``script(tuner)`` and returns its results."""
 

@@ -15,6 +15,9 @@ from core.data.datasets import DataError
 from core.lab import engine, runs, search
 
 REFRESH_S = 2.0
+RECENT_MAX = 200  # ended runs the panel lists (a full grid is 75; a sweep 12), in a box that scrolls past a dozen
+SCROLL_ROWS = 12
+clock = time.monotonic  # for tests
 REPEAT_S = 15.0  # a launch of the same settings this soon after the last is a repeated press, not a new run
 _launching = threading.Lock()  # two runs of one session's script may go on at once: see launch()
 STATUS_ICONS = {"QUEUED": ":material/hourglass_empty:", "RUNNING": ":material/play_circle:",
@@ -137,14 +140,36 @@ def launch(configs: list, lab: str, varied: list[tuple[str, ...]] | None = None)
     return launched
 
 
+def cancelling(run: runs.RunInfo) -> bool:
+    """Whether someone asked a running run to stop: it ends at its next batch (or after its validation pass)."""
+    return run.tags.get(runs.Tag.CANCEL) == "1" and run.status not in runs.TERMINAL
+
+
+def time_left(run: runs.RunInfo) -> float | None:
+    """The run's time left now: its worker's last estimate (from the batches measured so far), counted down since
+    this session first saw it. A worker writes a new estimate about every second while batches run, none while it
+    validates or tests: the number on screen kept still for as long (42 s for a ResNet), then jumped."""
+    eta = run.metrics.get("eta_s")
+    if eta is None or run.state != "RUNNING":
+        return None
+    seen = st.session_state.setdefault(state.ETA_SEEN, {})
+    now = clock()
+    first = seen.get(run.run_id)
+    if first is None or first[0] != eta:
+        seen[run.run_id] = first = (eta, now)
+    return max(eta - (now - first[1]), 0.0)
+
+
 def progress_caption(run: runs.RunInfo) -> str:
     if run.state == "QUEUED":
         return f"run {run.number}: queued (at most {engine.max_runs()} train at once)"
     if run.kind == "search":  # a search has trials, not epochs, of its own
         return search.progress_words(run)
-    eta = run.metrics.get("eta_s")
     epoch = int(run.metrics.get("epoch_now", 0))
-    left = f", about {eta:.0f} s left" if eta is not None and run.state == "RUNNING" else ""
+    if cancelling(run):
+        return f"run {run.number}: cancelling in epoch {epoch}, it stops at its next batch"
+    eta = time_left(run)
+    left = "" if eta is None else f", about {eta:.0f} s left" if eta >= 1 else ", finishing"
     return f"run {run.number}: epoch {epoch}/{run.params.get('epochs', '?')}, {run.progress:.0%}{left}"
 
 
@@ -194,15 +219,16 @@ def live_curve(run: runs.RunInfo) -> go.Figure:
 
 
 @st.fragment(run_every=REFRESH_S)
-def runs_panel(lab: str | None = None, limit: int = 12) -> None:
-    """Runs of ``lab`` (queued, training, recently ended): progress bars, time left, live curves, Cancel.
+def runs_panel(lab: str | None = None, limit: int = RECENT_MAX) -> None:
+    """Runs of ``lab``: those training first (with their live curves), then the queued ones, then those ended
+    (up to ``limit``, in a box that scrolls): progress bars, time left, Cancel.
 
     Refreshes itself every 2 s as a fragment, so nothing else on the page reruns.
     """
     if store_problem():
         return  # the page says why (require_store, or Compare's own message)
-    active = runs.search(lab=lab, status=runs.ACTIVE)
-    recent = [r for r in runs.search(lab=lab, max_results=limit) if r.status in runs.TERMINAL]
+    active = sorted(runs.search(lab=lab, status=runs.ACTIVE), key=lambda r: r.state != "RUNNING")  # stable: newest
+    recent = [r for r in runs.search(lab=lab, max_results=limit + len(active)) if r.status in runs.TERMINAL][:limit]
     known = st.session_state.setdefault(f"active_{lab}", set())
     now = {r.run_id for r in active}
     if known - now:  # a run ended: refresh the whole page so its tables and plots take it in
@@ -215,18 +241,20 @@ def runs_panel(lab: str | None = None, limit: int = 12) -> None:
     for run in active:
         with st.container(border=True):
             top = st.columns([5, 1])
-            top[0].progress(run.progress, text=f"{STATUS_ICONS[run.state]} **{run.label}** · "
-                                               f"{progress_caption(run)}")
-            if top[1].button("Cancel", key=f"cancel-{run.run_id}", icon=":material/stop_circle:"):
+            if top[1].button("Cancel", key=f"cancel-{run.run_id}", icon=":material/stop_circle:",
+                             disabled=cancelling(run)):
                 engine.cancel(run.run_id)
                 st.toast(f"Cancelling run {run.number}...")
+                run = runs.get(run.run_id)  # shown cancelling now, not when its worker has stopped
+            top[0].progress(run.progress, text=f"{STATUS_ICONS[run.state]} **{run.label}** · "
+                                               f"{progress_caption(run)}")
             if run.state == "RUNNING" and run.metrics.get("batch_loss") is not None:
                 st.plotly_chart(live_curve(run), key=f"live-{run.run_id}", config={"displayModeBar": False})
     if recent:
         with st.expander(f"Recent runs ({len(recent)})", expanded=not active):
+            box = st.container(height=36 * SCROLL_ROWS) if len(recent) > SCROLL_ROWS else st.container()
             for run in recent:
                 acc = run.metrics.get("test_accuracy")
                 words = {"FINISHED": f"test accuracy {acc:.2%}" if acc is not None else "finished",
                          "KILLED": "cancelled", "FAILED": f"failed: {run.tags.get('vp.error', 'unknown error')}"}
-                st.markdown(f"{STATUS_ICONS[run.state]} **{run.label}** · {words[run.state]}")
-
+                box.markdown(f"{STATUS_ICONS[run.state]} **{run.label}** · {words[run.state]}")

@@ -81,7 +81,8 @@ def _drive(search_id: str, base: dict, trials: int, max_epochs: int) -> str:
         def on_trial_complete(self, iteration, trials, trial, **info):
             run_id = (trial.last_result or {}).get("run_id")
             if run_id:
-                if not runs.get(run_id).has_model:
+                epochs = (trial.last_result or {}).get("training_iteration", 0)
+                if not runs.get(run_id).has_model and epochs < max_epochs:  # ASHA ended it before its last epoch
                     runs.client().set_tag(run_id, runs.Tag.STOPPED_EARLY, "1")
                 runs.finish(run_id, "FINISHED")
             self.ended.add(trial.trial_id)
@@ -167,17 +168,27 @@ def _trial(config: dict, base: dict, search_id: str) -> None:
     out = paths.vp_home() / "runs" / run.run_id
     train_config.out_dir = str(out)
 
+    last: list[dict] = []  # the last epoch's report, held back until the trial is tested
+
     def progress(event: dict) -> None:
         if event["kind"] == "epoch":
             runs.log_epoch(run.run_id, event["epoch"], event["logs"])
             runs.log_progress(run.run_id, event["epoch"], {"progress": event["epoch"] / event["epochs"]})
-            # ASHA may stop the trial here (Tune ends it with SystemExit; the callback above records it).
-            tune.report({"val_accuracy": event["logs"]["val_accuracy"], "run_id": run.run_id})
+            report = {"val_accuracy": event["logs"]["val_accuracy"], "run_id": run.run_id}
+            if event["epoch"] < event["epochs"]:
+                # ASHA may stop the trial here (Tune ends it with SystemExit; the callback above records it).
+                tune.report(report)
+            else:
+                # ASHA has a rung at the last epoch too: a trial below its cutoff there would be stopped after
+                # training every epoch, before its test, and shown "stopped early" without a test score.
+                last.append(report)
 
     card = train(train_config, progress)
     runs.log_result(run.run_id, card, out / "net002.keras", out / "net002.json", datasets.get_dataset("mnist").classes)
     runs.client().set_tag(run.run_id, runs.Tag.HAS_MODEL, "1")
     runs.client().set_tag(run.run_id, runs.Tag.STOPPED_EARLY, "0")
+    if last:
+        tune.report(last[-1])
 
 
 def trials(search_id: str) -> list[runs.RunInfo]:
@@ -214,3 +225,41 @@ def stopped_words(stopped: int, total: int) -> str:
     if 2 * stopped > total:
         return f"most of them ({stopped} of {total}) stopped early"
     return f"{stopped} of them stopped early"
+
+
+def best_trial(search_run: runs.RunInfo, trials: list[runs.RunInfo]) -> runs.RunInfo | None:
+    """The trial the search picked (its best epoch's validation accuracy), among ``trials``."""
+    return next((t for t in trials if t.run_id == search_run.best.get("run_id")), None)
+
+
+def _best_val(run: runs.RunInfo) -> float | None:
+    values = [v for _, v in runs.curves(run.run_id, ("val_accuracy",))["val_accuracy"]]
+    return max(values) if values else run.metrics.get("val_accuracy")
+
+
+def against_grid(search_run: runs.RunInfo, trials: list[runs.RunInfo], grid_runs: list[runs.RunInfo]) -> str | None:
+    """The search's best trial against the grid's best run, like with like, and who won, in one sentence.
+
+    On the test digits when the best trial was tested (it ran to its end); else on the validation digits, each
+    run by its best epoch, as the search ranks its trials. None when there is nothing to compare.
+    """
+    best = best_trial(search_run, trials)
+    if best is None or not grid_runs:
+        return None
+    if best.metrics.get("test_accuracy") is not None:
+        where, ours = "test", best.metrics["test_accuracy"]
+        scored = [(r.metrics["test_accuracy"], r) for r in grid_runs if r.metrics.get("test_accuracy") is not None]
+    else:
+        where, ours = "validation", _best_val(best)
+        scored = [(v, r) for r in grid_runs if (v := _best_val(r)) is not None]
+    if ours is None or not scored:
+        return None
+    theirs, top = max(scored, key=lambda item: item[0])
+    knobs = trial_knobs(top.params)
+    gap = abs(ours - theirs) * 100
+    winner = "search" if ours > theirs else "grid"
+    verdict = "a tie" if gap < 0.005 else f"the {winner} wins, by {gap:.2f} point{'' if round(gap, 2) == 1 else 's'}"
+    return (f"On the {where} digits, the search's best trial (run {best.number}) read {ours:.2%} and the grid's "
+            f"best (run {top.number}: dropout {knobs['dropout']:g}, batch size {knobs['batch_size']}, kernel size "
+            f"{knobs['kernel_size']}, of {len(grid_runs)} run{'s' if len(grid_runs) > 1 else ''}) {theirs:.2%}: "
+            f"{verdict}.")
