@@ -170,3 +170,24 @@ def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path):
     assert [e["epoch"] for e in events if e["kind"] == "epoch"] == [2, 3]  # epoch 1 is not trained again
     assert card["epochs_run"] == 3 and card["resumed_at_epoch"] == 1
     assert len(card["history"]["loss"]) == 3 and card["train_seconds"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model, epochs", [("net002", 1), ("convnet", 2)])
+def test_a_cancel_at_an_epochs_last_batch_does_not_wait_for_its_validation_or_test(tmp_path, model, epochs):
+    """A cancel that comes with an epoch's last batch stops the run in that epoch's validation (the ConvNet's batch
+    norm settling first), or before the test after the last epoch: before, the first ran on into the next epoch
+    (a quick ResNet for 53 s) and the second FINISHED as if never cancelled."""
+    from core.training.train import Cancelled, TrainConfig, train
+
+    asked = []
+
+    def cancel_at_the_last_batch(event):
+        if event["kind"] == "batch" and event["batch"] == event["batches"]:
+            asked.append(event["epoch"])
+
+    config = TrainConfig(model=model, epochs=epochs, limit=600, polish_epochs=0, augment=False, writing_styles=False,
+                         out_dir=str(tmp_path))
+    with pytest.raises(Cancelled, match="while validating epoch 1|batch norm settled|while testing|before its test"):
+        train(config, cancel_at_the_last_batch, should_stop=lambda: bool(asked))
+    assert asked[:1] == [0] and list(tmp_path.iterdir()) == []

@@ -207,11 +207,22 @@ class Reporter(keras.callbacks.Callback):
         # A run killed between writing its history and its backup must not count that epoch twice.
         self.history = {k: v[:epoch] for k, v in self.history.items()}
 
-    def on_train_batch_end(self, batch, logs=None):
+    def _stop_if_asked(self, when: str) -> None:
         if self.should_stop is not None and self.should_stop():
             # Raised, not stop_training: Keras would still validate and close the epoch as if it were whole.
             self.cancelled = True
-            raise Cancelled(f"training of {self.config.model} cancelled in epoch {self.epoch + 1}")
+            raise Cancelled(f"training of {self.config.model} cancelled {when}")
+
+    def on_test_batch_end(self, batch, logs=None):
+        # Validation at an epoch's end, and the test after the last: a cancel need not wait for either (a quick
+        # ResNet cancelled at an epoch's last batch ran on for 53 s, and one cancelled in its test FINISHED).
+        self._stop_if_asked(f"while validating epoch {self.epoch + 1}")
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._stop_if_asked("while testing")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._stop_if_asked(f"in epoch {self.epoch + 1}")
         with self.emitting:
             now = time.perf_counter()
             if now - self.last_emit < self.every_s and batch != self.batches - 1:
@@ -241,7 +252,8 @@ class Reporter(keras.callbacks.Callback):
 BN_IMAGES = 4096  # training images whose batch statistics batch norm stores (at most)
 
 
-def settle_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int = 512) -> None:
+def settle_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int = 512,
+                      should_stop: Callable[[], bool] | None = None) -> None:
     """Store in every batch norm layer the mean and variance of its inputs over ``images``, with the current
     weights ("precise BN": Wu & Johnson, Rethinking "Batch" in BatchNorm, 2021).
 
@@ -251,7 +263,8 @@ def settle_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int = 
     (94 steps) it was still ~140x too large, so the ConvNet and ResNet read 90% of their training batches and
     guessed one digit (11%) for every test digit. Even a fast average (momentum 0.9) lags weights that are
     still moving: the ResNet scored 93% after the same run, 96.5% with its statistics recomputed.
-    Frozen layers (``trainable=False``) run in inference mode and are left as they are.
+    Frozen layers (``trainable=False``) run in inference mode and are left as they are. ``should_stop``: a cancel
+    ends the pass between batches (``Cancelled``), as it ends training.
     """
     norms = [layer for layer in _layers(model)
              if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable]
@@ -260,6 +273,8 @@ def settle_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int = 
     momenta = [layer.momentum for layer in norms]
     try:
         for k, start in enumerate(range(0, len(images), batch_size)):
+            if should_stop is not None and should_stop():
+                raise Cancelled("training cancelled while batch norm settled its statistics")
             for layer in norms:
                 layer.momentum = k / (k + 1)  # the running average becomes the plain mean over the batches
             model(images[start:start + batch_size], training=True)
@@ -279,12 +294,12 @@ class SettleBatchNorm(keras.callbacks.Callback):
     validation scores, the callbacks that read them and the best epoch's weights use statistics of the
     weights as they are. On clean training digits: what the network is tested on and the Draw page shows it."""
 
-    def __init__(self, images: np.ndarray):
+    def __init__(self, images: np.ndarray, should_stop: Callable[[], bool] | None = None):
         super().__init__()
-        self.images = images
+        self.images, self.should_stop = images, should_stop
 
     def on_test_begin(self, logs=None):
-        settle_batch_norm(self.model, self.images)
+        settle_batch_norm(self.model, self.images, should_stop=self.should_stop)
 
 
 def _split(config: TrainConfig):
@@ -441,7 +456,7 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
     else:
         _compile_digits(model, config.lr, config.batch_size)
         callbacks += [
-            SettleBatchNorm(to_float(x_fit[:BN_IMAGES])),  # before the callbacks that read val_loss
+            SettleBatchNorm(to_float(x_fit[:BN_IMAGES]), should_stop),  # before the callbacks that read val_loss
             keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5),
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
         ]
@@ -461,7 +476,8 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
     history = reporter.history
     epochs_run = len(history.get("loss", []))
     keras.mixed_precision.set_global_policy("float32")
-    predict = functools.partial(model.predict, batch_size=512, verbose=0)
+    _check(should_stop, config, "before its test")
+    predict = functools.partial(model.predict, batch_size=512, verbose=0, callbacks=[reporter])
     probs = inference.with_mirror(predict)(x_test) if photos else predict(x_test)
     dataset_file = datasets.dataset_path(config.dataset)
     card = {
