@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 import psutil  # noqa: E402
 
+from bench.harness import browser  # noqa: E402
 from core.data import unipen  # noqa: E402
 from core.images import strokes  # noqa: E402
-from tests import browser  # noqa: E402
 
 # What to wait for: a CSS selector and a text the element holds.
 PREDICTION = ('[data-testid="stMetric"]', "Prediction")

@@ -33,10 +33,10 @@ from pathlib import Path
 
 import psutil
 
+from bench.harness import browser
 from core.base import memory
 from core.data import unipen
 from core.images import strokes
-from tests import browser
 
 RECORDING = Path(__file__).resolve().parent / "data" / "classroom_session.json"
 # Which of the browser's messages ask for a rerun (the others are heartbeats and the like).

@@ -85,8 +85,8 @@ _watch = {"file": None, "popen_time": None}
 
 
 def watched_serve(script: str = "app.py", timeout: float = 90.0):
-    """tests/browser.py's ``serve``, with the server under ``--serve-watch`` (same flags, same readiness check)."""
-    from tests import browser
+    """bench/harness/browser.py's ``serve``, with the server under ``--serve-watch`` (same flags, same readiness)."""
+    from bench.harness import browser
 
     out = tempfile.mktemp(prefix="bench_lab_modules_", suffix=".json")
     _watch.update(file=out, popen_time=time.time())
@@ -96,7 +96,7 @@ def watched_serve(script: str = "app.py", timeout: float = 90.0):
 def draw_page(digits: list, home: str) -> dict:
     """bench_browser.measure on the Draw page, with the server under the module watcher."""
     from bench import bench_browser
-    from tests import browser
+    from bench.harness import browser
 
     saved = browser.serve
     browser.serve = watched_serve

@@ -17,9 +17,9 @@ import platform
 
 import numpy as np
 
+from bench.harness.live import compare
 from core.data import unipen
 from core.nets import registry
-from tests.live_harness import compare
 
 
 def main() -> None:

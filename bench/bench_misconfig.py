@@ -32,7 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.misconfig import Result, cli, free_port, read_only  # noqa: E402
+from bench.harness.browser import free_port  # noqa: E402
+from bench.harness.command_line import Result, cli  # noqa: E402
+from bench.harness.misconfig import read_only  # noqa: E402
 
 TINY = ("--model", "net002", "--epochs", "1", "--limit", "600", "--batch-size", "64", "--no-augment",
         "--polish-epochs", "0")

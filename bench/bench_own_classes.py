@@ -33,10 +33,10 @@ device.configure_threads(intra_op=1, inter_op=1)
 import numpy as np  # noqa: E402
 
 from bench import bench_unseen_hands  # noqa: E402
+from bench.harness.shapes import SHAPES, draw, drawn_shapes  # noqa: E402
 from core import own_classes  # noqa: E402
 from core.images import preprocess  # noqa: E402
 from core.nets import registry  # noqa: E402
-from tests.shapes import SHAPES, draw, drawn_shapes  # noqa: E402
 
 
 def timed(fn, repeats: int = 1) -> tuple[float, object]:

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from tests.browser import free_port
+from bench.harness.browser import free_port
 
 DRIVER = "postgresql+psycopg"
 

@@ -19,10 +19,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench.harness import browser
 from core.base.paths import ROOT
 from core.data import unipen
 from core.images import strokes
-from tests import browser
 
 FIXTURE = ROOT / "tests" / "data" / "canvas_payloads.json"
 CANVAS_JS = "static/live/canvas.mjs"  # the canvas' code: its hash is recorded with the payloads

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.harness import browser
 from core.data import samples
 from core.images import preprocess, strokes
 from core.nets import registry
 from core.nets.inference import Predictor
-from tests import browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

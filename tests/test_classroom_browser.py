@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from bench.harness import browser
 from core.images import strokes
-from tests import browser
 
 pytestmark = pytest.mark.slow
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import zipfile
 
 import pytest
 
 import core.__main__ as cli
-from core.base.paths import ROOT
+from bench.harness import command_line
 from core.classroom import db, store
 from tests import canvas_payloads
 
@@ -50,10 +48,9 @@ def lines(capsys) -> list[dict]:
 
 def test_class_list_prints_a_json_line_per_class(drawn, tmp_path):
     code, shown, _ = drawn
-    out = subprocess.run([sys.executable, "-m", "core", "class", "list"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, env=os.environ | {db.DB_ENV: f"sqlite:///{tmp_path / 'classes.db'}"})
+    out = command_line.cli("class", "list", env={db.DB_ENV: f"sqlite:///{tmp_path / 'classes.db'}"}, timeout=120)
     assert out.returncode == 0, out.stderr
-    [line] = [json.loads(text) for text in out.stdout.splitlines()]
+    [line] = out.lines
     assert (line["code"], line["drawings"], line["students"]) == (code, len(shown), 3)
 
 
@@ -86,7 +83,7 @@ def test_class_delete_removes_the_class_and_a_wrong_code_is_a_clear_error(drawn,
 
 @pytest.mark.parametrize("address", ["postgresql+psycopg://nobody@127.0.0.1:{port}/class", "not a database"])
 def test_a_class_store_that_cannot_be_opened_is_said_in_one_line(address, monkeypatch, capsys, main):
-    from tests.browser import free_port
+    from bench.harness.browser import free_port
 
     monkeypatch.setenv(db.DB_ENV, address.format(port=free_port()))
     assert main(["class", "list"]) == 2

@@ -2,7 +2,6 @@
 
 Slow: each command is a new process that loads TensorFlow (about 10 s each here)."""
 
-import json
 import os
 import subprocess
 import sys
@@ -12,17 +11,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.harness import command_line, shapes
 from core import own_classes
 from core.base.paths import ROOT
-from tests import shapes
 
 pytestmark = pytest.mark.slow
 
 
 def cli(*args, home):
-    out = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300, env=os.environ | {"VP_HOME": str(home)})
-    return out, [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    out = command_line.cli(*args, env={"VP_HOME": str(home)}, timeout=300)
+    return out, out.lines
 
 
 def write_shapes(folder, kinds=shapes.SHAPES, per_class=8, seed=0, dark_on_light=True):

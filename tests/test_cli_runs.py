@@ -5,15 +5,12 @@ cluster, so there is one real training here (tiny: 600 digits, one epoch).
 """
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from core.base.paths import ROOT
+from bench.harness import command_line
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +18,8 @@ def home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("vp_home_cli")
 
 
-def cli(home: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "RAY_ADDRESS")}
-    env["VP_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+def cli(home: Path, *args: str, timeout: int = 300) -> command_line.Result:
+    return command_line.cli(*args, env={"VP_HOME": str(home)}, timeout=timeout)
 
 
 def recorded_runs(home: Path) -> int:
@@ -37,7 +31,7 @@ def recorded_runs(home: Path) -> int:
         return con.execute("SELECT count(*) FROM runs").fetchone()[0]
 
 
-def assert_clear_error(out: subprocess.CompletedProcess, *words: str) -> None:
+def assert_clear_error(out: command_line.Result, *words: str) -> None:
     assert "Traceback" not in out.stderr, out.stderr[-3000:]
     errors = [line for line in out.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, out.stderr[-3000:]

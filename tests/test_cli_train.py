@@ -1,19 +1,16 @@
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from core.base.paths import ROOT
+from bench.harness import command_line
 from core.images import strokes
 from core.nets import registry
 
 
-def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+def run_cli(*args):
+    return command_line.cli(*args, timeout=300)
 
 
 @pytest.fixture

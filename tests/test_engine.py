@@ -19,10 +19,11 @@ import numpy as np
 import psutil
 import pytest
 
-from core.base.paths import ROOT
+from bench.harness import command_line
 from core.lab import engine, runs
 from core.nets import registry
 from core.training.train import TrainConfig
+from tests.busy import stretched
 
 CURVES = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate")
 FINISH_S = 240  # a tiny run: a fresh worker imports TensorFlow, loads MNIST and trains, on 2 busy cores
@@ -158,7 +159,7 @@ def finished_run(engine_home):
 @pytest.mark.slow
 def test_run_end_to_end_records_config_curves_scores_and_model(finished_run):
     config, launched, launch_s, run = finished_run
-    assert launched.status in runs.ACTIVE and launch_s < 15  # launch returns at once, the run queued
+    assert launched.status in runs.ACTIVE and launch_s < stretched(15)  # launch returns at once, the run queued
     assert run.status == "FINISHED", run.error
     # All of the config, as params.
     expected = {k: str(v) for k, v in config.params().items()} | {"dataset": "mnist", "learning_rate": "0.001"}
@@ -205,8 +206,7 @@ def test_runs_survive_an_app_restart(finished_run):
     """A fresh process (a restarted app, a shell) reads the same store and sees the finished run."""
     _, _, _, run = finished_run
     assert run.status == "FINISHED", run.error
-    out = subprocess.run([sys.executable, "-m", "core", "runs"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=180, env=dict(os.environ))  # VP_HOME: the session's store
+    out = command_line.cli("runs", timeout=180)  # VP_HOME: the session's store
     assert out.returncode == 0, out.stderr[-3000:]
     listed = {line["run_id"]: line for line in map(json.loads, out.stdout.splitlines())}
     assert listed[run.run_id]["status"] == "FINISHED"
@@ -269,7 +269,7 @@ def test_cancel_a_running_run_ends_killed_within_2_s(engine_home):
     after = runs.get(run.run_id)
     print(f"cancel latency {latency:.2f} s")
     assert ended and after.status == "KILLED", after.tags.get("vp.error")
-    assert latency <= 2.0, f"KILLED {latency:.2f} s after the request"
+    assert latency <= stretched(2.0), f"KILLED {latency:.2f} s after the request"
     assert after.tags.get("vp.has_model") is None
     assert runs.client().list_artifacts(run.run_id, "model") == []
 
@@ -288,7 +288,7 @@ def test_cancel_a_run_before_its_first_batch_ends_killed_within_2_s_with_no_epoc
     print(f"cancel latency before the first batch {latency:.2f} s")
     assert runs.get(run.run_id).status == "KILLED"
     assert runs.curves(run.run_id)["loss"] == []  # no epoch was trained
-    assert latency <= 2.0, f"KILLED {latency:.2f} s after the request"
+    assert latency <= stretched(2.0), f"KILLED {latency:.2f} s after the request"
 
 
 @pytest.mark.slow
@@ -305,7 +305,7 @@ def test_cancel_a_queued_run_kills_it_before_it_ever_trains(engine_home):
         asked = time.monotonic()
         assert engine.cancel(queued.run_id) == "KILLED"
         assert runs.get(queued.run_id).status == "KILLED"
-        assert time.monotonic() - asked < 1.0
+        assert time.monotonic() - asked < stretched(1.0)
         # Free the slots: Ray then hands the queued task a worker, which must see it was cancelled.
         for run in launched[:-1]:
             assert engine.cancel(run.run_id) == "CANCELLING"

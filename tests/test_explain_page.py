@@ -5,11 +5,36 @@ import re
 
 import numpy as np
 import pytest
+import streamlit as st
 from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
+from core.data import datasets
+from core.explain import neighbours
 from tests import canvas_payloads as recorded
 from tests.pages import drawing_state, open_page
+
+FEW_DIGITS = 2_000  # training digits in the page's nearest-neighbour index here
+
+
+@pytest.fixture(scope="module", autouse=True)
+def few_training_digits(tmp_path_factory):
+    """"What it remembers" searches MNIST's first 2,000 training digits here, not all 60,000 (50 s of ResNet
+    features on a fresh clone): these tests check what the page shows; the index itself is checked on all 60,000
+    in test_explain.py. Its features are kept apart from the real ones, and the page's caches cleared after."""
+    (x_train, y_train), test = datasets.load_mnist(download=False)
+    real, home = neighbours.build_index, str(tmp_path_factory.mktemp("few_digits_home"))
+
+    def build_index(name, model, **kwargs):
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(datasets, "load_mnist", lambda **_: ((x_train[:FEW_DIGITS], y_train[:FEW_DIGITS]), test))
+            m.setenv("VP_HOME", home)  # its cache of features
+            return real(name, model, **kwargs)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(neighbours, "build_index", build_index)
+        yield
+    st.cache_resource.clear()  # no later page gets the small index
 
 
 def open_explain(gray=None, sent_strokes=None) -> AppTest:
@@ -27,8 +52,7 @@ def test_an_empty_canvas_shows_the_hint_not_an_error():
     assert any("Draw a digit" in i.value for i in at.info) and not at.error
 
 
-# The ConvNet and the ResNet first make the nearest-neighbour index of the 60,000 training digits (20 and 50 s
-# here, once per model file): slow, for CI; the fast loop keeps the DNN and net002.
+# The ConvNet and the ResNet are slow to explain on a CPU: for CI; the fast loop keeps the DNN and net002.
 @pytest.mark.parametrize("name", ["dnn", pytest.param("convnet", marks=pytest.mark.slow),
                                   pytest.param("resnet", marks=pytest.mark.slow), "net002"])
 def test_every_section_with_every_network(name):

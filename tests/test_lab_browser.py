@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from bench.harness import browser
 from core.lab import runs
-from tests import browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -2,12 +2,12 @@
 
 import pytest
 
+from bench.harness import browser
 from core.data import datasets
 from core.images import strokes
 from core.lab import runs
 from core.nets import browser as browser_copies
 from core.nets import registry
-from tests import browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from bench.harness.live import compare
 from core.data import unipen
 from core.nets import registry
-from tests.live_harness import compare
 from tests.needs import needs_data
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -11,12 +11,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import Normalizer, StandardScaler
 
+from bench.harness.shapes import SHAPES, draw, drawn_shapes
 from core import own_classes as oc
 from core.data import zipdata
 from core.images import preprocess
 from core.nets import registry
 from core.own_classes import ProjectError
-from tests.shapes import SHAPES, draw, drawn_shapes
 
 pytestmark = pytest.mark.skipif("resnet" not in registry.available(), reason="the shipped ResNet is missing")
 

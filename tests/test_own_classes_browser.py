@@ -3,7 +3,7 @@ browser (its own storage) does not see them until they are shared."""
 
 import pytest
 
-from tests import browser
+from bench.harness import browser
 
 pytestmark = pytest.mark.slow
 

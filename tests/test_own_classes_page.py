@@ -2,9 +2,9 @@
 
 
 from app_pages.ui import owner
+from bench.harness.shapes import SHAPES, drawn_shapes
 from core import own_classes
 from tests.pages import open_page
-from tests.shapes import SHAPES, drawn_shapes
 
 
 def test_a_student_creates_classes_trains_a_head_and_finds_it_again_after_a_reload(run_store, tmp_path,

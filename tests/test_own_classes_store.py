@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.harness import shapes
 from core import own_classes as oc
 from core.base.paths import ROOT
 from core.data import zipdata
 from core.nets import registry
 from core.own_classes import ProjectError
-from tests import shapes
 
 pytestmark = pytest.mark.skipif(oc.DEFAULT_MODEL not in registry.available(dataset=None),
                                 reason=f"needs the shipped {oc.DEFAULT_MODEL} network in assets/")

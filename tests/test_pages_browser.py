@@ -5,8 +5,8 @@ What only a browser shows: a table wider than its frame, chart titles on top of 
 
 import pytest
 
+from bench.harness import browser
 from core.images import strokes
-from tests import browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

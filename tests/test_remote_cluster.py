@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.misconfig import ROOT, cli, free_port, start_head, stop_head
+from bench.harness.browser import free_port
+from bench.harness.command_line import cli, start
+from bench.harness.misconfig import start_head, stop_head
 from tests.pages import open_page
 
 pytestmark = pytest.mark.slow
@@ -113,9 +115,8 @@ def test_runs_and_cancel_work_against_the_server(cluster, remote_run):
     assert out.returncode == 0, out.stderr[-3000:]
     listed = {r["run_id"]: r for r in map(json.loads, out.stdout.splitlines())}
     assert listed[remote_run["run_id"]]["status"] == "FINISHED"
-    long = subprocess.Popen([sys.executable, "-m", "core", "run", *TINY[:2], "--epochs", "200", "--limit", "1000",
-                             "--batch-size", "16", "--no-augment"], cwd=ROOT, env=cluster["env"], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    long = start("run", *TINY[:2], "--epochs", "200", "--limit", "1000", "--batch-size", "16", "--no-augment",
+                 env=cluster["env"])
     try:
         c = store_client(cluster)
 

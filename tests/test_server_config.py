@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 
+from bench.harness import browser
 from core.base.paths import ROOT
-from tests import browser
 
 
 def test_streamlit_reads_the_file_watcher_off_from_the_project_config():

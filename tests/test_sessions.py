@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests import browser
+from bench.harness import browser
 
 TTL_S = 3  # server.disconnectedSessionTTL for the test server (Streamlit's default is 120 s)
 DEADLINE_S = 120  # for the server to close an expired session and let its state go, however busy the machine

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
+from bench.harness import browser
 from core.images import strokes
-from tests import browser
 from tests.test_browser import clean_examples
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -7,20 +7,15 @@ every picture inside its column, and the page's headline figure as the model car
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from core.base.paths import ROOT
+from bench.harness import browser, command_line
 from core.images import strokes
 from core.nets import registry
-from tests import browser
 from tests.test_touch_browser import finger
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -145,9 +140,9 @@ def reads(page, digit: int) -> bool:
 
 
 def core_cli(home: str, *args: str) -> list[dict]:
-    out = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=dict(os.environ, VP_HOME=home),
-                         capture_output=True, text=True, timeout=300, check=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    out = command_line.cli(*args, env={"VP_HOME": home}, timeout=300)
+    assert out.returncode == 0, out.message
+    return out.lines
 
 
 @pytest.mark.parametrize("screen", ["desktop", "phone"])

@@ -1,14 +1,12 @@
 """Transfer learning to Greek letters (report 002, part C): the recipe, the shipped model, the engine, the page."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from core.base.paths import ROOT
+from bench.harness import command_line
 from core.data import datasets
 from core.lab import runs
 from core.nets import registry
@@ -79,8 +77,7 @@ def test_a_cancelled_transfer_writes_nothing(tmp_path):
 @needs_letters
 def test_the_shipped_greek_model_reads_the_test_letters_from_the_command_line():
     files = sorted(str(p) for p in (GREEK / "test").glob("*/*.png"))
-    out = subprocess.run([sys.executable, "-m", "core", "predict", "--model", "greek", *files], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    out = command_line.cli("predict", "--model", "greek", *files, timeout=300)
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == 12 and {line["label"] for line in lines} <= {"alpha", "beta", "gamma"}

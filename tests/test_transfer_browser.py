@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tests import browser
+from bench.harness import browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

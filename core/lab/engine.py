@@ -159,6 +159,8 @@ def launch(config, lab: str, group: str | None = None, varied: tuple[str, ...] =
     import ray
 
     config.validate()  # a bad config is refused before anything is recorded or started
+    if lab not in runs.LABS:  # and so is an unknown lab, before a cluster starts for it
+        raise ValueError(f"unknown lab {lab!r}; one of {', '.join(runs.LABS)}")
     if cluster_kind() == "local":
         check_data(config.dataset)
     connect()

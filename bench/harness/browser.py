@@ -30,6 +30,7 @@ def screenshot_path(name: str, tmp_path: Path) -> str:
 
 
 def free_port() -> int:
+    """A TCP port nothing listens on (now)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -1,60 +1,17 @@
-"""Settings that name something unusable, made on purpose: shared by tests/test_misconfig.py and
-bench/bench_misconfig.py."""
+"""Settings that name something unusable, made on purpose: shared by tests/test_misconfig.py,
+tests/test_remote_cluster.py and bench/bench_misconfig.py."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-from core.base.paths import ROOT
-
-ENGINE_ENV = ("VP_HOME", "MLFLOW_TRACKING_URI", "RAY_ADDRESS", "VP_DATA_DIR", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN",
-              "RAY_AUTH_TOKEN_PATH", "VP_MAX_RUNS")
-NOISE = ("WARNING: All log messages before absl", "oneDNN", "cudart_stub", "cpu_feature_guard",
-         "To enable the following instructions")  # TensorFlow's start-up lines on stderr, not the app's words
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on (now)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def errors(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if line.startswith("error: ")]
-
-    @property
-    def message(self) -> str:
-        """The app's own words on stderr (TensorFlow's start-up lines left out)."""
-        lines = [line for line in self.stderr.splitlines() if line.strip() and not any(n in line for n in NOISE)]
-        return self.errors[0] if len(self.errors) == 1 else "\n".join(lines[-5:])
-
-
-def cli(*args: str, env: dict[str, str], timeout: float = 600) -> Result:
-    """``python -m core ARGS`` with exactly the engine settings in ``env`` (the rest of os.environ kept)."""
-    full = {k: v for k, v in os.environ.items() if k not in ENGINE_ENV} | env
-    started = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
-                         timeout=timeout, env=full)
-    return Result(out.returncode, out.stdout, out.stderr, time.monotonic() - started)
+from bench.harness.browser import free_port
 
 
 def writable(folder: Path) -> bool:

@@ -12,11 +12,11 @@ import mimetypes
 import numpy as np
 from PIL import Image
 
+from bench.harness.browser import CHROMIUM, CHROMIUM_ARGS
 from core.base.paths import ROOT
 from core.data import unipen
 from core.images import preprocess, strokes
 from core.nets import registry
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 ORIGIN = "http://vp.test"
 HARNESS = """<!doctype html><canvas id="c" width="280" height="280"></canvas><script type="module">
