@@ -16,6 +16,8 @@ from core.explain import stroke_importance as strokes_effect
 from core.images import preprocess
 from core.nets import heads, registry
 
+# The sample's time (neighbours.SAMPLE digits), measured by bench/bench_explain.py on a 2-core machine under load.
+SAMPLE_TIMES = "about 1 s for the DNN, 5 s for the ResNet"
 IG_STEPS = 12  # a picture, not a proof: correlates 0.94-0.97 (median) with 64 steps; tests use more
 
 st.title("Why did it say that?")
@@ -28,9 +30,9 @@ def _cam_model(name: str, version: int):
     return saliency.grad_cam_model(model(name))
 
 
-@st.cache_resource(show_spinner="Indexing MNIST's 60,000 training digits for this network (once)...", max_entries=8)
-def _index(name: str, version: int) -> neighbours.Index:
-    return neighbours.build_index(name, model(name))
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _indexer(name: str, version: int) -> neighbours.Indexer:
+    return neighbours.Indexer(name, model(name))
 
 
 @st.cache_resource(max_entries=16)
@@ -184,7 +186,12 @@ def fooling_it(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
 
 def what_it_remembers(name: str, pre: preprocess.Preprocessed) -> None:
     st.subheader("4. What it remembers")
-    index = _index(name, registry.version(name))
+    indexer = _indexer(name, registry.version(name))
+    if indexer.index is None:
+        with st.spinner(f"Reading the first {neighbours.SAMPLE:,} of MNIST's training digits with this network "
+                        f"(once; {SAMPLE_TIMES})..."):
+            indexer.start()
+    index = indexer.index
     feature = _embedder(name, registry.version(name))(pre.image)
     idx, _ = index.nearest(feature, k=8)
     x_train = mnist_train()
@@ -195,6 +202,16 @@ def what_it_remembers(name: str, pre: preprocess.Preprocessed) -> None:
              caption="labelled, nearest first: " + ", ".join(str(int(index.labels[i])) for i in idx))
     st.caption("The 8 training digits closest to yours in what the network has made of them just before it "
                "answers: if they are 9s, your 4 looks like a 9 to it.")
+    if indexer.complete:
+        return
+    searched = f"these are the nearest among the first {len(index.labels):,} of the {len(x_train):,} training digits"
+    if indexer.error:
+        st.warning(f"The index of all the training digits could not be built ({indexer.error}): {searched}.")
+    else:
+        left = indexer.seconds_left()
+        st.caption(f"For now {searched}. The network is reading the others in the background "
+                   f"({f'about {left:.0f} s more' if left >= 1 else 'any moment now'}); your next stroke "
+                   "searches all of them once it is done.")
 
 
 @st.fragment

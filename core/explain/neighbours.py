@@ -6,11 +6,18 @@ training digits' features are computed once per model file and kept under
 ``$VP_HOME/cache/embeddings``; a query is an exact nearest-neighbour search among
 them with faiss (a flat L2 index): at this size it answers in 1-13 ms here, about
 twice as fast as scikit-learn's brute force (2-24 ms; see bench/bench_explain.py).
+
+Computing 60,000 digits' features takes 15 s (the DNN) to about a minute (the
+ResNet) on a laptop CPU, too long to keep a page waiting. ``Indexer`` starts with
+the first ``SAMPLE`` training digits (a tenth of the time) and builds the full
+index in a background thread; the page says which one it searched.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from dataclasses import dataclass
 
 import faiss
@@ -39,6 +46,10 @@ class Index:
         return idx[0], np.sqrt(np.maximum(squared[0], 0.0))
 
 
+SAMPLE = 6_000  # training digits a first visit searches while the full index is built: a tenth of the time
+BATCH = 1000  # digits per forward pass while computing features
+
+
 def _cache_file(name: str):
     key = hashlib.sha1(f"{name}:{registry.version(name)}".encode()).hexdigest()[:16]
     folder = paths.cache_dir() / "embeddings"
@@ -46,19 +57,97 @@ def _cache_file(name: str):
     return folder / f"{name.replace(':', '_')}-{key}.npy"
 
 
-def build_index(name: str, model: keras.Model, batch_size: int = 1000) -> Index:
-    """The index of MNIST's training digits for model ``name`` (features cached on disk per model file)."""
+def _features(model: keras.Model, x: np.ndarray, batch_size: int = BATCH) -> np.ndarray:
+    """The penultimate activations of ``x`` (n, 28, 28, 1), a batch at a time."""
+    embed = embedding_model(model)
+    return np.concatenate([np.asarray(embed(x[i: i + batch_size], training=False), np.float32)
+                           for i in range(0, len(x), batch_size)])
+
+
+def _index(features: np.ndarray, labels: np.ndarray) -> Index:
+    flat = faiss.IndexFlatL2(features.shape[1])
+    flat.add(np.ascontiguousarray(features, np.float32))
+    return Index(features, labels, flat)
+
+
+def _training_digits() -> tuple[np.ndarray, np.ndarray]:
     (x_train, y_train), _ = datasets.load_mnist(download=False)
+    return preprocess.scale_pixels(x_train)[..., None], y_train
+
+
+def build_index(name: str, model: keras.Model, batch_size: int = BATCH) -> Index:
+    """The index of MNIST's training digits for model ``name`` (features cached on disk per model file)."""
+    x, y = _training_digits()
     path = _cache_file(name)
     if path.is_file():
         features = np.load(path, allow_pickle=False)
     else:
-        embed = embedding_model(model)
-        x = preprocess.scale_pixels(x_train)[..., None]
-        features = np.concatenate([np.asarray(embed(x[i: i + batch_size], training=False), np.float32)
-                                   for i in range(0, len(x), batch_size)])
+        features = _features(model, x, batch_size)
         with atomic_path(path) as tmp:
             np.save(tmp, features)
-    flat = faiss.IndexFlatL2(features.shape[1])
-    flat.add(np.ascontiguousarray(features, np.float32))
-    return Index(features, y_train, flat)
+    return _index(features, y)
+
+
+class Indexer:
+    """The nearest-digit index a page searches now, for one model file.
+
+    The full index when its features are on disk. Otherwise ``start`` indexes the
+    first ``SAMPLE`` training digits (MNIST's order is already shuffled, so they
+    stand for all ten digits) and computes the rest in a background thread; the
+    full index replaces the sample as soon as it is saved. One per model file and
+    process: every session shares it, and the features are computed once.
+    """
+
+    def __init__(self, name: str, model: keras.Model):
+        self.name, self.model = name, model
+        self._lock = threading.Lock()
+        self._full: Index | None = None
+        self._sample: Index | None = None
+        self.sample_seconds: float | None = None  # how long the sample took: the full build's yardstick
+        self.error: str | None = None  # why the full build failed, if it did
+        self._digits, self._rest_began = 0, None  # training digits in all; when the full build began
+        path = _cache_file(name)
+        if path.is_file():
+            self._full = _index(np.load(path, allow_pickle=False), _training_digits()[1])
+
+    @property
+    def complete(self) -> bool:
+        """The index covers all the training digits."""
+        return self._full is not None
+
+    @property
+    def index(self) -> Index | None:
+        """The full index if ready, else the sample's (None before ``start``)."""
+        return self._full or self._sample
+
+    def start(self) -> Index:
+        """The index to search now: the sample's is computed here (seconds), the full one in the background."""
+        with self._lock:  # two sessions asking at once: one computes, the other waits for it
+            if self.index is None:
+                x, y = _training_digits()
+                began = time.perf_counter()
+                features = _features(self.model, x[:SAMPLE])
+                self.sample_seconds = time.perf_counter() - began
+                self._sample = _index(features, y[:SAMPLE])
+                self._digits, self._rest_began = len(x), time.perf_counter()
+                threading.Thread(target=self._build_rest, args=(features,), daemon=True,
+                                 name=f"index-{self.name}").start()
+        return self.index
+
+    def seconds_left(self) -> float:
+        """About how long the full index still takes: the sample's time scaled to the digits left, less the time
+        spent on them so far."""
+        if self.complete or self._rest_began is None:
+            return 0.0
+        estimate = self.sample_seconds * (self._digits - SAMPLE) / SAMPLE
+        return max(estimate - (time.perf_counter() - self._rest_began), 0.0)
+
+    def _build_rest(self, sample: np.ndarray) -> None:
+        try:
+            x, y = _training_digits()
+            features = np.concatenate([sample, _features(self.model, x[SAMPLE:])])
+            with atomic_path(_cache_file(self.name)) as tmp:
+                np.save(tmp, features)
+            self._full = _index(features, y)
+        except Exception as e:  # noqa: BLE001 - the sample's index stays in use; the page says why
+            self.error = f"{type(e).__name__}: {e}"
