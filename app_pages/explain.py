@@ -18,6 +18,7 @@ from core.nets import heads, registry
 
 # The sample's time (neighbours.SAMPLE digits), measured by bench/bench_explain.py on a 2-core machine under load.
 SAMPLE_TIMES = "about 1 s for the DNN, 5 s for the ResNet"
+POLL_S = 3  # how often section 4 looks whether the full index is ready
 IG_STEPS = 12  # a picture, not a proof: correlates 0.94-0.97 (median) with 64 steps; tests use more
 
 st.title("Why did it say that?")
@@ -191,6 +192,15 @@ def what_it_remembers(name: str, pre: preprocess.Preprocessed) -> None:
         with st.spinner(f"Reading the first {neighbours.SAMPLE:,} of MNIST's training digits with this network "
                         f"(once; {SAMPLE_TIMES})..."):
             indexer.start()
+    # Until all the training digits are indexed, this section alone redraws itself every few seconds, so the full
+    # index shows as soon as it is ready (then the page redraws once more, to stop the polling).
+    polling = not indexer.complete and not indexer.error
+    st.fragment(run_every=POLL_S if polling else None)(nearest_digits)(name, pre, indexer, polling)
+
+
+def nearest_digits(name: str, pre: preprocess.Preprocessed, indexer: neighbours.Indexer, polling: bool) -> None:
+    if polling and (indexer.complete or indexer.error):
+        st.rerun(scope="app")
     index = indexer.index
     feature = _embedder(name, registry.version(name))(pre.image)
     idx, _ = index.nearest(feature, k=8)
@@ -210,8 +220,8 @@ def what_it_remembers(name: str, pre: preprocess.Preprocessed) -> None:
     else:
         left = indexer.seconds_left()
         st.caption(f"For now {searched}. The network is reading the others in the background "
-                   f"({f'about {left:.0f} s more' if left >= 1 else 'any moment now'}); your next stroke "
-                   "searches all of them once it is done.")
+                   f"({f'about {left:.0f} s more' if left >= 1 else 'any moment now'}); this section shows "
+                   "the nearest of all of them as soon as it is done.")
 
 
 @st.fragment
