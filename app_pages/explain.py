@@ -16,8 +16,6 @@ from core.explain import stroke_importance as strokes_effect
 from core.images import preprocess
 from core.nets import heads, registry
 
-# The sample's time (neighbours.SAMPLE digits), measured by bench/bench_explain.py on a 2-core machine under load.
-SAMPLE_TIMES = "about 1 s for the DNN, 5 s for the ResNet"
 POLL_S = 3  # how often section 4 looks whether the full index is ready
 IG_STEPS = 12  # a picture, not a proof: correlates 0.94-0.97 (median) with 64 steps; tests use more
 
@@ -189,8 +187,8 @@ def what_it_remembers(name: str, pre: preprocess.Preprocessed) -> None:
     st.subheader("4. What it remembers")
     indexer = _indexer(name, registry.version(name))
     if indexer.index is None:
-        with st.spinner(f"Reading the first {neighbours.SAMPLE:,} of MNIST's training digits with this network "
-                        f"(once; {SAMPLE_TIMES})..."):
+        with st.spinner(f"Reading the first training digits with this network (once, about "
+                        f"{neighbours.SAMPLE_SECONDS:.0f} s; all 60,000 follow in the background)..."):
             indexer.start()
     # Until all the training digits are indexed, this section alone redraws itself every few seconds, so the full
     # index shows as soon as it is ready (then the page redraws once more, to stop the polling).

@@ -7,10 +7,11 @@ training digits' features are computed once per model file and kept under
 them with faiss (a flat L2 index): at this size it answers in 1-13 ms here, about
 twice as fast as scikit-learn's brute force (2-24 ms; see bench/bench_explain.py).
 
-Computing 60,000 digits' features takes 15 s (the DNN) to about a minute (the
+Computing 60,000 digits' features takes 10-17 s (the DNN) to a minute or more (the
 ResNet) on a laptop CPU, too long to keep a page waiting. ``Indexer`` starts with
-the first ``SAMPLE`` training digits (a tenth of the time) and builds the full
-index in a background thread; the page says which one it searched.
+as many of the first training digits as it reads in ``SAMPLE_SECONDS`` (at most
+``SAMPLE``), and builds the full index in a background thread; the page says
+which one it searched.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class Index:
         return idx[0], np.sqrt(np.maximum(squared[0], 0.0))
 
 
-SAMPLE = 6_000  # training digits a first visit searches while the full index is built: a tenth of the time
+SAMPLE = 6_000  # at most this many training digits for a first visit, while the full index is built
+SAMPLE_SECONDS = 3.0  # and no more than it reads in this time (a batch at least): slow networks get fewer
 BATCH = 1000  # digits per forward pass while computing features
 
 
@@ -88,14 +90,29 @@ def build_index(name: str, model: keras.Model, batch_size: int = BATCH) -> Index
     return _index(features, y)
 
 
+def _sample_features(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """The features of the first training digits, a batch at a time, until the next batch would end after
+    ``SAMPLE_SECONDS`` or ``SAMPLE`` digits are read."""
+    embed = embedding_model(model)
+    began, parts = time.perf_counter(), []
+    while len(parts) * BATCH < SAMPLE:
+        start = len(parts) * BATCH
+        parts.append(np.asarray(embed(x[start: start + BATCH], training=False), np.float32))
+        spent = time.perf_counter() - began
+        if spent * (len(parts) + 1) / len(parts) > SAMPLE_SECONDS:
+            break
+    return np.concatenate(parts)
+
+
 class Indexer:
     """The nearest-digit index a page searches now, for one model file.
 
     The full index when its features are on disk. Otherwise ``start`` indexes the
-    first ``SAMPLE`` training digits (MNIST's order is already shuffled, so they
-    stand for all ten digits) and computes the rest in a background thread; the
-    full index replaces the sample as soon as it is saved. One per model file and
-    process: every session shares it, and the features are computed once.
+    first training digits it can read in a few seconds (MNIST's order is already
+    shuffled, so they stand for all ten digits) and computes the rest in a
+    background thread; the full index replaces the sample as soon as it is saved.
+    One per model file and process: every session shares it, and the features are
+    computed once.
     """
 
     def __init__(self, name: str, model: keras.Model):
@@ -126,9 +143,9 @@ class Indexer:
             if self.index is None:
                 x, y = _training_digits()
                 began = time.perf_counter()
-                features = _features(self.model, x[:SAMPLE])
+                features = _sample_features(self.model, x)
                 self.sample_seconds = time.perf_counter() - began
-                self._sample = _index(features, y[:SAMPLE])
+                self._sample = _index(features, y[: len(features)])
                 self._digits, self._rest_began = len(x), time.perf_counter()
                 threading.Thread(target=self._build_rest, args=(features,), daemon=True,
                                  name=f"index-{self.name}").start()
@@ -139,13 +156,14 @@ class Indexer:
         spent on them so far."""
         if self.complete or self._rest_began is None:
             return 0.0
-        estimate = self.sample_seconds * (self._digits - SAMPLE) / SAMPLE
+        done = len(self._sample.labels)
+        estimate = self.sample_seconds * (self._digits - done) / done
         return max(estimate - (time.perf_counter() - self._rest_began), 0.0)
 
     def _build_rest(self, sample: np.ndarray) -> None:
         try:
             x, y = _training_digits()
-            features = np.concatenate([sample, _features(self.model, x[SAMPLE:])])
+            features = np.concatenate([sample, _features(self.model, x[len(sample):])])
             with atomic_path(_cache_file(self.name)) as tmp:
                 np.save(tmp, features)
             self._full = _index(features, y)
