@@ -165,7 +165,8 @@ def test_an_indexer_starts_from_a_sample_and_completes_in_the_background(tmp_pat
     assert indexer.index is None and not indexer.complete
     sample = indexer.start()
     n = len(sample.labels)  # as many as it read in a few seconds, whole batches
-    assert neighbours.BATCH <= n <= neighbours.SAMPLE and n % neighbours.BATCH == 0 and sample.features.shape == (n, 50)
+    assert neighbours.SAMPLE_BATCH <= n <= neighbours.SAMPLE and n % neighbours.SAMPLE_BATCH == 0
+    assert sample.features.shape == (n, 50)
     assert indexer.sample_seconds > 0
     (build,) = [t for t in threading.enumerate() if t.name == "index-net002"]
     build.join(timeout=300)

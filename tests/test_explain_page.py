@@ -152,7 +152,7 @@ def test_a_first_visit_searches_a_sample_at_once_then_all_the_training_digits(mo
     note = [c.value for c in at.caption if c.value.startswith("For now these are the nearest among the first")]
     assert len(note) == 1, note
     searched = int(re.search(r"the first ([\d,]+) of the 60,000 training digits", note[0]).group(1).replace(",", ""))
-    assert neighbours.BATCH <= searched <= neighbours.SAMPLE, note
+    assert neighbours.SAMPLE_BATCH <= searched <= neighbours.SAMPLE, note
     assert "in the background" in note[0]
     labels = next(c for i in at.get("image") for c in i.captions if c.startswith("labelled, nearest first"))
     assert len(labels.split(": ")[1].split(", ")) == 8

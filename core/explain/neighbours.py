@@ -50,6 +50,7 @@ class Index:
 SAMPLE = 6_000  # at most this many training digits for a first visit, while the full index is built
 SAMPLE_SECONDS = 3.0  # and no more than it reads in this time (a batch at least): slow networks get fewer
 BATCH = 1000  # digits per forward pass while computing features
+SAMPLE_BATCH = 500  # the sample's: small enough to stop near SAMPLE_SECONDS with a slow network
 
 
 def _cache_file(name: str):
@@ -90,18 +91,19 @@ def build_index(name: str, model: keras.Model, batch_size: int = BATCH) -> Index
     return _index(features, y)
 
 
-def _sample_features(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """The features of the first training digits, a batch at a time, until the next batch would end after
-    ``SAMPLE_SECONDS`` or ``SAMPLE`` digits are read."""
+def _sample_features(model: keras.Model, x: np.ndarray) -> tuple[np.ndarray, float]:
+    """The features of the first training digits, a ``SAMPLE_BATCH`` at a time, until the next batch would end
+    after ``SAMPLE_SECONDS`` or ``SAMPLE`` digits are read; and the seconds a digit took in the last batch (the
+    first pays for tracing the model, so it would overstate the rest)."""
     embed = embedding_model(model)
     began, parts = time.perf_counter(), []
-    while len(parts) * BATCH < SAMPLE:
-        start = len(parts) * BATCH
-        parts.append(np.asarray(embed(x[start: start + BATCH], training=False), np.float32))
-        spent = time.perf_counter() - began
-        if spent * (len(parts) + 1) / len(parts) > SAMPLE_SECONDS:
+    while len(parts) * SAMPLE_BATCH < SAMPLE:
+        start, batch_began = len(parts) * SAMPLE_BATCH, time.perf_counter()
+        parts.append(np.asarray(embed(x[start: start + SAMPLE_BATCH], training=False), np.float32))
+        per_digit = (time.perf_counter() - batch_began) / SAMPLE_BATCH
+        if time.perf_counter() - began + per_digit * SAMPLE_BATCH > SAMPLE_SECONDS:
             break
-    return np.concatenate(parts)
+    return np.concatenate(parts), per_digit
 
 
 class Indexer:
@@ -120,9 +122,10 @@ class Indexer:
         self._lock = threading.Lock()
         self._full: Index | None = None
         self._sample: Index | None = None
-        self.sample_seconds: float | None = None  # how long the sample took: the full build's yardstick
+        self.sample_seconds: float | None = None  # how long the sample took (bench_explain reports it)
         self.error: str | None = None  # why the full build failed, if it did
         self._digits, self._rest_began = 0, None  # training digits in all; when the full build began
+        self._per_digit = 0.0  # seconds a digit, as the sample's last batch went
         path = _cache_file(name)
         if path.is_file():
             self._full = _index(np.load(path, allow_pickle=False), _training_digits()[1])
@@ -143,7 +146,7 @@ class Indexer:
             if self.index is None:
                 x, y = _training_digits()
                 began = time.perf_counter()
-                features = _sample_features(self.model, x)
+                features, self._per_digit = _sample_features(self.model, x)
                 self.sample_seconds = time.perf_counter() - began
                 self._sample = _index(features, y[: len(features)])
                 self._digits, self._rest_began = len(x), time.perf_counter()
@@ -152,12 +155,11 @@ class Indexer:
         return self.index
 
     def seconds_left(self) -> float:
-        """About how long the full index still takes: the sample's time scaled to the digits left, less the time
-        spent on them so far."""
+        """About how long the full index still takes: the sample's last batch's pace over the digits left, less
+        the time spent on them so far."""
         if self.complete or self._rest_began is None:
             return 0.0
-        done = len(self._sample.labels)
-        estimate = self.sample_seconds * (self._digits - done) / done
+        estimate = self._per_digit * (self._digits - len(self._sample.labels))
         return max(estimate - (time.perf_counter() - self._rest_began), 0.0)
 
     def _build_rest(self, sample: np.ndarray) -> None:
