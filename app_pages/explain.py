@@ -16,6 +16,7 @@ from core.explain import stroke_importance as strokes_effect
 from core.images import preprocess
 from core.nets import heads, registry
 
+POLL_S = 3  # how often section 4 looks whether the full index is ready
 IG_STEPS = 12  # a picture, not a proof: correlates 0.94-0.97 (median) with 64 steps; tests use more
 
 st.title("Why did it say that?")
@@ -28,9 +29,9 @@ def _cam_model(name: str, version: int):
     return saliency.grad_cam_model(model(name))
 
 
-@st.cache_resource(show_spinner="Indexing MNIST's 60,000 training digits for this network (once)...", max_entries=8)
-def _index(name: str, version: int) -> neighbours.Index:
-    return neighbours.build_index(name, model(name))
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _indexer(name: str, version: int) -> neighbours.Indexer:
+    return neighbours.Indexer(name, model(name))
 
 
 @st.cache_resource(max_entries=16)
@@ -184,7 +185,21 @@ def fooling_it(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
 
 def what_it_remembers(name: str, pre: preprocess.Preprocessed) -> None:
     st.subheader("4. What it remembers")
-    index = _index(name, registry.version(name))
+    indexer = _indexer(name, registry.version(name))
+    if indexer.index is None:
+        with st.spinner(f"Reading the first training digits with this network (once, about "
+                        f"{neighbours.SAMPLE_SECONDS:.0f} s; all 60,000 follow in the background)..."):
+            indexer.start()
+    # Until all the training digits are indexed, this section alone redraws itself every few seconds, so the full
+    # index shows as soon as it is ready (then the page redraws once more, to stop the polling).
+    polling = not indexer.complete and not indexer.error
+    st.fragment(run_every=POLL_S if polling else None)(nearest_digits)(name, pre, indexer, polling)
+
+
+def nearest_digits(name: str, pre: preprocess.Preprocessed, indexer: neighbours.Indexer, polling: bool) -> None:
+    if polling and (indexer.complete or indexer.error):
+        st.rerun(scope="app")
+    index = indexer.index
     feature = _embedder(name, registry.version(name))(pre.image)
     idx, _ = index.nearest(feature, k=8)
     x_train = mnist_train()
@@ -195,6 +210,16 @@ def what_it_remembers(name: str, pre: preprocess.Preprocessed) -> None:
              caption="labelled, nearest first: " + ", ".join(str(int(index.labels[i])) for i in idx))
     st.caption("The 8 training digits closest to yours in what the network has made of them just before it "
                "answers: if they are 9s, your 4 looks like a 9 to it.")
+    if indexer.complete:
+        return
+    searched = f"these are the nearest among the first {len(index.labels):,} of the {len(x_train):,} training digits"
+    if indexer.error:
+        st.warning(f"The index of all the training digits could not be built ({indexer.error}): {searched}.")
+    else:
+        left = indexer.seconds_left()
+        st.caption(f"For now {searched}. The network is reading the others in the background "
+                   f"({f'about {left:.0f} s more' if left >= 1 else 'any moment now'}); this section shows "
+                   "the nearest of all of them as soon as it is done.")
 
 
 @st.fragment

@@ -150,6 +150,31 @@ def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path,
     assert (y_train[idx] == y_train[123]).mean() >= 0.75
     again = neighbours.build_index("net002", model)  # from the disk cache
     assert np.array_equal(again.features, index.features)
+    indexer = neighbours.Indexer("net002", model)  # a page's, with the features on disk: complete at once
+    assert indexer.complete and np.array_equal(indexer.index.features, index.features)
+
+
+@pytest.mark.slow
+def test_an_indexer_starts_from_a_sample_and_completes_in_the_background(tmp_path, monkeypatch):
+    """No features on disk: the first digits it reads in a few seconds, then all of them; the same features."""
+    import threading
+
+    monkeypatch.setenv("VP_HOME", str(tmp_path))
+    model = registry.load("net002")
+    indexer = neighbours.Indexer("net002", model)
+    assert indexer.index is None and not indexer.complete
+    sample = indexer.start()
+    n = len(sample.labels)  # as many as it read in a few seconds, whole batches
+    assert neighbours.SAMPLE_BATCH <= n <= neighbours.SAMPLE and n % neighbours.SAMPLE_BATCH == 0
+    assert sample.features.shape == (n, 50)
+    assert indexer.sample_seconds > 0
+    (build,) = [t for t in threading.enumerate() if t.name == "index-net002"]
+    build.join(timeout=300)
+    assert indexer.complete and indexer.error is None and indexer.seconds_left() == 0.0
+    assert indexer.start() is indexer.index and len(indexer.index.labels) == 60_000
+    np.testing.assert_array_equal(indexer.index.features[:n], sample.features)
+    full = neighbours.build_index("net002", model)  # the file the background build saved
+    np.testing.assert_array_equal(full.features, indexer.index.features)
 
 
 def test_leaving_out_each_stroke_of_drawings_the_canvas_sent():

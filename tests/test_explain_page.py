@@ -158,3 +158,31 @@ def test_the_tolerance_curves_include_the_chosen_network_and_every_axis_reads_in
     assert len(axes) == 4 and all(a.get("tickformat") == ".0%" for a in axes.values()), axes
     readings = next(c.value for c in at.caption if c.value.startswith("Each curve"))
     assert f"{registry.get('net002').title}:" in readings
+
+
+@pytest.mark.slow
+def test_a_first_visit_searches_a_sample_at_once_then_all_the_training_digits(monkeypatch, tmp_path):
+    """With no features on disk (a fresh server), section 4 answers from the first training digits within
+    seconds and says how many; the full index is built in the background, and the next stroke searches all 60,000."""
+    import threading
+
+    import streamlit as st
+
+    from core.explain import neighbours
+
+    monkeypatch.setenv("VP_HOME", str(tmp_path))  # no training digits' features computed yet
+    st.cache_resource.clear()  # nor an index kept by an earlier test
+    at = open_explain(*drawn("four_two_strokes"))
+    note = [c.value for c in at.caption if c.value.startswith("For now these are the nearest among the first")]
+    assert len(note) == 1, note
+    searched = int(re.search(r"the first ([\d,]+) of the 60,000 training digits", note[0]).group(1).replace(",", ""))
+    assert neighbours.SAMPLE_BATCH <= searched <= neighbours.SAMPLE, note
+    assert "in the background" in note[0]
+    labels = next(c for i in at.get("image") for c in i.captions if c.startswith("labelled, nearest first"))
+    assert len(labels.split(": ")[1].split(", ")) == 8
+    (build,) = [t for t in threading.enumerate() if t.name == "index-dnn"]
+    build.join(timeout=600)
+    send(at, "four_two_strokes")  # the next stroke
+    assert not [c.value for c in at.caption if c.value.startswith("For now")]
+    assert any("training digits closest" in c.value for c in at.caption)
+    assert len(list((tmp_path / "cache" / "embeddings").glob("dnn-*.npy"))) == 1  # kept for the next start

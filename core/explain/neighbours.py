@@ -6,11 +6,19 @@ training digits' features are computed once per model file and kept under
 ``$VP_HOME/cache/embeddings``; a query is an exact nearest-neighbour search among
 them with faiss (a flat L2 index): at this size it answers in 1-13 ms here, about
 twice as fast as scikit-learn's brute force (2-24 ms; see bench/bench_explain.py).
+
+Computing 60,000 digits' features takes 10-17 s (the DNN) to a minute or more (the
+ResNet) on a laptop CPU, too long to keep a page waiting. ``Indexer`` starts with
+as many of the first training digits as it reads in ``SAMPLE_SECONDS`` (at most
+``SAMPLE``), and builds the full index in a background thread; the page says
+which one it searched.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from dataclasses import dataclass
 
 import faiss
@@ -39,6 +47,12 @@ class Index:
         return idx[0], np.sqrt(np.maximum(squared[0], 0.0))
 
 
+SAMPLE = 6_000  # at most this many training digits for a first visit, while the full index is built
+SAMPLE_SECONDS = 3.0  # and no more than it reads in this time (a batch at least): slow networks get fewer
+BATCH = 1000  # digits per forward pass while computing features
+SAMPLE_BATCH = 500  # the sample's: small enough to stop near SAMPLE_SECONDS with a slow network
+
+
 def _cache_file(name: str):
     key = hashlib.sha1(f"{name}:{registry.version(name)}".encode()).hexdigest()[:16]
     folder = paths.cache_dir() / "embeddings"
@@ -46,19 +60,114 @@ def _cache_file(name: str):
     return folder / f"{name.replace(':', '_')}-{key}.npy"
 
 
-def build_index(name: str, model: keras.Model, batch_size: int = 1000) -> Index:
-    """The index of MNIST's training digits for model ``name`` (features cached on disk per model file)."""
+def _features(model: keras.Model, x: np.ndarray, batch_size: int = BATCH) -> np.ndarray:
+    """The penultimate activations of ``x`` (n, 28, 28, 1), a batch at a time."""
+    embed = embedding_model(model)
+    return np.concatenate([np.asarray(embed(x[i: i + batch_size], training=False), np.float32)
+                           for i in range(0, len(x), batch_size)])
+
+
+def _index(features: np.ndarray, labels: np.ndarray) -> Index:
+    flat = faiss.IndexFlatL2(features.shape[1])
+    flat.add(np.ascontiguousarray(features, np.float32))
+    return Index(features, labels, flat)
+
+
+def _training_digits() -> tuple[np.ndarray, np.ndarray]:
     (x_train, y_train), _ = datasets.load_mnist(download=False)
+    return preprocess.scale_pixels(x_train)[..., None], y_train
+
+
+def build_index(name: str, model: keras.Model, batch_size: int = BATCH) -> Index:
+    """The index of MNIST's training digits for model ``name`` (features cached on disk per model file)."""
+    x, y = _training_digits()
     path = _cache_file(name)
     if path.is_file():
         features = np.load(path, allow_pickle=False)
     else:
-        embed = embedding_model(model)
-        x = preprocess.scale_pixels(x_train)[..., None]
-        features = np.concatenate([np.asarray(embed(x[i: i + batch_size], training=False), np.float32)
-                                   for i in range(0, len(x), batch_size)])
+        features = _features(model, x, batch_size)
         with atomic_path(path) as tmp:
             np.save(tmp, features)
-    flat = faiss.IndexFlatL2(features.shape[1])
-    flat.add(np.ascontiguousarray(features, np.float32))
-    return Index(features, y_train, flat)
+    return _index(features, y)
+
+
+def _sample_features(model: keras.Model, x: np.ndarray) -> tuple[np.ndarray, float]:
+    """The features of the first training digits, a ``SAMPLE_BATCH`` at a time, until the next batch would end
+    after ``SAMPLE_SECONDS`` or ``SAMPLE`` digits are read; and the seconds a digit took in the last batch (the
+    first pays for tracing the model, so it would overstate the rest)."""
+    embed = embedding_model(model)
+    began, parts = time.perf_counter(), []
+    while len(parts) * SAMPLE_BATCH < SAMPLE:
+        start, batch_began = len(parts) * SAMPLE_BATCH, time.perf_counter()
+        parts.append(np.asarray(embed(x[start: start + SAMPLE_BATCH], training=False), np.float32))
+        per_digit = (time.perf_counter() - batch_began) / SAMPLE_BATCH
+        if time.perf_counter() - began + per_digit * SAMPLE_BATCH > SAMPLE_SECONDS:
+            break
+    return np.concatenate(parts), per_digit
+
+
+class Indexer:
+    """The nearest-digit index a page searches now, for one model file.
+
+    The full index when its features are on disk. Otherwise ``start`` indexes the
+    first training digits it can read in a few seconds (MNIST's order is already
+    shuffled, so they stand for all ten digits) and computes the rest in a
+    background thread; the full index replaces the sample as soon as it is saved.
+    One per model file and process: every session shares it, and the features are
+    computed once.
+    """
+
+    def __init__(self, name: str, model: keras.Model):
+        self.name, self.model = name, model
+        self._lock = threading.Lock()
+        self._full: Index | None = None
+        self._sample: Index | None = None
+        self.sample_seconds: float | None = None  # how long the sample took (bench_explain reports it)
+        self.error: str | None = None  # why the full build failed, if it did
+        self._digits, self._rest_began = 0, None  # training digits in all; when the full build began
+        self._per_digit = 0.0  # seconds a digit, as the sample's last batch went
+        path = _cache_file(name)
+        if path.is_file():
+            self._full = _index(np.load(path, allow_pickle=False), _training_digits()[1])
+
+    @property
+    def complete(self) -> bool:
+        """The index covers all the training digits."""
+        return self._full is not None
+
+    @property
+    def index(self) -> Index | None:
+        """The full index if ready, else the sample's (None before ``start``)."""
+        return self._full or self._sample
+
+    def start(self) -> Index:
+        """The index to search now: the sample's is computed here (seconds), the full one in the background."""
+        with self._lock:  # two sessions asking at once: one computes, the other waits for it
+            if self.index is None:
+                x, y = _training_digits()
+                began = time.perf_counter()
+                features, self._per_digit = _sample_features(self.model, x)
+                self.sample_seconds = time.perf_counter() - began
+                self._sample = _index(features, y[: len(features)])
+                self._digits, self._rest_began = len(x), time.perf_counter()
+                threading.Thread(target=self._build_rest, args=(features,), daemon=True,
+                                 name=f"index-{self.name}").start()
+        return self.index
+
+    def seconds_left(self) -> float:
+        """About how long the full index still takes: the sample's last batch's pace over the digits left, less
+        the time spent on them so far."""
+        if self.complete or self._rest_began is None:
+            return 0.0
+        estimate = self._per_digit * (self._digits - len(self._sample.labels))
+        return max(estimate - (time.perf_counter() - self._rest_began), 0.0)
+
+    def _build_rest(self, sample: np.ndarray) -> None:
+        try:
+            x, y = _training_digits()
+            features = np.concatenate([sample, _features(self.model, x[len(sample):])])
+            with atomic_path(_cache_file(self.name)) as tmp:
+                np.save(tmp, features)
+            self._full = _index(features, y)
+        except Exception as e:  # noqa: BLE001 - the sample's index stays in use; the page says why
+            self.error = f"{type(e).__name__}: {e}"
