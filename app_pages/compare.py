@@ -39,7 +39,7 @@ def test_set(dataset: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_images(dataset: str) -> tuple[np.ndarray, np.ndarray]:
-    with st.spinner(f"Loading {datasets.get_dataset(dataset).title}'s test images"
+    with st.spinner(f"Loading {possessive(datasets.get_dataset(dataset).title)} test images"
                     f"{datasets.first_read_words(dataset)}..."):
         return test_set(dataset)
 
@@ -54,6 +54,11 @@ def table(with_runs: bool) -> pd.DataFrame:
         report = presets.REPORT_004_TABLE1.get(row["name"])
         row["report 004"] = f"{report[0]:.1%}" if report else ""
     return pd.DataFrame(rows)
+
+
+def possessive(title: str) -> str:
+    """"MNIST's", but "CIFAR-10, last five classes'"."""
+    return f"{title}'" if title.endswith("s") else f"{title}'s"
 
 
 def picture(image: np.ndarray) -> np.ndarray:
@@ -107,7 +112,7 @@ for dataset in dict.fromkeys(registry.get(n).dataset for n in names):
                  f"cannot be shown: {e}")
         continue
     total = len(next(iter(probs.values())))
-    st.subheader(f"On {datasets.get_dataset(dataset).title}'s {total:,} test images")
+    st.subheader(f"On {possessive(datasets.get_dataset(dataset).title)} {total:,} test images")
     tabs = st.tabs(["Confusion matrix", "Per class", "Mistakes", "Training curves"])
     with tabs[0]:
         st.caption("Each cell counts test images of the row's class read as the column's: the diagonal (right "

@@ -41,3 +41,12 @@ def test_a_colour_photo_is_drawn_in_colour_and_a_digit_in_gray():
     assert picture.getpixel((40, 40)) == (255, 0, 0)
     for digit in (np.ones((28, 28), np.float32), np.ones((28, 28, 1), np.float32)):
         assert to_png(digit, 84).mode == "L" and to_png(digit, 84).getpixel((3, 3)) == 255
+
+
+@pytest.mark.slow
+def test_a_data_set_named_in_the_plural_takes_a_plain_apostrophe(run_store):
+    at = pick(open_page("compare"), "cifar5_resnet")
+    assert not at.exception, at.exception
+    headings = [h.value for h in at.subheader]
+    assert "On CIFAR-10, first five classes' 5,000 test images" in headings, headings
+    assert not any("classes's" in h for h in headings)

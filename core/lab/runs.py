@@ -199,6 +199,9 @@ def experiment_id() -> str:
     return _experiment_id(tracking_uri())
 
 
+LONG_TITLE = 30  # characters of a model's title a table column shows (Compare's "network"): runs differ after them
+
+
 @dataclass
 class RunInfo:
     """What the pages and the CLI show of a run."""
@@ -280,6 +283,8 @@ class RunInfo:
             if self.params.get(key) not in (None, "None") and key in self.varied:
                 knobs.append(f"{short}{self.params[key]}")
         extra = ", ".join(k for k in knobs if k)
+        if len(title) > LONG_TITLE:  # the run and its knobs first, where a table's narrow column shows them
+            return f"Run {self.number}" + (f" ({extra})" if extra else "") + f": {title}"
         return f"{title}, run {self.number}" + (f" ({extra})" if extra else "")
 
     def as_json(self) -> dict:
