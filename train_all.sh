@@ -35,3 +35,8 @@ if [[ "$only" == all || "$only" == backbone ]]; then
   python -m core train --model cifar5_resnet --epochs 16 --batch-size 256 --precision mixed_bfloat16 \
     --val-size 2500 --checkpoint-dir "$CHECKPOINTS/cifar5_resnet" --out assets/models
 fi
+# Every shipped model's answers on its test set, beside its card, for the Compare page (seconds a digit network, about
+# two minutes the CIFAR ResNet-9; a test fails when a shipped photo network changes without them), and the overviews
+# of the data sets that are slow to read whole, for the Data sets page (about four minutes: the handwriting set is built).
+python -m core answers
+python -m core previews

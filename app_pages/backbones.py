@@ -125,7 +125,9 @@ if not latest:
 rows = [{"backbone": f"{backbone_title(b)} ({w})" if w else backbone_title(b),
          "recipe": backbone_transfer.MODE_TITLES[m], "labels/class": n,
          "test accuracy": r.metrics.get("test_accuracy"), "trainable": r.metrics.get("trainable_params"),
-         "frozen": r.metrics.get("non_trainable_params"), "seconds": r.metrics.get("train_seconds"),
+         # From scratch nothing is frozen: its non-trainable weights are the batch norms' running averages.
+         "frozen": None if m == "scratch" else r.metrics.get("non_trainable_params"),
+         "seconds": r.metrics.get("train_seconds"),
          "run": r.number} for (b, w, m, n), r in sorted(latest.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3]))]
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
              column_config={"test accuracy": st.column_config.ProgressColumn(format="percent", min_value=0,

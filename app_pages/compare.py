@@ -29,13 +29,19 @@ def predictions(name: str, version: int) -> np.ndarray:
 
 
 @st.cache_data(max_entries=32)
-def scores(name: str, version: int, dataset: str) -> dict:
-    return evaluation.scores(test_set(dataset)[1], predictions(name, version))
+def scores(name: str, version: int) -> dict:
+    return evaluation.scores(evaluation.test_labels(name), predictions(name, version))
 
 
-@st.cache_resource(show_spinner="Loading test images...")
+@st.cache_resource(show_spinner=False)
 def test_set(dataset: str) -> tuple[np.ndarray, np.ndarray]:
     return evaluation.test_set(dataset)
+
+
+def test_images(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    with st.spinner(f"Loading {possessive(datasets.get_dataset(dataset).title)} test images"
+                    f"{datasets.first_read_words(dataset)}..."):
+        return test_set(dataset)
 
 
 def table(with_runs: bool) -> pd.DataFrame:
@@ -50,9 +56,13 @@ def table(with_runs: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def possessive(title: str) -> str:
+    """"MNIST's", but "CIFAR-10, last five classes'"."""
+    return f"{title}'" if title.endswith("s") else f"{title}'s"
+
+
 def picture(image: np.ndarray) -> np.ndarray:
-    return np.asarray(to_png(image.squeeze(), 84)) if image.shape[-1] == 1 else \
-        np.asarray(to_png(image, 84))
+    return np.asarray(to_png(image, 84))
 
 
 def confusion(cm: list[list[int]], classes: tuple[str, ...], title: str) -> go.Figure:
@@ -94,15 +104,15 @@ if not rows:
 for dataset in dict.fromkeys(registry.get(n).dataset for n in names):
     group = [n for n in names if registry.get(n).dataset == dataset]
     classes = datasets.get_dataset(dataset).classes
-    try:
-        x_test, y_test = test_set(dataset)
+    try:  # the shipped networks' answers come with their labels: no test set to read before the first charts
+        probs = {n: predictions(n, registry.version(n)) for n in group}
+        scored = {n: scores(n, registry.version(n)) for n in group}
     except datasets.DataError as e:
         st.error(f"The {datasets.get_dataset(dataset).title} test set is not available here, so the details below "
                  f"cannot be shown: {e}")
         continue
-    probs = {n: predictions(n, registry.version(n)) for n in group}
-    scored = {n: scores(n, registry.version(n), dataset) for n in group}
-    st.subheader(f"On {datasets.get_dataset(dataset).title}'s {len(y_test):,} test images")
+    total = len(next(iter(probs.values())))
+    st.subheader(f"On {possessive(datasets.get_dataset(dataset).title)} {total:,} test images")
     tabs = st.tabs(["Confusion matrix", "Per class", "Mistakes", "Training curves"])
     with tabs[0]:
         st.caption("Each cell counts test images of the row's class read as the column's: the diagonal (right "
@@ -115,16 +125,7 @@ for dataset in dict.fromkeys(registry.get(n).dataset for n in names):
             (registry.get(n).title, k): scored[n][f"per_class_{k}"] for n in group for k in ("precision", "recall",
                                                                                           "f1")}, index=classes)
         st.dataframe(per_class.style.format("{:.3f}"), width="stretch")
-    with tabs[2]:
-        for n in group:
-            wrong = evaluation.mistakes(y_test, probs[n], limit=16)
-            total = int((probs[n].argmax(1) != y_test).sum())
-            st.markdown(f"**{registry.get(n).title}** gets {total} of {len(y_test):,} wrong; "
-                        f"the most confident mistakes:")
-            st.image([picture(x_test[m["index"]]) for m in wrong],
-                     caption=[f"{classes[m['true']]} read as {classes[m['predicted']]} ({m['confidence']:.0%})"
-                              for m in wrong], width=84)
-    with tabs[3]:
+    with tabs[3]:  # before the mistakes, whose pictures may take a while to read the first time
         histories = {}
         for n in group:
             if n.startswith(registry.RUN_PREFIX):
@@ -138,12 +139,26 @@ for dataset in dict.fromkeys(registry.get(n).dataset for n in names):
                    f"loss falls, epoch after epoch ({lessons.OVERFIT_EPOCHS} or more). "
                    + (" ".join(said) if said else "None of these curves shows it, and none diverged."))
         st.plotly_chart(curves_figure(histories), key="compare-curves", config={"displayModeBar": False})
+    with tabs[2]:
+        try:
+            x_test, y_test = test_images(dataset)
+        except datasets.DataError as e:
+            st.error(f"The {datasets.get_dataset(dataset).title} test images are not available here: {e}")
+            continue
+        for n in group:
+            wrong = evaluation.mistakes(y_test, probs[n], limit=16)
+            missed = int((probs[n].argmax(1) != y_test).sum())
+            st.markdown(f"**{registry.get(n).title}** gets {missed} of {len(y_test):,} wrong; "
+                        f"the most confident mistakes:")
+            st.image([picture(x_test[m["index"]]) for m in wrong],
+                     caption=[f"{classes[m['true']]} read as {classes[m['predicted']]} ({m['confidence']:.0%})"
+                              for m in wrong], width=84)
 
 shipped_digits = [n for n in registry.DRAW_MODELS if n in set(df["name"])]
 if len(shipped_digits) > 1:
     with st.expander("Where the shipped networks disagree"):
         try:
-            x_test, y_test = test_set("mnist")
+            x_test, y_test = test_images("mnist")
             probs = {n: predictions(n, registry.version(n)) for n in shipped_digits}
             split = evaluation.disagreements(probs, limit=16)
             st.caption(f"Test digits on which the {', '.join(registry.get(n).title for n in shipped_digits)} "

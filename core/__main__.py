@@ -157,6 +157,34 @@ def _browser_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _answers(args: argparse.Namespace) -> int:
+    """Score shipped models on their test sets and ship the answers beside their cards, one JSON line each."""
+    from core.lab import evaluation
+    from core.nets import registry
+
+    shipped = registry.available(dataset=None)
+    unknown = sorted(set(args.models) - set(shipped))
+    if unknown:
+        raise ValueError(f"no shipped model named {', '.join(unknown)}; choose from {', '.join(shipped)}")
+    for name in args.models or shipped:
+        path = evaluation.ship_answers(name)
+        print(json.dumps({"model": name, "answers": str(path), "bytes": path.stat().st_size}), flush=True)
+    return 0
+
+
+def _previews(args: argparse.Namespace) -> int:
+    """Ship the overviews of the data sets that are slow to read whole, one JSON line each."""
+    from core.data import previews
+
+    unknown = sorted(set(args.datasets) - set(previews.SHIPPED))
+    if unknown:
+        raise ValueError(f"no preview is shipped for {', '.join(unknown)}; choose from {', '.join(previews.SHIPPED)}")
+    for name in args.datasets or previews.SHIPPED:
+        path = previews.ship(name)
+        print(json.dumps({"dataset": name, "preview": str(path), "bytes": path.stat().st_size}), flush=True)
+    return 0
+
+
 def _transfer(args: argparse.Namespace) -> int:
     from core.base import device
 
@@ -351,6 +379,14 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"default: all of {', '.join(DRAW_MODELS)}; run:<id> exports a network trained in the lab")
     b.add_argument("--out", help="output folder (default: static/models)")
     b.set_defaults(func=_browser_models)
+    a = sub.add_parser("answers", help="score shipped models on their test sets and ship the answers beside their "
+                                        "cards, so the Compare page shows them at once; one JSON line each")
+    a.add_argument("models", nargs="*", metavar="MODEL", help="default: every shipped model")
+    a.set_defaults(func=_answers)
+    pv = sub.add_parser("previews", help="ship a few images a class and the class counts of the data sets that "
+                                          "are slow to read whole, for the Data sets page; one JSON line each")
+    pv.add_argument("datasets", nargs="*", metavar="DATASET", help="default: cifar10 and handwriting")
+    pv.set_defaults(func=_previews)
     r = sub.add_parser("run", help="launch a run on the engine (Ray, tracked in MLflow), wait, print JSON")
     r.add_argument("--model", choices=sorted(REGISTRY), required=True)
     r.add_argument("--dataset", choices=["mnist", "cifar10", "tiny-imagenet"],

@@ -203,3 +203,31 @@ def test_the_backbones_results_name_the_backbone_and_read_accuracy_from_0_to_100
     assert figure["layout"]["yaxis"]["range"] == [0, 1]  # one point at 72% drew an axis up to 150%
     assert figure["layout"]["xaxis"]["tickvals"] == list(backbone_transfer.LABELS_PER_CLASS)  # not 2, 3, ... 9, 10
     assert all(t["name"].startswith(registry.get("cifar5_resnet").title) for t in figure["data"])
+
+
+def recorded_backbone_run(mode: str, labels: int, non_trainable: int):
+    from core.lab import runs
+
+    config = backbone_transfer.BackboneConfig(mode=mode, labels_per_class=labels)
+    run = runs.create(config.params() | {"dataset": config.dataset, "learning_rate": config.lr}, config.model,
+                      "transfer", "local", {runs.Tag.RECIPE: config.recipe, runs.Tag.VARIED: "mode,labels_per_class"})
+    runs.log_progress(run.run_id, 1, {"test_accuracy": 0.5, "train_seconds": 3.0, "trainable_params": 1285,
+                                      "non_trainable_params": non_trainable})
+    runs.finish(run.run_id, "FINISHED")
+    return runs.get(run.run_id)
+
+
+def test_from_scratch_freezes_nothing_and_two_transfer_runs_show_distinct_titles(run_store):
+    from core.lab.runs import LONG_TITLE
+
+    # A from-scratch net's only non-trainable weights are its batch norms' running averages (1,120 here).
+    scratch = recorded_backbone_run("scratch", 500, 1120)
+    frozen = recorded_backbone_run("frozen", 500, 175_000)
+    at = open_page("backbones")
+    table = at.dataframe[0].value
+    by_recipe = {r["recipe"]: r for r in table.to_dict("records") if r["labels/class"] == 500}
+    assert by_recipe[backbone_transfer.MODE_TITLES["frozen"]]["frozen"] == 175_000
+    assert by_recipe[backbone_transfer.MODE_TITLES["scratch"]]["frozen"] is None or \
+        str(by_recipe[backbone_transfer.MODE_TITLES["scratch"]]["frozen"]) in ("nan", "None")
+    # The Compare table's network column shows about LONG_TITLE characters: two runs differ within them.
+    assert scratch.label[:LONG_TITLE] != frozen.label[:LONG_TITLE], (scratch.label, frozen.label)

@@ -140,6 +140,60 @@ def test_reconcile_fails_runs_of_a_dead_process_and_leaves_live_ones(run_store):
             runs.finish(run.run_id, "KILLED")
 
 
+def test_cancel_ends_at_once_a_run_whose_launcher_is_dead(run_store):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run = runs.create(small().params(), "net002", "compare", cluster="local")
+    runs.client().set_tag(run.run_id, "vp.owner", f"{socket.gethostname()}:{dead.pid}")
+    runs.client().update_run(run.run_id, status="RUNNING")
+    assert engine.cancel(run.run_id) == "FAILED"  # no worker is left to hear it: ended here, not asked
+    assert runs.get(run.run_id).error == runs.LAUNCHER_GONE
+
+
+@pytest.mark.slow
+def test_a_run_whose_launcher_is_killed_is_failed_by_the_next_look(run_store, tmp_path):
+    """``python -m core run --lab compare`` killed with SIGKILL while its run trains: the run's worker dies with the
+    launcher's local cluster, and the next listing of runs (what a page polls every 2 s) says it failed."""
+    said = tmp_path / "launcher.txt"
+    launcher = subprocess.Popen([sys.executable, "-m", "core", "run", "--model", "net002", "--epochs", "10",
+                                 "--limit", "3000", "--no-augment", "--lab", "compare"], cwd=ROOT,
+                                env=os.environ | {"VP_HOME": str(run_store)}, stdout=subprocess.DEVNULL,
+                                stderr=said.open("w"))
+    owner = f"{socket.gethostname()}:{launcher.pid}"
+    family = []
+    try:
+        deadline = time.monotonic() + START_S + 60
+        run = None
+        while time.monotonic() < deadline and launcher.poll() is None:
+            mine = [r for r in runs.search(lab="compare", status=runs.ACTIVE) if r.tags.get("vp.owner") == owner]
+            if mine and mine[0].status == "RUNNING":
+                run = mine[0]
+                break
+            time.sleep(0.5)
+        assert run is not None, f"the launched run never trained: {said.read_text()[-2000:]}"
+        family = psutil.Process(launcher.pid).children(recursive=True)
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait()
+        seen = time.monotonic()
+        active = {r.run_id for r in runs.search(lab="compare", status=runs.ACTIVE)}
+        assert run.run_id not in active
+        assert time.monotonic() - seen < 5
+        after = runs.get(run.run_id)
+        assert after.status == "FAILED" and after.error == runs.LAUNCHER_GONE
+        assert runs.request_cancel(run.run_id) == "FAILED"
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+        for process in family:  # the launcher's Ray cluster goes with it; anything left is ended here
+            try:
+                process.wait(10)
+            except psutil.TimeoutExpired:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+
+
 # --- a run, end to end ----------------------------------------------------------------------------------------
 
 
@@ -211,6 +265,36 @@ def test_runs_survive_an_app_restart(finished_run):
     listed = {line["run_id"]: line for line in map(json.loads, out.stdout.splitlines())}
     assert listed[run.run_id]["status"] == "FINISHED"
     assert listed[run.run_id]["test_accuracy"] == pytest.approx(run.metrics["test_accuracy"])
+
+
+@pytest.mark.slow
+def test_a_run_whose_worker_loads_tensorflow_says_so_with_the_time_measured_here(engine_home):
+    """Between its slot and its first batch a worker loads TensorFlow (about 20 s on a busy laptop): the run says
+    "starting its worker", not "queued", and how long that took is kept to say how long the next one will."""
+    run = engine.launch(small(), "compare")
+    seen = []
+    try:
+        deadline = time.monotonic() + FINISH_S
+        while time.monotonic() < deadline:
+            now = runs.get(run.run_id)
+            if not seen or seen[-1] != now.state:
+                seen.append(now.state)
+            if now.status in runs.TERMINAL:
+                break
+            time.sleep(0.1)
+    finally:
+        stop_all([run.run_id])
+    assert seen[-1] == "FINISHED", seen
+    assert "STARTING" in seen and seen.index("STARTING") < seen.index("RUNNING"), seen
+    assert "QUEUED" not in seen[seen.index("STARTING"):], seen
+    measured = float(runs.get(run.run_id).tags["vp.start_s"])
+    assert 0 < measured < START_S
+    runs._starts.clear()  # read once a minute: this test reads it at once
+    assert runs.start_seconds() is not None
+    usual = runs.start_seconds()
+    starting = runs.RunInfo("x", 9, "", "net002", "compare", "SCHEDULED", tags={"vp.starting": "1000.0"})
+    assert engine.starting_words(starting, now=1001.0).endswith(f"{usual:.0f} s here), about {usual - 1:.0f} s more")
+    assert engine.starting_words(starting, now=1000.0 + usual + 5).endswith("any moment now")
 
 
 # --- two runs at once ------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from core.base.metrics import evaluate
+from core.data import datasets
 from core.lab import evaluation
 from core.nets import registry
 from core.nets.inference import Predictor
@@ -194,3 +195,46 @@ def test_ms_per_image_is_the_median_single_image_call(monkeypatch):
 def test_ms_per_image_of_a_real_network(models_dir):
     ms = evaluation.ms_per_image(Predictor.load("net002"), repeats=5)
     assert 0.0 < ms < 1000.0
+
+
+def test_shipped_answers_are_read_beside_the_model_and_only_for_that_file(home, models_dir, first_500, monkeypatch):
+    x, y = first_500
+    path = evaluation.ship_answers("net002")
+    assert path == models_dir / "net002.answers.npz"
+    probs = evaluation.test_predictions("net002")
+    model = registry.load("net002")
+    np.testing.assert_allclose(probs[:8], model(x[:8], training=False).numpy(), atol=1e-3)  # kept as float16
+    np.testing.assert_array_equal(evaluation.test_labels("net002"), y)
+
+    # Another VP_HOME (a fresh install): the shipped answers are read, neither model nor data set is.
+    monkeypatch.setenv("VP_HOME", str(home.parent / "fresh"))
+    monkeypatch.setattr(registry, "load", lambda *a, **k: pytest.fail("the model was loaded for shipped answers"))
+    monkeypatch.setattr(evaluation, "test_set", lambda d: pytest.fail("the test set was read for shipped answers"))
+    np.testing.assert_array_equal(evaluation.test_predictions("net002", Refusing()), probs)
+    np.testing.assert_array_equal(evaluation.test_labels("net002"), y)
+
+    # The model trained again: its old answers are not read.
+    keras.utils.set_random_seed(3)
+    registry.build("net002").save(models_dir / "net002.keras")
+    assert evaluation.shipped_answers("net002") is None
+    with pytest.raises(AssertionError, match="computed again"):
+        evaluation.test_predictions("net002", Refusing())
+
+
+def test_the_shipped_photo_networks_ship_their_answers_for_their_own_files():
+    """``python -m core answers`` ran after the last training of each shipped photo network (./train_all.sh runs
+    it): the CIFAR ResNet-9's answers take over a minute and a half to compute on a CPU. Any other shipped answers
+    belong to their model's file too."""
+    shipped = registry.available(dataset=None)
+    photos = [n for n in shipped if not datasets.get_dataset(registry.get(n).dataset).drawings]
+    assert "cifar_resnet" in photos
+    for name in shipped:
+        answers = evaluation.shipped_answers(name)
+        if name not in photos and not evaluation.answers_path(name).is_file():
+            continue
+        assert answers is not None, f"{name}: run python -m core answers {name}"
+        probs, labels = answers
+        card = registry.card(name)
+        assert probs.shape == (len(labels), len(datasets.get_dataset(registry.get(name).dataset).classes)), name
+        # The card's score, computed when the model was trained, is the score of the shipped answers.
+        assert float((probs.argmax(1) == labels).mean()) == pytest.approx(card["test_accuracy"], abs=2e-4), name

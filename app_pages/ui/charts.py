@@ -12,8 +12,10 @@ from core.nets import inference
 
 
 def to_png(image: np.ndarray, size: int = 112) -> Image.Image:
-    """A float image in [0, 1] as a grayscale picture, enlarged with hard pixel edges."""
-    img = Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8), mode="L")
+    """A float image in [0, 1] as a picture, enlarged with hard pixel edges: gray (H, W) or (H, W, 1), colour
+    (H, W, 3)."""
+    pixels = (np.clip(image, 0, 1) * 255).astype(np.uint8)
+    img = Image.fromarray(pixels[..., 0] if pixels.ndim == 3 and pixels.shape[-1] == 1 else pixels)
     scale = size / max(img.size)
     new = (max(int(img.width * scale), 1), max(int(img.height * scale), 1))
     return img.resize(new, Image.Resampling.NEAREST if scale > 1 else Image.Resampling.BOX)

@@ -20,7 +20,8 @@ SCROLL_ROWS = 12
 clock = time.monotonic  # for tests
 REPEAT_S = 15.0  # a launch of the same settings this soon after the last is a repeated press, not a new run
 _launching = threading.Lock()  # two runs of one session's script may go on at once: see launch()
-STATUS_ICONS = {"QUEUED": ":material/hourglass_empty:", "RUNNING": ":material/play_circle:",
+STATUS_ICONS = {"QUEUED": ":material/hourglass_empty:", "STARTING": ":material/hourglass_top:",
+                "RUNNING": ":material/play_circle:",
                 "FINISHED": ":material/check_circle:", "KILLED": ":material/cancel:", "FAILED": ":material/error:"}
 
 
@@ -163,6 +164,8 @@ def time_left(run: runs.RunInfo) -> float | None:
 def progress_caption(run: runs.RunInfo) -> str:
     if run.state == "QUEUED":
         return f"run {run.number}: queued (at most {engine.max_runs()} train at once)"
+    if run.state == "STARTING":
+        return f"run {run.number}: " + engine.starting_words(run)
     if run.kind == "search":  # a search has trials, not epochs, of its own
         return search.progress_words(run)
     epoch = int(run.metrics.get("epoch_now", 0))

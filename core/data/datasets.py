@@ -98,6 +98,21 @@ DATASETS: dict[str, DatasetSpec] = {
 
 Split = tuple[np.ndarray, np.ndarray]
 
+# Seconds to read a data set the first time where that is slow, measured by bench/bench_datasets.py on the 2-core
+# CPU the app is developed on: CIFAR-10's file is LZMA-compressed (later reads use an uncompressed copy, about 2 s),
+# the handwriting set is built from its sources (later reads: its stored copy, about a second).
+FIRST_READ_S = {"cifar10": 30, "handwriting": 230}
+
+
+def first_read_words(dataset: str) -> str:
+    """How long reading ``dataset`` takes the first time, in words for a spinner ("" when it is quick)."""
+    spec = get_dataset(dataset)
+    seconds = FIRST_READ_S.get(spec.parent or dataset)
+    if seconds is None:
+        return ""
+    when = f"{round(seconds / 60)} min" if seconds >= 120 else f"{seconds} s"
+    return f" (about {when} the first time, then a second or two)"
+
 
 @dataclass(frozen=True)
 class Builder:

@@ -202,6 +202,16 @@ def watch(run_id: str, ref) -> None:
     thread.start()
 
 
+def starting_words(run: runs.RunInfo, now: float | None = None) -> str:
+    """What a run whose worker is starting is doing, and for how long more, from the starts measured here."""
+    usual = runs.start_seconds()
+    if usual is None:
+        return "starting its worker (a new process loads TensorFlow)"
+    left = usual - ((now or time.time()) - float(run.tags.get(runs.Tag.STARTING, run.start_time)))
+    more = f"about {left:.0f} s more" if left >= 1 else "any moment now"
+    return f"starting its worker (a new process loads TensorFlow: {usual:.0f} s here), {more}"
+
+
 def cancel(run_id: str) -> str:
     """Ask a run to stop; it ends KILLED within one batch (queued runs at once)."""
     return runs.request_cancel(run_id)
@@ -375,6 +385,7 @@ def execute(run_id: str, params: dict, recipe: str = "train") -> str:
         _held_slot = take_slot(run_id, slots)
         if _held_slot is None:
             return "KILLED"  # cancelled while it waited for a slot
+    runs.mark_starting(run_id)  # TensorFlow takes seconds to load: the run says so rather than "queued"
     from core.base import device
 
     gpus = settings.CUDA_VISIBLE_DEVICES.get()

@@ -10,7 +10,8 @@ same runs.
 This module only records and reads; ``core.lab.engine`` executes runs on Ray.
 A run goes SCHEDULED (queued) -> RUNNING -> FINISHED, KILLED (cancelled) or
 FAILED (an error, or its worker died); none is left RUNNING: runs whose local
-cluster died with an earlier app process are marked FAILED by ``reconcile``.
+cluster died with the process that launched them are marked FAILED when they
+are next read (``search``, ``reconcile``, a cancel).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Tag:
     STOPPED_EARLY = "vp.stopped_early"
     TRIAL = "vp.trial"
     SECONDS = "vp.seconds"
+    STARTING = "vp.starting"  # when its worker got a slot and began to load TensorFlow (seconds since the epoch)
+    START_S = "vp.start_s"  # seconds from then until it trained: how long a worker takes to start here
     BEST = "vp.best."  # a search's best trial: one tag per hyperparameter, and the run id
 
 
@@ -196,6 +199,9 @@ def experiment_id() -> str:
     return _experiment_id(tracking_uri())
 
 
+LONG_TITLE = 30  # characters of a model's title a table column shows (Compare's "network"): runs differ after them
+
+
 @dataclass
 class RunInfo:
     """What the pages and the CLI show of a run."""
@@ -215,9 +221,10 @@ class RunInfo:
     @property
     def state(self) -> str:
         """SCHEDULED shows as queued: waiting for a free slot on the cluster. So does a run just created: MLflow
-        makes every run RUNNING, and ``create`` turns it SCHEDULED a moment later; a worker names itself first."""
+        makes every run RUNNING, and ``create`` turns it SCHEDULED a moment later; a worker names itself first.
+        A worker that has its slot and is loading TensorFlow shows as STARTING."""
         if self.status == "SCHEDULED" or (self.status == "RUNNING" and Tag.WORKER not in self.tags):
-            return "QUEUED"
+            return "STARTING" if Tag.STARTING in self.tags else "QUEUED"
         return self.status
 
     @property
@@ -276,6 +283,8 @@ class RunInfo:
             if self.params.get(key) not in (None, "None") and key in self.varied:
                 knobs.append(f"{short}{self.params[key]}")
         extra = ", ".join(k for k in knobs if k)
+        if len(title) > LONG_TITLE:  # the run and its knobs first, where a table's narrow column shows them
+            return f"Run {self.number}" + (f" ({extra})" if extra else "") + f": {title}"
         return f"{title}, run {self.number}" + (f" ({extra})" if extra else "")
 
     def as_json(self) -> dict:
@@ -349,7 +358,8 @@ def search(lab: str | None = None, status: Iterable[str] | None = None, model: s
         filters.append(f"attributes.status = '{status[0]}'")
     found = client().search_runs([experiment_id()], filter_string=" AND ".join(filters),
                                  max_results=max_results, order_by=["attributes.start_time DESC"])
-    return [_info(r) for r in found if status is None or r.info.status in status]
+    infos = [_orphan_checked(_info(r)) for r in found]  # a page polls this: a dead launcher shows within a poll
+    return [r for r in infos if status is None or r.status in status]
 
 
 def latest_by(found: Iterable[RunInfo], key) -> dict:
@@ -371,20 +381,46 @@ def curves(run_id: str, keys: Iterable[str] = EPOCH_METRICS) -> dict[str, list[t
 # --- what a worker records ------------------------------------------------------------------------------------
 
 
+def mark_starting(run_id: str) -> None:
+    """The worker has its slot and loads TensorFlow: no longer queued, not yet training."""
+    client().set_tag(run_id, Tag.STARTING, f"{time.time():.3f}")
+
+
 def mark_running(run_id: str, device_label: str, worker: str, node: str | None = None) -> bool:
-    """The worker starts: RUNNING, unless the run was cancelled while it waited (then False)."""
+    """The worker starts: RUNNING, unless the run was cancelled while it waited (then False). The time since
+    ``mark_starting``, the worker's start, is recorded for ``start_seconds``."""
     from mlflow.entities import RunTag
 
     c = client()
-    if c.get_run(run_id).info.status in TERMINAL:
+    run = c.get_run(run_id)
+    if run.info.status in TERMINAL:
         return False
     tags = [RunTag(Tag.DEVICE, device_label), RunTag(Tag.WORKER, worker)] + ([RunTag(Tag.NODE, node)] if node else [])
+    if Tag.STARTING in run.data.tags:
+        tags.append(RunTag(Tag.START_S, f"{time.time() - float(run.data.tags[Tag.STARTING]):.1f}"))
     c.log_batch(run_id, tags=tags)  # the worker is named first: a RUNNING run without one still shows queued
     c.update_run(run_id, status="RUNNING")
     if c.get_run(run_id).data.tags.get(Tag.CANCEL) == "1":  # cancelled between the two looks: it stays cancelled
         c.set_terminated(run_id, status="KILLED")
         return False
     return True
+
+
+START_RUNS = 10  # the recent runs whose starts ``start_seconds`` reads
+_starts: dict[str, tuple[float, float | None]] = {}  # store -> (when read, median start), read once a minute
+
+
+def start_seconds() -> float | None:
+    """How long a worker takes to start here (from its slot to its first batch: loading TensorFlow and the data):
+    the median of the last ``START_RUNS`` runs' measured starts, or None before any run has started."""
+    uri = tracking_uri()
+    read, median = _starts.get(uri, (0.0, None))
+    if time.monotonic() - read > 60:
+        found = client().search_runs([experiment_id()], max_results=100, order_by=["attributes.start_time DESC"])
+        starts = sorted([float(r.data.tags[Tag.START_S]) for r in found if Tag.START_S in r.data.tags][:START_RUNS])
+        median = starts[len(starts) // 2] if starts else None
+        _starts[uri] = (time.monotonic(), median)
+    return median
 
 
 def log_progress(run_id: str, step: int, metrics: dict[str, float]) -> None:
@@ -437,7 +473,7 @@ def cancel_requested(run_id: str) -> bool:
 
 def request_cancel(run_id: str) -> str:
     """Ask a run to stop: a queued run is KILLED at once; a running one stops within a batch."""
-    run = get(run_id)
+    run = _orphan_checked(get(run_id))  # no worker is left to hear a cancel of a run whose launcher died
     if run.status in TERMINAL:
         return run.status
     client().set_tag(run_id, Tag.CANCEL, "1")
@@ -457,26 +493,41 @@ def wait(run_id: str, timeout_s: float | None = None, poll_s: float = 1.0) -> Ru
         time.sleep(poll_s)
 
 
-def reconcile() -> list[str]:
-    """Mark FAILED the runs left active by an app process on this machine that has since died.
+LAUNCHER_GONE = "its launcher stopped (the app or command that launched it ended while it ran; runs on the local " \
+                "cluster end with it)"
 
-    With the local cluster (no ``RAY_ADDRESS``) a run's worker dies with the app
-    that started it, so such a run can never end by itself.
-    """
+
+def launcher_gone(run: RunInfo) -> bool:
+    """Whether an active run's launcher, on this machine, has died: its local cluster, and the run's worker with
+    it, went too, so the run can never end by itself. A run launched elsewhere is not judged from here."""
     import psutil
 
-    host = socket.gethostname()
-    fixed = []
-    for run in [r for status in ACTIVE for r in search(status=[status], max_results=5000)]:
-        who = run.tags.get(Tag.OWNER, "")
-        if run.tags.get(Tag.CLUSTER) != "local" or not who.startswith(host + ":"):
-            continue
-        pid = int(who.rsplit(":", 1)[1])
-        if pid != os.getpid() and not psutil.pid_exists(pid):
-            finish(run.run_id, "FAILED", "the app (or command) that launched this run stopped while it ran; "
-                                         "runs on the local cluster end with it")
-            fixed.append(run.run_id)
-    return fixed
+    who = run.tags.get(Tag.OWNER, "")
+    if run.status not in ACTIVE or run.tags.get(Tag.CLUSTER) != "local" \
+            or not who.startswith(socket.gethostname() + ":"):
+        return False
+    pid = int(who.rsplit(":", 1)[1])
+    return pid != os.getpid() and not psutil.pid_exists(pid)
+
+
+def _orphan_checked(run: RunInfo) -> RunInfo:
+    """``run``, marked FAILED first when its launcher has died (a microsecond's check of a process id)."""
+    if launcher_gone(run):
+        finish(run.run_id, "FAILED", LAUNCHER_GONE)
+        return get(run.run_id)
+    return run
+
+
+def reconcile() -> list[str]:
+    """Mark FAILED the runs left active by an app process (or command) on this machine that has since died.
+
+    With the local cluster (no ``RAY_ADDRESS``) a run's worker dies with the app
+    that started it, so such a run can never end by itself. ``search`` checks the
+    runs it returns the same way, so a page showing a run notices within a refresh.
+    """
+    found = [_info(r) for status in ACTIVE for r in client().search_runs(
+        [experiment_id()], filter_string=f"attributes.status = '{status}'", max_results=5000)]
+    return [r.run_id for r in found if _orphan_checked(r).status == "FAILED"]
 
 
 # --- finished runs' models, for the registry --------------------------------------------------------------------
