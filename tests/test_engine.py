@@ -20,6 +20,7 @@ import psutil
 import pytest
 
 from bench.harness import command_line
+from core.base.paths import ROOT
 from core.lab import engine, runs
 from core.nets import registry
 from core.training.train import TrainConfig
@@ -155,10 +156,10 @@ def test_a_run_whose_launcher_is_killed_is_failed_by_the_next_look(run_store, tm
     """``python -m core run --lab compare`` killed with SIGKILL while its run trains: the run's worker dies with the
     launcher's local cluster, and the next listing of runs (what a page polls every 2 s) says it failed."""
     said = tmp_path / "launcher.txt"
-    launcher = subprocess.Popen([sys.executable, "-m", "core", "run", "--model", "net002", "--epochs", "10",
-                                 "--limit", "3000", "--no-augment", "--lab", "compare"], cwd=ROOT,
-                                env=os.environ | {"VP_HOME": str(run_store)}, stdout=subprocess.DEVNULL,
-                                stderr=said.open("w"))
+    launcher = subprocess.Popen(command_line.command("run", "--model", "net002", "--epochs", "10", "--limit", "3000",
+                                                     "--no-augment", "--lab", "compare"), cwd=ROOT,
+                                env=command_line.environment({"VP_HOME": str(run_store)}),
+                                stdout=subprocess.DEVNULL, stderr=said.open("w"))
     owner = f"{socket.gethostname()}:{launcher.pid}"
     family = []
     try:
