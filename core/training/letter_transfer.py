@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
@@ -176,6 +177,7 @@ def train_transfer(config: TransferConfig, progress: Callable[[dict], None] | No
     if config.hands:
         held = model.predict(validation[0], verbose=0).argmax(1)
         extra = {"validation": "held-out hands (core.data.greek_hands.held_out)",
+                 "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
                  "hands": {"sha256": greek_hands.sha256(), "n_train": int(len(y_hands)),
                            "held_out_families": list(greek_hands.HELD_OUT),
                            "held_out_shapes": {k: list(v) for k, v in greek_hands.HELD_OUT_SHAPES.items()},
