@@ -67,15 +67,18 @@ def test_the_shipped_greek_model_reads_held_out_hands_that_the_one_hand_recipe_d
     assert "--hands" in card["command"] and card["hands"]["sha256"] == greek_hands.sha256()
     x, y = greek_hands.held_out()
 
-    def scores(model):
+    def meets_target(model) -> tuple[bool, float, float]:
+        """At least 97% of the held-out hands and at least 95% of each letter."""
         pred = model.predict(to_float(x), verbose=0).argmax(1)
-        return float((pred == y).mean()), min(float((pred[y == k] == k).mean()) for k in range(3))
+        accuracy, worst = float((pred == y).mean()), min(float((pred[y == k] == k).mean()) for k in range(3))
+        return accuracy >= 0.97 and worst >= 0.95, accuracy, worst
 
-    accuracy, worst_class = scores(registry.load("greek"))
-    assert accuracy >= 0.97 and worst_class >= 0.95, (accuracy, worst_class)
+    met, accuracy, worst = meets_target(registry.load("greek"))
+    assert met, (accuracy, worst)
     assert card["hands"]["held_out_accuracy"] == pytest.approx(accuracy, abs=0.01)
-    # The recipe on the report's 27 letters alone (one hand), as the Greek model was made before: it fails there.
+    # The recipe on the report's 27 letters alone (one hand), as the Greek model was made before, misses it
+    # (the model shipped before: 93.8%, gamma 87%; bench_greek_hands' draw: 96.6%, alpha 93.5%).
     one_hand = letter_transfer.TransferConfig(source="handwriting", mode="frozen", out_dir=str(tmp_path))
     letter_transfer.train_transfer(one_hand)
-    accuracy, worst_class = scores(registry.load("greek", models_dir=tmp_path))
-    assert accuracy < 0.95 and worst_class < 0.9, (accuracy, worst_class)
+    met, accuracy, worst = meets_target(registry.load("greek", models_dir=tmp_path))
+    assert not met, (accuracy, worst)
