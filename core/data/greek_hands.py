@@ -123,15 +123,17 @@ def _read(ink: np.ndarray, photo: bool, rng: np.random.Generator) -> np.ndarray 
     return None if pre.empty else pre.image
 
 
-def font_letters_of(fonts: list[Path], renders: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each Greek glyph of each font ``renders`` times, alternately drawn and photographed."""
+def font_letters_of(fonts: list[Path], renders: int, seed: int, photo: bool | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Each Greek glyph of each font ``renders`` times, alternately drawn and photographed (``photo`` None), or
+    all photographed (True) or all drawn (False)."""
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for font_file in fonts:
         for label, letter in enumerate(CLASSES):
             for n in range(renders):
                 ink = font_letters.ink_page(font_file, GLYPHS[letter], rng, WEIGHTS)
-                image = None if ink is None else _read(ink, n % 2 == 1, rng)
+                image = None if ink is None else _read(ink, n % 2 == 1 if photo is None else photo, rng)
                 if image is not None:
                     images.append(image)
                     labels.append(label)
@@ -173,6 +175,11 @@ def training(seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
     return np.round(np.concatenate([xf, xs]) * 255).astype(np.uint8), np.concatenate([yf, ys])
 
 
+def letters_sha256(x: np.ndarray, y: np.ndarray) -> str:
+    """A digest of rendered letters and their labels, for a model card."""
+    return hashlib.sha256(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes()).hexdigest()
+
+
 @cache
 def held_out(seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
     """Letters of the held-out families and shapes, drawn and photographed: where recipes are chosen and
@@ -183,11 +190,11 @@ def held_out(seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sha256() -> str:
-    """A digest of everything the hands are made from: the font files, the shapes and the settings."""
+    """A digest of what the hands are made from: the font files, the shapes, the split and the settings (the
+    rendered letters themselves are hashed on the model card: ``letters_sha256``)."""
     h = hashlib.sha256()
     for f in sorted(FONTS_DIR.glob("*.woff")):
         h.update(f.name.encode() + f.read_bytes())
     h.update(json.dumps([greek_strokes.STYLES, MORE_STYLES, HELD_OUT_SHAPES, HELD_OUT, HELD_OUT_LETTERS, WEIGHTS,
                          STROKE_WIDTHS, PHOTO_SIDES, FONT_RENDERS, STROKE_LETTERS, SEED]).encode())
-    h.update(Path(__file__).read_bytes())  # the rendering itself
     return h.hexdigest()

@@ -179,6 +179,8 @@ def train_transfer(config: TransferConfig, progress: Callable[[dict], None] | No
         extra = {"validation": "held-out hands (core.data.greek_hands.held_out)",
                  "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
                  "hands": {"sha256": greek_hands.sha256(), "n_train": int(len(y_hands)),
+                           "letters_sha256": greek_hands.letters_sha256(x_hands, y_hands),
+                           "held_out_letters_sha256": greek_hands.letters_sha256(x_held, y_held),
                            "held_out_families": list(greek_hands.HELD_OUT),
                            "held_out_shapes": {k: list(v) for k, v in greek_hands.HELD_OUT_SHAPES.items()},
                            "n_held_out": int(len(y_held)), "held_out_accuracy_before": round(held_before, 5),
