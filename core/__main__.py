@@ -194,7 +194,7 @@ def _transfer(args: argparse.Namespace) -> int:
 
     out = args.out or str(paths.trained_dir())
     config = TransferConfig(source=args.source, mode=args.mode, epochs=args.epochs, learning_rate=args.lr,
-                            augment=False if args.no_augment else None, out_dir=out,
+                            augment=False if args.no_augment else None, hands=args.hands, out_dir=out,
                             command="python -m core " + " ".join(sys.argv[1:]))
     print(f"re-using {config.source} for {config.target} ({config.mode}); writing {config.model} to {out}",
           file=sys.stderr, flush=True)
@@ -371,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--lr", type=float, help="learning rate (default: 0.01 for a frozen base, else 0.001)")
     tr.add_argument("--no-augment", action="store_true", help="never distort the letters (default: distort "
                                                                 "them unless the base is frozen)")
+    tr.add_argument("--hands", action="store_true", help="also learn from Greek letters in many hands (fonts and "
+                                                          "template strokes, drawn and photographed), validated "
+                                                          "on held-out hands")
     tr.add_argument("--out", help="output folder (default: $VP_HOME/trained; ./train_all.sh writes the shipped one)")
     tr.set_defaults(func=_transfer)
     b = sub.add_parser("browser-models", help="export the Draw page's networks to ONNX (static/models) for the "

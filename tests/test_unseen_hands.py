@@ -36,7 +36,8 @@ def test_the_shipped_greek_model_reads_greek_letters_written_in_other_hands():
     images, labels = greek_strokes.drawn(per_class=100, seed=1)
     model = registry.load("greek")
     right = model.predict(images[..., None], verbose=0).argmax(1) == labels
-    # 96-97% over seeds 0-2 (beta the hardest, 92-93%), as the ResNet-based model before it
+    # 99.3-99.7% over seeds 0-2 since it learns many hands (core.data.greek_hands, whose strokes include these
+    # shapes in other hands; its held-out hands are in tests/test_greek_hands.py); 96-97% on the 27 letters alone
     assert right.mean() >= 0.95 and min(right[labels == k].mean() for k in range(3)) >= 0.88
 
 

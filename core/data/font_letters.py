@@ -36,11 +36,13 @@ def font_files() -> list[Path]:
     return sorted(FONTS_DIR.glob("*.woff"))
 
 
-def typeset(font_file: Path, letter: str, rng: np.random.Generator) -> np.ndarray | None:
-    """``letter`` in ``font_file`` on the canvas, preprocessed: (28, 28) float32 in [0, 1]; None if no ink."""
+def ink_page(font_file: Path, letter: str, rng: np.random.Generator, weights: tuple[int, int] = WEIGHTS
+             ) -> np.ndarray | None:
+    """``letter`` in ``font_file`` at a random size, slant, pen weight and place: the canvas' picture (white ink
+    on black, float32 in [0, 1], ``CANVAS_SIDE`` square); None if the font has no ink for it."""
     font = ImageFont.truetype(str(font_file), int(rng.uniform(*SIZES)))
     page = Image.new("L", (2 * CANVAS_SIDE, 2 * CANVAS_SIDE), 0)
-    width = int(rng.integers(*WEIGHTS))
+    width = int(rng.integers(*weights))
     ImageDraw.Draw(page).text((CANVAS_SIDE // 2, CANVAS_SIDE // 2), letter, font=font, fill=255,
                               stroke_width=width, stroke_fill=255)
     box = page.getbbox()
@@ -53,7 +55,15 @@ def typeset(font_file: Path, letter: str, rng: np.random.Generator) -> np.ndarra
     ink = ink.resize((max(1, int(ink.size[0] * scale)), max(1, int(ink.size[1] * scale))), Image.BILINEAR)
     canvas = Image.new("L", (CANVAS_SIDE, CANVAS_SIDE), 0)
     canvas.paste(ink, (int(rng.uniform(0, CANVAS_SIDE - ink.size[0])), int(rng.uniform(0, CANVAS_SIDE - ink.size[1]))))
-    drawn = preprocess.from_canvas(np.asarray(canvas, np.float32) / 255.0)
+    return np.asarray(canvas, np.float32) / 255.0
+
+
+def typeset(font_file: Path, letter: str, rng: np.random.Generator) -> np.ndarray | None:
+    """``letter`` in ``font_file`` on the canvas, preprocessed: (28, 28) float32 in [0, 1]; None if no ink."""
+    page = ink_page(font_file, letter, rng)
+    if page is None:
+        return None
+    drawn = preprocess.from_canvas(page)
     return None if drawn.empty else drawn.image
 
 

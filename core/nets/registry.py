@@ -144,7 +144,8 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec("greek", "Greek letters (from the handwriting ConvNet)",
                   functools.partial(_build_transfer, SHIPPED_GREEK_SOURCE),
                   "The handwriting ConvNet's features (digits and letters) with a new 3-letter head (report 002, "
-                  "part C's recipe).", dataset="greek", knobs=()),
+                  "part C's recipe), learnt from the report's 27 letters and many hands (Greek fonts and "
+                  "strokes, drawn and photographed).", dataset="greek", knobs=()),
         *(ModelSpec(f"greek_{source}", f"Greek letters (from the {title})",
                     functools.partial(_build_transfer, source),
                     f"The {title}'s MNIST features with a new 3-letter head.", dataset="greek", knobs=())

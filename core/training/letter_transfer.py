@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
@@ -31,7 +32,7 @@ import numpy as np
 
 from core.base import paths
 from core.base.metrics import evaluate
-from core.data import datasets
+from core.data import datasets, greek_hands
 from core.nets import registry
 from core.nets.backbones import count_params
 from core.nets.heads import freeze_base, replace_head
@@ -56,6 +57,7 @@ class TransferConfig:
     repeats: int = 20  # each training picture is shown this many times per epoch, distorted each time
     aspect: float = 0.3  # letters are also stretched or squeezed in width by up to this fraction
     seed: int = 0
+    hands: bool = False  # also learn from many hands (core.data.greek_hands); chosen and scored on held-out ones
     out_dir: str = field(default_factory=lambda: str(paths.trained_dir()))
     command: str = ""
 
@@ -100,6 +102,8 @@ class TransferConfig:
             raise ValueError(str(e)) from None
         if target.kind != "folders":
             raise ValueError(f"{target.title} is not a folder data set of drawings")
+        if self.hands and self.target != "greek":
+            raise ValueError("the many hands (core.data.greek_hands) are Greek letters: use them with greek only")
         for name in ("epochs", "batch_size", "repeats"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -150,23 +154,46 @@ def train_transfer(config: TransferConfig, progress: Callable[[dict], None] | No
         raise train.Cancelled(f"the transfer to {config.target} was cancelled before it started")
     keras.utils.set_random_seed(config.seed)
     (x_fit, y_fit), (x_test, y_test) = datasets.load_dataset(config.target)
+    if config.hands:
+        x_hands, y_hands = greek_hands.training(config.seed)
+        x_fit, y_fit = np.concatenate([x_fit, x_hands]), np.concatenate([y_fit, y_hands])
     source_params = count_params(registry.build(config.source))
     model = compile_model(start_model(config), config)
     batches = -(-len(x_fit) * (config.repeats if config.distort else 1) // config.batch_size)
     reporter = train.Reporter(config, batches, progress, should_stop, None)
     x_eval = train.to_float(x_test)
     before = float((model.predict(x_eval, verbose=0).argmax(1) == y_test).mean())
+    # Validation: the held-out hands when many hands are learnt; else the test letters, for the curves only
+    # (nothing here is chosen by them).
+    validation = (x_eval, y_test)
+    if config.hands:
+        x_held, y_held = greek_hands.held_out(config.seed)
+        validation = (train.to_float(x_held), y_held)
+        held_before = float((model.predict(validation[0], verbose=0).argmax(1) == y_held).mean())
     started = time.perf_counter()
-    # The test letters are shown as "validation" for the curves only: nothing here is chosen by them.
-    fit(model, x_fit, y_fit, config, validation=(x_eval, y_test), callbacks=[reporter])
+    fit(model, x_fit, y_fit, config, validation=validation, callbacks=[reporter])
     seconds = time.perf_counter() - started
     probs = model.predict(x_eval, verbose=0)
+    extra = {}
+    if config.hands:
+        held = model.predict(validation[0], verbose=0).argmax(1)
+        extra = {"validation": "held-out hands (core.data.greek_hands.held_out)",
+                 "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                 "hands": {"sha256": greek_hands.sha256(), "n_train": int(len(y_hands)),
+                           "letters_sha256": greek_hands.letters_sha256(x_hands, y_hands),
+                           "held_out_letters_sha256": greek_hands.letters_sha256(x_held, y_held),
+                           "held_out_families": list(greek_hands.HELD_OUT),
+                           "held_out_shapes": {k: list(v) for k, v in greek_hands.HELD_OUT_SHAPES.items()},
+                           "n_held_out": int(len(y_held)), "held_out_accuracy_before": round(held_before, 5),
+                           "held_out_accuracy": round(float((held == y_held).mean()), 5),
+                           "held_out_per_class": [round(float((held[y_held == k] == k).mean()), 5)
+                                                  for k in range(len(greek_hands.CLASSES))]}}
     title = f"{registry.get(config.source).title} -> {datasets.get_dataset(config.target).title} " \
             f"({MODE_TITLES[config.mode]})"
     card = transfer_card(config, model, title, len(x_fit), y_test, probs, seconds, reporter.history,
                          source=config.source, source_params=source_params,
                          test_accuracy_before=round(before, 5),
-                         test_predictions=[[round(float(p), 4) for p in row] for row in probs])
+                         test_predictions=[[round(float(p), 4) for p in row] for row in probs], **extra)
     _write(model, card, Path(config.out_dir))
     if progress is not None:
         progress({"kind": "done", "card": card})
