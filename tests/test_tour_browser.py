@@ -34,6 +34,7 @@ PAGES = {
     "letters": "Transfer learning: from digits to Greek letters",
     "own-classes": "Your own classes",
     "backbones": "Transfer learning: backbones for new photos",
+    "class": "Class",
 }
 DRAWN = {"": 7, "filters": 3, "explain": 4}  # the pages that read a drawing, and the digit drawn there
 FIRST_VISIT_S = 300  # a page's first visit on a busy 2-core CI machine (Compare times every network)
