@@ -56,6 +56,19 @@ def digit_gray(unipen):
     return strokes.render(strokes.canvas_paths(rec, box=160)).astype(np.float32) / 255.0
 
 
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """One app server for the real-browser tests that only look at pages (draw, read, measure): on an empty run
+    store of its own, started at the first such test and kept to the end. Each module starting its own would start
+    Streamlit and load every network again, a minute or more each on a busy 2-core machine. (Chromium stays one a
+    module: Playwright's sync API does not nest.) Tests that launch runs keep a server of their own."""
+    from bench.harness import browser
+
+    home = str(tmp_path_factory.mktemp("vp_home_app_server"))
+    with browser.serve(env={"VP_HOME": home}) as (url, _):
+        yield url
+
+
 ENGINE_ENV = ("VP_HOME", "MLFLOW_TRACKING_URI", "RAY_ADDRESS")
 
 

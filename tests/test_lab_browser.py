@@ -40,7 +40,8 @@ def progress_values(page) -> list[float]:
     return [float(bars.nth(i).get_attribute("aria-valuenow") or 0) for i in range(bars.count())]
 
 
-def test_launch_watch_and_find_the_run_in_the_compare_table(lab_server, tmp_path):
+def test_launch_watch_and_find_the_run_in_the_compare_table(lab_server, lab_home, monkeypatch, tmp_path):
+    monkeypatch.setenv("VP_HOME", str(lab_home))  # this process reads the server's store
     with browser.browser() as chromium:
         page = chromium.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(f"{lab_server}/compare")
@@ -71,6 +72,10 @@ def test_launch_watch_and_find_the_run_in_the_compare_table(lab_server, tmp_path
         row.first.wait_for(state="attached", timeout=300_000)
         page.locator('[data-testid="stProgress"]').first.wait_for(state="detached", timeout=30_000)
         assert page.get_by_text(re.compile(r"DNN, run \d+ \(lr 0\.001\).*test accuracy")).count() >= 1
+        # The table's headline figure is the store's: the run's test accuracy as MLflow holds it.
+        [done] = [r for r in server_runs() if r.status == "FINISHED"]
+        shown = [float(t) for t in page.locator('[role="gridcell"]').all_inner_texts() if re.fullmatch(r"0\.\d+", t)]
+        assert any(abs(v - done.metrics["test_accuracy"]) < 1e-4 for v in shown), (done.metrics, shown)
         page.close()
 
 

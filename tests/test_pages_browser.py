@@ -14,11 +14,10 @@ WIDTH = 1400
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    home = str(tmp_path_factory.mktemp("vp_home_pages_browser"))  # an empty run store
-    with browser.browser() as chromium, browser.serve(env={"VP_HOME": home}) as (url, _):
+def page(app_server):
+    with browser.browser() as chromium:
         pg = chromium.new_page(viewport={"width": WIDTH, "height": 1000})
-        pg.goto(url)
+        pg.goto(app_server)
         yield pg
         pg.close()
 

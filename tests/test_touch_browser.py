@@ -17,9 +17,9 @@ INK = """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.heigh
 
 
 @pytest.fixture(scope="module")
-def app():
-    with browser.serve() as (url, _), browser.browser() as chromium:
-        yield url, chromium
+def app(app_server):
+    with browser.browser() as chromium:
+        yield app_server, chromium
 
 
 def finger(context, page):

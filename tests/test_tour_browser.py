@@ -1,8 +1,9 @@
 """A tour of every page as a class sees it (issue 28, section 5): 1400 px with a mouse, a 390 px phone with a finger.
 
-Each page opens with its defaults; the pages that read a drawing get a real digit (UNIPEN pen strokes), and the
-Compare page launches its default quick run. On every page: no exception box, nothing wider than the screen,
-every picture inside its column, and the page's headline figure as the model cards and the run store hold it.
+Each page opens with its defaults and the pages that read a drawing get a real digit (UNIPEN pen strokes); the
+launch of a run from a page, and its row in the Compare table, are tests/test_lab_browser.py's. On every page: no
+exception box, nothing wider than the screen, every picture inside its column, and the page's headline figure as
+the model cards hold it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from bench.harness import browser, command_line
+from bench.harness import browser
 from core.images import strokes
 from core.nets import registry
 from tests.test_touch_browser import finger
@@ -78,11 +79,10 @@ PICTURES = """() => {
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    """The app on an empty run store of its own, and Chromium."""
-    home = str(tmp_path_factory.mktemp("vp_home_tour"))
-    with browser.browser() as chromium, browser.serve(env={"VP_HOME": home}) as (url, _):
-        yield url, chromium, home
+def app(app_server):
+    """The session's app server (an empty run store of its own), and Chromium."""
+    with browser.browser() as chromium:
+        yield app_server, chromium
 
 
 def settle(page, timeout_s: float = FIRST_VISIT_S) -> None:
@@ -140,15 +140,9 @@ def reads(page, digit: int) -> bool:
     return False
 
 
-def core_cli(home: str, *args: str) -> list[dict]:
-    out = command_line.cli(*args, env={"VP_HOME": home}, timeout=300)
-    assert out.returncode == 0, out.message
-    return out.lines
-
-
 @pytest.mark.parametrize("screen", ["desktop", "phone"])
 def test_every_page_with_its_defaults(app, unipen, screen):
-    url, chromium, _ = app
+    url, chromium = app
     phone = screen == "phone"
     context = chromium.new_context(viewport=PHONE if phone else DESKTOP, has_touch=phone, is_mobile=phone)
     page = context.new_page()
@@ -175,25 +169,3 @@ def test_every_page_with_its_defaults(app, unipen, screen):
     finally:
         context.close()
     assert not problems, "\n".join(problems)
-
-
-def test_the_compare_pages_default_quick_run_joins_its_table_with_the_stores_figure(app):
-    url, chromium, home = app
-    page = chromium.new_page(viewport=DESKTOP)
-    try:
-        visit(page, url, "compare")
-        page.get_by_role("button", name="Launch").click()
-        deadline = time.time() + 900
-        finished: list[dict] = []
-        while time.time() < deadline and not finished:
-            time.sleep(5)
-            listed = core_cli(home, "runs")
-            assert not [r for r in listed if r["status"] in ("FAILED", "KILLED")], listed
-            finished = [r for r in listed if r["status"] == "FINISHED"]
-        assert finished, "the default quick run did not finish in 15 minutes"
-        visit(page, url, "compare")
-        check(page, "/compare with a run")
-        accuracy = finished[0]["test_accuracy"]
-        assert str(accuracy) in cells(page), f"the run's {accuracy} is not in the Compare table"
-    finally:
-        page.close()
