@@ -116,7 +116,10 @@ def visit(page, url: str, path: str) -> None:
 
 
 def cells(page) -> list[str]:
-    """The text of the cells of the page's tables (the data grid writes them out for screen readers)."""
+    """The text of the cells of the page's first table (the data grid writes out those in view for screen readers,
+    so the table is brought into view first)."""
+    page.locator('[data-testid="stDataFrame"]').first.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelectorAll('[role=\"gridcell\"]').length > 0", timeout=30_000)
     return page.locator('[role="gridcell"]').all_inner_texts()
 
 
