@@ -199,6 +199,7 @@ def test_ms_per_image_of_a_real_network(models_dir):
 
 def test_shipped_answers_are_read_beside_the_model_and_only_for_that_file(home, models_dir, first_500, monkeypatch):
     x, y = first_500
+    test_set = evaluation.test_set
     path = evaluation.ship_answers("net002")
     assert path == models_dir / "net002.answers.npz"
     probs = evaluation.test_predictions("net002")
@@ -213,7 +214,8 @@ def test_shipped_answers_are_read_beside_the_model_and_only_for_that_file(home, 
     np.testing.assert_array_equal(evaluation.test_predictions("net002", Refusing()), probs)
     np.testing.assert_array_equal(evaluation.test_labels("net002"), y)
 
-    # The model trained again: its old answers are not read.
+    # The model trained again: its old answers are not read (its test images are, to compute new ones).
+    monkeypatch.setattr(evaluation, "test_set", test_set)
     keras.utils.set_random_seed(3)
     registry.build("net002").save(models_dir / "net002.keras")
     assert evaluation.shipped_answers("net002") is None
