@@ -271,11 +271,6 @@ def _read_cached(path: Path, dataset: str) -> tuple[Split, Split]:
     return (x_train, y_train), (x_test, y_test)
 
 
-def mnist_path() -> Path | None:
-    """Where a local ``mnist.npz`` is, or None when there is none."""
-    return dataset_path("mnist")
-
-
 def load_dataset(dataset: str = "mnist", download: bool = True) -> tuple[Split, Split]:
     """``(x_train, y_train), (x_test, y_test)`` as uint8 images and uint8 labels, found locally or downloaded."""
     spec = get_dataset(dataset)
@@ -373,11 +368,6 @@ def load_mnist(download: bool = True) -> tuple[Split, Split]:
     return load_dataset("mnist", download)
 
 
-def load_cifar10(download: bool = True) -> tuple[Split, Split]:
-    """CIFAR-10 as ``(x_train, y_train), (x_test, y_test)``, uint8 RGB images 32x32x3 and labels 0-9."""
-    return load_dataset("cifar10", download)
-
-
 def dataset_sha256(dataset: str = "mnist") -> str:
     """sha256 of the data set file in use, recorded on every model card."""
     if get_dataset(dataset).kind == "built":  # one hash over the files it is made from
@@ -390,11 +380,6 @@ def dataset_sha256(dataset: str = "mnist") -> str:
             digest.update(f"{file.relative_to(path)}:{sha256_file(file)}\n".encode())
         return digest.hexdigest()
     return sha256_file(path) if path else "keras-download"
-
-
-def mnist_sha256() -> str:
-    """sha256 of the MNIST file in use."""
-    return dataset_sha256("mnist")
 
 
 def class_counts(y: np.ndarray, n_classes: int = 10) -> np.ndarray:
