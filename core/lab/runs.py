@@ -246,18 +246,38 @@ def get(run_id: str) -> RunInfo:
 
 def search(lab: str | None = None, status: Iterable[str] | None = None, model: str | None = None,
            dataset: str | None = None, group: str | None = None, max_results: int = 500) -> list[RunInfo]:
-    """Runs, newest first, filtered by lab, status, model, data set or launch group."""
-    filters = []
-    for key, value in ((Tag.LAB, lab), (Tag.MODEL, model), (Tag.DATASET, dataset), (Tag.GROUP, group)):
-        if value is not None:
-            filters.append(f"tags.`{key}` = '{value}'")
+    """Runs, newest first, filtered by lab, status, model, data set or launch group.
+
+    The store filters what its filter language can say; the rest (a status among several, a value holding both
+    kinds of quote) is compared here, among the ``max_results`` newest runs the store returns."""
+    wanted = {key: value for key, value in ((Tag.LAB, lab), (Tag.MODEL, model), (Tag.DATASET, dataset),
+                                            (Tag.GROUP, group)) if value is not None}
+    filters = [f"tags.`{key}` = {_quoted(value)}" for key, value in wanted.items() if _quoted(value)]
     status = list(status) if status is not None else None
-    if status is not None and len(status) == 1:  # MLflow's filter compares a status with one value only
-        filters.append(f"attributes.status = '{status[0]}'")
+    if status is not None and len(status) == 1 and _quoted(status[0]):  # MLflow compares a status with one value
+        filters.append(f"attributes.status = {_quoted(status[0])}")
     found = client().search_runs([experiment_id()], filter_string=" AND ".join(filters),
                                  max_results=max_results, order_by=["attributes.start_time DESC"])
+    found = [r for r in found if all(r.data.tags.get(key) == value for key, value in wanted.items())]
     infos = [_orphan_checked(_info(r)) for r in found]  # a page polls this: a dead launcher shows within a poll
     return [r for r in infos if status is None or r.status in status]
+
+
+def _quoted(value: str) -> str | None:
+    """``value`` as a string in an MLflow filter, or None when the filter language cannot hold it.
+
+    The language has no escapes: a string ends at the next quote of the kind it began with (and its parser reads
+    a backslash as escaping the next character, which MLflow then keeps). So a value holding a ``'`` is put in
+    double quotes, and one holding both kinds, or a backslash, cannot be written (the caller compares it
+    itself); built by hand from the value, a name with a quote would break the search or widen it."""
+    value = str(value)
+    if "\\" in value:
+        return None
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    return None
 
 
 def latest_by(found: Iterable[RunInfo], key) -> dict:
@@ -424,7 +444,7 @@ def reconcile() -> list[str]:
     runs it returns the same way, so a page showing a run notices within a refresh.
     """
     found = [_info(r) for status in ACTIVE for r in client().search_runs(
-        [experiment_id()], filter_string=f"attributes.status = '{status}'", max_results=5000)]
+        [experiment_id()], filter_string=f"attributes.status = {_quoted(status)}", max_results=5000)]
     return [r.run_id for r in found if _orphan_checked(r).status == "FAILED"]
 
 

@@ -1,0 +1,37 @@
+"""The run store's edges: searches for values holding quotes or backslashes, a store file that lost its contents."""
+
+import uuid
+
+import pytest
+
+from core.lab import runs
+
+QUOTED = ["it's", "ends in a backslash\\", 'a "quoted" name', "both ' and \"", "back\\slash'",
+          "x' OR tags.`vp.lab` != 'none"]
+
+
+@pytest.fixture
+def group():
+    return f"quotes-{uuid.uuid4().hex[:8]}"
+
+
+def _run(**tags) -> runs.RunInfo:
+    run = runs.create({"epochs": 1}, "net002", "cli", "local", extra_tags=tags)
+    runs.finish(run.run_id, "KILLED")  # terminal: no other test takes it for an active run
+    return run
+
+
+def test_a_search_for_a_value_with_quotes_finds_that_run_and_only_it(run_store, group):
+    made = {value: _run(**{runs.Tag.GROUP: group + value}) for value in QUOTED}
+    plain = _run(**{runs.Tag.GROUP: group})
+    for value, run in made.items():
+        assert [r.run_id for r in runs.search(group=group + value)] == [run.run_id], value
+    assert [r.run_id for r in runs.search(group=group)] == [plain.run_id]
+
+
+def test_a_quote_in_a_lab_or_model_name_neither_breaks_nor_widens_the_search(run_store, group):
+    _run(**{runs.Tag.GROUP: group})
+    for value in QUOTED:
+        assert runs.search(lab=value) == []
+        assert runs.search(model=value, group=group) == []
+        assert runs.search(dataset=value, status=["KILLED"]) == []
