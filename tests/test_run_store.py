@@ -35,3 +35,19 @@ def test_a_quote_in_a_lab_or_model_name_neither_breaks_nor_widens_the_search(run
         assert runs.search(lab=value) == []
         assert runs.search(model=value, group=group) == []
         assert runs.search(dataset=value, status=["KILLED"]) == []
+
+
+def test_an_empty_store_file_is_made_again_and_said(tmp_path):
+    """A 0-byte ``mlflow.db`` (a full disk, a copy that failed) held runs once, perhaps: a new store is made in
+    its place, and the command says so, naming the file, rather than showing an empty lab without a word."""
+    from bench.harness.command_line import cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "mlflow.db").write_bytes(b"")
+    out = cli("runs", env={"VP_HOME": str(home)})
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-3000:]
+    assert f"The run store {home / 'mlflow.db'} was empty (0 bytes)" in out.stderr, out.stderr[-3000:]
+    assert (home / "mlflow.db").stat().st_size > 0  # made again, and usable
+    again = cli("runs", env={"VP_HOME": str(home)})
+    assert again.returncode == 0 and "was empty" not in again.stderr, again.stderr[-3000:]

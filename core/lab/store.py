@@ -46,12 +46,16 @@ def _open_sqlite(uri: str, db: Path):
     (two commands started together on a fresh VP_HOME) clash and can leave it half-made. A file lock beside the
     store lets the first create it while the others wait, then open it made. A store left half-made before
     (a creation killed half-way) holds no run yet: it is made again; one that holds runs is left as it is,
-    with one sentence saying what to do.
+    with one sentence saying what to do. An empty file (0 bytes) is made again too, and said.
     """
     from filelock import FileLock
     from mlflow.tracking import MlflowClient
 
     with FileLock(f"{db}.lock", timeout=300):
+        if db.is_file() and db.stat().st_size == 0:  # SQLite would take it for a new store without a word
+            logging.getLogger(__name__).warning(
+                "The run store %s was empty (0 bytes), as a full disk or a copy that failed leaves it, so any runs "
+                "it held are gone: a new store is made in its place.", db)
         try:
             return MlflowClient(tracking_uri=uri)  # opens the store: creates and migrates it when needed
         except Exception as e:  # noqa: BLE001 - judged below: repaired, or explained
