@@ -1,6 +1,7 @@
 """The run store's edges: searches for values holding quotes or backslashes, a store file that lost its contents."""
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,19 @@ def test_an_empty_store_file_is_made_again_and_said(tmp_path):
     assert (home / "mlflow.db").stat().st_size > 0  # made again, and usable
     again = cli("runs", env={"VP_HOME": str(home)})
     assert again.returncode == 0 and "was empty" not in again.stderr, again.stderr[-3000:]
+
+
+def test_a_runs_truncated_model_is_said_to_be_damaged_with_what_to_do(run_store):
+    from urllib.parse import unquote, urlparse
+
+    from core.nets import registry
+    from tests.test_lab_pages import fake_finished_run
+
+    run = fake_finished_run("net002", "cli", 0.9, epochs=1)
+    artifacts = Path(unquote(urlparse(runs.client().get_run(run.run_id).info.artifact_uri).path)) / "model"
+    artifacts.mkdir(parents=True)
+    whole = registry.get("net002").path(None).read_bytes()
+    (artifacts / "net002.keras").write_bytes(whole[: len(whole) // 3])  # a stored model cut short
+    with pytest.raises(registry.ModelDamaged, match=r"is damaged \(.* bytes, not a whole \.keras file.*launch the "
+                                                    r"run again"):
+        registry.load(f"{registry.RUN_PREFIX}{run.run_id}")
