@@ -99,3 +99,21 @@ def test_every_public_function_of_the_data_sets_module_is_used():
             elif isinstance(node, ast.ImportFrom):
                 used.update(alias.name for alias in node.names)
     assert not sorted(public - used), "defined in core/data/datasets.py but used nowhere"
+
+
+def test_a_hard_compressed_data_set_is_read_through_a_checked_copy(tmp_path, monkeypatch):
+    """A large data set file is read once, then from its uncompressed copy in the shared array cache; a copy
+    that reads but holds wrong arrays (a label out of range) is made again from the file, never served."""
+    from core.base import array_cache
+
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(datasets, "COMPRESSED_BYTES", 0)  # every file counts as large here
+    source = tmp_path / "mnist.npz"
+    np.savez_compressed(source, **good_arrays())
+    (x_train, y_train), _ = datasets._read_cached(source, "mnist")
+    copies = list((tmp_path / "home" / "cache").glob("mnist-*.npz"))
+    assert len(copies) == 1 and array_cache.read(copies[0])["y_train"].tolist() == y_train.tolist()
+    np.savez(copies[0], **(good_arrays() | {"y_train": np.full(10, 200, np.uint8)}))  # readable, but wrong
+    (_, y_again), _ = datasets._read_cached(source, "mnist")
+    assert y_again.tolist() == y_train.tolist()
+    assert array_cache.read(copies[0])["y_train"].tolist() == y_train.tolist()  # the copy made again

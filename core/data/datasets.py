@@ -19,8 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.base import settings
-from core.base.files import atomic_path
+from core.base import array_cache, paths, settings
 from core.images import preprocess
 
 DATA_ENV = settings.VP_DATA_DIR.name
@@ -136,8 +135,6 @@ UPLOAD_PREFIX = "upload:"  # a data set the user uploaded as a zip of class fold
 
 def uploads_dir() -> Path:
     """Where uploaded data sets are kept, one folder of class folders each: ``$VP_HOME/datasets``."""
-    from core.base import paths
-
     return paths.vp_home() / "datasets"
 
 
@@ -196,6 +193,13 @@ def read_npz(path: Path, dataset: str = "mnist") -> tuple[Split, Split]:
         raise DataError(f"{path} is not a {spec.file} file: missing array {e}") from e
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise DataError(f"{path} could not be read as a NumPy .npz file: {e}") from e
+    return _checked(path, dataset, x_train, y_train, x_test, y_test)
+
+
+def _checked(path: Path, dataset: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+             y_test: np.ndarray) -> tuple[Split, Split]:
+    """The four arrays read from ``path`` as splits, once their shapes, dtypes and labels are right for ``dataset``."""
+    spec = get_dataset(dataset)
     y_train, y_test = y_train.reshape(-1) if y_train.ndim == 2 else y_train, \
         y_test.reshape(-1) if y_test.ndim == 2 else y_test  # Keras' CIFAR labels come as (N, 1)
     for name, arr in (("x_train", x_train), ("x_test", x_test)):
@@ -248,27 +252,36 @@ def dataset_path(dataset: str = "mnist") -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
+SPLIT_ARRAYS = ("x_train", "y_train", "x_test", "y_test")  # a data set's arrays, in the Keras layout
+COMPRESSED_BYTES = 50 * 2**20  # a data set file above this size is read through an uncompressed copy
+
+
 def _read_cached(path: Path, dataset: str) -> tuple[Split, Split]:
-    """Read a data set, through an uncompressed copy under ``VP_HOME`` when the file is compressed hard.
+    """Read a data set, through an uncompressed copy (``core.base.array_cache``) when the file is compressed hard.
 
     The shared ``cifar10.npz`` is LZMA-compressed: about 10 s to read on a laptop, for every run and every
-    server start. The copy (same arrays, checked the same way) reads in well under a second.
+    server start. The copy, keyed by the file's name, size and time and checked the same way, reads in well
+    under a second.
     """
-    if path.stat().st_size < 50 * 2**20:
-        return read_npz(path, dataset)
-    from core.base import paths
-
     stat = path.stat()
-    cached = paths.cache_dir() / f"{dataset}-{stat.st_size}-{stat.st_mtime_ns}.npz"
-    if cached.is_file():
+    if stat.st_size < COMPRESSED_BYTES:
+        return read_npz(path, dataset)
+
+    def valid(arrays: dict[str, np.ndarray]) -> bool:
         try:
-            return read_npz(cached, dataset)
-        except DataError:
-            cached.unlink(missing_ok=True)  # a damaged copy is rebuilt from the original
-    (x_train, y_train), (x_test, y_test) = read_npz(path, dataset)
-    with atomic_path(cached) as tmp:
-        np.savez(tmp, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    return (x_train, y_train), (x_test, y_test)
+            _checked(path, dataset, *(arrays[k] for k in SPLIT_ARRAYS))
+            return True
+        except (KeyError, DataError):
+            return False
+
+    def build() -> dict[str, np.ndarray]:
+        # The copy as it was named before the shared cache: 170 MB for CIFAR-10, not to be left behind.
+        (paths.cache_dir() / f"{dataset}-{stat.st_size}-{stat.st_mtime_ns}.npz").unlink(missing_ok=True)
+        (x_train, y_train), (x_test, y_test) = read_npz(path, dataset)
+        return dict(zip(SPLIT_ARRAYS, (x_train, y_train, x_test, y_test)))
+
+    arrays = array_cache.cached(dataset, [path.name, str(stat.st_size), str(stat.st_mtime_ns)], build, valid)
+    return _checked(path, dataset, *(arrays[k] for k in SPLIT_ARRAYS))
 
 
 def load_dataset(dataset: str = "mnist", download: bool = True) -> tuple[Split, Split]:
