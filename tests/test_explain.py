@@ -154,6 +154,25 @@ def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path,
     assert indexer.complete and np.array_equal(indexer.index.features, index.features)
 
 
+def test_the_neighbours_cache_is_keyed_by_the_model_files_content_not_its_time(tmp_path, monkeypatch):
+    """A fresh clone (byte-identical models, new modification times) finds the features kept; new weights don't."""
+    import os
+
+    shipped = registry.get("net002").path().read_bytes()
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(registry, "MODELS_DIR", tmp_path / "models")
+    (tmp_path / "models").mkdir()
+    copy = tmp_path / "models" / "net002.keras"
+    copy.write_bytes(shipped)
+    kept = neighbours._cache_file("net002")
+    stat = copy.stat()
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # the same bytes, written later
+    assert neighbours._cache_file("net002") == kept
+    keras.utils.set_random_seed(1)
+    registry.build("net002").save(copy)  # other weights
+    assert neighbours._cache_file("net002") != kept
+
+
 DAMAGES = {
     "truncated": lambda path, good: path.write_bytes(_npy_bytes(good)[:5000]),
     "not an array": lambda path, good: path.write_bytes(b"not a .npy file"),

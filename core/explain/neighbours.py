@@ -2,7 +2,7 @@
 
 The features are the input of the network's last layer (its penultimate
 activations): what it has made of a picture just before deciding. The 60,000
-training digits' features are computed once per model file and kept under
+training digits' features are computed once per model file (its content) and kept under
 ``$VP_HOME/cache/embeddings``; a query is an exact nearest-neighbour search among
 them with faiss (a flat L2 index): at this size it answers in 1-13 ms here, about
 twice as fast as scikit-learn's brute force (2-24 ms; see bench/bench_explain.py).
@@ -27,7 +27,7 @@ import keras
 import numpy as np
 
 from core.base import paths
-from core.base.files import atomic_path
+from core.base.files import atomic_path, file_digest
 from core.data import datasets
 from core.images import preprocess
 from core.nets import registry
@@ -55,7 +55,8 @@ SAMPLE_BATCH = 500  # the sample's: small enough to stop near SAMPLE_SECONDS wit
 
 
 def _cache_file(name: str):
-    key = hashlib.sha1(f"{name}:{registry.version(name)}".encode()).hexdigest()[:16]
+    # Keyed by the model file's content: a fresh clone or a copy of the same weights finds the features kept.
+    key = hashlib.sha1(f"{name}:{file_digest(registry.get(name).path())}".encode()).hexdigest()[:16]
     folder = paths.cache_dir() / "embeddings"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{name.replace(':', '_')}-{key}.npy"
