@@ -32,6 +32,7 @@ import keras
 import numpy as np
 
 from core.base import paths
+from core.base.files import file_digest
 from core.data import datasets
 from core.images import preprocess
 from core.nets import backbones, heads, registry
@@ -161,7 +162,8 @@ def _own_extractor(name: str) -> keras.Model:
 
 def features(config: BackboneConfig, images: np.ndarray, split: str,
              progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """The frozen backbone's features of ``images``, computed once per backbone file and data, then from disk."""
+    """The frozen backbone's features of ``images``, computed once per backbone file (its content) and data, then
+    from disk."""
     digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
     key = f"{config.target.replace(':', '-')}-{split}-{digest}"
     if not config.own:
@@ -170,7 +172,9 @@ def features(config: BackboneConfig, images: np.ndarray, split: str,
                                          pooling="flatten" if config.head == "report000" else "avg",
                                          seed=config.seed, progress=progress,
                                          allow_download=config.allow_download)
-    path = backbones.features_dir() / f"{config.backbone}-{registry.version(config.backbone)}-{key}.npy"
+    # Keyed by the backbone file's content: a fresh clone or a copy of the same weights finds the features kept.
+    model_key = file_digest(registry.get(config.backbone).path())[:16]
+    path = backbones.features_dir() / f"{config.backbone}-{model_key}-{key}.npy"
     return backbones.compute_features(path, images, lambda: _own_extractor(config.backbone), 256, progress)
 
 
