@@ -196,7 +196,7 @@ def read_npz(path: Path, dataset: str = "mnist") -> tuple[Split, Split]:
     return _checked(path, dataset, x_train, y_train, x_test, y_test)
 
 
-def _checked(path: Path, dataset: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+def _checked(path: Path | str, dataset: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
              y_test: np.ndarray) -> tuple[Split, Split]:
     """The four arrays read from ``path`` as splits, once their shapes, dtypes and labels are right for ``dataset``."""
     spec = get_dataset(dataset)
@@ -267,21 +267,33 @@ def _read_cached(path: Path, dataset: str) -> tuple[Split, Split]:
     if stat.st_size < COMPRESSED_BYTES:
         return read_npz(path, dataset)
 
-    def valid(arrays: dict[str, np.ndarray]) -> bool:
+    def build() -> tuple[Split, Split]:
+        # The copy as it was named before the shared cache: 170 MB for CIFAR-10, not to be left behind.
+        (paths.cache_dir() / f"{dataset}-{stat.st_size}-{stat.st_mtime_ns}.npz").unlink(missing_ok=True)
+        return read_npz(path, dataset)
+
+    return cached_splits(dataset, [path.name, str(stat.st_size), str(stat.st_mtime_ns)], build)
+
+
+def cached_splits(dataset: str, parts: list[str | bytes], build: Callable[[], tuple[Split, Split]]
+                  ) -> tuple[Split, Split]:
+    """``dataset``'s splits, made by ``build`` from the inputs ``parts`` names and kept in the shared array cache
+    (``core.base.array_cache``); a copy read back is checked as a data set file is, and made again if wrong."""
+    where = f"the cached copy of {dataset}"
+
+    def arrays() -> dict[str, np.ndarray]:
+        (x_train, y_train), (x_test, y_test) = build()
+        return dict(zip(SPLIT_ARRAYS, (x_train, y_train, x_test, y_test)))
+
+    def valid(kept: dict[str, np.ndarray]) -> bool:
         try:
-            _checked(path, dataset, *(arrays[k] for k in SPLIT_ARRAYS))
+            _checked(where, dataset, *(kept[k] for k in SPLIT_ARRAYS))
             return True
         except (KeyError, DataError):
             return False
 
-    def build() -> dict[str, np.ndarray]:
-        # The copy as it was named before the shared cache: 170 MB for CIFAR-10, not to be left behind.
-        (paths.cache_dir() / f"{dataset}-{stat.st_size}-{stat.st_mtime_ns}.npz").unlink(missing_ok=True)
-        (x_train, y_train), (x_test, y_test) = read_npz(path, dataset)
-        return dict(zip(SPLIT_ARRAYS, (x_train, y_train, x_test, y_test)))
-
-    arrays = array_cache.cached(dataset, [path.name, str(stat.st_size), str(stat.st_mtime_ns)], build, valid)
-    return _checked(path, dataset, *(arrays[k] for k in SPLIT_ARRAYS))
+    kept = array_cache.cached(dataset, parts, arrays, valid)
+    return _checked(where, dataset, *(kept[k] for k in SPLIT_ARRAYS))
 
 
 def load_dataset(dataset: str = "mnist", download: bool = True) -> tuple[Split, Split]:
