@@ -84,12 +84,12 @@ def part_bare(args) -> None:
     import keras
 
     from core.nets import registry
-    from core.training import train
+    from core.training import kit, train
 
     config = _config(args.model, args.limit, args.epochs, args.batch_size)
     keras.utils.set_random_seed(config.seed)
     (x_fit, y_fit), (x_val, y_val), _ = train._split(config)  # the engine's split: same digits, same sizes
-    x_fit, x_val = train.to_float(x_fit), train.to_float(x_val)
+    x_fit, x_val = kit.to_float(x_fit), kit.to_float(x_val)
     model = registry.build(config.model)
     model.compile(optimizer=keras.optimizers.Adam(config.lr), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])

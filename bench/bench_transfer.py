@@ -33,7 +33,7 @@ def cross_validate(source: str, epochs: int, folds: int = 3, seed: int = 0, augm
     """Mean held-out accuracy of frozen-``source`` heads over ``folds`` stratified folds of the training letters."""
     from sklearn.model_selection import StratifiedKFold
 
-    from core.training.train import to_float
+    from core.training.kit import to_float
 
     (x, y), _ = datasets.load_dataset("greek")
     scores = []

@@ -5,7 +5,8 @@ import numpy as np
 
 from core.data import datasets
 from core.nets import registry
-from core.training.train import settle_batch_norm, to_float
+from core.training.kit import to_float
+from core.training.train import settle_batch_norm
 
 
 def test_settling_stores_the_statistics_of_the_layer_inputs_over_the_images():

@@ -231,3 +231,23 @@ def test_from_scratch_freezes_nothing_and_two_transfer_runs_show_distinct_titles
         str(by_recipe[backbone_transfer.MODE_TITLES["scratch"]]["frozen"]) in ("nan", "None")
     # The Compare table's network column shows about LONG_TITLE characters: two runs differ within them.
     assert scratch.label[:LONG_TITLE] != frozen.label[:LONG_TITLE], (scratch.label, frozen.label)
+
+
+def test_an_own_backbones_features_are_kept_by_the_model_files_content_not_its_time(tmp_path, monkeypatch):
+    """A fresh clone (the same backbone file, written later) reads the features kept; it does not compute them
+    again beside the old ones."""
+    import os
+
+    shipped = registry.get("cifar5_resnet").path().read_bytes()
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(registry, "MODELS_DIR", tmp_path / "models")
+    (tmp_path / "models").mkdir()
+    copy = tmp_path / "models" / "cifar5_resnet.keras"
+    copy.write_bytes(shipped)
+    config = backbone_transfer.BackboneConfig(backbone="cifar5_resnet")
+    x = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    first = backbone_transfer.features(config, x, "test")
+    stat = copy.stat()
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # the same bytes, written later
+    np.testing.assert_array_equal(backbone_transfer.features(config, x, "test"), first)
+    assert len(list(backbones.features_dir().glob("cifar5_resnet-*.npy"))) == 1

@@ -102,7 +102,8 @@ def test_train_on_a_small_slice_writes_model_and_card(tmp_path):
 
 @pytest.mark.slow
 def test_cancelled_training_writes_nothing(tmp_path):
-    from core.training.train import Cancelled, TrainConfig, train
+    from core.training.kit import Cancelled
+    from core.training.train import TrainConfig, train
 
     calls = []
 
@@ -148,7 +149,8 @@ def test_training_on_a_gpu_uses_mixed_precision_and_restores_the_policy(tmp_path
 @pytest.mark.slow
 def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path):
     """What a stopped session does to a long run: it is killed mid-way; started again, it goes on from its backup."""
-    from core.training.train import Cancelled, TrainConfig, train
+    from core.training.kit import Cancelled
+    from core.training.train import TrainConfig, train
 
     config = dict(model="net002", epochs=3, limit=600, polish_epochs=0, augment=False, writing_styles=False,
                   out_dir=str(tmp_path / "out"), checkpoint_dir=str(tmp_path / "ck"))
@@ -175,7 +177,8 @@ def test_a_cancel_at_an_epochs_last_batch_does_not_wait_for_its_validation_or_te
     """A cancel that comes with an epoch's last batch stops the run in that epoch's validation (the ConvNet's batch
     norm settling first), or before the test after the last epoch: before, the first ran on into the next epoch
     (a quick ResNet for 53 s) and the second FINISHED as if never cancelled."""
-    from core.training.train import Cancelled, TrainConfig, train
+    from core.training.kit import Cancelled
+    from core.training.train import TrainConfig, train
 
     asked = []
 

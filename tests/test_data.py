@@ -78,3 +78,42 @@ def test_a_single_array_saved_as_mnist_npz_is_a_clear_error(tmp_path):
         np.save(f, np.zeros((10, 28, 28), np.uint8))
     with pytest.raises(datasets.DataError, match="not an .npz archive"):
         datasets.read_mnist_npz(path)
+
+
+def test_every_public_function_of_the_data_sets_module_is_used():
+    """One way to load each data set: no shorthand left behind that nothing calls (``mnist_path`` was
+    ``dataset_path("mnist")``, ``load_cifar10`` ``load_dataset("cifar10")``)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    module = Path(datasets.__file__)
+    tree = ast.parse(module.read_text())
+    public = {node.name for node in tree.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
+    used: set[str] = set()
+    for file in [*root.glob("*.py"), *root.glob("core/**/*.py"), *root.glob("app_pages/**/*.py"),
+                 *root.glob("bench/**/*.py"), *root.glob("tests/**/*.py")]:
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.Name | ast.Attribute):  # a call, or a function passed or stored by name
+                used.add(node.id if isinstance(node, ast.Name) else node.attr)
+            elif isinstance(node, ast.ImportFrom):
+                used.update(alias.name for alias in node.names)
+    assert not sorted(public - used), "defined in core/data/datasets.py but used nowhere"
+
+
+def test_a_hard_compressed_data_set_is_read_through_a_checked_copy(tmp_path, monkeypatch):
+    """A large data set file is read once, then from its uncompressed copy in the shared array cache; a copy
+    that reads but holds wrong arrays (a label out of range) is made again from the file, never served."""
+    from core.base import array_cache
+
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(datasets, "COMPRESSED_BYTES", 0)  # every file counts as large here
+    source = tmp_path / "mnist.npz"
+    np.savez_compressed(source, **good_arrays())
+    (x_train, y_train), _ = datasets._read_cached(source, "mnist")
+    copies = list((tmp_path / "home" / "cache").glob("mnist-*.npz"))
+    assert len(copies) == 1 and array_cache.read(copies[0])["y_train"].tolist() == y_train.tolist()
+    np.savez(copies[0], **(good_arrays() | {"y_train": np.full(10, 200, np.uint8)}))  # readable, but wrong
+    (_, y_again), _ = datasets._read_cached(source, "mnist")
+    assert y_again.tolist() == y_train.tolist()
+    assert array_cache.read(copies[0])["y_train"].tolist() == y_train.tolist()  # the copy made again

@@ -154,6 +154,63 @@ def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path,
     assert indexer.complete and np.array_equal(indexer.index.features, index.features)
 
 
+def test_the_neighbours_cache_is_keyed_by_the_model_files_content_not_its_time(tmp_path, monkeypatch):
+    """A fresh clone (byte-identical models, new modification times) finds the features kept; new weights don't."""
+    import os
+
+    shipped = registry.get("net002").path().read_bytes()
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(registry, "MODELS_DIR", tmp_path / "models")
+    (tmp_path / "models").mkdir()
+    copy = tmp_path / "models" / "net002.keras"
+    copy.write_bytes(shipped)
+    kept = neighbours._cache_file("net002")
+    stat = copy.stat()
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # the same bytes, written later
+    assert neighbours._cache_file("net002") == kept
+    keras.utils.set_random_seed(1)
+    registry.build("net002").save(copy)  # other weights
+    assert neighbours._cache_file("net002") != kept
+
+
+DAMAGES = {
+    "truncated": lambda path, good: path.write_bytes(_npy_bytes(good)[:5000]),
+    "not an array": lambda path, good: path.write_bytes(b"not a .npy file"),
+    "too few digits": lambda path, good: np.save(path, good[:100]),
+    "float64": lambda path, good: np.save(path, good.astype(np.float64)),
+    "another width": lambda path, good: np.save(path, good[:, :10]),
+}
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_neighbours_cache_is_not_searched_but_made_again(damage, tmp_path, monkeypatch):
+    """A cache file that is not 60,000 float32 features of the network's width is removed, not indexed."""
+    monkeypatch.setenv("VP_HOME", str(tmp_path))
+    model = registry.load("net002")
+    path = neighbours._cache_file("net002")
+    DAMAGES[damage](path, np.zeros((60_000, 50), np.float32))
+    indexer = neighbours.Indexer("net002", model)  # a page's: the damaged file is not taken for a full index
+    assert not indexer.complete and indexer.index is None and not path.exists()
+
+
+def test_a_truncated_neighbours_cache_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("VP_HOME", str(tmp_path))
+    model = registry.load("net002")
+    path = neighbours._cache_file("net002")
+    DAMAGES["truncated"](path, np.zeros((60_000, 50), np.float32))
+    index = neighbours.build_index("net002", model)
+    assert index.features.shape == (60_000, 50) and index.features.any()
+    assert np.array_equal(np.load(path, allow_pickle=False), index.features)  # the whole copy kept in its place
+
+
 @pytest.mark.slow
 def test_an_indexer_starts_from_a_sample_and_completes_in_the_background(tmp_path, monkeypatch):
     """No features on disk: the first digits it reads in a few seconds, then all of them; the same features."""

@@ -136,3 +136,32 @@ def test_training_the_handwriting_network_on_a_slice_reads_letters_and_digits(tm
     assert card["test_accuracy"] > 0.5  # 1 epoch of 6,000 images, the letters a tenth of them (0.85 here)
     model = registry.load("handwriting", tmp_path)
     assert model.output_shape == (None, 36)
+
+
+def test_the_cached_set_is_made_again_when_its_recipe_changes_and_only_then(tmp_path, monkeypatch):
+    """The copy is keyed by the recipe's code, not by a version number someone must remember to bump."""
+    import types
+
+    from core.data import handwriting
+
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
+    source = tmp_path / "letters.jsonl"
+    source.write_text("{}\n")
+    recipe = tmp_path / "recipe.py"
+    recipe.write_text("RENDERS = 6\n")
+    made = []
+
+    def make(files):
+        made.append(files)
+        x, y = np.zeros((36, 28, 28), np.uint8), np.arange(36, dtype=np.uint8)
+        return (x, y), (x, y)
+
+    monkeypatch.setattr(handwriting, "source_files", lambda: [source])
+    monkeypatch.setattr(handwriting, "_made", make)
+    monkeypatch.setattr(handwriting, "RECIPE", (types.SimpleNamespace(__file__=str(recipe)),))
+    handwriting.load()
+    (_, y), _ = handwriting.load()  # the cached copy
+    assert len(made) == 1 and y.tolist() == list(range(36))
+    recipe.write_text("RENDERS = 7\n")  # the recipe changed: the copy made by the old one is not read
+    handwriting.load()
+    assert len(made) == 2

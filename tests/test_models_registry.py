@@ -48,6 +48,20 @@ def test_missing_trained_file_says_how_to_train(tmp_path):
         registry.load("dnn", tmp_path)
 
 
+@pytest.mark.parametrize("kept", [0.5, 100, 0])  # bytes (or the fraction) of the file a stopped copy left
+def test_a_truncated_model_file_is_said_to_be_damaged_not_missing(tmp_path, kept):
+    whole = registry.get("net002").path(None).read_bytes()
+    cut = tmp_path / "net002.keras"
+    cut.write_bytes(whole[: int(len(whole) * kept) if isinstance(kept, float) else kept])
+    with pytest.raises(registry.ModelDamaged) as caught:
+        registry.load("net002", tmp_path)
+    message = str(caught.value)
+    assert "not found" not in message.lower(), message
+    assert str(cut) in message and "damaged" in message and f"{cut.stat().st_size:,} bytes" in message, message
+    assert "python -m core train --model net002" in message, message  # what to do
+    assert isinstance(caught.value, ValueError)  # the pages' and the command line's catch of a bad file holds
+
+
 def test_shipped_models_load_and_have_cards():
     for name in registry.DRAW_MODELS:
         assert name in registry.available(), f"{name} is not shipped in assets/models"

@@ -13,7 +13,7 @@ import types
 import pytest
 
 from core.lab import engine, runs
-from core.training import train
+from core.training import kit, train
 
 EPOCHS, BATCHES = 3, 94  # 6,000 digits in batches of 64
 BATCH_S, EVERY_S, VAL_S = 0.15, 1.0, 1.5  # a batch, the reporter's period, an epoch's validation
@@ -58,11 +58,11 @@ def simulate(run_id: str | None = None, stop_after: int | None = None, epochs: i
     """A run as the worker sees it: returns its recorder, the clock, the times at which each point was recorded,
     and when the run would end. ``stop_after``: stop after that many batches in all (a run still training)."""
     clock = Clock()
-    real_time, train.time = train.time, clock  # the reporter's clock (its module's ``time``), for this run only
+    real_time, kit.time = kit.time, clock  # the reporter's clock (its module's ``time``), for this run only
     try:
         return _simulate(clock, run_id, stop_after, epochs)
     finally:
-        train.time = real_time
+        kit.time = real_time
 
 
 def _simulate(clock: Clock, run_id: str | None, stop_after: int | None, epochs: int):
@@ -74,7 +74,7 @@ def _simulate(clock: Clock, run_id: str | None, stop_after: int | None, epochs: 
     config = train.TrainConfig(model="net002", epochs=epochs, batch_size=64, limit=BATCHES * 64, polish_epochs=0,
                                augment=False, writing_styles=False)
     clock.t += START_S  # the recipe loads its data, builds and scores the untrained net
-    reporter = train.Reporter(config, BATCHES, progress, None, None, every_s=EVERY_S)
+    reporter = kit.Reporter(config, BATCHES, progress, None, None, every_s=EVERY_S)
     reporter.set_model(types.SimpleNamespace(optimizer=types.SimpleNamespace(learning_rate=0.001)))
     reporter.after_s = FINAL_S * 1.3  # as train() guesses it from scoring the untrained net: roughly
     done = 0

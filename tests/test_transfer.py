@@ -11,7 +11,7 @@ from core.data import datasets
 from core.lab import runs
 from core.nets import registry
 from core.training import letter_transfer
-from core.training.train import Cancelled
+from core.training.kit import Cancelled
 from tests.needs import needs_data
 from tests.pages import open_page
 

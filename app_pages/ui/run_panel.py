@@ -199,7 +199,7 @@ def curves_figure(histories: dict[str, dict[str, list[tuple[int, float]]]], heig
 def live_curve(run: runs.RunInfo) -> go.Figure:
     """One running run: its training loss and accuracy batch by batch, and each finished epoch's validation ones.
 
-    Each batch point is the mean of the batches since the point before (see ``train.Reporter``), so both curves
+    Each batch point is the mean of the batches since the point before (see ``kit.Reporter``), so both curves
     start with the first batches and run on across epochs; x counts epochs, fractions included.
     """
     c = runs.curves(run.run_id, ("progress", "batch_loss", "batch_accuracy", "val_loss", "val_accuracy"))

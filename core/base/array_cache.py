@@ -49,10 +49,17 @@ def read(path: Path) -> Arrays | None:
         return None
 
 
-def cached(name: str, parts: Iterable[str | bytes], build: Callable[[], Arrays]) -> Arrays:
-    """The arrays ``build()`` makes from the inputs named by ``parts``: read back when kept, else built and kept."""
+def cached(name: str, parts: Iterable[str | bytes], build: Callable[[], Arrays],
+           valid: Callable[[Arrays], bool] = lambda arrays: True) -> Arrays:
+    """The arrays ``build()`` makes from the inputs named by ``parts``: read back when kept, else built and kept.
+
+    ``valid`` judges a copy read back (its shapes, dtypes, labels): one that reads but is not what ``build``
+    makes is damaged too, and is rebuilt rather than served."""
     path = path_for(name, list(parts))
     arrays = read(path)
+    if arrays is not None and not valid(arrays):
+        path.unlink(missing_ok=True)
+        arrays = None
     if arrays is None:
         arrays = build()
         with atomic_path(path) as tmp:

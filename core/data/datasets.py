@@ -19,8 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.base import settings
-from core.base.files import atomic_path
+from core.base import array_cache, paths, settings
 from core.images import preprocess
 
 DATA_ENV = settings.VP_DATA_DIR.name
@@ -136,8 +135,6 @@ UPLOAD_PREFIX = "upload:"  # a data set the user uploaded as a zip of class fold
 
 def uploads_dir() -> Path:
     """Where uploaded data sets are kept, one folder of class folders each: ``$VP_HOME/datasets``."""
-    from core.base import paths
-
     return paths.vp_home() / "datasets"
 
 
@@ -196,6 +193,13 @@ def read_npz(path: Path, dataset: str = "mnist") -> tuple[Split, Split]:
         raise DataError(f"{path} is not a {spec.file} file: missing array {e}") from e
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise DataError(f"{path} could not be read as a NumPy .npz file: {e}") from e
+    return _checked(path, dataset, x_train, y_train, x_test, y_test)
+
+
+def _checked(path: Path | str, dataset: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+             y_test: np.ndarray) -> tuple[Split, Split]:
+    """The four arrays read from ``path`` as splits, once their shapes, dtypes and labels are right for ``dataset``."""
+    spec = get_dataset(dataset)
     y_train, y_test = y_train.reshape(-1) if y_train.ndim == 2 else y_train, \
         y_test.reshape(-1) if y_test.ndim == 2 else y_test  # Keras' CIFAR labels come as (N, 1)
     for name, arr in (("x_train", x_train), ("x_test", x_test)):
@@ -248,32 +252,48 @@ def dataset_path(dataset: str = "mnist") -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
+SPLIT_ARRAYS = ("x_train", "y_train", "x_test", "y_test")  # a data set's arrays, in the Keras layout
+COMPRESSED_BYTES = 50 * 2**20  # a data set file above this size is read through an uncompressed copy
+
+
 def _read_cached(path: Path, dataset: str) -> tuple[Split, Split]:
-    """Read a data set, through an uncompressed copy under ``VP_HOME`` when the file is compressed hard.
+    """Read a data set, through an uncompressed copy (``core.base.array_cache``) when the file is compressed hard.
 
     The shared ``cifar10.npz`` is LZMA-compressed: about 10 s to read on a laptop, for every run and every
-    server start. The copy (same arrays, checked the same way) reads in well under a second.
+    server start. The copy, keyed by the file's name, size and time and checked the same way, reads in well
+    under a second.
     """
-    if path.stat().st_size < 50 * 2**20:
-        return read_npz(path, dataset)
-    from core.base import paths
-
     stat = path.stat()
-    cached = paths.cache_dir() / f"{dataset}-{stat.st_size}-{stat.st_mtime_ns}.npz"
-    if cached.is_file():
+    if stat.st_size < COMPRESSED_BYTES:
+        return read_npz(path, dataset)
+
+    def build() -> tuple[Split, Split]:
+        # The copy as it was named before the shared cache: 170 MB for CIFAR-10, not to be left behind.
+        (paths.cache_dir() / f"{dataset}-{stat.st_size}-{stat.st_mtime_ns}.npz").unlink(missing_ok=True)
+        return read_npz(path, dataset)
+
+    return cached_splits(dataset, [path.name, str(stat.st_size), str(stat.st_mtime_ns)], build)
+
+
+def cached_splits(dataset: str, parts: list[str | bytes], build: Callable[[], tuple[Split, Split]]
+                  ) -> tuple[Split, Split]:
+    """``dataset``'s splits, made by ``build`` from the inputs ``parts`` names and kept in the shared array cache
+    (``core.base.array_cache``); a copy read back is checked as a data set file is, and made again if wrong."""
+    where = f"the cached copy of {dataset}"
+
+    def arrays() -> dict[str, np.ndarray]:
+        (x_train, y_train), (x_test, y_test) = build()
+        return dict(zip(SPLIT_ARRAYS, (x_train, y_train, x_test, y_test)))
+
+    def valid(kept: dict[str, np.ndarray]) -> bool:
         try:
-            return read_npz(cached, dataset)
-        except DataError:
-            cached.unlink(missing_ok=True)  # a damaged copy is rebuilt from the original
-    (x_train, y_train), (x_test, y_test) = read_npz(path, dataset)
-    with atomic_path(cached) as tmp:
-        np.savez(tmp, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    return (x_train, y_train), (x_test, y_test)
+            _checked(where, dataset, *(kept[k] for k in SPLIT_ARRAYS))
+            return True
+        except (KeyError, DataError):
+            return False
 
-
-def mnist_path() -> Path | None:
-    """Where a local ``mnist.npz`` is, or None when there is none."""
-    return dataset_path("mnist")
+    kept = array_cache.cached(dataset, parts, arrays, valid)
+    return _checked(where, dataset, *(kept[k] for k in SPLIT_ARRAYS))
 
 
 def load_dataset(dataset: str = "mnist", download: bool = True) -> tuple[Split, Split]:
@@ -373,11 +393,6 @@ def load_mnist(download: bool = True) -> tuple[Split, Split]:
     return load_dataset("mnist", download)
 
 
-def load_cifar10(download: bool = True) -> tuple[Split, Split]:
-    """CIFAR-10 as ``(x_train, y_train), (x_test, y_test)``, uint8 RGB images 32x32x3 and labels 0-9."""
-    return load_dataset("cifar10", download)
-
-
 def dataset_sha256(dataset: str = "mnist") -> str:
     """sha256 of the data set file in use, recorded on every model card."""
     if get_dataset(dataset).kind == "built":  # one hash over the files it is made from
@@ -390,11 +405,6 @@ def dataset_sha256(dataset: str = "mnist") -> str:
             digest.update(f"{file.relative_to(path)}:{sha256_file(file)}\n".encode())
         return digest.hexdigest()
     return sha256_file(path) if path else "keras-download"
-
-
-def mnist_sha256() -> str:
-    """sha256 of the MNIST file in use."""
-    return dataset_sha256("mnist")
 
 
 def class_counts(y: np.ndarray, n_classes: int = 10) -> np.ndarray:

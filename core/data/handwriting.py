@@ -17,18 +17,19 @@ minute to build, well under a second to read).
 
 from __future__ import annotations
 
-import hashlib
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from core.base import paths
-from core.base.files import atomic_path
 from core.data import datasets, font_letters, unipen
+from core.images import preprocess, strokes
 
 CLASSES = datasets.DATASETS["handwriting"].classes  # the ten digits, then a to z
 RENDERS = 6  # drawings of each training letter: 6,066 letters beside 60,000 digits (and 19,656 typeset)
-VERSION = 2  # of the recipe below: a cached copy made by another recipe is not read
+# The code the set is made with (drawn, typeset, preprocessed): part of its cached copy's key.
+RECIPE = (sys.modules[__name__], unipen, font_letters, strokes, preprocess)
 
 
 def letter_labels(records: list[dict]) -> np.ndarray:
@@ -75,22 +76,22 @@ def source_files() -> list[Path]:
 
 
 def load() -> tuple[datasets.Split, datasets.Split]:
-    """The handwriting set, built once and then read from its cached copy."""
+    """The handwriting set, built once and then read from its cached copy (``core.base.array_cache``).
+
+    The copy is keyed by the source files (names, sizes, times) and by the code of the recipe that builds it
+    (this module and those it draws and preprocesses with): a changed recipe builds the set again by itself,
+    where a version number bumped by hand could be forgotten."""
     files = source_files()
-    # The source files' sizes and times, hashed: 50 files make too long a file name.
-    key = hashlib.sha256(" ".join(f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files).encode()
-                         ).hexdigest()[:16]
-    cached = paths.cache_dir() / f"handwriting-v{VERSION}-{key}.npz"
-    if cached.is_file():
-        try:
-            return datasets.read_npz(cached, "handwriting")
-        except datasets.DataError:
-            cached.unlink(missing_ok=True)  # a damaged copy is rebuilt
-    splits = build(datasets.read_npz(files[0], "mnist"), unipen.load_unipen(files[-1], file=unipen.LETTERS))
-    (x_train, y_train), (x_test, y_test) = splits
-    with atomic_path(cached) as tmp:
-        np.savez(tmp, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    return splits
+    parts = [f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
+    parts += [Path(module.__file__).read_bytes() for module in RECIPE]
+    return datasets.cached_splits("handwriting", parts, lambda: _made(files))
+
+
+def _made(files: list[Path]) -> tuple[datasets.Split, datasets.Split]:
+    """The set made from its source files (``source_files``): about a minute."""
+    for old in paths.cache_dir().glob("handwriting-v*-*.npz"):  # copies kept under hand-numbered versions
+        old.unlink(missing_ok=True)
+    return build(datasets.read_npz(files[0], "mnist"), unipen.load_unipen(files[-1], file=unipen.LETTERS))
 
 
 datasets.BUILDERS["handwriting"] = datasets.Builder(load, source_files)

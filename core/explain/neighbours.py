@@ -2,7 +2,7 @@
 
 The features are the input of the network's last layer (its penultimate
 activations): what it has made of a picture just before deciding. The 60,000
-training digits' features are computed once per model file and kept under
+training digits' features are computed once per model file (its content) and kept under
 ``$VP_HOME/cache/embeddings``; a query is an exact nearest-neighbour search among
 them with faiss (a flat L2 index): at this size it answers in 1-13 ms here, about
 twice as fast as scikit-learn's brute force (2-24 ms; see bench/bench_explain.py).
@@ -17,6 +17,7 @@ which one it searched.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import keras
 import numpy as np
 
 from core.base import paths
-from core.base.files import atomic_path
+from core.base.files import atomic_path, file_digest
 from core.data import datasets
 from core.images import preprocess
 from core.nets import registry
@@ -54,7 +55,8 @@ SAMPLE_BATCH = 500  # the sample's: small enough to stop near SAMPLE_SECONDS wit
 
 
 def _cache_file(name: str):
-    key = hashlib.sha1(f"{name}:{registry.version(name)}".encode()).hexdigest()[:16]
+    # Keyed by the model file's content: a fresh clone or a copy of the same weights finds the features kept.
+    key = hashlib.sha1(f"{name}:{file_digest(registry.get(name).path())}".encode()).hexdigest()[:16]
     folder = paths.cache_dir() / "embeddings"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{name.replace(':', '_')}-{key}.npy"
@@ -81,14 +83,33 @@ def _training_digits() -> tuple[np.ndarray, np.ndarray]:
 def build_index(name: str, model: keras.Model, batch_size: int = BATCH) -> Index:
     """The index of MNIST's training digits for model ``name`` (features cached on disk per model file)."""
     x, y = _training_digits()
-    path = _cache_file(name)
-    if path.is_file():
-        features = np.load(path, allow_pickle=False)
-    else:
+    features = _kept_features(name, model, len(x))
+    if features is None:
         features = _features(model, x, batch_size)
-        with atomic_path(path) as tmp:
+        with atomic_path(_cache_file(name)) as tmp:
             np.save(tmp, features)
     return _index(features, y)
+
+
+def _kept_features(name: str, model: keras.Model, digits: int) -> np.ndarray | None:
+    """The features kept on disk for ``name``, when they are whole: ``digits`` rows of float32 as wide as the
+    network's features. A copy that is not (a disk error, a file copied in from elsewhere) is removed and None
+    returned, so the features are computed again rather than a wrong index searched."""
+    path = _cache_file(name)
+    if not path.is_file():
+        return None
+    try:
+        features = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        features = None
+    width = embedding_model(model).output.shape[-1]
+    if features is None or features.dtype != np.float32 or features.shape != (digits, width):
+        found = "not a readable array" if features is None else f"{features.dtype} {features.shape}"
+        logging.getLogger(__name__).warning("the nearest-neighbour features %s are damaged (%s, not float32 "
+                                            "(%d, %d)): computing them again", path, found, digits, width)
+        path.unlink(missing_ok=True)
+        return None
+    return features
 
 
 def _sample_features(model: keras.Model, x: np.ndarray) -> tuple[np.ndarray, float]:
@@ -126,9 +147,10 @@ class Indexer:
         self.error: str | None = None  # why the full build failed, if it did
         self._digits, self._rest_began = 0, None  # training digits in all; when the full build began
         self._per_digit = 0.0  # seconds a digit, as the sample's last batch went
-        path = _cache_file(name)
-        if path.is_file():
-            self._full = _index(np.load(path, allow_pickle=False), _training_digits()[1])
+        if _cache_file(name).is_file():
+            labels = _training_digits()[1]
+            features = _kept_features(name, model, len(labels))
+            self._full = _index(features, labels) if features is not None else None
 
     @property
     def complete(self) -> bool:

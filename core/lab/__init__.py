@@ -1,6 +1,7 @@
 """The training lab: runs executed on Ray, recorded in MLflow, searched with Ray Tune, scored and compared.
 
-Modules: ``runs`` (the MLflow run store: create, search, progress, results, cancel, reconcile; ``Tag``),
+Modules: ``runs`` (the runs in the MLflow store: create, search, progress, results, cancel, reconcile; ``Tag``),
+``store`` (the store opened: a local one made under a file lock, one left half-made made again),
 ``engine`` (launch a recipe as a Ray task, watch it, cancel it; ``RECIPES``), ``reach`` (quick looks at what
 ``RAY_ADDRESS``, ``MLFLOW_TRACKING_URI`` and ``VP_HOME`` name: one clear sentence, not minutes of retries;
 standard library only), ``search`` (a Ray Tune

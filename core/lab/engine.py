@@ -391,7 +391,7 @@ def execute(run_id: str, params: dict, recipe: str = "train") -> str:
     gpus = settings.CUDA_VISIBLE_DEVICES.get()
     threads = settings.OMP_NUM_THREADS.number() if not gpus else None
     device.configure_threads(intra_op=threads, inter_op=2 if threads else None)
-    from core.training.train import Cancelled
+    from core.training.kit import Cancelled
 
     worker = f"{socket.gethostname()}:{os.getpid()}"
     if not runs.mark_running(run_id, device.device_label(), worker, _node_id()):

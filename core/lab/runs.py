@@ -7,7 +7,8 @@ progress (metrics), its state and origin (tags) and its model and card
 tracking server for a class). ``mlflow ui --backend-store-uri <uri>`` shows the
 same runs.
 
-This module only records and reads; ``core.lab.engine`` executes runs on Ray.
+This module only records and reads; ``core.lab.store`` opens the store (making or repairing a
+local one) and ``core.lab.engine`` executes runs on Ray.
 A run goes SCHEDULED (queued) -> RUNNING -> FINISHED, KILLED (cancelled) or
 FAILED (an error, or its worker died); none is left RUNNING: runs whose local
 cluster died with the process that launched them are marked FAILED when they
@@ -17,7 +18,6 @@ are next read (``search``, ``reconcile``, a cancel).
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
 import threading
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from core.base import paths, settings
-from core.lab import reach
+from core.base import paths
+from core.lab import reach, store
 from core.nets import registry
 
 EXPERIMENT = "vision-playground"
@@ -38,12 +38,6 @@ TERMINAL = ("FINISHED", "KILLED", "FAILED")
 _numbering = threading.Lock()
 EPOCH_METRICS = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate", "epoch_seconds")
 
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # MLflow probes git; the app may run without it
-os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # no "View run" lines in a CLI's JSON
-# A tracking server that stops answering costs seconds, not MLflow's default of 7 retries over 4 minutes.
-for _setting in (settings.MLFLOW_HTTP_REQUEST_MAX_RETRIES, settings.MLFLOW_HTTP_REQUEST_TIMEOUT):
-    os.environ.setdefault(_setting.name, _setting.default)
 Unavailable = reach.Unavailable  # a setting names a store (or cluster) this machine cannot use
 
 
@@ -79,110 +73,14 @@ def tracking_uri() -> str:
     return reach.store_uri()
 
 
-@cache
-def _client(uri: str):
-    reach.check_store(uri)  # a dead server or a read-only VP_HOME: one clear sentence in seconds (not cached)
-    from mlflow.tracking import MlflowClient
-
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # Not mlflow.set_tracking_uri: it also sets MLFLOW_TRACKING_URI in os.environ, and every process started
-    # afterwards (a server, a CLI, a worker) would then write to this store whatever its VP_HOME says.
-    if uri.startswith("sqlite:///"):
-        return _open_sqlite(uri, Path(uri.removeprefix("sqlite:///")))
-    return MlflowClient(tracking_uri=uri)
-
-
-def _open_sqlite(uri: str, db: Path):
-    """Open (on first use: create) a SQLite store, one process at a time.
-
-    MLflow creates a new store's tables and then migrates them step by step; two processes doing it at once
-    (two commands started together on a fresh VP_HOME) clash and can leave it half-made. A file lock beside the
-    store lets the first create it while the others wait, then open it made. A store left half-made before
-    (a creation killed half-way) holds no run yet: it is made again; one that holds runs is left as it is,
-    with one sentence saying what to do.
-    """
-    from filelock import FileLock
-    from mlflow.tracking import MlflowClient
-
-    with FileLock(f"{db}.lock", timeout=300):
-        try:
-            return MlflowClient(tracking_uri=uri)  # opens the store: creates and migrates it when needed
-        except Exception as e:  # noqa: BLE001 - judged below: repaired, or explained
-            problem = _first_line(e)
-            held = _runs_held(db)
-        if not _half_made(db, problem):
-            raise Unavailable(f"The run store {db} could not be opened ({problem}): check the file, or set "
-                              f"VP_HOME to another folder.") from None
-        if held:
-            raise Unavailable(f"The run store {db} is damaged or half-upgraded ({problem}); it holds {held} "
-                              f"run(s), so it is left as it is: back it up, then run `mlflow db upgrade "
-                              f"sqlite:///{db}`, or move it away to start a new store.") from None
-        logging.getLogger(__name__).warning("the run store %s was left half-made (%s) and holds no run: "
-                                            "making it again", db, problem)
-        _forget_engine(uri)
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        try:
-            return MlflowClient(tracking_uri=uri)
-        except Exception as e:  # noqa: BLE001 - the CLI and the pages show this sentence, not a traceback
-            raise Unavailable(f"The run store {db} could not be created ({_first_line(e)}): move it away or "
-                              f"set VP_HOME to another folder.") from None
-
-
-def _first_line(e: BaseException) -> str:
-    """An error's first sentence: what a message quotes of MLflow's or SQLite's words."""
-    text = str(e).strip().splitlines()[0].split(". ")[0][:300] if str(e).strip() else ""
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
-
-
-def _half_made(db: Path, problem: str) -> bool:
-    """Whether ``db`` looks like a store whose creation or schema migration stopped half-way."""
-    import sqlite3
-
-    if "database schema" in problem:  # MLflow: tables there, but not at the schema version it expects
-        return True
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
-            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            versions = con.execute("SELECT count(*) FROM alembic_version").fetchone()[0] \
-                if "alembic_version" in tables else 0
-    except sqlite3.Error:
-        return False
-    return versions != 1 or any(t.startswith("_alembic_tmp") for t in tables)
-
-
-def _runs_held(db: Path) -> int:
-    """How many runs a SQLite store file holds (0 when it has no runs table)."""
-    import sqlite3
-
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
-            return int(con.execute("SELECT count(*) FROM runs").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-
-
-def _forget_engine(uri: str) -> None:
-    """Drop MLflow's cached connection pool of ``uri``, so a store made again is not read through old handles."""
-    try:
-        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-        engine = SqlAlchemyStore._engine_map.pop(uri, None)
-        if engine is not None:
-            engine.dispose()
-    except Exception:  # noqa: BLE001 - an MLflow without this cache holds no such pool
-        pass
-
-
 def client():
     """The MLflow client of the current store (one per process and store)."""
-    return _client(tracking_uri())
+    return store.open_client(tracking_uri())
 
 
 @cache
 def _experiment_id(uri: str) -> str:
-    c = _client(uri)
+    c = store.open_client(uri)
     exp = c.get_experiment_by_name(EXPERIMENT)
     if exp is not None:
         return exp.experiment_id
@@ -348,18 +246,38 @@ def get(run_id: str) -> RunInfo:
 
 def search(lab: str | None = None, status: Iterable[str] | None = None, model: str | None = None,
            dataset: str | None = None, group: str | None = None, max_results: int = 500) -> list[RunInfo]:
-    """Runs, newest first, filtered by lab, status, model, data set or launch group."""
-    filters = []
-    for key, value in ((Tag.LAB, lab), (Tag.MODEL, model), (Tag.DATASET, dataset), (Tag.GROUP, group)):
-        if value is not None:
-            filters.append(f"tags.`{key}` = '{value}'")
+    """Runs, newest first, filtered by lab, status, model, data set or launch group.
+
+    The store filters what its filter language can say; the rest (a status among several, a value holding both
+    kinds of quote) is compared here, among the ``max_results`` newest runs the store returns."""
+    wanted = {key: value for key, value in ((Tag.LAB, lab), (Tag.MODEL, model), (Tag.DATASET, dataset),
+                                            (Tag.GROUP, group)) if value is not None}
+    filters = [f"tags.`{key}` = {_quoted(value)}" for key, value in wanted.items() if _quoted(value)]
     status = list(status) if status is not None else None
-    if status is not None and len(status) == 1:  # MLflow's filter compares a status with one value only
-        filters.append(f"attributes.status = '{status[0]}'")
+    if status is not None and len(status) == 1 and _quoted(status[0]):  # MLflow compares a status with one value
+        filters.append(f"attributes.status = {_quoted(status[0])}")
     found = client().search_runs([experiment_id()], filter_string=" AND ".join(filters),
                                  max_results=max_results, order_by=["attributes.start_time DESC"])
+    found = [r for r in found if all(r.data.tags.get(key) == value for key, value in wanted.items())]
     infos = [_orphan_checked(_info(r)) for r in found]  # a page polls this: a dead launcher shows within a poll
     return [r for r in infos if status is None or r.status in status]
+
+
+def _quoted(value: str) -> str | None:
+    """``value`` as a string in an MLflow filter, or None when the filter language cannot hold it.
+
+    The language has no escapes: a string ends at the next quote of the kind it began with (and its parser reads
+    a backslash as escaping the next character, which MLflow then keeps). So a value holding a ``'`` is put in
+    double quotes, and one holding both kinds, or a backslash, cannot be written (the caller compares it
+    itself); built by hand from the value, a name with a quote would break the search or widen it."""
+    value = str(value)
+    if "\\" in value:
+        return None
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    return None
 
 
 def latest_by(found: Iterable[RunInfo], key) -> dict:
@@ -526,7 +444,7 @@ def reconcile() -> list[str]:
     runs it returns the same way, so a page showing a run notices within a refresh.
     """
     found = [_info(r) for status in ACTIVE for r in client().search_runs(
-        [experiment_id()], filter_string=f"attributes.status = '{status}'", max_results=5000)]
+        [experiment_id()], filter_string=f"attributes.status = {_quoted(status)}", max_results=5000)]
     return [r.run_id for r in found if _orphan_checked(r).status == "FAILED"]
 
 
@@ -564,7 +482,7 @@ def model_spec(run_id: str) -> registry.ModelSpec:
         file = model_dir(run_id) / f"{run.model}.keras"
     except Exception as e:  # noqa: BLE001 - artifacts deleted, moved or out of reach all mean: no model here
         raise registry.ModelNotFound(f"run {run.number}'s model cannot be fetched from the run store "
-                                     f"({_first_line(e)})") from None
+                                     f"({store.first_line(e)})") from None
     return registry.ModelSpec(f"{registry.RUN_PREFIX}{run_id}", run.label, base.build, base.blurb,
                               dataset=base.dataset, knobs=base.knobs, file=file, base=run.model)
 

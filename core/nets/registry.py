@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,6 +170,10 @@ class ModelNotFound(LookupError):
     """No model of that name, or its trained file is missing."""
 
 
+class ModelDamaged(ValueError):
+    """A trained model's file is there but is not a whole ``.keras`` file (a copy or a save cut short)."""
+
+
 RUN_PREFIX = "run:"
 # Names with a prefix are models kept elsewhere, resolved by whoever keeps them: ``core.lab.runs`` registers
 # ``run:<id>`` (a model trained in the lab) when it is imported. The registry itself imports no store, so every
@@ -202,6 +207,11 @@ def load(name: str, models_dir: Path | None = None) -> keras.Model:
         raise ModelNotFound(f"run {name[len(RUN_PREFIX):]} has no trained model at {path}")
     if not path.is_file():
         raise ModelNotFound(f"no trained {name} at {path}; train it with: python -m core train --model {name}")
+    if not zipfile.is_zipfile(path):  # Keras says "File not found" of a file that is there, cut short
+        fix = "launch the run again" if name.startswith(RUN_PREFIX) else \
+            f"restore the file, or train it again with: python -m core train --model {name}"
+        raise ModelDamaged(f"the {name} model file {path} is damaged ({path.stat().st_size:,} bytes, not a whole "
+                           f".keras file: a copy or a save that stopped half-way leaves it so): {fix}")
     import keras
 
     return keras.saving.load_model(path, compile=False, safe_mode=True)

@@ -32,10 +32,11 @@ import keras
 import numpy as np
 
 from core.base import paths
+from core.base.files import file_digest
 from core.data import datasets
 from core.images import preprocess
 from core.nets import backbones, heads, registry
-from core.training import letter_transfer, train
+from core.training import kit, letter_transfer
 
 MODES = ("scratch", "frozen", "finetune")
 MODE_TITLES = {"scratch": "from scratch", "frozen": "frozen backbone, new head", "finetune": "fine-tuned"}
@@ -161,7 +162,8 @@ def _own_extractor(name: str) -> keras.Model:
 
 def features(config: BackboneConfig, images: np.ndarray, split: str,
              progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """The frozen backbone's features of ``images``, computed once per backbone file and data, then from disk."""
+    """The frozen backbone's features of ``images``, computed once per backbone file (its content) and data, then
+    from disk."""
     digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
     key = f"{config.target.replace(':', '-')}-{split}-{digest}"
     if not config.own:
@@ -170,7 +172,9 @@ def features(config: BackboneConfig, images: np.ndarray, split: str,
                                          pooling="flatten" if config.head == "report000" else "avg",
                                          seed=config.seed, progress=progress,
                                          allow_download=config.allow_download)
-    path = backbones.features_dir() / f"{config.backbone}-{registry.version(config.backbone)}-{key}.npy"
+    # Keyed by the backbone file's content: a fresh clone or a copy of the same weights finds the features kept.
+    model_key = file_digest(registry.get(config.backbone).path())[:16]
+    path = backbones.features_dir() / f"{config.backbone}-{model_key}-{key}.npy"
     return backbones.compute_features(path, images, lambda: _own_extractor(config.backbone), 256, progress)
 
 
@@ -203,7 +207,7 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
     """Train one run of the backbone recipe; write the model and its card; return the card."""
     config.validate()
     if should_stop is not None and should_stop():
-        raise train.Cancelled("the run was cancelled before it started")
+        raise kit.Cancelled("the run was cancelled before it started")
     keras.utils.set_random_seed(config.seed)
     (x_all, y_all), (x_test, y_test) = datasets.load_dataset(config.target)
     classes = datasets.get_dataset(config.target).classes
@@ -213,9 +217,9 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
         model = registry.build("cifar5_resnet")  # the backbone's architecture, random weights, 5 outputs
         model = heads.replace_head(model, len(classes), config.model, base_training=None)
         epochs = config.epochs
-        reporter = train.Reporter(config, -(-len(x_fit) // config.batch_size), progress, should_stop, None)
-        train._compile_photos(model, config, -(-len(x_fit) // config.batch_size))
-        model.fit(train.pipeline(x_fit, y_fit, config.batch_size, config.seed, True, photos=True,
+        reporter = kit.Reporter(config, -(-len(x_fit) // config.batch_size), progress, should_stop, None)
+        kit.compile_photos(model, config.lr, config.epochs, -(-len(x_fit) // config.batch_size))
+        model.fit(kit.pipeline(x_fit, y_fit, config.batch_size, config.seed, True, photos=True,
                                  num_classes=len(classes)),
                   epochs=epochs, callbacks=[reporter], shuffle=False, verbose=0)
     else:
@@ -226,14 +230,14 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
                 progress({"kind": "batch", "epoch": 0, "batch": max(int(fraction * 100), 1), "batches": 100,
                           "epochs": config.epochs, "elapsed_s": time.perf_counter() - started})
             if should_stop is not None and should_stop():
-                raise train.Cancelled("the run was cancelled while it computed the backbone's features")
+                raise kit.Cancelled("the run was cancelled while it computed the backbone's features")
 
         f_fit = features(config, x_fit, f"train{config.labels_per_class}s{config.seed}", tell)
         head = _head(f_fit.shape[1], config, len(classes))
         head.compile(optimizer=keras.optimizers.Adam(config.lr), loss="sparse_categorical_crossentropy",
                      metrics=["accuracy"])
         head_epochs = config.epochs if config.mode == "frozen" else max(config.epochs // 2, 1)
-        reporter = train.Reporter(config, -(-len(f_fit) // config.batch_size), progress, should_stop, None)
+        reporter = kit.Reporter(config, -(-len(f_fit) // config.batch_size), progress, should_stop, None)
         # Small batches when labels are few, so that even 20 photos a class make enough steps to learn from.
         head.fit(f_fit, y_fit.astype("int32"), batch_size=min(config.batch_size, max(8, len(f_fit) // 10)),
                  epochs=head_epochs,
@@ -245,7 +249,7 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
             backbones.unfreeze_layers(base, config.unfreeze)
             model.compile(optimizer=keras.optimizers.Adam(config.finetune_lr), loss="categorical_crossentropy",
                           metrics=["accuracy"])
-            model.fit(train.pipeline(x_fit, y_fit, config.batch_size, config.seed, True, photos=True,
+            model.fit(kit.pipeline(x_fit, y_fit, config.batch_size, config.seed, True, photos=True,
                                      num_classes=len(classes)),
                       initial_epoch=head_epochs, epochs=config.epochs, callbacks=[reporter, *_plateau()], shuffle=False,
                       verbose=0)
@@ -258,7 +262,7 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
             f"{config.labels_per_class} labels per class)"
     card = letter_transfer.transfer_card(config, model, title, len(x_fit), y_test, probs, seconds, reporter.history,
                                   backbone=config.backbone, labels_per_class=config.labels_per_class)
-    train.save_model(model, card, Path(config.out_dir), config.model)
+    kit.save_model(model, card, Path(config.out_dir), config.model)
     if progress is not None:
         progress({"kind": "done", "card": card})
     return card

@@ -21,7 +21,7 @@ from core.base import paths
 from core.base.metrics import evaluate
 from core.data import datasets
 from core.nets import registry
-from core.training import train
+from core.training import kit
 
 CLASS_DATA_KEYS = ("x", "y", "students", "held_out")
 
@@ -81,7 +81,7 @@ def load_class_data(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
-    return float((model.predict(train.to_float(x), verbose=0).argmax(1) == y).mean()) if len(y) else float("nan")
+    return float((model.predict(kit.to_float(x), verbose=0).argmax(1) == y).mean()) if len(y) else float("nan")
 
 
 def train_class(config: ClassConfig, progress: Callable[[dict], None] | None = None,
@@ -89,7 +89,7 @@ def train_class(config: ClassConfig, progress: Callable[[dict], None] | None = N
     """Fine-tune one run; write ``<out_dir>/<model>.keras`` and its card; return the card."""
     config.validate()
     if should_stop is not None and should_stop():
-        raise train.Cancelled("training on the class was cancelled before it started")
+        raise kit.Cancelled("training on the class was cancelled before it started")
     keras.utils.set_random_seed(config.seed)
     data = load_class_data(config.data)
     held = data["held_out"].astype(bool)
@@ -105,12 +105,12 @@ def train_class(config: ClassConfig, progress: Callable[[dict], None] | None = N
     model.compile(optimizer=keras.optimizers.Adam(config.lr), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     before = {"class": accuracy(model, x_new, y_new), "mnist": accuracy(model, x_test, y_test)}
-    reporter = train.Reporter(config, -(-len(x_fit) // config.batch_size), progress, should_stop, None)
+    reporter = kit.Reporter(config, -(-len(x_fit) // config.batch_size), progress, should_stop, None)
     started = time.perf_counter()
-    model.fit(train.pipeline(x_fit, y_fit, config.batch_size, config.seed, distort=True, photos=False),
+    model.fit(kit.pipeline(x_fit, y_fit, config.batch_size, config.seed, distort=True, photos=False),
               epochs=config.epochs, callbacks=[reporter], shuffle=False, verbose=0)  # the pipeline shuffles
     seconds = time.perf_counter() - started
-    probs = model.predict(train.to_float(x_test), verbose=0)
+    probs = model.predict(kit.to_float(x_test), verbose=0)
     from core.base import device
 
     card = {
@@ -136,7 +136,7 @@ def train_class(config: ClassConfig, progress: Callable[[dict], None] | None = N
         "history": {k: [round(float(v), 5) for v in vals] for k, vals in reporter.history.items()},
         **evaluate(y_test, probs),
     }
-    train.save_model(model, card, Path(config.out_dir), config.model)
+    kit.save_model(model, card, Path(config.out_dir), config.model)
     if progress is not None:
         progress({"kind": "done", "card": card})
     return card

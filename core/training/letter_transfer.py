@@ -36,7 +36,7 @@ from core.data import datasets, greek_hands
 from core.nets import registry
 from core.nets.backbones import count_params
 from core.nets.heads import freeze_base, replace_head
-from core.training import train
+from core.training import kit
 
 MODES = ("frozen", "finetune", "scratch")
 # Each title holds the word a run's name shows for its mode (runs.RunInfo.label: "..., run 7 (finetune)"), and
@@ -151,7 +151,7 @@ def train_transfer(config: TransferConfig, progress: Callable[[dict], None] | No
 
     config.validate()
     if should_stop is not None and should_stop():
-        raise train.Cancelled(f"the transfer to {config.target} was cancelled before it started")
+        raise kit.Cancelled(f"the transfer to {config.target} was cancelled before it started")
     keras.utils.set_random_seed(config.seed)
     (x_fit, y_fit), (x_test, y_test) = datasets.load_dataset(config.target)
     if config.hands:
@@ -160,8 +160,8 @@ def train_transfer(config: TransferConfig, progress: Callable[[dict], None] | No
     source_params = count_params(registry.build(config.source))
     model = compile_model(start_model(config), config)
     batches = -(-len(x_fit) * (config.repeats if config.distort else 1) // config.batch_size)
-    reporter = train.Reporter(config, batches, progress, should_stop, None)
-    x_eval = train.to_float(x_test)
+    reporter = kit.Reporter(config, batches, progress, should_stop, None)
+    x_eval = kit.to_float(x_test)
     before = float((model.predict(x_eval, verbose=0).argmax(1) == y_test).mean())
     # Validation: the held-out hands when many hands are learnt; else the test letters, for the curves only
     # (nothing here is chosen by them).
@@ -235,8 +235,8 @@ def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, config: TransferConfig
     x_rep, y_rep = np.repeat(x, repeats, axis=0), np.repeat(y, repeats)
     val = None
     if validation is not None:  # float images, as the network takes them
-        val = train.validation_batches(validation[0], validation[1].astype("int32"), config.batch_size)
-    model.fit(train.pipeline(x_rep, y_rep, config.batch_size, config.seed, config.distort, photos=False,
+        val = kit.validation_batches(validation[0], validation[1].astype("int32"), config.batch_size)
+    model.fit(kit.pipeline(x_rep, y_rep, config.batch_size, config.seed, config.distort, photos=False,
                              aspect=config.aspect),
               epochs=config.epochs, validation_data=val, callbacks=callbacks or [],
               shuffle=False, verbose=0)  # the pipeline shuffles
@@ -253,4 +253,4 @@ def _write(model: keras.Model, card: dict, out: Path) -> None:
 
     shipped = registry.build(card["model"])
     shipped.set_weights(model.get_weights())
-    train.save_model(shipped, card, out, card["model"])
+    kit.save_model(shipped, card, out, card["model"])

@@ -24,11 +24,7 @@ label smoothing: the usual recipe for training CIFAR-10 nets fast from scratch.
 from __future__ import annotations
 
 import functools
-import json
-import math
-import os
 import platform
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -39,13 +35,21 @@ import numpy as np
 import tensorflow as tf
 
 from core.base import device, paths
-from core.base.files import atomic_path
 from core.base.metrics import evaluate
 from core.data import datasets
-from core.images import augment, preprocess
+from core.images import augment
 from core.nets import inference, registry
+from core.training.kit import (
+    Cancelled,
+    Progress,
+    Reporter,
+    compile_photos,
+    pipeline,
+    save_model,
+    to_float,
+    validation_batches,
+)
 
-Progress = Callable[[dict], None]
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 DEFAULT_LR = {"mnist": 1e-3, "cifar10": 0.1}  # Adam for digits; the peak of SGD's schedule for photos
 
@@ -144,111 +148,6 @@ def _kernel_fits(model: str, kernel_size: int) -> bool:
         return False
 
 
-class Cancelled(RuntimeError):
-    """The caller asked the run to stop; nothing was written."""
-
-
-class Reporter(keras.callbacks.Callback):
-    """Reports batches (every ``every_s`` seconds) and epochs to ``progress``; stops when asked to.
-
-    Its batch hook runs on Keras' callback threads (``async_safe``), so the training loop does not wait for
-    each batch's loss to be read back. A cancel raised there reaches ``fit`` at the next batch.
-
-    A batch report's loss and accuracy are the means over the batches since the one before. Keras hands
-    each batch the means of its epoch so far, which start again at every epoch: drawn as they are, a live
-    curve lags behind the net inside an epoch and jumps at each epoch's end. With ``m0`` after ``k0`` batches
-    and ``m`` after ``k``, the batches in between average ``(k * m - k0 * m0) / (k - k0)`` (exactly, but for
-    an epoch's last batch when it is smaller than the others: Keras weighs batches by their images).
-    """
-
-    async_safe = True
-
-    def __init__(self, config: TrainConfig, batches: int, progress: Progress | None, should_stop,
-                 history_file: Path | None, every_s: float = 1.0):
-        super().__init__()
-        self.config, self.batches = config, batches
-        self.progress, self.should_stop = progress, should_stop
-        self.epoch = 0
-        self.cancelled = False
-        self.started = time.perf_counter()
-        self.last_emit = -math.inf
-        self.every_s = every_s
-        self.history_file = history_file
-        self.history: dict[str, list[float]] = {}
-        self.resumed_at: int | None = None
-        self.main_epochs = 0
-        self.epoch_started = time.perf_counter()
-        self.emitting = threading.Lock()  # batch hooks may run on two callback threads at once
-        self.after_s: float | None = None  # the recipe's guess of its work after the last batch (testing), if any
-        self.reported: tuple[int, dict[str, float]] = (0, {})  # this epoch's last report: batches, Keras' means
-        if history_file is not None and history_file.is_file():
-            self.history = json.loads(history_file.read_text())
-
-    @property
-    def total_epochs(self) -> int:
-        # Only a drawing network's own training polishes (transfer recipes report through this class too).
-        polish = isinstance(self.config, TrainConfig) and not self.config.photos
-        return self.config.epochs + (self.config.polish_epochs if polish else 0)
-
-    def _emit(self, **event) -> None:
-        if self.progress is not None:
-            event.update(epochs=self.total_epochs, elapsed_s=round(time.perf_counter() - self.started, 2))
-            self.progress(event)
-
-    def on_train_begin(self, logs=None):
-        if self.model._initial_epoch and self.resumed_at is None:  # BackupAndRestore restored a killed run
-            self.resumed_at = int(self.model._initial_epoch)
-            self._emit(kind="resumed", epoch=self.resumed_at)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-        self.reported = (0, {})
-        self.epoch_started = time.perf_counter()
-        # A run killed between writing its history and its backup must not count that epoch twice.
-        self.history = {k: v[:epoch] for k, v in self.history.items()}
-
-    def _stop_if_asked(self, when: str) -> None:
-        if self.should_stop is not None and self.should_stop():
-            # Raised, not stop_training: Keras would still validate and close the epoch as if it were whole.
-            self.cancelled = True
-            raise Cancelled(f"training of {self.config.model} cancelled {when}")
-
-    def on_test_batch_end(self, batch, logs=None):
-        # Validation at an epoch's end, and the test after the last: a cancel need not wait for either (a quick
-        # ResNet cancelled at an epoch's last batch ran on for 53 s, and one cancelled in its test FINISHED).
-        self._stop_if_asked(f"while validating epoch {self.epoch + 1}")
-
-    def on_predict_batch_end(self, batch, logs=None):
-        self._stop_if_asked("while testing")
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._stop_if_asked(f"in epoch {self.epoch + 1}")
-        with self.emitting:
-            now = time.perf_counter()
-            if now - self.last_emit < self.every_s and batch != self.batches - 1:
-                return
-            done, (before, means0) = batch + 1, self.reported
-            if done <= before:  # an earlier batch's hook, run late on another callback thread
-                return
-            self.last_emit = now
-            means = {k: float(logs[k]) for k in ("loss", "accuracy") if k in (logs or {})}
-            self.reported = (done, means)
-            window = {k: (done * m - before * means0.get(k, 0.0)) / (done - before) for k, m in means.items()
-                      if before == 0 or k in means0}
-            self._emit(kind="batch", epoch=self.epoch, batch=done, batches=self.batches,
-                       loss=window.get("loss"), accuracy=window.get("accuracy"), after_s=self.after_s)
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = {k: float(v) for k, v in (logs or {}).items()}
-        logs.setdefault("learning_rate", float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
-        logs["epoch_seconds"] = time.perf_counter() - self.epoch_started
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-        if self.history_file is not None:
-            self.history_file.write_text(json.dumps(self.history))
-        self._emit(kind="epoch", epoch=epoch + 1, logs=logs)
-
-
 BN_IMAGES = 4096  # training images whose batch statistics batch norm stores (at most)
 
 
@@ -319,57 +218,6 @@ def _split(config: TrainConfig):
     return (x_fit, y_fit), (x_val, y_val), (x_test, y_test)
 
 
-def to_float(x: np.ndarray) -> np.ndarray:
-    """uint8 images as the networks take them: float32 in [0, 1], with a channel axis for gray digits."""
-    x = preprocess.scale_pixels(x)
-    return x[..., None] if x.ndim == 3 else x
-
-
-def _data_options() -> tf.data.Options:
-    """tf.data without its autotuner. Keras makes a new iterator every epoch, and destroying the last one
-    waits for the autotuner's thread: up to 1.2 s of idle CPU at the start of about half the epochs (seen
-    with py-spy; a small net's epoch here lasts 1.3 s). The pipelines below set their parallelism instead."""
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return options
-
-
-PARALLEL = max(2, os.cpu_count() or 2)  # map calls at once: the augmentations are light, so one per core
-
-
-def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, distort: bool, photos: bool,
-             num_classes: int = 10, aspect: float = 0.0) -> tf.data.Dataset:
-    """Shuffled batches of float images in [0, 1], distorted afresh every epoch when ``distort``.
-
-    Digits (and letters) get the drawing augmentations (shifts, rotations, zoom, shear, stroke width);
-    photos get shifts, flips and cutout, with one-hot labels for label smoothing.
-    """
-    ds = tf.data.Dataset.from_tensor_slices((x, y.astype("int32")))
-    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-
-    def prepare(images, labels):
-        images = tf.cast(images, tf.float32) / 255.0
-        return (images if photos else images[..., None]), labels
-
-    ds = ds.map(prepare, num_parallel_calls=PARALLEL)
-    if distort and photos:
-        aug = augment.make_photo_augmenter(seed)
-        ds = ds.map(lambda x, y: (augment.cutout(aug(x, training=True)), y), num_parallel_calls=PARALLEL)
-    elif distort:
-        aug = augment.make_augmenter(seed, aspect)
-        ds = ds.map(lambda x, y: (augment.random_thickness(aug(x, training=True)), y),
-                    num_parallel_calls=PARALLEL)
-    if photos:  # label smoothing needs one-hot labels
-        ds = ds.map(lambda x, y: (x, tf.one_hot(y, num_classes)), num_parallel_calls=PARALLEL)
-    return ds.prefetch(2).with_options(_data_options())
-
-
-def validation_batches(x: np.ndarray, y: np.ndarray, batch_size: int) -> tf.data.Dataset:
-    """Validation images (already float) and labels as batches, for ``fit(validation_data=...)``: with the
-    same options as ``pipeline``, and twice as quick here as Keras' own batching of arrays next to a dataset."""
-    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(2).with_options(_data_options())
-
-
 def _pipeline(x: np.ndarray, y: np.ndarray, config: TrainConfig, distort: bool) -> tf.data.Dataset:
     return pipeline(x, y, config.batch_size, config.seed, distort, photos=config.photos,
                     num_classes=len(datasets.get_dataset(config.dataset).classes))
@@ -386,18 +234,6 @@ def _compile_digits(model: keras.Model, learning_rate: float, batch_size: int) -
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   steps_per_execution=max(1, IMAGES_PER_CALL // batch_size))
-
-
-def _compile_photos(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
-    total = config.epochs * steps_per_epoch
-    warmup = max(int(0.2 * total), 1)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=config.lr / 10, warmup_target=config.lr, warmup_steps=warmup,
-        decay_steps=max(total - warmup, 1), alpha=0.0)
-    # Keras decays weights apart from the gradient (lr * wd per step): 5e-3 here is the usual coupled
-    # L2 of 5e-4 under momentum 0.9.
-    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=5e-3),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
 
 
 def resolve_precision(config: TrainConfig) -> str:
@@ -445,14 +281,15 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
     checkpoint = Path(config.checkpoint_dir) if config.checkpoint_dir else None
     if checkpoint is not None:
         checkpoint.mkdir(parents=True, exist_ok=True)
-    reporter = Reporter(config, batches, progress, should_stop,
-                         checkpoint / "history.json" if checkpoint else None)
+    # Only a drawing network's own training polishes.
+    reporter = Reporter(config, batches, progress, should_stop, checkpoint / "history.json" if checkpoint else None,
+                        polish_epochs=0 if photos else config.polish_epochs)
     callbacks: list[keras.callbacks.Callback] = []
     if checkpoint is not None:  # first, so the reporter sees the epoch it restored
         callbacks.append(keras.callbacks.BackupAndRestore(str(checkpoint / "backup"), delete_checkpoint=False))
     callbacks.append(reporter)
     if photos:
-        _compile_photos(model, config, batches)
+        compile_photos(model, config.lr, config.epochs, batches)
     else:
         _compile_digits(model, config.lr, config.batch_size)
         callbacks += [
@@ -532,12 +369,3 @@ def _write(model: keras.Model, card: dict, spec: registry.ModelSpec, knobs: dict
     shipped = registry.build(name, **knobs)
     shipped.set_weights(model.get_weights())
     save_model(shipped, card, out, name)
-
-
-def save_model(model: keras.Model, card: dict, out: Path, name: str) -> None:
-    """Write ``<out>/<name>.keras`` and ``<name>.json`` under temporary names, then rename them into place,
-    so a run killed here never leaves half a model."""
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / f"{name}.keras") as tmp_model, atomic_path(out / f"{name}.json") as tmp_card:
-        model.save(tmp_model)
-        tmp_card.write_text(json.dumps(card, indent=1))
