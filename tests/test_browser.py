@@ -155,8 +155,8 @@ def test_a_page_opened_by_its_address_on_a_fresh_server_gets_the_whole_app(chrom
         page.get_by_text("Inside the network").first.wait_for(timeout=60_000)
         nav = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
         labels = [t.split("\n")[-1].strip() for t in nav]  # each link's text: its icon's name, then its label
-        assert labels == ["Draw", "Filters", "Explain", "Compare", "Learning rate", "Grid and search", "Data sets",
-                          "Digits to letters", "Your own classes", "Backbones for photos"], nav
+        assert labels == ["Draw", "Filters", "Explain", "Class", "Compare", "Learning rate", "Grid and search",
+                          "Data sets", "Digits to letters", "Your own classes", "Backbones for photos"], nav
         page.get_by_text("Computing on", exact=False).first.wait_for(timeout=10_000)
 
 
@@ -173,10 +173,13 @@ def test_explain_page_answers_a_drawing_and_a_slider(page, unipen, tmp_path):
     curves = page.locator(".js-plotly-plot").first  # the invariance curves: one figure, a panel per transform
     curves.wait_for(timeout=30_000)
     assert curves.locator("g.cartesianlayer > g.subplot").count() == 4
-    before = browser.wait_for_images(page, '[data-testid="stImage"] img')
     # One picture each: the maps side by side, the changed digit, the attack, the 8 nearest training digits;
-    # and, for a digit of several strokes, one per stroke: the drawing without it.
-    assert len(before) == 4 + (len(paths) if len(paths) > 1 else 0) and max(before) >= 8 * 28
+    # and, for a digit of several strokes, one per stroke: the drawing without it (its section comes in last).
+    expected = 4 + (len(paths) if len(paths) > 1 else 0)
+    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=\"stImage\"] img').length >= {expected}",
+                           timeout=60_000, polling=500)
+    before = browser.wait_for_images(page, '[data-testid="stImage"] img')
+    assert len(before) == expected and max(before) >= 8 * 28
     changed = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="Each curve").first
     text_before = changed.inner_text()
     slider = page.get_by_role("slider").nth(1)  # Rotate, after the pen width

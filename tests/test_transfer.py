@@ -136,7 +136,7 @@ def test_the_data_sets_page_shows_the_letters_with_their_three_classes(run_store
     at = open_page("datasets")
     at.segmented_control(key="datasets_name").set_value("greek").run()
     assert not at.exception, at.exception
-    assert "27 training and 12 test images" in at.caption[0].value
+    assert "27 training images and 12 test images" in at.caption[0].value
     assert "From 9 to 9 training images per class" in " ".join(c.value for c in at.caption)
 
 

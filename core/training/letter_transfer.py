@@ -168,7 +168,7 @@ def train_transfer(config: TransferConfig, progress: Callable[[dict], None] | No
     validation = (x_eval, y_test)
     if config.hands:
         x_held, y_held = greek_hands.held_out(config.seed)
-        validation = (train.to_float(x_held), y_held)
+        validation = (kit.to_float(x_held), y_held)
         held_before = float((model.predict(validation[0], verbose=0).argmax(1) == y_held).mean())
     started = time.perf_counter()
     fit(model, x_fit, y_fit, config, validation=validation, callbacks=[reporter])
