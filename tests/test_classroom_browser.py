@@ -10,7 +10,7 @@ import pytest
 from bench.harness import browser
 from core.images import strokes
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
 HOOK = '[data-testid="{}"]'

@@ -5,7 +5,7 @@ import pytest
 
 from bench.harness import browser
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def open_own_classes(context, url):
