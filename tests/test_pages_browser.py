@@ -4,6 +4,7 @@ What only a browser shows: a table wider than its frame, chart titles on top of 
 """
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from bench.harness import browser
 from core.images import strokes
@@ -55,7 +56,14 @@ def test_the_explain_tolerance_panels_have_their_titles_apart_and_percent_on_eve
     page.get_by_text("2. What it tolerates").wait_for(timeout=60_000)
     chart = page.locator(".js-plotly-plot").first  # the tolerance curves: a panel per change
     chart.wait_for(timeout=60_000)
-    chart.scroll_into_view_if_needed()
+    # Until the full nearest-digit index is ready, section 4 redraws itself every few seconds and the page's
+    # elements may be drawn again under the locator: look again when it happens.
+    for _ in range(5):
+        try:
+            chart.scroll_into_view_if_needed(timeout=10_000)
+            break
+        except PlaywrightError:
+            page.wait_for_timeout(2000)
     page.wait_for_timeout(500)
     chart.screenshot(path=browser.screenshot_path("explain_tolerance.png", tmp_path))
     frame = chart.bounding_box()
