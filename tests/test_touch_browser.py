@@ -22,22 +22,6 @@ def app(app_server):
         yield app_server, chromium
 
 
-def finger(context, page):
-    """Draw strokes (canvas pixels) with one finger: touchstart, touchmoves, touchend, as a phone sends them."""
-    cdp = context.new_cdp_session(page)
-
-    def draw(paths, box) -> None:
-        scale = box["width"] / strokes.CANVAS_SIDE
-        for path in paths:
-            points = [{"x": box["x"] + x * scale, "y": box["y"] + y * scale} for x, y in path]
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
-            for p in points[1:]:
-                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [p]})
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-
-    return draw
-
-
 def fits(page, box) -> None:
     """No sideways scrolling, the whole canvas on screen, and a finger on it draws rather than scrolls."""
     assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("innerWidth")
@@ -51,7 +35,7 @@ def test_a_digit_drawn_with_a_finger_reads_as_one_drawn_with_the_mouse(app, unip
     url, chromium = app
     context = chromium.new_context(viewport=viewport, has_touch=True, is_mobile=True, device_scale_factor=2)
     page = context.new_page()
-    draw = finger(context, page)
+    draw = browser.finger(context, page)
     for rec in clean_examples(unipen, (3, 7)):  # the digits the mouse test reads
         page.goto(url)
         box = browser.canvas_box(page)
@@ -80,7 +64,7 @@ def test_every_canvas_takes_a_finger_at_a_phones_width(app, unipen, path):
     fits(page, box)
     surface = page.locator(browser.CANVAS).first
     assert surface.evaluate(INK) == 0
-    draw = finger(context, page)
+    draw = browser.finger(context, page)
     draw([[(60, 60), (140, 140), (220, 220)], [(220, 60), (60, 220)]], box)
     page.wait_for_timeout(300)
     both = surface.evaluate(INK)

@@ -17,7 +17,6 @@ from playwright.sync_api import Error as PlaywrightError
 from bench.harness import browser
 from core.images import strokes
 from core.nets import registry
-from tests.test_touch_browser import finger
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -150,7 +149,7 @@ def test_every_page_with_its_defaults(app, unipen, screen):
     context = chromium.new_context(viewport=PHONE if phone else DESKTOP, has_touch=phone, is_mobile=phone)
     page = context.new_page()
     mouse = lambda paths, box: browser.draw(page, paths, box)  # noqa: E731
-    pen = finger(context, page) if phone else mouse
+    pen = browser.finger(context, page) if phone else mouse
     problems = []  # every page is visited, and all that is wrong is told at once
     try:
         for path in PAGES:

@@ -108,6 +108,22 @@ def draw(page, paths, box, steps_per_segment: int = 1) -> None:
         page.mouse.up()
 
 
+def finger(context, page):
+    """Draw strokes (canvas pixels) with one finger: touchstart, touchmoves, touchend, as a phone sends them."""
+    cdp = context.new_cdp_session(page)
+
+    def draw(paths, box) -> None:
+        scale = box["width"] / strokes.CANVAS_SIDE
+        for path in paths:
+            points = [{"x": box["x"] + x * scale, "y": box["y"] + y * scale} for x, y in path]
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
+            for p in points[1:]:
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [p]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+    return draw
+
+
 def wait_for_images(page, selector: str = "img", timeout: float = 30_000) -> list[int]:
     """Wait until every picture matching ``selector`` has loaded; return their natural widths.
 
