@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
+from bench.harness import command_line
 from bench.harness.browser import free_port
 
 DRIVER = "postgresql+psycopg"
@@ -66,11 +67,7 @@ def server() -> Iterator[str]:
                 time.sleep(0.1)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        command_line.stop(proc, wait_s=20)
         shutil.rmtree(folder, ignore_errors=True)
 
 

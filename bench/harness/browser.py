@@ -14,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.harness import command_line
 from core.base.paths import ROOT
 from core.images import strokes
 
@@ -67,11 +68,7 @@ def serve(script: str = "app.py", timeout: float = 90.0, env: dict | None = None
             time.sleep(0.2)
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        command_line.stop(proc)
 
 
 @contextlib.contextmanager

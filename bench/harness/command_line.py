@@ -65,3 +65,12 @@ def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     side by side, or are cancelled while they run."""
     return subprocess.Popen(command(*args), cwd=ROOT, env=environment(env), text=True, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
+
+
+def stop(proc: subprocess.Popen, wait_s: float = 10) -> None:
+    """End a server the harness started: asked to stop, then killed if it has not within ``wait_s``."""
+    proc.terminate()
+    try:
+        proc.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
