@@ -82,24 +82,25 @@ def test_a_students_token_in_the_teachers_address_opens_nothing(class_db):
     assert store.class_info(info.code).activity == store.PAUSED
 
 
-def test_the_wall_counts_the_class_drawings(class_db):
+def class_with_drawings(students: int):
+    """A class drawing for its data set, each of ``students`` students having sent the canvas' recorded 7."""
     info, secret = store.start_class()
     store.set_activity(info.code, secret, store.DRAW)
     sent = canvas_payloads.sent("seven_two_strokes")
-    for _ in range(3):
+    for _ in range(students):
         me, token = store.join(info.code)
         store.submit(info.code, token, "s", me.prompt, sent["strokes"], sent["png"])
+    return info, secret
+
+
+def test_the_wall_counts_the_class_drawings(class_db):
+    info, secret = class_with_drawings(3)
     at = class_page(**{"class": info.code, "teacher": secret})
     assert hooks(at)["vp-class-count"]["count"] == "3"
 
 
 def test_the_teacher_launches_train_on_our_hands_from_the_wall(class_db, fake_engine):
-    info, secret = store.start_class()
-    store.set_activity(info.code, secret, store.DRAW)
-    sent = canvas_payloads.sent("seven_two_strokes")
-    for _ in range(2):
-        me, token = store.join(info.code)
-        store.submit(info.code, token, "s", me.prompt, sent["strokes"], sent["png"])
+    info, secret = class_with_drawings(2)
     at = class_page(**{"class": info.code, "teacher": secret})
     at.toggle(key="class_train").set_value(True).run()
     next(b for b in at.button if b.label == "Train on our hands").click()
