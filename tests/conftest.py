@@ -69,6 +69,25 @@ def app_server(tmp_path_factory):
         yield url
 
 
+@pytest.fixture
+def fresh_clone(tmp_path, monkeypatch):
+    """A fresh clone's models: ``fresh_clone(name)`` copies the shipped model's bytes into a models folder of its
+    own (``registry.MODELS_DIR``), with a ``VP_HOME`` of its own, and returns the copy's path."""
+    from core.nets import registry
+
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
+    shipped = registry.MODELS_DIR
+    monkeypatch.setattr(registry, "MODELS_DIR", tmp_path / "models")
+    (tmp_path / "models").mkdir()
+
+    def clone(name: str) -> Path:
+        copy = tmp_path / "models" / f"{name}.keras"
+        copy.write_bytes((shipped / f"{name}.keras").read_bytes())
+        return copy
+
+    return clone
+
+
 ENGINE_ENV = ("VP_HOME", "MLFLOW_TRACKING_URI", "RAY_ADDRESS")
 
 

@@ -233,17 +233,12 @@ def test_from_scratch_freezes_nothing_and_two_transfer_runs_show_distinct_titles
     assert scratch.label[:LONG_TITLE] != frozen.label[:LONG_TITLE], (scratch.label, frozen.label)
 
 
-def test_an_own_backbones_features_are_kept_by_the_model_files_content_not_its_time(tmp_path, monkeypatch):
+def test_an_own_backbones_features_are_kept_by_the_model_files_content_not_its_time(fresh_clone):
     """A fresh clone (the same backbone file, written later) reads the features kept; it does not compute them
     again beside the old ones."""
     import os
 
-    shipped = registry.get("cifar5_resnet").path().read_bytes()
-    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(registry, "MODELS_DIR", tmp_path / "models")
-    (tmp_path / "models").mkdir()
-    copy = tmp_path / "models" / "cifar5_resnet.keras"
-    copy.write_bytes(shipped)
+    copy = fresh_clone("cifar5_resnet")
     config = backbone_transfer.BackboneConfig(backbone="cifar5_resnet")
     x = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
     first = backbone_transfer.features(config, x, "test")

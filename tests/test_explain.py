@@ -154,16 +154,11 @@ def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path,
     assert indexer.complete and np.array_equal(indexer.index.features, index.features)
 
 
-def test_the_neighbours_cache_is_keyed_by_the_model_files_content_not_its_time(tmp_path, monkeypatch):
+def test_the_neighbours_cache_is_keyed_by_the_model_files_content_not_its_time(fresh_clone):
     """A fresh clone (byte-identical models, new modification times) finds the features kept; new weights don't."""
     import os
 
-    shipped = registry.get("net002").path().read_bytes()
-    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(registry, "MODELS_DIR", tmp_path / "models")
-    (tmp_path / "models").mkdir()
-    copy = tmp_path / "models" / "net002.keras"
-    copy.write_bytes(shipped)
+    copy = fresh_clone("net002")
     kept = neighbours._cache_file("net002")
     stat = copy.stat()
     os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # the same bytes, written later
