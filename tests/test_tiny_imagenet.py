@@ -3,15 +3,21 @@ one broken copy per error a teacher's download can have. Nothing downloads."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import http.server
 import json
 import shutil
+import socket
+import threading
+import zipfile
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from bench.harness import command_line
-from core.data import datasets, tiny_imagenet
+from core.data import datasets, tiny_download, tiny_imagenet
 from tests import busy
 
 WNIDS = ("n01443537", "n01629819", "n01641577")
@@ -30,10 +36,9 @@ def colour(label: int) -> tuple[int, int, int]:
     return ((200, 30, 30), (30, 200, 30), (30, 30, 200))[label]
 
 
-@pytest.fixture
-def folder(tmp_path, monkeypatch):
-    """``VP_DATA_DIR/tiny-imagenet-200`` in the standard layout: 3 classes, 4 training and 2 val photos each."""
-    root = tmp_path / "tiny-imagenet-200"
+def make_folder(parent):
+    """``parent/tiny-imagenet-200`` in the standard layout: 3 classes, 4 training and 2 val photos each."""
+    root = parent / "tiny-imagenet-200"
     (root / "val" / "images").mkdir(parents=True)
     (root / "test" / "images").mkdir(parents=True)
     (root / "wnids.txt").write_text("\n".join(WNIDS) + "\n")
@@ -52,9 +57,21 @@ def folder(tmp_path, monkeypatch):
             annotations.append(f"{name}\t{wnid}\t0\t0\t63\t63\n")
     (root / "val" / "val_annotations.txt").write_text("".join(annotations))
     photo(root / "test" / "images" / "test_0.JPEG", (128, 128, 128))  # unlabelled: never read
-    monkeypatch.setenv("VP_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(tiny_imagenet.Path, "home", lambda: tmp_path / "no-home")
+    return root
+
+
+def use_data_dir(data_dir, monkeypatch):
+    """``data_dir`` as ``VP_DATA_DIR``, and no Keras cache to fall back on."""
+    monkeypatch.setenv("VP_DATA_DIR", str(data_dir))
+    monkeypatch.setattr(tiny_imagenet.Path, "home", lambda: data_dir / "no-home")
     tiny_imagenet._checked.cache_clear()
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """``VP_DATA_DIR/tiny-imagenet-200`` in the standard layout (``make_folder``)."""
+    root = make_folder(tmp_path)
+    use_data_dir(tmp_path, monkeypatch)
     return root
 
 
@@ -170,3 +187,67 @@ def test_a_run_on_tiny_imagenet_trains_on_the_engine_and_is_scored_on_val(folder
     run = json.loads(out.stdout.strip().splitlines()[-1])
     assert run["status"] == "FINISHED" and run["model"] == "tiny_vgg"
     assert 0 <= run["test_accuracy"] <= 1 and run["config"]["val_size"] == "4"
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A local HTTP server over ``tmp_path/www`` (nothing leaves the machine): its base URL."""
+    www = tmp_path / "www"
+    www.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield www, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def zipped(folder, to):
+    """``folder`` zipped as the data set's zip is: its entries under ``tiny-imagenet-200/``."""
+    with zipfile.ZipFile(to, "w") as zf:
+        for file in sorted(folder.rglob("*")):
+            zf.write(file, file.relative_to(folder.parent).as_posix())
+    return to
+
+
+def test_the_download_streams_checks_and_unpacks_the_zip_into_the_data_folder(tmp_path, server, monkeypatch):
+    www, base = server
+    archive = zipped(make_folder(tmp_path / "made"), www / "tiny-imagenet-200.zip")
+    data = tmp_path / "data"
+    use_data_dir(data, monkeypatch)
+    assert tiny_download.reachable(f"{base}/tiny-imagenet-200.zip")
+    seen = []
+    folder = tiny_download.download(f"{base}/tiny-imagenet-200.zip", md5=hashlib.md5(archive.read_bytes()).hexdigest(),
+                                    progress=lambda done, total: seen.append((done, total)))
+    assert folder == data / "tiny-imagenet-200" and tiny_imagenet.find() == folder
+    assert seen[-1] == (archive.stat().st_size, archive.stat().st_size)  # the bar reaches the end
+    assert sorted(p.name for p in data.iterdir()) == ["tiny-imagenet-200"]  # no zip or work folder left
+    assert datasets.get_dataset("tiny-imagenet").classes == ("goldfish", "European fire salamander", "bullfrog")
+
+
+def test_a_corrupt_or_wrong_download_is_refused_and_leaves_nothing(tmp_path, server, monkeypatch):
+    www, base = server
+    good = zipped(make_folder(tmp_path / "made"), www / "tiny-imagenet-200.zip")
+    md5 = hashlib.md5(good.read_bytes()).hexdigest()
+    corrupt = www / "corrupt.zip"
+    corrupt.write_bytes(good.read_bytes()[: good.stat().st_size // 2] + b"\0" * (good.stat().st_size // 2 + 1))
+    shutil.rmtree(tmp_path / "made" / "tiny-imagenet-200" / "val")
+    partial = zipped(tmp_path / "made" / "tiny-imagenet-200", www / "partial.zip")
+    data = tmp_path / "data"
+    use_data_dir(data, monkeypatch)
+    with pytest.raises(datasets.DataError, match=f"its md5 is .*, the published one {md5}"):
+        tiny_download.download(f"{base}/corrupt.zip", md5=md5)
+    with pytest.raises(datasets.DataError, match="failed: HTTP Error 404"):
+        tiny_download.download(f"{base}/missing.zip", md5=md5)
+    with pytest.raises(datasets.DataError, match="has no val_annotations.txt"):  # its own md5: unpacked, then checked
+        tiny_download.download(f"{base}/partial.zip", md5=hashlib.md5(partial.read_bytes()).hexdigest())
+    assert list(data.iterdir()) == [] and tiny_imagenet.find() is None
+
+
+def test_an_offline_machine_is_said_offline_quickly(tmp_path):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert not tiny_download.reachable(f"http://127.0.0.1:{port}/tiny-imagenet-200.zip")
+    assert not tiny_download.reachable("not a url")
