@@ -5,20 +5,22 @@ import streamlit as st
 from PIL import Image
 
 from app_pages.ui.run_panel import launch, runs_panel
-from core.data import datasets, previews
+from core.data import datasets, previews, tiny_download, tiny_imagenet
 from core.lab import presets
 from core.nets import registry
 from core.training.train import TrainConfig
 
 st.title("Data sets")
 PREVIEW_PER_CLASS = 10  # of the shipped overview's 20 a class: "Other examples" shows the other ten
+PREVIEW_ROWS = 10  # classes shown at once when a set has more (tiny-ImageNet's 200): the teacher picks which
 
 st.write("A network only knows what its data shows it. Look at the digits of MNIST and the small photos of "
-         "CIFAR-10, count each class, and train the CIFAR-10 networks of reports 001 and 003 from scratch.")
+         "CIFAR-10 and tiny-ImageNet, count each class, and train the CIFAR-10 networks of reports 001 and 003 "
+         "from scratch.")
 
 
 @st.cache_resource(show_spinner=False)
-def overview(name: str) -> previews.Overview:
+def overview(name: str, where: str) -> previews.Overview:  # ``where``: a copy of the set elsewhere is read anew
     return previews.overview(name)
 
 
@@ -28,14 +30,45 @@ def per_class_words(counts, what: str) -> str:
             else f"from {counts.min():,} to {counts.max():,} {what} a class")
 
 
-name = st.segmented_control("Data set", list(datasets.DATASETS), default="mnist", key="datasets_name",
-                            format_func=lambda n: datasets.DATASETS[n].title) or "mnist"
-spec = datasets.get_dataset(name)
+@st.cache_data(ttl=60, show_spinner=False)
+def online(url: str) -> bool:
+    return tiny_download.reachable(url)
+
+
+def offer_tiny_imagenet() -> None:
+    """Without the folder: where to put it, and the download when the machine is online."""
+    st.info(tiny_imagenet.where_to_put_it(), icon=":material/folder_off:")
+    if datasets.data_dir() is None or not online(tiny_imagenet.DOWNLOAD_URL):
+        return
+    if st.button("Download tiny-ImageNet (about 240 MB)", icon=":material/download:", key="tiny_download"):
+        bar = st.progress(0.0, text="Downloading tiny-ImageNet...")
+
+        def progress(done: int, total: int | None) -> None:
+            bar.progress(done / total if total else 0.0,
+                         text=f"{done / 2**20:,.0f} of {total / 2**20:,.0f} MB" if total else f"{done / 2**20:,.0f} MB")
+
+        try:
+            folder = tiny_download.download(progress=progress)
+        except datasets.DataError as e:
+            st.error(f"Not downloaded: {e}", icon=":material/error:")
+            return
+        overview.clear()
+        st.success(f"tiny-ImageNet is in {folder}.", icon=":material/check_circle:")
+        st.rerun()
+
+
+titles = {n: s.title for n, s in datasets.DATASETS.items()} | {tiny_imagenet.NAME: tiny_imagenet.TITLE}
+name = st.segmented_control("Data set", list(titles), default="mnist", key="datasets_name",
+                            format_func=titles.get) or "mnist"
+if name == tiny_imagenet.NAME and tiny_imagenet.find() is None:
+    offer_tiny_imagenet()
+    st.stop()
 try:
+    spec = datasets.get_dataset(name)
     with st.spinner(f"Reading {spec.title}{datasets.first_read_words(name)}..."):
-        view = overview(name)
+        view = overview(name, str(datasets.dataset_path(name)))
 except datasets.DataError as e:
-    st.error(f"{spec.title} is not available here: {e}", icon=":material/error:")
+    st.error(f"{titles[name]} is not available here: {e}", icon=":material/error:")
     st.stop()
 
 n_train, n_test = int(view.train_counts.sum()), int(view.test_counts.sum())
@@ -50,12 +83,18 @@ st.caption(f"{held_out} and {n_test:,} test images of {' x '.join(map(str, spec.
 cols = st.columns([3, 2])
 with cols[0]:
     seed = st.session_state.get("datasets_seed", 0)
-    shown = int(min(PREVIEW_PER_CLASS, datasets.class_counts(view.y, len(spec.classes)).min()))
-    grid = datasets.preview_grid(view.x, view.y, per_class=shown, seed=seed)
+    rows = list(range(len(spec.classes)))
+    if len(rows) > PREVIEW_ROWS:  # tiny-ImageNet's 200 classes: a row each would be a page long
+        rows = st.multiselect(f"Classes shown ({len(spec.classes)} in all)", rows, default=rows[:PREVIEW_ROWS],
+                              max_selections=PREVIEW_ROWS, format_func=lambda c: spec.classes[c],
+                              key=f"datasets_rows_{name}") or rows[:1]
+    x_shown, y_shown = previews.only(view, rows)
+    shown = int(min(PREVIEW_PER_CLASS, datasets.class_counts(y_shown, len(rows)).min()))
+    grid = datasets.preview_grid(x_shown, y_shown, per_class=shown, seed=seed)
     scale = 3 if name == "mnist" else 2
     picture = Image.fromarray(grid).resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.Resampling.NEAREST)
     st.image(picture, caption=f"{shown} random training images of each class, one row per class: "
-                              + ", ".join(spec.classes), width="content")
+                              + ", ".join(spec.classes[c] for c in rows), width="content")
     if st.button("Other examples", icon=":material/shuffle:"):
         st.session_state["datasets_seed"] = seed + 1
         st.rerun()

@@ -1,6 +1,9 @@
+import functools
+import http.server
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -152,3 +155,18 @@ def fake_engine(run_store, monkeypatch):
     finally:
         for run in launched:
             runs.finish(run.run_id, "KILLED")
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    """A local HTTP server over the folder ``tmp_path/www``: (that folder, its base URL). Downloads in tests come
+    from here; nothing leaves the machine."""
+    www = tmp_path / "www"
+    www.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield www, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()

@@ -1,11 +1,16 @@
 """The Data sets page: quick from the shipped overviews, and every figure on it true."""
 
+import base64
+import hashlib
+import json
+
 import numpy as np
 import pytest
 
-from core.data import datasets, previews
+from core.data import datasets, previews, tiny_download, tiny_imagenet
 from core.nets import registry
 from tests.pages import open_page
+from tests.tiny_folder import N_TRAIN, N_VAL, make_folder, use_data_dir, zipped
 
 
 def show(name: str):
@@ -68,3 +73,70 @@ def test_a_shipped_overview_is_the_set_s_own(name):
     assert len(view.x) == previews.PER_CLASS * n
     flat = {bytes(image) for image in x_train[np.isin(y_train, np.unique(view.y))]}
     assert all(bytes(image) in flat for image in view.x)
+
+
+def bars(trace: dict) -> np.ndarray:
+    """A plotly bar trace's heights, as the browser gets them (numbers packed as base64)."""
+    y = trace["y"]
+    return np.frombuffer(base64.b64decode(y["bdata"]), y["dtype"]) if isinstance(y, dict) else np.asarray(y)
+
+
+def tiny_imagenet_page():
+    """The page switched to tiny-ImageNet."""
+    return show(tiny_imagenet.NAME)
+
+
+def test_tiny_imagenet_is_previewed_by_class_name_with_its_balance(run_store, tmp_path, monkeypatch):
+    make_folder(tmp_path)
+    use_data_dir(tmp_path, monkeypatch)
+    at = tiny_imagenet_page()
+    assert not at.error, [e.value for e in at.error]
+    text = words(at)
+    assert f"{N_TRAIN} random training images of each class, one row per class: goldfish, European fire " \
+           "salamander, bullfrog" in text  # the names from words.txt, not the wnids
+    assert f"{N_TRAIN} training images a class: balanced enough" in text
+    assert f"{3 * N_VAL} test images of 32 x 32 x 3 pixels, 3 classes" in text
+    train, test = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    assert train["x"] == ["goldfish", "European fire salamander", "bullfrog"]
+    assert bars(train).tolist() == [N_TRAIN] * 3 and bars(test).tolist() == [N_VAL] * 3
+    assert not [b for b in at.button if b.key == "tiny_download"]
+
+
+def test_tiny_imagenet_absent_offline_one_sentence_says_where_to_put_it(run_store, tmp_path, monkeypatch):
+    use_data_dir(tmp_path, monkeypatch)
+    monkeypatch.setattr(tiny_imagenet, "DOWNLOAD_URL", "http://127.0.0.1:9/tiny-imagenet-200.zip")  # nobody there
+    at = tiny_imagenet_page()
+    assert not at.error and not at.exception
+    (info,) = at.info
+    assert info.value == tiny_imagenet.where_to_put_it() and str(tmp_path / "tiny-imagenet-200") in info.value
+    assert not [b for b in at.button if b.key == "tiny_download"]  # offline: no download offered
+
+
+def test_tiny_imagenet_absent_online_downloads_and_previews(run_store, tmp_path, monkeypatch, http_folder):
+    www, base = http_folder
+    archive = zipped(make_folder(tmp_path / "made"), www / "tiny-imagenet-200.zip")
+    data = tmp_path / "data"
+    data.mkdir()
+    use_data_dir(data, monkeypatch)
+    monkeypatch.setattr(tiny_imagenet, "DOWNLOAD_URL", f"{base}/tiny-imagenet-200.zip")
+    monkeypatch.setattr(tiny_download, "MD5", hashlib.md5(archive.read_bytes()).hexdigest())
+    at = tiny_imagenet_page()
+    (button,) = [b for b in at.button if b.key == "tiny_download"]
+    at = button.click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert (data / "tiny-imagenet-200" / "wnids.txt").is_file()
+    assert "one row per class: goldfish, European fire salamander, bullfrog" in words(at)
+
+
+def test_a_tiny_imagenet_download_not_the_data_set_is_refused(run_store, tmp_path, monkeypatch, http_folder):
+    www, base = http_folder
+    zipped(make_folder(tmp_path / "made"), www / "tiny-imagenet-200.zip")
+    data = tmp_path / "data"
+    data.mkdir()
+    use_data_dir(data, monkeypatch)
+    monkeypatch.setattr(tiny_imagenet, "DOWNLOAD_URL", f"{base}/tiny-imagenet-200.zip")  # the published md5: no match
+    at = tiny_imagenet_page()
+    (button,) = [b for b in at.button if b.key == "tiny_download"]
+    at = button.click().run()
+    assert any("Not downloaded" in e.value and "md5" in e.value for e in at.error)
+    assert list(data.iterdir()) == []

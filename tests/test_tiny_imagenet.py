@@ -3,68 +3,18 @@ one broken copy per error a teacher's download can have. Nothing downloads."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
 import shutil
 import socket
-import threading
-import zipfile
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from bench.harness import command_line
 from core.data import datasets, tiny_download, tiny_imagenet
 from tests import busy
-
-WNIDS = ("n01443537", "n01629819", "n01641577")
-WORDS = {"n01443537": "goldfish, Carassius auratus", "n01629819": "European fire salamander",
-         "n01641577": "bullfrog, Rana catesbeiana", "n99999999": "not in wnids"}
-N_TRAIN, N_VAL = 4, 2
-
-
-def photo(path, colour, side=64, gray=False):
-    """A 64x64 JPEG of one flat colour (each class its own), so a label can be checked from the pixels."""
-    img = Image.new("RGB", (side, side), colour)
-    (img.convert("L") if gray else img).save(path, "JPEG", quality=95)
-
-
-def colour(label: int) -> tuple[int, int, int]:
-    return ((200, 30, 30), (30, 200, 30), (30, 30, 200))[label]
-
-
-def make_folder(parent):
-    """``parent/tiny-imagenet-200`` in the standard layout: 3 classes, 4 training and 2 val photos each."""
-    root = parent / "tiny-imagenet-200"
-    (root / "val" / "images").mkdir(parents=True)
-    (root / "test" / "images").mkdir(parents=True)
-    (root / "wnids.txt").write_text("\n".join(WNIDS) + "\n")
-    (root / "words.txt").write_text("".join(f"{w}\t{t}\n" for w, t in WORDS.items()))
-    annotations = []
-    for label, wnid in enumerate(WNIDS):
-        images = root / "train" / wnid / "images"
-        images.mkdir(parents=True)
-        for i in range(N_TRAIN):
-            photo(images / f"{wnid}_{i}.JPEG", colour(label), gray=(label == 0 and i == 0))
-        (root / "train" / wnid / f"{wnid}_boxes.txt").write_text(
-            "".join(f"{wnid}_{i}.JPEG\t0\t0\t63\t63\n" for i in range(N_TRAIN)))
-        for i in range(N_VAL):
-            name = f"val_{label * N_VAL + i}.JPEG"
-            photo(root / "val" / "images" / name, colour(label))
-            annotations.append(f"{name}\t{wnid}\t0\t0\t63\t63\n")
-    (root / "val" / "val_annotations.txt").write_text("".join(annotations))
-    photo(root / "test" / "images" / "test_0.JPEG", (128, 128, 128))  # unlabelled: never read
-    return root
-
-
-def use_data_dir(data_dir, monkeypatch):
-    """``data_dir`` as ``VP_DATA_DIR``, and no Keras cache to fall back on."""
-    monkeypatch.setenv("VP_DATA_DIR", str(data_dir))
-    monkeypatch.setattr(tiny_imagenet.Path, "home", lambda: data_dir / "no-home")
-    tiny_imagenet._checked.cache_clear()
+from tests.tiny_folder import N_TRAIN, N_VAL, WNIDS, make_folder, photo, use_data_dir, zipped
 
 
 @pytest.fixture
@@ -105,7 +55,7 @@ def test_64_pixels_and_a_subset_of_classes_labelled_in_the_order_asked(folder):
 
 def test_decoded_arrays_are_kept_and_read_back_without_decoding(folder, monkeypatch):
     first = tiny_imagenet.load(folder)
-    monkeypatch.setattr(tiny_imagenet, "_decode", lambda *a: pytest.fail("decoded again"))
+    monkeypatch.setattr(tiny_imagenet, "decode", lambda *a: pytest.fail("decoded again"))
     again = tiny_imagenet.load(folder)
     assert all(np.array_equal(a, b) for a, b in zip([*first[0], *first[1]], [*again[0], *again[1]]))
     photo(next((folder / "train" / WNIDS[1] / "images").iterdir()), (1, 2, 3), side=63)  # a changed file: a new key
@@ -189,30 +139,8 @@ def test_a_run_on_tiny_imagenet_trains_on_the_engine_and_is_scored_on_val(folder
     assert 0 <= run["test_accuracy"] <= 1 and run["config"]["val_size"] == "4"
 
 
-@pytest.fixture
-def server(tmp_path):
-    """A local HTTP server over ``tmp_path/www`` (nothing leaves the machine): its base URL."""
-    www = tmp_path / "www"
-    www.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield www, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def zipped(folder, to):
-    """``folder`` zipped as the data set's zip is: its entries under ``tiny-imagenet-200/``."""
-    with zipfile.ZipFile(to, "w") as zf:
-        for file in sorted(folder.rglob("*")):
-            zf.write(file, file.relative_to(folder.parent).as_posix())
-    return to
-
-
-def test_the_download_streams_checks_and_unpacks_the_zip_into_the_data_folder(tmp_path, server, monkeypatch):
-    www, base = server
+def test_the_download_streams_checks_and_unpacks_the_zip_into_the_data_folder(tmp_path, http_folder, monkeypatch):
+    www, base = http_folder
     archive = zipped(make_folder(tmp_path / "made"), www / "tiny-imagenet-200.zip")
     data = tmp_path / "data"
     use_data_dir(data, monkeypatch)
@@ -226,8 +154,8 @@ def test_the_download_streams_checks_and_unpacks_the_zip_into_the_data_folder(tm
     assert datasets.get_dataset("tiny-imagenet").classes == ("goldfish", "European fire salamander", "bullfrog")
 
 
-def test_a_corrupt_or_wrong_download_is_refused_and_leaves_nothing(tmp_path, server, monkeypatch):
-    www, base = server
+def test_a_corrupt_or_wrong_download_is_refused_and_leaves_nothing(tmp_path, http_folder, monkeypatch):
+    www, base = http_folder
     good = zipped(make_folder(tmp_path / "made"), www / "tiny-imagenet-200.zip")
     md5 = hashlib.md5(good.read_bytes()).hexdigest()
     corrupt = www / "corrupt.zip"

@@ -3,7 +3,8 @@
 The Data sets page shows no more than that, yet reading the whole set first takes about half a minute for
 CIFAR-10 (its file is LZMA-compressed) and about four minutes for the handwriting set (built from its sources).
 So the overviews of those two are shipped in ``assets/previews`` (written by ``python -m core previews``), each
-naming the sizes of the files it was made from; any other set, or one whose files differ, is read whole.
+naming the sizes of the files it was made from. tiny-ImageNet (110,000 JPEGs) is counted from its checked layout
+and only the photos shown are decoded; any other set, or one whose files differ, is read whole.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from core.base.files import atomic_path
 from core.base.paths import ROOT
-from core.data import datasets
+from core.data import datasets, tiny_imagenet
 
 PREVIEWS_DIR = ROOT / "assets" / "previews"
 PER_CLASS = 20  # training images kept of each class: two pages of ten for "Other examples"
@@ -58,6 +59,15 @@ def from_splits(train: datasets.Split, test: datasets.Split, n_classes: int, see
                     datasets.class_counts(y_test, n_classes))
 
 
+def only(view: Overview, classes: list[int]) -> datasets.Split:
+    """The overview's images of ``classes`` (label numbers), relabelled 0..n-1 in the order given: the rows a
+    page shows of a set with too many classes to show them all."""
+    keep = np.isin(view.y, classes)
+    relabel = np.zeros(len(view.train_counts), np.uint8)
+    relabel[classes] = np.arange(len(classes))
+    return view.x[keep], relabel[view.y[keep]]
+
+
 def shipped(dataset: str) -> Overview | None:
     """The shipped overview of ``dataset``, or None when there is none or it was made from other files."""
     path = preview_path(dataset)
@@ -72,8 +82,24 @@ def shipped(dataset: str) -> Overview | None:
         return None
 
 
+def tiny_imagenet_overview(seed: int = 0) -> Overview:
+    """tiny-ImageNet's overview from its checked folder: counts from the file lists, ``PER_CLASS`` random
+    training photos of each class decoded (4,000 of the standard set's 100,000: a few seconds)."""
+    layout = tiny_imagenet.layout()
+    rng = np.random.default_rng(seed)
+    picked = [(f, label) for label, wnid in enumerate(layout.wnids) for f in
+              (layout.train[wnid][i] for i in sorted(rng.permutation(len(layout.train[wnid]))[:PER_CLASS]))]
+    val = np.array([layout.wnids.index(w) for _, w in layout.val], np.int64)
+    return Overview(tiny_imagenet.decode([f for f, _ in picked], tiny_imagenet.SIDE),
+                    np.array([label for _, label in picked], np.uint8),
+                    np.array([len(layout.train[w]) for w in layout.wnids]),
+                    datasets.class_counts(val, len(layout.wnids)))
+
+
 def overview(dataset: str) -> Overview:
     """The overview of ``dataset``: the shipped one when it fits its files, else read from the whole set."""
+    if dataset == tiny_imagenet.NAME:
+        return tiny_imagenet_overview()
     return shipped(dataset) or from_splits(*datasets.load_dataset(dataset, download=False),
                                            len(datasets.get_dataset(dataset).classes))
 

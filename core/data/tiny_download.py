@@ -28,8 +28,10 @@ PROBE_TIMEOUT_S = 3  # how long "is the machine online?" may take before the pag
 Progress = Callable[[int, int | None], None]  # bytes so far, bytes in all (None when the server does not say)
 
 
-def reachable(url: str = tiny_imagenet.DOWNLOAD_URL, timeout: float = PROBE_TIMEOUT_S) -> bool:
-    """Whether ``url``'s server answers (a HEAD request): the page offers the download only then."""
+def reachable(url: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """Whether ``url``'s server (default: the data set's zip) answers a HEAD request: the page offers the
+    download only then."""
+    url = url or tiny_imagenet.DOWNLOAD_URL
     try:
         with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout) as response:
             return response.status < 400
@@ -79,10 +81,11 @@ def unpack(archive: Path, into: Path) -> Path:
     return target
 
 
-def download(url: str = tiny_imagenet.DOWNLOAD_URL, into: Path | None = None, md5: str = MD5,
+def download(url: str | None = None, into: Path | None = None, md5: str | None = None,
              progress: Progress | None = None) -> Path:
-    """Download, check and unpack tiny-ImageNet into ``into`` (default ``VP_DATA_DIR``); its folder's path."""
-    into = into or datasets.data_dir()
+    """Download (default: the data set's usual zip, checked against ``MD5``), check and unpack tiny-ImageNet
+    into ``into`` (default ``VP_DATA_DIR``); returns its folder's path."""
+    url, md5, into = url or tiny_imagenet.DOWNLOAD_URL, md5 or MD5, into or datasets.data_dir()
     if into is None:
         raise datasets.DataError(f"set {datasets.DATA_ENV} to the folder the data set should go in")
     into.mkdir(parents=True, exist_ok=True)

@@ -96,7 +96,7 @@ def check(folder: Path) -> Layout:
     return Layout(folder, wnids, tuple(words.get(w, w) for w in wnids), train, val)
 
 
-def _decode(files: list[Path], side: int) -> np.ndarray:
+def decode(files: list[Path], side: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     out = np.empty((len(files), side, side, 3), np.uint8)
@@ -134,8 +134,8 @@ def load(folder: Path | None = None, classes: tuple[str, ...] | None = None,
              *(f"{f.relative_to(folder)}:{f.stat().st_size}" for f in files)]
 
     def build() -> dict[str, np.ndarray]:
-        return {"x_train": _decode([f for f, _ in train], side), "y_train": np.array([y for _, y in train], np.uint8),
-                "x_test": _decode([f for f, _ in val], side), "y_test": np.array([y for _, y in val], np.uint8)}
+        return {"x_train": decode([f for f, _ in train], side), "y_train": np.array([y for _, y in train], np.uint8),
+                "x_test": decode([f for f, _ in val], side), "y_test": np.array([y for _, y in val], np.uint8)}
 
     arrays = array_cache.cached("tiny-imagenet", parts, build)
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
@@ -151,6 +151,7 @@ def class_names(folder: Path | None = None) -> dict[str, str]:
 
 
 NAME = "tiny-imagenet"
+TITLE = "tiny-ImageNet-200"
 
 
 @functools.lru_cache(maxsize=4)
@@ -178,9 +179,9 @@ def spec() -> datasets.DatasetSpec:
     except datasets.DataError:
         if find() is not None:
             raise  # a damaged folder is said at once, not hidden behind the standard shape
-        return datasets.DatasetSpec(NAME, "tiny-ImageNet-200", FOLDER, (SIDE, SIDE, 3),
+        return datasets.DatasetSpec(NAME, TITLE, FOLDER, (SIDE, SIDE, 3),
                                     tuple(f"class {i}" for i in range(N_CLASSES)), N_CLASSES * 500, kind="built")
-    return datasets.DatasetSpec(NAME, "tiny-ImageNet-200", FOLDER, (SIDE, SIDE, 3), found.names,
+    return datasets.DatasetSpec(NAME, TITLE, FOLDER, (SIDE, SIDE, 3), found.names,
                                 sum(len(f) for f in found.train.values()), kind="built")
 
 
