@@ -7,9 +7,9 @@ from app_pages.ui import charts, inputs, nets
 from app_pages.ui.run_panel import curves_figure, launch, require_store, runs_panel
 from core.data import datasets
 from core.images import preprocess
-from core.lab import runs
+from core.lab import lessons, runs
 from core.nets import registry
-from core.training import letter_transfer
+from core.training import letter_transfer, many_hands
 
 CLASSES = datasets.get_dataset("greek").classes
 REPORT_002 = {"test accuracy": "80% (12 of 15)", "trainable": 153, "source": "net002, frozen"}
@@ -111,6 +111,23 @@ for (src, mode), run in sorted(latest.items()):
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.caption("Scored on the test letters, drawn by someone who drew none of the training letters. With so few "
            "letters, one mistake is 8 points: read the counts, not the percentages.")
+
+st.markdown("**One hand or many.** Report 002's head learnt from one person's letters. On letters by other "
+            "people, the hands the shipped model never saw:")
+try:
+    with st.spinner("Scoring both on the held-out hands (about a minute the first time, then kept)..."):
+        hands = many_hands.scores()
+except (datasets.DataError, registry.ModelNotFound) as e:
+    st.info(f"Not scored here: {e}", icon=":material/folder_off:")
+else:
+    cols = st.columns(2)
+    for col, answers, title in ((cols[0], hands.one_hand, f"Report 002's recipe: one hand, "
+                                 f"{hands.one_hand_trainable} weights"),
+                                (cols[1], hands.many_hands, f"Shipped: many hands, {hands.many_hands_trainable} "
+                                 "weights")):
+        col.metric(title, f"{hands.accuracy(answers):.0%}", help=f"{hands.right(answers)} of {hands.n} held-out "
+                   "letters: font families and shapes of letters no Greek model here trained on.")
+    st.caption(lessons.hands_words(hands))
 if latest:
     picked = st.multiselect("Curves of", list(latest.values()), default=list(latest.values())[:3],
                             format_func=lambda r: r.label, key="transfer_curves")

@@ -164,3 +164,28 @@ def of_run(run_id: str) -> Lesson:
         n_classes = DIGITS
     return lesson(runs.curves(run_id, ("batch_loss", "loss", "val_loss", "val_accuracy")), n_classes,
                   run.metrics.get("test_accuracy"))
+
+
+HANDS_GAP = 0.05  # many hands this far (5 points) above one hand, on the same held-out letters, is the lesson
+
+
+def hands_words(scores) -> str:
+    """What one hand and many hands read of the same held-out letters (``core.training.many_hands.scores``),
+    decided from the two accuracies: many hands ``HANDS_GAP`` or more ahead, within it, or behind."""
+    from core.data import greek_hands
+
+    one, many = scores.accuracy(scores.one_hand), scores.accuracy(scores.many_hands)
+    said = (f"On the same {scores.n} letters by hands neither learnt from, report 002's recipe (one hand's 27 "
+            f"letters, {scores.one_hand_trainable} weights) reads {one:.0%} ({scores.right(scores.one_hand)} of "
+            f"{scores.n}) and the shipped model, learnt from many hands, {many:.0%} "
+            f"({scores.right(scores.many_hands)} of {scores.n}).")
+    gap = round((many - one) * 100)
+    if many - one >= HANDS_GAP:
+        per_class = scores.per_class(scores.one_hand)
+        worst = per_class.index(min(per_class))
+        return (f"{said} Many hands read {gap} points more: a head learnt from one person's letters reads that "
+                f"person's, and misses other people's {greek_hands.CLASSES[worst]} most "
+                f"({per_class[worst]:.0%} right).")
+    if one - many >= HANDS_GAP:
+        return f"{said} One hand reads {-gap} points more here: the many hands did not help on these letters."
+    return f"{said} Within {HANDS_GAP:.0%} of each other: on these letters, many hands add little."
