@@ -25,6 +25,7 @@ from core.data import datasets
 FOLDER = "tiny-imagenet-200"
 NATIVE_SIDE = 64  # the photos as shipped
 SIDE = 32  # as reports 001 and 003 used them
+SIDES = (SIDE, NATIVE_SIDE)  # the sides a run may read them at
 N_CLASSES = 200
 DOWNLOAD_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"  # the data set's usual zip, about 240 MB
 RECIPE = 1  # of the decoding below: arrays kept by another recipe are not read
@@ -183,6 +184,23 @@ def spec() -> datasets.DatasetSpec:
                                     tuple(f"class {i}" for i in range(N_CLASSES)), N_CLASSES * 500, kind="built")
     return datasets.DatasetSpec(NAME, TITLE, FOLDER, (SIDE, SIDE, 3), found.names,
                                 sum(len(f) for f in found.train.values()), kind="built")
+
+
+def names(classes: tuple[str, ...]) -> tuple[str, ...]:
+    """The names (words.txt) of ``classes`` (wnids), in their order."""
+    found = dict(zip(layout().wnids, layout().names))
+    return tuple(found.get(c, c) for c in classes)
+
+
+def n_train(classes: tuple[str, ...]) -> int:
+    """Training photos of ``classes`` (wnids) in the folder; 500 a class, the standard set's, without it."""
+    if find() is None:
+        return 500 * len(classes)
+    found = layout()
+    missing = [c for c in classes if c not in found.train]
+    if missing:
+        raise datasets.DataError(f"{', '.join(missing[:5])} not among tiny-ImageNet's classes in {found.folder}")
+    return sum(len(found.train[c]) for c in classes)
 
 
 def _sources() -> list[Path]:

@@ -32,7 +32,7 @@ from core.lab import reach, store
 from core.nets import registry
 
 EXPERIMENT = "vision-playground"
-LABS = ("compare", "lr-sweep", "grid", "search", "cifar", "transfer", "cli", "class")
+LABS = ("compare", "lr-sweep", "grid", "search", "cifar", "tiny", "transfer", "cli", "class")
 ACTIVE = ("SCHEDULED", "RUNNING")
 TERMINAL = ("FINISHED", "KILLED", "FAILED")
 _numbering = threading.Lock()

@@ -24,8 +24,8 @@ MEAN = (0.4913, 0.4821, 0.4465)
 STD = (0.2451, 0.2428, 0.2608)
 
 
-def _inputs():
-    inputs = keras.Input(INPUT_SHAPE, name="image")
+def _inputs(side: int = INPUT_SHAPE[0]):
+    inputs = keras.Input((side, side, 3), name="image")
     x = layers.Normalization(mean=MEAN, variance=[s * s for s in STD], name="standardise")(inputs)
     return inputs, x
 
@@ -40,9 +40,10 @@ def _conv_bn(x, filters: int, kernel_size: int, name: str):
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
-def build_cifar_vgg(num_classes: int = NUM_CLASSES, dropout: float = 0.3, kernel_size: int = 3) -> keras.Model:
+def build_cifar_vgg(num_classes: int = NUM_CLASSES, dropout: float = 0.3, kernel_size: int = 3,
+                    side: int = INPUT_SHAPE[0]) -> keras.Model:
     """Three VGG blocks (two conv-BN-ReLU, max-pool, dropout) of 32, 64, 128 filters, then Dense 128."""
-    inputs, x = _inputs()
+    inputs, x = _inputs(side)
     for block, filters in enumerate((32, 64, 128), start=1):
         x = _conv_bn(x, filters, kernel_size, f"block{block}a")
         x = _conv_bn(x, filters, kernel_size, f"block{block}b")
@@ -54,9 +55,10 @@ def build_cifar_vgg(num_classes: int = NUM_CLASSES, dropout: float = 0.3, kernel
     return keras.Model(inputs, _head(x, num_classes), name="cifar_vgg")
 
 
-def build_cifar_alexnet(num_classes: int = NUM_CLASSES, dropout: float = 0.5, kernel_size: int = 3) -> keras.Model:
+def build_cifar_alexnet(num_classes: int = NUM_CLASSES, dropout: float = 0.5, kernel_size: int = 3,
+                        side: int = INPUT_SHAPE[0]) -> keras.Model:
     """AlexNet at 32x32: five convolutions (48-128-192-192-128), three max-pools, two Dense 256 and the head."""
-    inputs, x = _inputs()
+    inputs, x = _inputs(side)
     x = layers.Conv2D(48, 5, padding="same", activation="relu", name="conv1")(x)
     x = layers.MaxPooling2D(2, name="pool1")(x)  # 16x16
     x = layers.BatchNormalization(name="norm1")(x)  # in place of AlexNet's local response normalisation
@@ -97,3 +99,41 @@ def build_cifar_resnet(num_classes: int = NUM_CLASSES, dropout: float = 0.0, ker
         x = layers.Dropout(dropout, name="dropout")(x)
     x = layers.Rescaling(0.125, name="scale")(x)  # small logits at the start keep SGD at lr 0.1 stable
     return keras.Model(inputs, _head(x, num_classes), name="cifar_resnet")
+
+
+# Report 003's five CNNs on five tiny-ImageNet classes (its table): convolution filters in groups (each group
+# closed by a 2x2 max-pool, or by a stride-2 convolution where the report used no pooling), hidden dense layers,
+# and whether every layer but the last is batch-normalised. The report gives counts and filter ranges, not each
+# width: the widths below spread its ranges over its counts, and the hidden dense layers (not given) have 256 units.
+REPORT_003_CNNS = {
+    1: dict(groups=((32, 32), (64, 64)), pool=True, dense=1, batch_norm=False),  # 4 conv, 2 pools, 2 FC
+    2: dict(groups=((128, 128), (128, 128), (128,)), pool=True, dense=2, batch_norm=False),  # 5 conv, 3 pools
+    3: dict(groups=((128, 128, 128), (256, 256, 256), (512, 512, 512)), pool=False, dense=1, batch_norm=True),
+    4: dict(groups=((128, 128), (256, 256), (512, 512), (512, 512)), pool=True, dense=2, batch_norm=True),
+    5: dict(groups=((128, 128), (256, 256), (512, 512), (1024, 1024)), pool=True, dense=3, batch_norm=True),
+}
+REPORT_003_DENSE = 256
+
+
+def build_report003(variant: int, num_classes: int = NUM_CLASSES, side: int = INPUT_SHAPE[0]) -> keras.Model:
+    """Report 003's CNN ``variant`` (1-5, its table's rows; 4 was its best: 77.2% on five classes)."""
+    arch = REPORT_003_CNNS[variant]
+    inputs, x = _inputs(side)
+    for g, group in enumerate(arch["groups"], start=1):
+        for i, filters in enumerate(group, start=1):
+            last = i == len(group)
+            stride = 2 if last and not arch["pool"] else 1  # model 3 has no pooling: its groups end in a stride
+            x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=not arch["batch_norm"],
+                              name=f"conv{g}_{i}")(x)
+            if arch["batch_norm"]:
+                x = layers.BatchNormalization(name=f"bn{g}_{i}")(x)
+            x = layers.Activation("relu", name=f"relu{g}_{i}")(x)
+        if arch["pool"]:
+            x = layers.MaxPooling2D(2, name=f"pool{g}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    for d in range(1, arch["dense"] + 1):
+        x = layers.Dense(REPORT_003_DENSE, use_bias=not arch["batch_norm"], name=f"fc{d}")(x)
+        if arch["batch_norm"]:
+            x = layers.BatchNormalization(name=f"bn_fc{d}")(x)
+        x = layers.Activation("relu", name=f"relu_fc{d}")(x)
+    return keras.Model(inputs, _head(x, num_classes), name=f"report003_model{variant}")

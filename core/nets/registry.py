@@ -87,13 +87,17 @@ def _build_transfer(source: str, **_knobs) -> keras.Model:
     return heads.replace_head(build(source), len(classes), transfer_name(source))
 
 
-def _build_tiny(function: str) -> Callable[..., keras.Model]:
-    """A photo network for tiny-ImageNet, its head as wide as the folder's classes (200 in the standard set),
-    counted when it is built: the catalogue reads them from ``wnids.txt``."""
+TINY_KNOBS = ("classes", "side")  # a tiny-ImageNet run may pick its classes (wnids) and its photos' side (32, 64)
 
-    def build(**knobs) -> keras.Model:
-        classes = datasets.get_dataset("tiny-imagenet").classes
-        return _builder("photos", function, num_classes=len(classes))(**knobs)
+
+def _build_tiny(function: str, **fixed) -> Callable[..., keras.Model]:
+    """A photo network for tiny-ImageNet, its head as wide as the classes picked (``classes``: wnids), else as the
+    folder's classes (200 in the standard set), counted when it is built: the catalogue reads them from
+    ``wnids.txt``. ``side``: the photos' side, 32 as the reports used them (or 64, as shipped)."""
+
+    def build(classes: tuple[str, ...] | None = None, side: int | None = None, **knobs) -> keras.Model:
+        n = len(classes) if classes else len(datasets.get_dataset("tiny-imagenet").classes)
+        return _builder("photos", function, num_classes=n, **fixed, **({"side": side} if side else {}))(**knobs)
 
     build.__name__ = build.__qualname__ = function
     return build
@@ -131,9 +135,18 @@ REGISTRY: dict[str, ModelSpec] = {
         # Reports 001 and 003's own data: tiny-ImageNet's photos at 32x32 (core.data.tiny_imagenet).
         ModelSpec("tiny_vgg", "tiny-ImageNet VGG", _build_tiny("build_cifar_vgg"),
                   "The CIFAR VGG's three blocks with batch normalisation on tiny-ImageNet at 32x32 (report 003's "
-                  "task).", dataset="tiny-imagenet"),
+                  "task).", dataset="tiny-imagenet", knobs=("dropout", "kernel_size", *TINY_KNOBS)),
         ModelSpec("tiny_alexnet", "tiny-ImageNet AlexNet-32", _build_tiny("build_cifar_alexnet"),
-                  "AlexNet at 32x32 on tiny-ImageNet's 200 classes (report 001: about 12%).", dataset="tiny-imagenet"),
+                  "AlexNet at 32x32 on tiny-ImageNet's 200 classes (report 001: about 12%).", dataset="tiny-imagenet",
+                  knobs=("dropout", "kernel_size", *TINY_KNOBS)),
+        # Report 003's table: five CNNs on five tiny-ImageNet classes (core.nets.photos.REPORT_003_CNNS).
+        *(ModelSpec(f"tiny003_model{v}", f"Report 003 model {v}", _build_tiny("build_report003", variant=v),
+                    f"Report 003's CNN {v}: {words}.", dataset="tiny-imagenet", knobs=TINY_KNOBS)
+          for v, words in ((1, "4 convolutions of 32-64 filters, 2 pools, 2 dense layers"),
+                           (2, "5 convolutions of 128 filters, 3 pools, 3 dense layers"),
+                           (3, "9 convolutions of 128-512 filters, no pooling, 2 dense layers, batch norm"),
+                           (4, "8 convolutions of 128-512 filters, 4 pools, 3 dense layers, batch norm: its best"),
+                           (5, "8 convolutions of 128-1024 filters, 4 pools, 4 dense layers, batch norm"))),
         ModelSpec("cifar5_resnet", "CIFAR-5 ResNet-9 backbone",
                   _builder("photos", "build_cifar_resnet", num_classes=5, width=16),
                   "A quarter-width ResNet-9 trained on airplane, automobile, bird, cat and deer only: the backbone "

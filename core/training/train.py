@@ -36,7 +36,7 @@ import tensorflow as tf
 
 from core.base import device, paths
 from core.base.metrics import evaluate
-from core.data import datasets
+from core.data import datasets, tiny_imagenet
 from core.images import augment
 from core.nets import inference, registry
 from core.training.kit import (
@@ -68,6 +68,8 @@ class TrainConfig:
     writing_styles: bool = True  # add slashed 0s, flagged 1s and crossed 7s (digits only; see core.images.augment)
     val_size: int = 5000
     limit: int | None = None  # train on the first N images only (quick runs, tests)
+    classes: tuple[str, ...] | None = None  # tiny-ImageNet only: the classes (wnids) to learn, default all
+    side: int | None = None  # tiny-ImageNet only: the photos' side, 32 (the reports', the default) or 64
     patience: int = 6
     polish_epochs: int = 3  # clean-data epochs after the augmented phase (digits only; 0: none)
     polish_lr: float = 5e-5
@@ -125,12 +127,36 @@ class TrainConfig:
                              f"feature maps shrink to nothing")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
-        n_fit = datasets.get_dataset(spec.dataset).n_train - self.val_size
+        self._validate_tiny(spec)
+        n_fit = self.n_train - self.val_size
         if n_fit < 1:
             raise ValueError(f"a validation split of {self.val_size} leaves no training images")
         n_fit = min(n_fit, self.limit or n_fit)
         if self.batch_size > n_fit:
             raise ValueError(f"the batch size ({self.batch_size}) is larger than the {n_fit} training images")
+
+    def _validate_tiny(self, spec: registry.ModelSpec) -> None:
+        """Classes and side are tiny-ImageNet's: a subset of its wnids, at 32 or 64 pixels."""
+        if (self.classes is not None or self.side is not None) and "classes" not in spec.knobs:
+            raise ValueError(f"the {spec.title} reads {spec.dataset}: classes and side are tiny-ImageNet's")
+        if self.side is not None and self.side not in tiny_imagenet.SIDES:
+            raise ValueError(f"tiny-ImageNet's photos are used at {' or '.join(map(str, tiny_imagenet.SIDES))} "
+                             f"pixels, not {self.side}")
+        if self.classes is not None:
+            self.classes = tuple(self.classes)  # as the run store and a page's multiselect give them: a list
+            if len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
+                raise ValueError("pick at least two different classes")
+
+    @property
+    def n_train(self) -> int:
+        """Training images of the data set, or of the classes picked."""
+        if self.classes is not None:
+            return tiny_imagenet.n_train(self.classes)
+        return datasets.get_dataset(self.dataset).n_train
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes) if self.classes is not None else len(datasets.get_dataset(self.dataset).classes)
 
     def params(self) -> dict:
         """The settings that define the run (no file locations), as MLflow params and the card's config."""
@@ -203,7 +229,11 @@ class SettleBatchNorm(keras.callbacks.Callback):
 
 def _split(config: TrainConfig):
     """The fit, validation and test sets (uint8 images), with the extra writing styles for digits."""
-    (x_train, y_train), (x_test, y_test) = datasets.load_dataset(config.dataset)
+    if config.classes is not None or config.side is not None:
+        (x_train, y_train), (x_test, y_test) = tiny_imagenet.load(classes=config.classes,
+                                                                  side=config.side or tiny_imagenet.SIDE)
+    else:
+        (x_train, y_train), (x_test, y_test) = datasets.load_dataset(config.dataset)
     rng = np.random.default_rng(config.seed)
     order = rng.permutation(len(x_train))
     x_train, y_train = x_train[order], y_train[order]
@@ -220,7 +250,7 @@ def _split(config: TrainConfig):
 
 def _pipeline(x: np.ndarray, y: np.ndarray, config: TrainConfig, distort: bool) -> tf.data.Dataset:
     return pipeline(x, y, config.batch_size, config.seed, distort, photos=config.photos,
-                    num_classes=len(datasets.get_dataset(config.dataset).classes))
+                    num_classes=config.num_classes)
 
 
 # Images a compiled training call works through at least: small batches (the quick preset's 16) run several
@@ -265,7 +295,7 @@ def _check(should_stop: Callable[[], bool] | None, config: TrainConfig, when: st
 
 def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable[[], bool] | None) -> dict:
     spec = registry.get(config.model)
-    knobs = dict(dropout=config.dropout, kernel_size=config.kernel_size)
+    knobs = dict(dropout=config.dropout, kernel_size=config.kernel_size, classes=config.classes, side=config.side)
     keras.utils.set_random_seed(config.seed)
     precision = resolve_precision(config)
     keras.mixed_precision.set_global_policy(precision)
@@ -274,7 +304,7 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
     _check(should_stop, config, "while loading its data")
     x_val = to_float(x_val)
     photos = config.photos
-    num_classes = len(datasets.get_dataset(config.dataset).classes)
+    num_classes = config.num_classes
     val_labels = keras.utils.to_categorical(y_val, num_classes) if photos else y_val.astype("int32")
     model = registry.build(config.model, **knobs)
     batches = -(-len(x_fit) // config.batch_size)
@@ -321,6 +351,7 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
         "model": config.model,
         "title": spec.title,
         "dataset": config.dataset,
+        **({"classes": list(tiny_imagenet.names(config.classes))} if config.classes is not None else {}),
         "command": config.command or f"train(TrainConfig(model={config.model!r}, ...))",
         "config": config.params() | {"learning_rate": config.lr},
         "precision": precision,
