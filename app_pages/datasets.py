@@ -6,12 +6,13 @@ from PIL import Image
 
 from app_pages.ui.run_panel import launch, runs_panel
 from core.data import datasets, previews, tiny_download, tiny_imagenet
-from core.lab import presets
+from core.lab import presets, tiny_presets
 from core.nets import registry
 from core.training.train import TrainConfig
 
 st.title("Data sets")
 PREVIEW_PER_CLASS = 10  # of the shipped overview's 20 a class: "Other examples" shows the other ten
+NOT_RUN = "–"  # no run of ours yet (an empty cell would read "None")
 PREVIEW_ROWS = 10  # classes shown at once when a set has more (tiny-ImageNet's 200): the teacher picks which
 
 st.write("A network only knows what its data shows it. Look at the digits of MNIST and the small photos of "
@@ -57,11 +58,49 @@ def offer_tiny_imagenet() -> None:
         st.rerun()
 
 
+def tiny_imagenet_presets(present: bool) -> None:
+    """Reports 001 and 003's experiments on tiny-ImageNet, beside their figures; greyed out without the folder."""
+    st.header("Train on tiny-ImageNet: reports 001 and 003")
+    if not present:
+        st.caption("Greyed out until the folder is here (above): the presets train on its photos.")
+    cols = st.columns(3)
+    preset = cols[0].radio("Preset", list(tiny_presets.PRESETS), key="tiny_preset", disabled=not present,
+                           format_func=lambda p: tiny_presets.PRESETS[p].title)
+    side = cols[1].radio("Pixels", tiny_imagenet.SIDES, key="tiny_side", disabled=not present, horizontal=True,
+                         format_func=lambda s: f"{s}x{s}" + (" (the reports')" if s == tiny_imagenet.SIDE else ""))
+    size = cols[2].radio("Size", list(tiny_presets.SIZES), key="tiny_size", disabled=not present,
+                         format_func=lambda z: f"{z}: {tiny_presets.SIZE_WORDS[z]}")
+    names = dict(zip(*(tiny_imagenet.layout().wnids, tiny_imagenet.layout().names))) if present else {}
+    default = tiny_presets.default_classes(preset) if present else None
+    picked = st.multiselect(f"Classes (none picked: all {len(names) or tiny_imagenet.N_CLASSES})", list(names),
+                            default=list(default or ()), key=f"tiny_classes_{preset}", disabled=not present,
+                            format_func=names.get)
+    report = tiny_presets.PRESETS[preset]
+    rows = tiny_presets.beside_report(preset)
+    st.dataframe([{"network": registry.get(r["model"]).title, report.where: f"{r['report']:.1%}",
+                   "here": NOT_RUN if r["ours"] is None else f"{float(r['ours']):.1%}",
+                   "classes": NOT_RUN if r["run"] is None else tiny_presets.classes_words(r["classes"]),
+                   "pixels": NOT_RUN if r["side"] in (None, "None") else r["side"]} for r in rows],
+                 hide_index=True, width="stretch")
+    st.caption(tiny_presets.against_report(preset, rows))
+    if st.button("Launch", type="primary", icon=":material/rocket_launch:", key="tiny_launch",
+                 disabled=not present):
+        try:
+            configs = tiny_presets.configs(preset, size, tuple(picked) or None, int(side))
+        except (ValueError, datasets.DataError) as e:
+            st.error(f"Not launched: {e}.", icon=":material/error:")
+        else:
+            launch(configs, tiny_presets.LAB, varied=[("model",)] * len(configs))
+    if present:
+        runs_panel(tiny_presets.LAB)
+
+
 titles = {n: s.title for n, s in datasets.DATASETS.items()} | {tiny_imagenet.NAME: tiny_imagenet.TITLE}
 name = st.segmented_control("Data set", list(titles), default="mnist", key="datasets_name",
                             format_func=titles.get) or "mnist"
 if name == tiny_imagenet.NAME and tiny_imagenet.find() is None:
     offer_tiny_imagenet()
+    tiny_imagenet_presets(present=False)
     st.stop()
 try:
     spec = datasets.get_dataset(name)
@@ -136,3 +175,6 @@ if name == "cifar10":
             except ValueError as e:
                 st.error(f"Not launched: {e}.", icon=":material/error:")
     runs_panel("cifar")
+
+if name == tiny_imagenet.NAME:
+    tiny_imagenet_presets(present=True)

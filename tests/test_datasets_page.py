@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from core.data import datasets, previews, tiny_download, tiny_imagenet
+from core.lab import tiny_presets
 from core.nets import registry
 from tests.pages import open_page
-from tests.tiny_folder import N_TRAIN, N_VAL, make_folder, use_data_dir, zipped
+from tests.tiny_folder import N_TRAIN, N_VAL, WNIDS, make_folder, use_data_dir, zipped
 
 
 def show(name: str):
@@ -100,6 +101,25 @@ def test_tiny_imagenet_is_previewed_by_class_name_with_its_balance(run_store, tm
     assert train["x"] == ["goldfish", "European fire salamander", "bullfrog"]
     assert bars(train).tolist() == [N_TRAIN] * 3 and bars(test).tolist() == [N_VAL] * 3
     assert not [b for b in at.button if b.key == "tiny_download"]
+    # Reports 003 and 001's presets, beside the report's figures, on the classes the teacher picks
+    (launch,) = [b for b in at.button if b.key == "tiny_launch"]
+    assert not launch.disabled
+    assert at.multiselect(key="tiny_classes_report003").value == list(WNIDS[:3])  # the first five, of three here
+    table = next(d.value for d in at.dataframe if "report 003's table" in d.value.columns)
+    assert table["report 003's table"].tolist() == ["51.6%", "31.2%", "61.5%", "77.2%", "75.2%"]
+    assert "In report 003's table, the best is the Report 003 model 4 at 77.2%. No run here yet" in text
+
+
+def test_tiny_imagenet_presets_launch_on_the_classes_and_side_picked(run_store, tmp_path, monkeypatch, fake_engine):
+    make_folder(tmp_path)
+    use_data_dir(tmp_path, monkeypatch)
+    at = tiny_imagenet_page()
+    at.multiselect(key="tiny_classes_report003").set_value([WNIDS[2], WNIDS[0]])
+    at.radio(key="tiny_side").set_value(64)
+    at = next(b for b in at.run().button if b.key == "tiny_launch").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert [r.model for r in fake_engine] == list(tiny_presets.REPORT_003_TABLE)
+    assert {(r.params["classes"], r.params["side"]) for r in fake_engine} == {(str((WNIDS[2], WNIDS[0])), "64")}
 
 
 def test_tiny_imagenet_absent_offline_one_sentence_says_where_to_put_it(run_store, tmp_path, monkeypatch):
@@ -110,6 +130,8 @@ def test_tiny_imagenet_absent_offline_one_sentence_says_where_to_put_it(run_stor
     (info,) = at.info
     assert info.value == tiny_imagenet.where_to_put_it() and str(tmp_path / "tiny-imagenet-200") in info.value
     assert not [b for b in at.button if b.key == "tiny_download"]  # offline: no download offered
+    (launch,) = [b for b in at.button if b.key == "tiny_launch"]  # the presets show, greyed out, and say why
+    assert launch.disabled and "Greyed out until the folder is here" in words(at)
 
 
 def test_tiny_imagenet_absent_online_downloads_and_previews(run_store, tmp_path, monkeypatch, http_folder):

@@ -179,3 +179,24 @@ def test_an_offline_machine_is_said_offline_quickly(tmp_path):
         port = s.getsockname()[1]
     assert not tiny_download.reachable(f"http://127.0.0.1:{port}/tiny-imagenet-200.zip")
     assert not tiny_download.reachable("not a url")
+
+
+@pytest.mark.slow
+def test_report_003_s_preset_trains_on_the_engine_on_the_classes_and_side_picked(folder, engine_home, monkeypatch):
+    from core.lab import engine, runs, tiny_presets
+    from core.nets import registry
+
+    configs = tiny_presets.configs("report003", "quick", classes=(WNIDS[2], WNIDS[0]), side=64, epochs=1,
+                                   augment=False)
+    assert [c.model for c in configs] == list(tiny_presets.REPORT_003_TABLE)
+    run = engine.launch(configs[0], tiny_presets.LAB, varied=("model",))  # model 1, the smallest: a short run
+    run = runs.wait(run.run_id, timeout_s=busy.stretched(300), poll_s=0.5)
+    assert run.status == "FINISHED", run.error
+    assert run.params["classes"] == str((WNIDS[2], WNIDS[0])) and run.params["side"] == "64"
+    assert 0 <= run.metrics["test_accuracy"] <= 1
+    model = registry.load(f"run:{run.run_id}")
+    assert model.input_shape == (None, 64, 64, 3) and model.output_shape == (None, 2)  # the classes picked
+    (row,) = [r for r in tiny_presets.beside_report("report003") if r["run"] is not None]
+    assert row["model"] == "tiny003_model1" and row["ours"] == run.metrics["test_accuracy"]
+    assert f"of 1 network run, the best is the Report 003 model 1 at {run.metrics['test_accuracy']:.1%}" in \
+        tiny_presets.against_report("report003", tiny_presets.beside_report("report003"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from core.data import tiny_imagenet
 from core.lab import runs
+from core.nets import registry
 from core.training.train import TrainConfig
 
 # Report 003's table: test accuracy of each CNN on its five classes.
@@ -60,7 +61,9 @@ def configs(preset: str, size: str = "quick", classes: tuple[str, ...] | None = 
         raise ValueError(f"unknown size {size!r}; one of {', '.join(SIZES)}")
     classes = tuple(classes) if classes else None
     n_train = tiny_imagenet.n_train(classes or tiny_imagenet.layout().wnids)
-    settings = SIZES[size] | {"val_size": max(1, int(n_train * VAL_FRACTION))} | overrides
+    val_size = max(1, int(n_train * VAL_FRACTION))
+    batch_size = min(TrainConfig.batch_size, n_train - val_size)  # a folder of a few photos a class still trains
+    settings = SIZES[size] | {"val_size": val_size, "batch_size": batch_size} | overrides
     return [TrainConfig(model=model, classes=classes, side=side, **settings) for model in PRESETS[preset].report]
 
 
@@ -75,3 +78,26 @@ def beside_report(preset: str) -> list[dict]:
                      "classes": run.params.get("classes") if run else None,
                      "side": run.params.get("side") if run else None, "run": run})
     return rows
+
+
+def classes_words(classes) -> str:
+    """A run's classes as the store keeps them ("None" or "('n01443537', ...)"): '5 classes' or 'all'."""
+    if classes in (None, "None"):
+        return "all"
+    picked = classes if isinstance(classes, (list, tuple)) else [c for c in str(classes).strip("()[]").split(",")
+                                                                  if c.strip(" '\"")]
+    return f"{len(picked)} classes"
+
+
+def against_report(preset: str, rows: list[dict]) -> str:
+    """The preset's lesson from the figures: the report's best network, and ours when runs have finished."""
+    report = PRESETS[preset]
+    best = max(rows, key=lambda r: r["report"])
+    said = f"In {report.where}, the best is the {registry.get(best['model']).title} at {best['report']:.1%}."
+    ours = [r for r in rows if r["ours"] is not None]
+    if not ours:
+        return said + " No run here yet: launch the preset to set ours beside it."
+    top = max(ours, key=lambda r: float(r["ours"]))
+    same = " too" if top["model"] == best["model"] else ""
+    return (f"{said} Here, of {len(ours)} network{'s' if len(ours) > 1 else ''} run, the best is the "
+            f"{registry.get(top['model']).title}{same} at {float(top['ours']):.1%}.")
