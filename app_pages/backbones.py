@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.ui.run_panel import launch, require_store, runs_panel
-from core.data import datasets, zipdata
+from core.data import datasets, tiny_imagenet, zipdata
 from core.lab import runs
 from core.nets import backbones, registry
 from core.training import backbone_transfer
@@ -52,9 +52,23 @@ if not own:
 
 st.subheader("2. The photos to learn")
 uploads = datasets.uploaded_datasets()
-target = st.selectbox("Photos", [backbone_transfer.TARGET, *uploads], key="bb_target",
-                      format_func=lambda n: datasets.get_dataset(n).title
+tiny_here = tiny_imagenet.find() is not None
+target = st.selectbox("Photos", [backbone_transfer.TARGET, *uploads, tiny_imagenet.NAME], key="bb_target",
+                      format_func=lambda n: tiny_imagenet.TITLE + ("" if tiny_here else " (not on this machine)")
+                      if n == tiny_imagenet.NAME else datasets.get_dataset(n).title
                       + (f": {', '.join(datasets.get_dataset(n).classes)}" if n == backbone_transfer.TARGET else ""))
+tiny_classes = None
+if target == tiny_imagenet.NAME and not tiny_here:
+    st.info(tiny_imagenet.where_to_put_it() + " The Data sets page offers the download when the machine is online.",
+            icon=":material/folder_off:")
+elif target == tiny_imagenet.NAME:
+    found = tiny_imagenet.layout()
+    names = dict(zip(found.wnids, found.names))
+    tiny_classes = tuple(st.multiselect(f"Classes to learn (none picked: all {len(names)})", list(names),
+                                        default=list(found.wnids[:5]), format_func=names.get,
+                                        key="bb_tiny_classes")) or None
+    st.caption("tiny-ImageNet's photos at 32x32, as reports 001 and 003 used them; its labelled val split is the "
+               "test set. The project's backbones learnt CIFAR-10's classes, never these.")
 with st.expander("Bring your own photos: a zip with one folder per class"):
     st.caption("At least 2 classes and 5 pictures in each. The zip is checked before anything is kept (pictures "
                "only, sizes, no paths outside its folder, no zip bomb); each photo is cropped square and shrunk to "
@@ -99,11 +113,15 @@ st.caption("Frozen: the backbone's features are computed once and kept on disk, 
            "early, and halve their learning rate, when the training loss stops falling.")
 configs = []
 try:
-    configs = [backbone_transfer.BackboneConfig(backbone=backbone, target=target, mode=m, labels_per_class=n,
-                                             epochs=int(epochs),
+    if target == tiny_imagenet.NAME and not tiny_here:
+        raise LookupError  # said above, where the photos are picked: no run to build
+    configs = [backbone_transfer.BackboneConfig(backbone=backbone, target=target, classes=tiny_classes, mode=m,
+                                             labels_per_class=n, epochs=int(epochs),
                                              weights=weights, input_size=size, head=head, unfreeze=int(unfreeze),
                                              drop_last=drop_last)
                for m in modes for n in labels]
+except LookupError:
+    pass
 except ValueError as e:
     st.error(f"Cannot train this: {e}.", icon=":material/error:")
 if st.button(f"Train {len(configs)} run(s)", type="primary", icon=":material/rocket_launch:", disabled=not configs):
@@ -113,7 +131,8 @@ runs_panel("transfer")
 
 st.subheader("4. What the labels buy")
 done = [r for r in runs.search(lab="transfer", status=["FINISHED"], dataset=target)
-        if r.recipe == "backbone"]
+        if r.recipe == "backbone" and (target != tiny_imagenet.NAME or r.params.get("classes") == str(tiny_classes))]
+n_classes = len(tiny_classes) if tiny_classes else len(datasets.get_dataset(target).classes)
 latest: dict[tuple, runs.RunInfo] = {}
 for run in done:  # newest first
     key = (run.params.get("backbone"), run.params.get("weights") if run.params.get("backbone") in
@@ -142,9 +161,9 @@ for line in sorted({(b, w, m) for b, w, m, _ in latest}):
 fig.update_layout(height=380, margin=dict(l=0, r=0, t=10, b=0),
                   xaxis=dict(title="labelled photos per class", type="log",
                              tickvals=list(backbone_transfer.LABELS_PER_CLASS)),
-                  yaxis=dict(title=f"test accuracy ({len(datasets.get_dataset(target).classes)} classes)",
+                  yaxis=dict(title=f"test accuracy ({n_classes} classes)",
                              tickformat=".0%", range=[0, 1]))
 st.plotly_chart(fig, key="bb_curve", config={"displayModeBar": False})
-st.caption(f"Chance is {1 / len(datasets.get_dataset(target).classes):.0%}. Where the frozen or fine-tuned line sits "
+st.caption(f"Chance is {1 / n_classes:.0%}. Where the frozen or fine-tuned line sits "
            "above 'from scratch', the backbone's "
            "features carried over; the gap usually closes as labels grow.")

@@ -33,7 +33,7 @@ import numpy as np
 
 from core.base import paths
 from core.base.files import file_digest
-from core.data import datasets
+from core.data import datasets, tiny_imagenet
 from core.images import preprocess
 from core.nets import backbones, heads, registry
 from core.training import kit, letter_transfer
@@ -61,7 +61,8 @@ class BackboneConfig:
     """A run of the backbone recipe: which backbone, which recipe, how many labelled photos per class."""
 
     backbone: str = "cifar5_resnet"  # a project model (OWN_BACKBONES) or a core.nets.backbones name
-    target: str = TARGET  # the photos to learn: CIFAR-10's last five classes, or an uploaded data set
+    target: str = TARGET  # the photos to learn: CIFAR-10's last five classes, tiny-ImageNet or an uploaded set
+    classes: tuple[str, ...] | None = None  # tiny-ImageNet only: the classes (wnids) to learn, default all
     mode: str = "frozen"
     labels_per_class: int = 100
     epochs: int = 20
@@ -90,7 +91,7 @@ class BackboneConfig:
     def model(self) -> str:
         if self.target == TARGET:
             return "cifar5_transfer" if self.backbone == "cifar5_resnet" else f"cifar5_transfer_{self.backbone}"
-        return f"{self.target.removeprefix(datasets.UPLOAD_PREFIX)}_from_{self.backbone}"
+        return f"{self.target.removeprefix(datasets.UPLOAD_PREFIX).replace('-', '_')}_from_{self.backbone}"
 
     @property
     def dataset(self) -> str:
@@ -124,9 +125,11 @@ class BackboneConfig:
                 raise ValueError(f"{name} must be a whole number of at least 1, not {value}")
         if self.target == TARGET and self.labels_per_class > 5000:
             raise ValueError(f"CIFAR-10 has 5,000 training photos per class, not {self.labels_per_class}")
-        if self.target != TARGET:
+        self._validate_tiny()
+        if self.target not in (TARGET, tiny_imagenet.NAME):
             if not self.target.startswith(datasets.UPLOAD_PREFIX):
-                raise ValueError(f"the photos to learn are {TARGET} or an uploaded data set, not {self.target!r}")
+                raise ValueError(f"the photos to learn are {TARGET}, {tiny_imagenet.NAME} or an uploaded data set, "
+                                 f"not {self.target!r}")
             try:
                 datasets.get_dataset(self.target)
             except datasets.DataError as e:
@@ -141,6 +144,36 @@ class BackboneConfig:
             raise ValueError(f"weights must be imagenet or random, not {self.weights!r}")
         if self.learning_rate is not None and not (0 < self.learning_rate <= 1):
             raise ValueError(f"the learning rate must be above 0 and at most 1, not {self.learning_rate}")
+
+    def _validate_tiny(self) -> None:
+        """tiny-ImageNet's folder is here, and its classes picked are at least two of its own."""
+        if self.classes is not None and self.target != tiny_imagenet.NAME:
+            raise ValueError("classes are picked from tiny-ImageNet's only")
+        if self.target != tiny_imagenet.NAME:
+            return
+        if tiny_imagenet.find() is None:
+            raise ValueError(tiny_imagenet.where_to_put_it().rstrip("."))
+        if self.classes is not None:
+            self.classes = tuple(self.classes)  # as the run store and a page's multiselect give them: a list
+            if len(set(self.classes)) < 2 or len(set(self.classes)) != len(self.classes):
+                raise ValueError("pick at least two different classes")
+            try:
+                tiny_imagenet.n_train(self.classes)
+            except datasets.DataError as e:
+                raise ValueError(str(e)) from None
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The names of the classes learnt, in label order."""
+        if self.target == tiny_imagenet.NAME and self.classes is not None:
+            return tiny_imagenet.names(self.classes)
+        return datasets.get_dataset(self.target).classes
+
+    def load(self) -> tuple[datasets.Split, datasets.Split]:
+        """The photos to learn, as 32x32 RGB: tiny-ImageNet's classes picked, or the target data set."""
+        if self.target == tiny_imagenet.NAME:
+            return tiny_imagenet.load(classes=self.classes)
+        return datasets.load_dataset(self.target)
 
     def params(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k not in ("command", "out_dir")} | {"recipe": self.recipe}
@@ -209,8 +242,8 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
     if should_stop is not None and should_stop():
         raise kit.Cancelled("the run was cancelled before it started")
     keras.utils.set_random_seed(config.seed)
-    (x_all, y_all), (x_test, y_test) = datasets.load_dataset(config.target)
-    classes = datasets.get_dataset(config.target).classes
+    (x_all, y_all), (x_test, y_test) = config.load()
+    classes = config.class_names
     x_fit, y_fit = labelled_subset(x_all, y_all, config.labels_per_class, config.seed)
     started = time.perf_counter()
     if config.mode == "scratch":
@@ -261,7 +294,8 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
     title = f"{config.backbone} -> {datasets.get_dataset(config.target).title} ({MODE_TITLES[config.mode]}, " \
             f"{config.labels_per_class} labels per class)"
     card = letter_transfer.transfer_card(config, model, title, len(x_fit), y_test, probs, seconds, reporter.history,
-                                  backbone=config.backbone, labels_per_class=config.labels_per_class)
+                                  backbone=config.backbone, labels_per_class=config.labels_per_class,
+                                  classes=list(classes))
     kit.save_model(model, card, Path(config.out_dir), config.model)
     if progress is not None:
         progress({"kind": "done", "card": card})
