@@ -216,7 +216,8 @@ def _run(args: argparse.Namespace) -> int:
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                          limit=args.limit, dropout=args.dropout, kernel_size=args.kernel_size,
                          polish_epochs=args.polish_epochs, augment=not args.no_augment,
-                         writing_styles=not args.no_augment, val_size=args.val_size)
+                         writing_styles=not args.no_augment, val_size=args.val_size,
+                         classes=tuple(args.classes.split(",")) if args.classes else None, side=args.side)
     if args.dataset and args.dataset != config.dataset:
         raise ValueError(f"{args.model} learns {config.dataset}, not {args.dataset}")
     run = engine.launch(config, args.lab)
@@ -403,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--polish-epochs", type=int, default=0)
     r.add_argument("--val-size", type=int, default=5000, help="training images held out to validate each epoch")
     r.add_argument("--no-augment", action="store_true")
+    r.add_argument("--classes", help="tiny-ImageNet only: the classes to learn, wnids separated by commas "
+                                     "(default: all)")
+    r.add_argument("--side", type=int, choices=(32, 64), help="tiny-ImageNet only: the photos' side (default 32)")
     r.add_argument("--lab", default="cli", help="the lab the run is filed under (compare, lr-sweep, grid, ...)")
     r.set_defaults(func=_run)
     cl = sub.add_parser("classes", help="your own classes: teach a project from folders of pictures, list, delete")

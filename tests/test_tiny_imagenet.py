@@ -14,6 +14,7 @@ import pytest
 from bench.harness import command_line
 from core.data import datasets, tiny_download, tiny_imagenet
 from tests import busy
+from tests.needs import needs_data
 from tests.tiny_folder import N_TRAIN, N_VAL, WNIDS, make_folder, photo, use_data_dir, zipped
 
 
@@ -137,6 +138,15 @@ def test_a_run_on_tiny_imagenet_trains_on_the_engine_and_is_scored_on_val(folder
     run = json.loads(out.stdout.strip().splitlines()[-1])
     assert run["status"] == "FINISHED" and run["model"] == "tiny_vgg"
     assert 0 <= run["test_accuracy"] <= 1 and run["config"]["val_size"] == "4"
+
+
+@needs_data("mnist")
+def test_the_command_line_refuses_classes_for_another_data_set_and_a_side_not_offered(tmp_path):
+    out = core_cli(tmp_path / "home", datasets.data_dir(), "run", "--model", "net002", "--classes",
+                   "n01443537,n01629819")
+    assert out.returncode == 2 and "classes and side are tiny-ImageNet's" in out.stderr, out.stderr
+    out = core_cli(tmp_path / "home", tmp_path, "run", "--model", "tiny_vgg", "--side", "48")
+    assert out.returncode == 2 and "invalid choice: 48" in out.stderr
 
 
 def test_the_download_streams_checks_and_unpacks_the_zip_into_the_data_folder(tmp_path, http_folder, monkeypatch):
