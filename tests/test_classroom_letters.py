@@ -29,7 +29,8 @@ def letters_class(letters_asked=store.DEFAULT_LETTERS) -> tuple[store.ClassInfo,
     return store.set_activity(info.code, secret, store.LETTERS), secret
 
 
-def test_students_are_asked_for_the_letters_in_turn_and_back_to_digits(class_db):
+@pytest.mark.usefixtures("class_db")
+def test_students_are_asked_for_the_letters_in_turn_and_back_to_digits():
     info, secret = store.start_class()
     store.set_activity(info.code, secret, store.DRAW)
     me, token = store.join(info.code)
@@ -48,7 +49,8 @@ def test_students_are_asked_for_the_letters_in_turn_and_back_to_digits(class_db)
     assert store.class_info(info.code).letters == ("x", "y")
 
 
-def test_letters_are_named_by_the_teacher_only_and_2_to_10_of_them(class_db):
+@pytest.mark.usefixtures("class_db")
+def test_letters_are_named_by_the_teacher_only_and_2_to_10_of_them():
     info, secret = letters_class()
     _, token = store.join(info.code)
     with pytest.raises(store.NotAllowed):
@@ -62,7 +64,8 @@ def test_letters_are_named_by_the_teacher_only_and_2_to_10_of_them(class_db):
     assert store.MAX_LETTERS == own_classes.MAX_CLASSES  # the head's own limit
 
 
-def test_too_few_students_say_what_is_missing_instead_of_a_conclusion(class_db):
+@pytest.mark.usefixtures("class_db")
+def test_too_few_students_say_what_is_missing_instead_of_a_conclusion():
     info, secret = letters_class(["o", "x"])
     for n in range(2):
         _, token = store.join(info.code)
@@ -90,7 +93,7 @@ def writers_class(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(db.DB_ENV, f"sqlite:///{tmp_path_factory.mktemp('letters') / 'classes.db'}")
         seeded = random.Random(31)
-        mp.setattr(keys, "new_token", lambda: "%032x" % seeded.getrandbits(128))
+        mp.setattr(keys, "new_token", lambda: f"{seeded.getrandbits(128):032x}")
         by_writer: dict[str, dict[str, list]] = {}
         for record in unipen.load_unipen(file=unipen.LETTERS):
             if record["label"] in ABC:

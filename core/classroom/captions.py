@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from core.classroom import store
-from core.classroom.letters import Comparison
+from core.classroom import letters, store
 from core.classroom.stats import DIGITS, ClassStats
 
 SAME_AS_MNIST = 0.02  # within two points of its MNIST accuracy, a network reads the class as well as MNIST
@@ -63,6 +62,8 @@ def stump_caption(stats: ClassStats) -> str:
 
 def caption(stats: ClassStats) -> str:
     """The sentence for the wall of the class's activity."""
+    if stats.info.activity == store.LETTERS:
+        return letters_caption(letters.latest(stats.info.code))
     return stump_caption(stats) if stats.info.activity == store.STUMP else draw_caption(stats)
 
 
@@ -79,7 +80,7 @@ def training_caption(card: dict) -> str:
             f"{_percent(card['test_accuracy'])} after.")
 
 
-def letters_caption(result: Comparison | None) -> str:
+def letters_caption(result: letters.Comparison | None) -> str:
     """Letters with many hands: which head reads the held-out students better, one hand's or the class's; what is
     missing while the class has too few letters to say."""
     if result is None:
