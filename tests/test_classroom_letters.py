@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import update
 
 from core import own_classes
-from core.classroom import captions, db, keys, letters, schema, store
+from core.classroom import captions, db, export, keys, letters, schema, store
 from core.data import unipen
 from tests.class_drawings import unipen_payload
 from tests.needs import needs_data
@@ -30,7 +30,7 @@ def letters_class(letters_asked=store.DEFAULT_LETTERS) -> tuple[store.ClassInfo,
 
 
 @pytest.mark.usefixtures("class_db")
-def test_students_are_asked_for_the_letters_in_turn_and_back_to_digits():
+def test_students_are_asked_for_the_letters_in_turn_and_back_to_digits(tmp_path):
     info, secret = store.start_class()
     store.set_activity(info.code, secret, store.DRAW)
     me, token = store.join(info.code)
@@ -42,6 +42,8 @@ def test_students_are_asked_for_the_letters_in_turn_and_back_to_digits():
         asked.append(store.rejoin(info.code, token).prompt)
         store.submit(info.code, token, f"l{i}", asked[-1], **drawing())
     assert Counter(asked) == dict.fromkeys(store.DEFAULT_LETTERS, 2)  # every letter once, then again
+    card = export.export_class(info.code, tmp_path / "class.zip")  # the letters are the class's data too
+    assert {label: n for label, n in card["labels"].items() if n} == dict.fromkeys(store.DEFAULT_LETTERS, 2)
     store.set_letters(info.code, secret, ["x", "y"])
     assert store.rejoin(info.code, token).prompt in ("x", "y")  # a letter taken away is asked no more
     store.set_activity(info.code, secret, store.DRAW)
