@@ -160,34 +160,34 @@ def compare(code: str, model: str = MODEL) -> Comparison:
     x = drawing_features(drawn, model)
     y = np.array([letters.index(d.label) for d in drawn])
     out = np.array([d.student in held for d in drawn])
-    taught, read = Counter(d.label for d in drawn if d.student not in held), Counter(
-        d.label for d in drawn if d.student in held)
+    taught = Counter(d.label for d in drawn if d.student not in held)
+    read = Counter(d.label for d in drawn if d.student in held)
     missing = _missing(letters, taught, read, len(students))
     learners = len(students) - len(held)
     many = one = None
     if all(taught[letter] for letter in letters):
         many = _score("the class", x[~out], y[~out], learners, letters, x[out], y[out], model)
-        one = _one_hand(drawn, x, y, out, letters, model, missing)
+        report = report_hand(letters)
+        if report is not None:
+            one = _score(REPORT_HAND, own_classes.embed(model, report[0]), report[1], 1, letters, x[out], y[out],
+                         model)
+        elif (student := one_student(drawn, out, letters)) is not None:
+            mine = np.array([d.student == student for d in drawn])
+            one = _score(f"one student, {student}", x[mine], y[mine], 1, letters, x[out], y[out], model)
+        else:
+            missing.append("one student (not held out) who drew every letter, to teach the one-hand head")
     return Comparison(letters, model, len(held), one, many, missing, time.time())
 
 
-def _one_hand(drawn, x, y, out, letters, model, missing) -> HeadScore | None:
-    """Report 002's letters when the class draws letters of that set, else the learning student who drew every
-    letter and drew most (of equals, the first pseudonym)."""
-    report = report_hand(letters)
-    if report is not None:
-        return _score(REPORT_HAND, own_classes.embed(model, report[0]), report[1], 1, letters, x[out], y[out], model)
-    drew = {}
-    for d, held in zip(drawn, out):
+def one_student(drawn: list[store.Drawing], held_out: np.ndarray, letters: list[str]) -> str | None:
+    """The one hand when the class's letters are not report 002's: the student the heads learn from who drew every
+    letter and drew most (of equals, the first pseudonym); None when no one drew every letter."""
+    drew: dict[str, Counter] = {}
+    for d, held in zip(drawn, held_out):
         if not held:
             drew.setdefault(d.student, Counter())[d.label] += 1
     everything = [s for s, counts in drew.items() if len(counts) == len(letters)]
-    if not everything:
-        missing.append("one student (not held out) who drew every letter, to teach the one-hand head")
-        return None
-    student = min(everything, key=lambda s: (-sum(drew[s].values()), s))
-    mine = np.array([d.student == student for d in drawn])
-    return _score(f"one student, {student}", x[mine], y[mine], 1, letters, x[out], y[out], model)
+    return min(everything, key=lambda s: (-sum(drew[s].values()), s), default=None)
 
 
 # --- The teacher's press: in the background, the result kept for the wall --------------------------------------
@@ -215,6 +215,8 @@ def running(code: str) -> bool:
 def _compare_and_keep(code: str, model: str) -> None:
     try:
         result = compare(code, model)
+    except store.ClassError:  # the class ended meanwhile: nothing to keep
+        return
     except (own_classes.ProjectError, ValueError) as e:  # said on the wall, as a result would be
         result = Comparison(list(store.class_info(code).letters), model, 0, None, None,
                             [f"heads that can be taught ({e})"], time.time())
