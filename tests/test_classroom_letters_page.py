@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from core.classroom import letters, store
+from core.classroom import captions, letters, store
 from core.data import unipen
 from tests.class_drawings import unipen_payload
 from tests.needs import needs_data
@@ -64,5 +64,6 @@ def test_the_teacher_starts_letters_students_draw_them_and_the_wall_shows_both_h
     assert one["read"] == many["read"] == str(result.many_hands.read) != "0"
     assert result.one_hand.taught_by == letters.REPORT_HAND and result.one_hand.drawings == 27
     said = [s.value for s in teacher.subheader]
-    assert f"the head taught by {letters.REPORT_HAND} (27 drawings)" in said[0]  # the wall's sentence, from them
-    assert said.count(said[0]) == 2  # the section's and the wall's
+    assert captions.letters_caption(result) in said  # the wall's sentence, from the figures
+    assert f"the head taught by {letters.REPORT_HAND} (27 drawings) {float(one['accuracy']):.0%}" in \
+        captions.letters_caption(result)

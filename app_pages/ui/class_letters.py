@@ -45,14 +45,15 @@ def figures(code: str, hook: Callable[..., None]) -> None:
     result = letters.latest(code)
     if letters.running(code):
         st.info("Teaching the two heads...", icon=":material/hourglass_top:")
-    st.subheader(captions.letters_caption(result))
+    if info.activity != store.LETTERS:  # during the activity the wall below says it (``captions.caption``)
+        st.subheader(captions.letters_caption(result))
     if result is None:
         return
     left, right = st.columns(2)
     for column, score, testid, name in ((left, result.one_hand, "vp-class-letters-one", "Taught by one hand"),
                                         (right, result.many_hands, "vp-class-letters-class", "Taught by the class")):
         with column:
-            hook(testid, f"{name}: {percent(score)}", accuracy=f"{score.accuracy:.4f}" if score else "",
+            hook(testid, accuracy=f"{score.accuracy:.4f}" if score else "",
                  right=score.right if score else "", read=score.read if score else "")
             if score is None:
                 st.metric(name, "-")
