@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.ui import nets
+from app_pages.ui import class_letters, nets
 from app_pages.ui.live_canvas import live_canvas
 from core.classroom import captions, db, join, keys, stats, store, training
 from core.images import strokes
@@ -26,7 +26,8 @@ from core.nets import registry
 WALL_EVERY_S = 2  # the wall and the students' screens look for news this often
 FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
 PINS = "class_pins"  # the PINs a teacher typed in this browser session, by class code: never in the address
-ACTIVITY_NAMES = {store.DRAW: "Draw for our data set", store.STUMP: "Stump the network", store.PAUSED: "Pause"}
+ACTIVITY_NAMES = {store.DRAW: "Draw for our data set", store.STUMP: "Stump the network",
+                  store.LETTERS: "Letters with many hands", store.PAUSED: "Pause"}
 ACTIVITY_ASK = {store.DRAW: "Draw a {label}", store.STUMP: "Draw a {label} the networks misread"}
 
 params = st.query_params
@@ -131,8 +132,9 @@ def student(code: str, token: str) -> None:
         st.title("Wait for your teacher")
         st.write("Your teacher starts the next activity; this screen follows by itself.")
         return
-    st.html(f'<h1 data-testid="vp-class-prompt" data-label="{escape(me.prompt, quote=True)}">'
-            f'{escape(ACTIVITY_ASK[info.activity].format(label=me.prompt))}</h1>')
+    asked = (class_letters.ask(me.prompt) if info.activity == store.LETTERS else
+             ACTIVITY_ASK[info.activity].format(label=me.prompt))
+    st.html(f'<h1 data-testid="vp-class-prompt" data-label="{escape(me.prompt, quote=True)}">{escape(asked)}</h1>')
     key = f"class_canvas_{me.drawings}"  # a new, blank canvas after each drawing sent
     submission = st.session_state.setdefault(f"{key}_id", uuid.uuid4().hex)  # sent again, stored once
     live = nets.live_models() if info.activity == store.STUMP else ()  # stumping: see the networks read as you draw
@@ -279,6 +281,7 @@ def teacher(code: str, secret: str, by_pin: bool = False) -> None:
     info = store.class_info(code)
     teacher_controls(code, secret, info, by_pin)
     train_section(info.code, secret)
+    class_letters.section(info.code, secret, info, hook)
     wall(code, secret)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.classroom import store
+from core.classroom import letters, store
 from core.classroom.stats import DIGITS, ClassStats
 
 SAME_AS_MNIST = 0.02  # within two points of its MNIST accuracy, a network reads the class as well as MNIST
@@ -62,6 +62,8 @@ def stump_caption(stats: ClassStats) -> str:
 
 def caption(stats: ClassStats) -> str:
     """The sentence for the wall of the class's activity."""
+    if stats.info.activity == store.LETTERS:
+        return letters_caption(letters.latest(stats.info.code))
     return stump_caption(stats) if stats.info.activity == store.STUMP else draw_caption(stats)
 
 
@@ -76,3 +78,21 @@ def training_caption(card: dict) -> str:
             f"{_percent(after)} of the drawings of {new} students it never saw, {change} before ({_percent(before)}); "
             f"MNIST's test digits: {_percent(card['test_accuracy_before'])} before, "
             f"{_percent(card['test_accuracy'])} after.")
+
+
+def letters_caption(result: letters.Comparison | None) -> str:
+    """Letters with many hands: which head reads the held-out students better, one hand's or the class's; what is
+    missing while the class has too few letters to say."""
+    if result is None:
+        return "No heads taught yet: when the class has drawn, press the button to teach them."
+    if result.missing:
+        return f"Not enough letters yet to compare one hand with the class: needed {'; '.join(result.missing)}."
+    one, many = result.one_hand, result.many_hands
+    # One drawing either way is within the luck of which students were held out.
+    verdict = ("the class's many hands teach it better" if many.right > one.right + 1 else
+               "one hand teaches it better" if one.right > many.right + 1 else
+               "one hand teaches it as well as many")
+    return (f"On {result.held_out_students} students neither head saw, the head taught by the class "
+            f"({many.students} students, {many.drawings} drawings) reads {_percent(many.accuracy)} of their "
+            f"{many.read} letters and the head taught by {one.taught_by} ({one.drawings} drawings) "
+            f"{_percent(one.accuracy)}: {verdict}.")

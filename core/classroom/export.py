@@ -36,7 +36,8 @@ def data_card(info: store.ClassInfo, drawings: list[store.Drawing]) -> dict:
         "class": info.code,
         "drawings": len(drawings),
         "students": len({d.student for d in drawings}),
-        "labels": {label: counts[label] for label in info.labels},
+        # The class's labels, then any other drawn (the letters of "Letters with many hands").
+        "labels": {label: counts[label] for label in dict.fromkeys([*info.labels, *counts])},
         "activities": dict(Counter(d.activity for d in drawings)),
         "first": iso_time(min(d.created_at for d in drawings)) if drawings else None,
         "last": iso_time(max(d.created_at for d in drawings)) if drawings else None,

@@ -71,7 +71,7 @@ class Stumper:
 @dataclass(frozen=True)
 class ClassStats:
     info: store.ClassInfo
-    counts: dict[str, int]  # visible drawings per label, in the class's order of labels
+    counts: dict[str, int]  # visible drawings per label the activity asks for, in the class's order
     latest: list[store.Drawing]  # newest first
     scores: list[NetworkScore]  # one per network, on the drawings of a digit
     stumpers: list[Stumper]  # the stump activity's drawings that fool a network, the best first
@@ -148,6 +148,7 @@ def class_stats(code: str, predictors: Mapping[str, Predictor]) -> ClassStats:
     counts = Counter(d.label for d in shown)
     digits = [d for d in shown if d.label in DIGITS]
     probs = read_drawings(digits, predictors)
-    return ClassStats(info, {label: counts[label] for label in info.labels}, shown[::-1][:LATEST],
+    asked = info.letters if info.activity == store.LETTERS else info.labels  # the wall counts the activity's
+    return ClassStats(info, {label: counts[label] for label in asked}, shown[::-1][:LATEST],
                       [_score(name, digits, p) for name, p in probs.items()], _stumpers(digits, probs),
                       sum(d.activity == store.STUMP for d in digits))

@@ -24,15 +24,18 @@ from core.classroom import db, keys, prompts
 from core.classroom.schema import classes, drawings, students
 from core.images import preprocess
 
-# What the class is doing: drawing the asked digits for its data set, trying to stump the networks, or waiting.
-DRAW, STUMP, PAUSED = "draw", "stump", "paused"
-ACTIVITIES = (DRAW, STUMP, PAUSED)
-DRAWING_ACTIVITIES = (DRAW, STUMP)
+# What the class is doing: drawing the asked digits for its data set, trying to stump the networks, drawing the
+# letters the teacher named (activity 4, "Letters with many hands"), or waiting.
+DRAW, STUMP, LETTERS, PAUSED = "draw", "stump", "letters", "paused"
+ACTIVITIES = (DRAW, STUMP, LETTERS, PAUSED)
+DRAWING_ACTIVITIES = (DRAW, STUMP, LETTERS)
+DEFAULT_LETTERS = ("alpha", "beta", "gamma")  # the Greek letters of report 002's one hand
 MAX_NICKNAME = 40
 MAX_STROKES_JSON = 256 * 1024  # a digit drawn with many strokes is a few kB; more is not a drawing
 MAX_SUBMISSION_ID = 64
 MAX_LABEL = 40
 MAX_LABELS = 26
+MAX_LETTERS = 10  # the letters activity's head, as an own-classes head, learns 2 to 10 classes
 
 
 class ClassError(ValueError):
@@ -51,6 +54,7 @@ class ClassInfo:
     created_at: float
     drawings: int = 0  # visible ones
     students: int = 0
+    letters: tuple[str, ...] = DEFAULT_LETTERS  # what the letters activity asks for
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,26 @@ class Drawing:
         return preprocess.CANVAS_PNG + base64.b64encode(self.png).decode()
 
 
-def _labels(labels) -> tuple[str, ...]:
+def _labels(labels, most: int = MAX_LABELS, what: str = "labels") -> tuple[str, ...]:
     found = tuple(dict.fromkeys(str(label).strip() for label in labels))
-    if not 2 <= len(found) <= MAX_LABELS or any(not label or len(label) > MAX_LABEL for label in found):
-        raise ClassError(f"a class draws 2 to {MAX_LABELS} different labels of 1 to {MAX_LABEL} characters")
+    if not 2 <= len(found) <= most or any(not label or len(label) > MAX_LABEL for label in found):
+        raise ClassError(f"a class draws 2 to {most} different {what} of 1 to {MAX_LABEL} characters")
     return found
+
+
+def _label_sets(row) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The class's labels and its letters, from the ``labels`` column: a JSON list (the labels; the default
+    letters) or, once the teacher named letters, ``{"labels": [...], "letters": [...]}``. No migration needed."""
+    stored = json.loads(row.labels)
+    if isinstance(stored, list):
+        return tuple(stored), DEFAULT_LETTERS
+    return tuple(stored["labels"]), tuple(stored["letters"])
+
+
+def _asked(class_row) -> tuple[str, ...]:
+    """What the class's activity asks for: the letters activity its letters, the others the class's labels."""
+    labels, letters = _label_sets(class_row)
+    return letters if class_row.activity == LETTERS else labels
 
 
 def _class_row(conn: Connection, code: str):
@@ -120,20 +139,40 @@ def _info(conn: Connection, row) -> ClassInfo:
         drawings.c.class_id == row.id, drawings.c.hidden.is_(False))).scalar_one()
     joined = conn.execute(select(func.count()).select_from(students).where(
         students.c.class_id == row.id)).scalar_one()
-    return ClassInfo(row.code, row.activity, tuple(json.loads(row.labels)), row.created_at, shown, joined)
+    labels, letters = _label_sets(row)
+    return ClassInfo(row.code, row.activity, labels, row.created_at, shown, joined, letters)
 
 
-def _counts(conn: Connection, class_id: int, student_id: int | None = None) -> Counter:
+def _counts(conn: Connection, class_id: int, student_id: int | None = None, letters: bool = False) -> Counter:
+    """Visible drawings per label; ``letters``: of the letters activity only (a letter a teacher names "1" is not
+    the digit 1 drawn before)."""
     query = select(drawings.c.label, func.count()).where(drawings.c.class_id == class_id,
                                                           drawings.c.hidden.is_(False))
     if student_id is not None:
         query = query.where(drawings.c.student_id == student_id)
+    if letters:
+        query = query.where(drawings.c.activity == LETTERS)
     return Counter(dict(conn.execute(query.group_by(drawings.c.label)).all()))
 
 
 def _next_prompt(conn: Connection, class_row, student_id: int) -> str:
-    return prompts.next_label(json.loads(class_row.labels), _counts(conn, class_row.id, student_id),
-                              _counts(conn, class_row.id))
+    """What the student draws next in the class's activity, balanced over its labels (or letters)."""
+    letters = class_row.activity == LETTERS
+    return prompts.next_label(_asked(class_row),
+                              _counts(conn, class_row.id, student_id, letters), _counts(conn, class_row.id,
+                                                                                        letters=letters))
+
+
+def _prompt_again(conn: Connection, class_id: int) -> None:
+    """Ask each student whose prompt the class's activity no longer asks for (letters after digits, a letter the
+    teacher took away) for one it does; a prompt still asked for stays, so a half-drawn one is not lost."""
+    class_row = conn.execute(select(classes).where(classes.c.id == class_id)).first()
+    asked = _asked(class_row)
+    for student_id, prompt in conn.execute(select(students.c.id, students.c.prompt)
+                                           .where(students.c.class_id == class_id)).all():
+        if prompt not in asked:
+            conn.execute(update(students).where(students.c.id == student_id)
+                         .values(prompt=_next_prompt(conn, class_row, student_id)))
 
 
 def _student(conn: Connection, row) -> Student:
@@ -170,12 +209,27 @@ def is_teacher(code: str, secret: str) -> bool:
 
 
 def set_activity(code: str, secret: str, activity: str) -> ClassInfo:
-    """Start an activity (``draw``, ``stump``) or pause the class; the students' screens follow it."""
+    """Start an activity (``draw``, ``stump``, ``letters``) or pause the class; the students' screens follow it."""
     if activity not in ACTIVITIES:
         raise ClassError(f"no activity {activity!r}; choose from {', '.join(ACTIVITIES)}")
     with db.engine().begin() as conn:
         row = _teacher_row(conn, code, secret)
         conn.execute(update(classes).where(classes.c.id == row.id).values(activity=activity))
+        if activity != PAUSED:
+            _prompt_again(conn, row.id)
+        return _info(conn, _class_row(conn, code))
+
+
+def set_letters(code: str, secret: str, letters) -> ClassInfo:
+    """Name the letters the letters activity asks for (2 to ``MAX_LETTERS``: any classes, not only letters)."""
+    letters = _labels(letters, MAX_LETTERS, "letters")
+    with db.engine().begin() as conn:
+        row = _teacher_row(conn, code, secret)
+        labels, _ = _label_sets(row)
+        conn.execute(update(classes).where(classes.c.id == row.id).values(
+            labels=json.dumps({"labels": labels, "letters": letters})))
+        if row.activity == LETTERS:
+            _prompt_again(conn, row.id)
         return _info(conn, _class_row(conn, code))
 
 
