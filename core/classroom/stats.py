@@ -152,8 +152,8 @@ def read_drawings(drawings: list[store.Drawing], predictors: Mapping[str, Predic
     """Each network's probabilities (N, 10) for the drawings; the ones read before come from ``_READINGS``.
 
     A drawing new to any network is prepared once for all of them (the preparation costs more than the readings)."""
-    where = db.url()
-    keys = {name: [(where, d.id, name, registry.version(name)) for d in drawings] for name in predictors}
+    where, versions = db.url(), {name: registry.version(name) for name in predictors}  # a file's stat: once
+    keys = {name: [(where, d.id, name, versions[name]) for d in drawings] for name in predictors}
     with _lock:
         missing = {name: [i for i, key in enumerate(keys[name]) if key not in _READINGS] for name in predictors}
     inputs = {i: model_input(drawings[i]) for i in sorted({i for todo in missing.values() for i in todo})}
@@ -190,7 +190,11 @@ def _read_by_all(drawings: list[store.Drawing], probs: dict[str, np.ndarray], i:
 
 def _hardest(drawings: list[store.Drawing], probs: dict[str, np.ndarray]) -> list[Stumper]:
     """The drawings the networks together find hardest: the lowest mean probability for the digit asked."""
-    return sorted((_read_by_all(drawings, probs, i) for i in range(len(drawings))), key=lambda s: s.p_asked)[:HARDEST]
+    if not drawings:
+        return []
+    asked = np.array([DIGITS.index(d.label) for d in drawings], int)
+    p_asked = np.mean([p[np.arange(len(drawings)), asked] for p in probs.values()], axis=0)
+    return [_read_by_all(drawings, probs, int(i)) for i in np.argsort(p_asked, kind="stable")[:HARDEST]]
 
 
 def _stumpers(drawings: list[store.Drawing], probs: dict[str, np.ndarray]) -> list[Stumper]:
