@@ -18,7 +18,7 @@ import streamlit as st
 
 from app_pages.ui import class_letters, nets
 from app_pages.ui.live_canvas import live_canvas
-from core.classroom import captions, db, join, keys, stats, store, training
+from core.classroom import captions, db, export, join, keys, stats, store, training
 from core.images import strokes
 from core.lab import runs
 from core.nets import registry
@@ -80,11 +80,7 @@ def landing() -> None:
         code = st.text_input("Code of your class", max_chars=12)
         pin = st.text_input("Your PIN", type="password")
         if st.form_submit_button("Open my class", icon=":material/lock_open:"):
-            if store.is_teacher(code, pin):
-                st.session_state.setdefault(PINS, {})[keys.normal_code(code)] = pin
-                params.from_dict({"class": keys.normal_code(code)})
-                st.rerun()
-            st.error("No class here has that code and PIN.", icon=":material/lock:")
+            open_with_pin(code, pin)
 
 
 # --- A student -------------------------------------------------------------------------------------------------
@@ -102,6 +98,7 @@ def join_form(code: str) -> None:
             _, token = store.join(info.code, nickname)
             params.from_dict({"class": info.code, "student": token})
             st.rerun()
+    teacher_pin_field(info.code)
 
 
 @st.fragment(run_every=WALL_EVERY_S)
@@ -150,6 +147,24 @@ def student(code: str, token: str) -> None:
 
 # --- The teacher -------------------------------------------------------------------------------------------------
 
+def open_with_pin(code: str, pin: str) -> None:
+    """Open the teacher's screen of class ``code`` with the PIN typed. The PIN is kept in this browser session
+    only, never in the address or on the screen; a wrong one gets one clear line and opens nothing."""
+    if store.is_teacher(code, pin):
+        st.session_state.setdefault(PINS, {})[keys.normal_code(code)] = pin
+        params.from_dict({"class": keys.normal_code(code)})
+        st.rerun()
+    st.error("No class here has that code and PIN.", icon=":material/lock:")
+
+
+def teacher_pin_field(code: str) -> None:
+    """'I am the teacher': the teacher opens their screen from the join address (the QR code) with their PIN."""
+    with st.expander("I am the teacher", icon=":material/school:"), st.form("class_teacher_pin"):
+        pin = st.text_input("The PIN you chose when you started the class", type="password")
+        if st.form_submit_button("Open the teacher's screen", icon=":material/lock_open:"):
+            open_with_pin(code, pin)
+
+
 def teacher_controls(code: str, secret: str, info: store.ClassInfo, by_pin: bool) -> None:
     hook("vp-class-teacher")
     st.title(f"Class {info.code}")
@@ -166,6 +181,11 @@ def teacher_controls(code: str, secret: str, info: store.ClassInfo, by_pin: bool
         if chosen and chosen != info.activity:
             store.set_activity(code, secret, chosen)
             st.rerun()
+        # The zip is made when the teacher presses, not at every rerun: it holds every drawing up to that moment.
+        st.download_button("Export the class's drawings", lambda: export.class_zip(code, secret),
+                           file_name=f"class-{info.code}.zip", mime="application/zip", on_click="ignore",
+                           icon=":material/download:", help="A zip: a folder of pictures per label, the strokes and "
+                           "a data card (how many drawings and students, when); no nicknames.")
     with st.expander("The teacher's address, the students, ending the class"):
         if by_pin:
             st.write("Opened with your PIN: on another device, open the Class page and type the code and PIN.")
@@ -195,13 +215,13 @@ def mosaic(name: str, shown: list[tuple[store.Drawing, str]], code: str = "", se
                 st.rerun(scope="fragment")
 
 
-def confusion_chart(score: stats.NetworkScore) -> go.Figure:
-    """The confusion matrix of the class's digits as one network reads them: rows asked, columns read."""
+def confusion_chart(confusion, title: str) -> go.Figure:
+    """The confusion matrix of the class's digits: rows asked, columns read."""
     digits = list(stats.DIGITS)
-    figure = go.Figure(go.Heatmap(z=score.confusion, x=digits, y=digits, colorscale="Blues", showscale=False,
-                                  text=score.confusion, texttemplate="%{text}", hovertemplate=(
+    figure = go.Figure(go.Heatmap(z=confusion, x=digits, y=digits, colorscale="Blues", showscale=False,
+                                  text=confusion, texttemplate="%{text}", hovertemplate=(
                                       "asked %{y}, read %{x}: %{z}<extra></extra>")))
-    figure.update_layout(title=f"How the {score.title} reads the class's digits", height=380,
+    figure.update_layout(title=title, height=380,
                          margin=dict(l=40, r=10, t=40, b=40), xaxis_title="read as", yaxis_title="asked for",
                          yaxis_autorange="reversed", xaxis_type="category", yaxis_type="category")
     return figure
@@ -224,17 +244,24 @@ def wall(code: str, secret: str) -> None:
             "network": s.title, "the class's drawings": f"{s.accuracy:.0%}" if s.accuracy is not None else "-",
             "MNIST's test digits": f"{s.mnist_accuracy:.1%}" if s.mnist_accuracy is not None else "-"}
             for s in figures.scores]), hide_index=True)
+    lead = figures.lead
     with right:
-        lead = figures.lead
-        st.plotly_chart(confusion_chart(lead), key="class_confusion")
+        title = captions.confusion_title(figures)
+        if title is None:
+            st.caption(captions.confusion_waits(figures))
+        else:
+            st.plotly_chart(confusion_chart(figures.confusion if lead is None else lead.confusion, title),
+                            key="class_confusion")
     if figures.info.activity == store.STUMP:
         st.subheader("Best stumpers")
-        mosaic("stumpers", [(s.drawing, f"{s.drawing.label}, read {'/'.join(s.reads.values())}")
-                            for s in figures.stumpers[:6]], code, secret)
+        mosaic("stumpers", [(s.drawing, captions.what_each_read(figures, s)) for s in figures.stumpers[:6]],
+               code, secret)
     st.subheader("Latest drawings")
     mosaic("latest", [(d, d.label) for d in figures.latest], code, secret)
-    st.subheader(f"Hardest for the {lead.title}")
-    mosaic("hardest", [(r.drawing, f"{r.drawing.label}, read {r.read}") for r in lead.hardest], code, secret)
+    st.subheader(captions.hardest_title(figures))
+    hardest = ([(r.drawing, f"{r.drawing.label}, read {r.read}") for r in lead.hardest] if lead is not None else
+               [(s.drawing, captions.what_each_read(figures, s)) for s in figures.hardest])
+    mosaic("hardest", hardest, code, secret)
 
 
 @st.fragment(run_every=WALL_EVERY_S * 2)

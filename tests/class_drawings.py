@@ -56,3 +56,31 @@ def real_class(tmp_path_factory):
         yield info.code, secret, fake
 
 
+
+
+def many_hands(tmp_path_factory, unipen: list[dict]):
+    """A generator for a module's fixture: a class in a store of its own where each UNIPEN writer of ``unipen`` is
+    a student, drawing in turns, each sending one of their own digits of the label the store asks them for, until
+    none of them has the digit asked left; the store's prompts draw from a seeded chance. Yields (code, secret)."""
+    import random
+
+    from core.classroom import prompts
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(db.DB_ENV, f"sqlite:///{tmp_path_factory.mktemp('class') / 'classes.db'}")
+        mp.setattr(prompts, "random", random.Random(0))
+        hands: dict[str, dict[str, list[dict]]] = {}
+        for record in unipen:
+            hands.setdefault(record["writer_key"], {}).setdefault(str(record["label"]), []).append(record)
+        info, secret = store.start_class()
+        store.set_activity(info.code, secret, store.DRAW)
+        drawing = {writer: store.join(info.code)[1] for writer in hands}
+        while drawing:
+            for writer, token in list(drawing.items()):
+                prompt = store.rejoin(info.code, token).prompt
+                if not hands[writer].get(prompt):
+                    del drawing[writer]  # out of this digit: the student stops
+                    continue
+                record = hands[writer][prompt].pop()
+                store.submit(info.code, token, record["id"], prompt, **unipen_payload(record))
+        yield info.code, secret

@@ -1,9 +1,12 @@
 """Class mode in real browsers (issue 31): a teacher and three students, each in a browser context of their own
 (one a phone with touch), join by code, draw the asked digit on the app's canvas and send it; the teacher's wall
-counts every drawing; a student's screen has no teacher's control, also not with their token in the teacher's
-address. Slow: one app server and Chromium."""
+counts every drawing and the teacher's Export downloads them as a zip; a student's screen has no teacher's control,
+also not with their token in the teacher's address. Slow: one app server and Chromium."""
 
 from __future__ import annotations
+
+import json
+import zipfile
 
 import pytest
 
@@ -56,6 +59,14 @@ def test_a_teacher_and_three_students_draw_together(tmp_path, unipen):
         browser.wait_for_images(teacher)
         teacher.screenshot(path=browser.screenshot_path("class_wall.png", tmp_path), full_page=True)
         students[0].screenshot(path=browser.screenshot_path("class_phone.png", tmp_path))
+        with teacher.expect_download() as download:  # the zip is made when the teacher presses
+            teacher.get_by_role("button", name="Export the class's drawings").click()
+        assert download.value.suggested_filename == f"class-{code}.zip"
+        with zipfile.ZipFile(download.value.path()) as archive:
+            card = json.loads(archive.read("card.json"))
+            text = b"".join(archive.read(n) for n in archive.namelist() if not n.endswith(".png")).decode()
+            assert len([n for n in archive.namelist() if n.startswith("images/")]) == 3
+        assert card["drawings"] == 3 and card["students"] == 3 and "student 0" not in text  # no nicknames
 
         # A student who puts their own token in the teacher's address gets no teacher's screen.
         token = students[0].url.split("student=")[1].split("&")[0]

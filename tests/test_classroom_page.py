@@ -5,12 +5,15 @@ them."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.classroom import db, join, store
+from core.classroom import db, export, join, stats, store
 from tests import canvas_payloads
 from tests.pages import TIMEOUT
 
@@ -74,12 +77,38 @@ def test_a_student_joins_by_the_address_and_is_asked_for_their_digit(class_db):
     assert [t.value for t in at.title] == [] and f"Draw a {me.prompt}" in found["vp-class-prompt"]["text"]
 
 
+def type_the_teachers_pin(at: AppTest, pin: str) -> AppTest:
+    """Type ``pin`` in the join page's "I am the teacher" field and send it."""
+    field = next(t for t in at.text_input if t.label == "The PIN you chose when you started the class")
+    field.input(pin)
+    next(b for b in at.button if b.label == "Open the teacher's screen").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_a_students_token_in_the_teachers_address_opens_nothing(class_db):
-    info, secret = store.start_class()
+    info, secret = store.start_class(pin="red-fox-42")
     _, token = store.join(info.code)
     at = class_page(**{"class": info.code, "teacher": token})
     assert "vp-class-teacher" not in hooks(at) and not at.button and at.error
+    # Nor in the "I am the teacher" field of the join page: neither the token nor a wrong PIN.
+    for guess in (token, "red-fox-41", ""):
+        at = type_the_teachers_pin(class_page(**{join.JOIN: info.code}), guess)
+        assert [e.value for e in at.error] == ["No class here has that code and PIN."]
+        assert "vp-class-teacher" not in hooks(at) and dict(at.query_params) == {join.JOIN: info.code}
+        assert "class_pins" not in at.session_state  # no PIN kept in this session
     assert store.class_info(info.code).activity == store.PAUSED
+
+
+def test_the_teacher_opens_their_screen_from_the_join_address_with_the_pin(class_db):
+    info, _ = store.start_class(pin="red-fox-42")
+    at = class_page(**{join.JOIN: info.code})  # the address of the QR code, opened on the teacher's phone
+    assert "vp-class-teacher" not in hooks(at)
+    at = type_the_teachers_pin(at, "red-fox-42")
+    assert not at.error and "vp-class-teacher" in hooks(at) and hooks(at)["vp-class-code"]["text"] == info.code
+    assert dict(at.query_params) == {"class": info.code}  # no PIN in the address
+    assert not [c for c in at.code if "red-fox" in c.value]  # nor on the screen
 
 
 def class_with_drawings(students: int):
@@ -87,16 +116,58 @@ def class_with_drawings(students: int):
     info, secret = store.start_class()
     store.set_activity(info.code, secret, store.DRAW)
     sent = canvas_payloads.sent("seven_two_strokes")
-    for _ in range(students):
-        me, token = store.join(info.code)
+    for n in range(students):
+        me, token = store.join(info.code, f"Kid {n}")
         store.submit(info.code, token, "s", me.prompt, sent["strokes"], sent["png"])
     return info, secret
 
 
-def test_the_wall_counts_the_class_drawings(class_db):
+def test_the_wall_counts_the_class_drawings_and_concludes_nothing_from_three(class_db):
     info, secret = class_with_drawings(3)
     at = class_page(**{"class": info.code, "teacher": secret})
     assert hooks(at)["vp-class-count"]["count"] == "3"
+    missing = stats.MIN_DRAWINGS - 3
+    assert [h.value for h in at.subheader][0] == (
+        f"3 digits from 3 students so far: {missing} more drawings to compare the networks fairly (at least "
+        f"{stats.MIN_DRAWINGS} digits from {stats.MIN_STUDENTS} students).")
+    assert not at.get("plotly_chart")  # no confusion matrix of three drawings
+    assert f"The confusion matrix comes with {missing} more drawings." in [c.value for c in at.caption]
+    assert "Hardest for the networks" in [h.value for h in at.subheader]
+
+
+def test_the_teacher_exports_the_class_as_a_zip_from_the_wall(class_db, monkeypatch):
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made = {}  # what the download button makes when the teacher presses it, by the id the browser asks for
+    add = MediaFileManager.add_deferred
+
+    def keep(self, data, *args, **kwargs):
+        file_id = add(self, data, *args, **kwargs)
+        made[file_id] = data
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    info, secret = class_with_drawings(3)
+    nicknames = [s.nickname for s in store.roster(info.code, secret)]
+    at = class_page(**{"class": info.code, "teacher": secret})
+    [button] = [b for b in at.get("download_button") if b.proto.label == "Export the class's drawings"]
+    zipped = made[button.proto.deferred_file_id]()
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        names = archive.namelist()
+        card = json.loads(archive.read("card.json"))
+        text = b"".join(archive.read(n) for n in names if not n.endswith(".png")).decode()
+    assert sorted(n for n in names if n.startswith("images/")) == sorted(
+        f"images/{d.label}/{d.student}-{d.id}.png" for d in store.class_drawings(info.code))
+    assert {"strokes.jsonl", "card.json", "README.md"} <= set(names)
+    assert card["drawings"] == 3 and card["students"] == 3 and sum(card["labels"].values()) == 3
+    assert nicknames == ["Kid 0", "Kid 1", "Kid 2"] and not [n for n in nicknames if n in text]
+
+
+def test_a_student_cannot_export_the_class(class_db):
+    info, _ = class_with_drawings(1)
+    _, token = store.join(info.code, "Kid")
+    with pytest.raises(store.NotAllowed):
+        export.class_zip(info.code, token)
 
 
 def test_the_teacher_launches_train_on_our_hands_from_the_wall(class_db, fake_engine):

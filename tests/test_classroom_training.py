@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 
 from core.classroom import captions, dataset, store, training
+from core.data import datasets
 from core.lab import runs
-from tests import class_drawings
+from core.nets import registry
+from tests import canvas_payloads, class_drawings
+from tests.pages import open_page
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +57,33 @@ def test_the_teacher_launches_a_run_of_the_class_recipe_a_student_cannot(drawn_c
 
 
 @pytest.mark.slow
+def finish_with_the_dnns_weights(run: runs.RunInfo) -> None:
+    """Finish a launched run as its worker would, its network being the shipped DNN's file (no training)."""
+    spec = registry.get("dnn")
+    card = {"epochs_run": 1, "train_seconds": 1.0, "confusion_matrix": [[0] * 10] * 10} | registry.card("dnn")
+    card |= {f"per_class_{score}": [card["test_accuracy"]] * 10 for score in ("precision", "recall", "f1")}
+    runs.log_result(run.run_id, card, spec.path(), spec.card_path(), datasets.get_dataset("mnist").classes)
+    runs.client().set_tag(run.run_id, runs.Tag.HAS_MODEL, "1")
+    runs.finish(run.run_id, "FINISHED")
+
+
+def test_the_draw_pages_picker_offers_the_classs_network_and_it_reads_a_drawing(drawn_class, fake_engine):
+    """Activity 3's network on the Draw page: the teacher's run, once finished, is one of the picker's networks,
+    and chosen, it reads the canvas' recorded 7 beside the shipped ones."""
+    code, secret, _ = drawn_class
+    run = training.train_on_class(code, secret, "dnn", 1)
+    name, title = f"{registry.RUN_PREFIX}{run.run_id}", run.label  # "DNN, run 7 (lr 0.0001)"
+    finish_with_the_dnns_weights(run)
+    at = open_page(None, canvas_payloads.drawing_state("seven_two_strokes"))
+    picker = at.multiselect(key="draw_networks")
+    assert title in picker.options and registry.get(name).title == title
+    picker.set_value([*registry.DRAW_MODELS, name]).run()
+    assert not at.exception, at.exception
+    (readings,) = [e.proto.body for e in at.get("html") if " reads " in e.proto.body]
+    assert f">{title}</b> reads <b>7</b>" in readings
+    assert readings.count("</b> reads <b>7</b>") == len(registry.DRAW_MODELS) + 1
+
+
 def test_a_network_fine_tuned_on_the_class_is_scored_on_students_it_never_saw(drawn_class, tmp_path):
     from core.nets import registry
     from core.training.class_finetune import ClassConfig, train_class

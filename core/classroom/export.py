@@ -8,6 +8,7 @@ nicknames never leave the teacher's screen, and hidden drawings are left out as 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
@@ -59,13 +60,13 @@ def _readme(card: dict) -> str:
             "- `card.json`: these figures. Students are named by pseudonym only; no nicknames are exported.\n")
 
 
-def export_class(code: str, path: str | Path) -> dict:
-    """Write class ``code`` to the zip ``path`` (replaced in one step); returns its data card."""
+def _write(code: str, target) -> dict:
+    """Write class ``code`` as a zip to ``target`` (a path or a binary file); returns its data card."""
     info = store.class_info(code)
     drawings = store.class_drawings(code)
     card = data_card(info, drawings)
     folders = {label: _folder(label) for label in info.labels}
-    with files.atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         lines = []
         for d in drawings:
             name = f"images/{folders.get(d.label, _folder(d.label))}/{d.student}-{d.id}.png"
@@ -76,3 +77,19 @@ def export_class(code: str, path: str | Path) -> dict:
         archive.writestr("card.json", json.dumps(card, indent=2))
         archive.writestr("README.md", _readme(card))
     return card
+
+
+def export_class(code: str, path: str | Path) -> dict:
+    """Write class ``code`` to the zip ``path`` (replaced in one step); returns its data card."""
+    with files.atomic_path(path) as tmp:
+        return _write(code, tmp)
+
+
+def class_zip(code: str, secret: str) -> bytes:
+    """The export of class ``code`` as the zip's bytes, for the teacher's download button: a teacher's action, so
+    it takes the teacher's secret or PIN (``store.NotAllowed`` otherwise)."""
+    if not store.is_teacher(code, secret):
+        raise store.NotAllowed("only the class's teacher can do this (the teacher's address or PIN)")
+    out = io.BytesIO()
+    _write(code, out)
+    return out.getvalue()
