@@ -24,6 +24,8 @@ from core.lab import runs
 from core.nets import registry
 
 WALL_EVERY_S = 2  # the wall and the students' screens look for news this often
+ACTIVITY_PICKER = "class_activity"  # the teacher's activity picker
+ACTIVITY_SEEN = "class_activity_seen"  # the store's activity that picker last showed
 FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
 PINS = "class_pins"  # the PINs a teacher typed in this browser session, by class code: never in the address
 ACTIVITY_NAMES = {store.DRAW: "Draw for our data set", store.STUMP: "Stump the network",
@@ -176,8 +178,12 @@ def teacher_controls(code: str, secret: str, info: store.ClassInfo, by_pin: bool
                 f"{escape(info.code)}</div>")
         st.html(f'<div data-testid="vp-class-join" data-url="{escape(address, quote=True)}" '
                 f'style="font-size:1.4rem">Join at <b>{escape(address)}</b> or scan the code</div>')
+        # The picker follows the store: an activity started elsewhere (another teacher's device, a section's own
+        # button) must not be set back by the value this session's picker last held.
+        if st.session_state.get(ACTIVITY_SEEN) != info.activity:
+            st.session_state[ACTIVITY_SEEN] = st.session_state[ACTIVITY_PICKER] = info.activity
         chosen = st.segmented_control("Activity", list(ACTIVITY_NAMES), format_func=ACTIVITY_NAMES.get,
-                                      default=info.activity, key="class_activity")
+                                      key=ACTIVITY_PICKER)
         if chosen and chosen != info.activity:
             store.set_activity(code, secret, chosen)
             st.rerun()
@@ -237,6 +243,11 @@ def wall(code: str, secret: str) -> None:
         return
     hook("vp-class-count", f"{figures.total} drawings from {figures.info.students} students", count=figures.total)
     st.subheader(captions.caption(figures))
+    if figures.info.activity == store.LETTERS:  # the letters' own figures are in their section: no digit networks here
+        st.bar_chart(pd.Series(figures.counts, name="drawings"), height=220, x_label="letter", y_label="drawings")
+        st.subheader("Latest drawings")
+        mosaic("latest", [(d, d.label) for d in figures.latest], code, secret)
+        return
     left, right = st.columns([1, 1])
     with left:
         st.bar_chart(pd.Series(figures.counts, name="drawings"), height=220, x_label="label", y_label="drawings")

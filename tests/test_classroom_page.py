@@ -127,9 +127,9 @@ def test_the_wall_counts_the_class_drawings_and_concludes_nothing_from_three(cla
     at = class_page(**{"class": info.code, "teacher": secret})
     assert hooks(at)["vp-class-count"]["count"] == "3"
     missing = stats.MIN_DRAWINGS - 3
-    assert [h.value for h in at.subheader][0] == (
+    assert (
         f"3 digits from 3 students so far: {missing} more drawings to compare the networks fairly (at least "
-        f"{stats.MIN_DRAWINGS} digits from {stats.MIN_STUDENTS} students).")
+        f"{stats.MIN_DRAWINGS} digits from {stats.MIN_STUDENTS} students).") in [h.value for h in at.subheader]
     assert not at.get("plotly_chart")  # no confusion matrix of three drawings
     assert f"The confusion matrix comes with {missing} more drawings." in [c.value for c in at.caption]
     assert "Hardest for the networks" in [h.value for h in at.subheader]
@@ -209,3 +209,15 @@ def test_a_teacher_reopens_their_class_with_the_pin_which_stays_out_of_the_addre
     assert hooks(at)["vp-class-code"]["text"] == info.code and "vp-class-teacher" in hooks(at)
     assert dict(at.query_params) == {"class": info.code}  # no PIN in the address
     assert not [c for c in at.code if "red-fox" in c.value]  # nor on the screen
+
+
+def test_an_activity_started_on_another_device_is_not_set_back_by_this_teachers_picker(class_db):
+    info, secret = store.start_class()
+    at = class_page(**{"class": info.code, "teacher": secret})
+    assert store.class_info(info.code).activity != store.STUMP
+    store.set_activity(info.code, secret, store.STUMP)  # the teacher's laptop, while the projector shows the wall
+    at.run()
+    assert not at.exception, at.exception
+    assert store.class_info(info.code).activity == store.STUMP
+    [picker] = [w for w in at.get("button_group") if w.label == "Activity"]
+    assert picker.value == store.STUMP

@@ -18,7 +18,6 @@ from core.classroom import captions, letters, store
 
 REFRESH_S = 2  # the figures look for a new result this often
 TYPED, REFUSED = "class_letters_typed", "class_letters_refused"
-ACTIVITY_CONTROL = "class_activity"  # the page's activity picker: it follows the store's activity when forgotten
 
 
 def ask(label: str) -> str:
@@ -67,15 +66,13 @@ def figures(code: str, hook: Callable[..., None]) -> None:
 
 
 def start(code: str, secret: str) -> None:
-    """The press of "Start letters" (a callback: it runs before the page is drawn again, so the activity picker
-    above can be told to follow the store's new activity)."""
+    """The press of "Start letters" (a callback: it runs before the page is drawn again, and the activity picker
+    above follows the store's new activity)."""
     try:
         store.set_letters(code, secret, [t for t in st.session_state[TYPED].split(",") if t.strip()])
         store.set_activity(code, secret, store.LETTERS)
     except store.ClassError as e:
         st.session_state[REFUSED] = str(e)
-    else:
-        st.session_state.pop(ACTIVITY_CONTROL, None)
 
 
 def section(code: str, secret: str, info: store.ClassInfo, hook: Callable[..., None]) -> None:
