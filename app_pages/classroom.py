@@ -79,7 +79,12 @@ def landing() -> None:
         code = st.text_input("Code of your class", max_chars=12)
         pin = st.text_input("Your PIN", type="password")
         if st.form_submit_button("Open my class", icon=":material/lock_open:"):
-            if store.is_teacher(code, pin):
+            try:
+                opened = store.is_teacher(code, pin)
+            except store.TooManyGuesses as e:
+                st.error(f"{str(e)[0].upper()}{str(e)[1:]}.", icon=":material/lock_clock:")
+                return
+            if opened:
                 st.session_state.setdefault(PINS, {})[keys.normal_code(code)] = pin
                 params.from_dict({"class": keys.normal_code(code)})
                 st.rerun()
@@ -273,7 +278,12 @@ def train_section(code: str, secret: str) -> None:
 
 
 def teacher(code: str, secret: str, by_pin: bool = False) -> None:
-    if not store.is_teacher(code, secret):
+    try:
+        opened = store.is_teacher(code, secret)
+    except store.TooManyGuesses as e:
+        st.error(f"{str(e)[0].upper()}{str(e)[1:]}.", icon=":material/lock_clock:")
+        return
+    if not opened:
         st.error("This is not the teacher's address of a class here (it may have ended).", icon=":material/lock:")
         return
     info = store.class_info(code)
