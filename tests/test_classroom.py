@@ -13,7 +13,8 @@ from collections import Counter
 import pytest
 
 from core.classroom import db, keys, store
-from tests import canvas_payloads, needs, postgres
+from bench.harness import postgres
+from tests import canvas_payloads, needs
 
 
 @pytest.fixture(scope="module")
