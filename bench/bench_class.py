@@ -116,7 +116,7 @@ class Student:
         self.strokes: list[float] = []
         self.follows: list[float] = []
         self.errors: list[str] = []
-        self.reconnects = 0
+        self.rejoins = 0  # times back on a server after it went away
 
     async def request(self, ws, widgets: tuple = (), fragment: str | None = None) -> None:
         """A rerun with these widgets' states, to its end (past any ``st.rerun``); reads the page it shows."""
@@ -173,8 +173,10 @@ class Student:
                 self.count = int(m.group(2))
             elif what == "html" and (m := PROMPT.search(element.html.body)):
                 self.prompt = m.group(1)
-            elif what in ("alert", "exception"):
-                self.errors.append(f"{what}: {getattr(element, what).body if what == 'alert' else element.exception.message}"[:200])
+            elif what == "alert":
+                self.errors.append(f"alert: {element.alert.body}"[:200])
+            elif what == "exception":
+                self.errors.append(f"exception: {element.exception.message}"[:200])
 
     async def idle(self, ws, seconds: float) -> None:
         """Wait ``seconds`` as a student's screen does: its fragment reruns on the browser's timer meanwhile."""
@@ -225,6 +227,7 @@ class Student:
     def _rejoined(self) -> None:
         """Back after the server went away: the page (read by the token in the address) must show this student's
         drawings, the one whose answer was lost counted once or not at all."""
+        self.rejoins += 1
         if self.pending is not None and self.count == self.done + 1:
             self._stored()  # stored before the server went: its answer was lost
         elif self.count != self.done:
@@ -252,7 +255,6 @@ class Student:
                 if time.monotonic() - gone_since > RECONNECT_S:
                     self.errors.append(f"gave up: {type(e).__name__}: {e}"[:200])
                     return
-                self.reconnects += 1
                 await asyncio.sleep(0.5)
 
 
@@ -296,14 +298,15 @@ def _pct(values, q: float) -> float | None:
     return round(float(np.percentile(values, q)), 3) if len(values) else None
 
 
-def wall_delays(sent: list[float], counts: list[list[float]]) -> dict:
-    """The i-th drawing sent against the wall's count first reaching i: seconds, and how many it never showed."""
+def wall_delays(sent: list[float], counts: list[list[float]], skip: tuple[float, float] | None = None) -> dict:
+    """The i-th drawing sent against the wall's count first reaching i: seconds, and how many it never showed;
+    ``skip``: leave out the drawings sent in this time (a restart's)."""
     delays, missing = [], 0
     for i, at in enumerate(sorted(sent), start=1):
         shown = next((t for t, n in counts if n >= i), None)
         if shown is None:
             missing += 1
-        else:
+        elif skip is None or not skip[0] <= at <= skip[1]:
             delays.append(max(0.0, shown - at))
     return {"p50_s": _pct(delays, 50), "p95_s": _pct(delays, 95), "max_s": round(max(delays), 3) if delays else None,
             "shown": int(counts[-1][1]) if counts else 0, "never_shown": missing}
@@ -338,14 +341,18 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
                 walls += [await open_wall(context, s.url, query) for s in servers[1:]]  # the teacher's address
                 students = [Student(servers[i % len(servers)].url, code, drawings, seed=i) for i in range(n)]
                 until = time.monotonic() + 60 * minutes
-                outage = {}
+                outage, skip = {}, []
 
                 async def restart() -> None:
                     await asyncio.sleep(30 * minutes)
-                    stopped = time.monotonic()
+                    stopped = time.time()
                     await asyncio.to_thread(servers[0].stop)
                     await asyncio.to_thread(servers[0].start)
-                    outage["server_down_s"] = round(time.monotonic() - stopped, 1)
+                    outage["server_down_s"] = round(time.time() - stopped, 1)
+                    shown = await walls[0].evaluate("window.vpCounts.at(-1)[1]")
+                    await walls[0].wait_for_function(f"() => window.vpCounts.at(-1)[1] > {shown}")
+                    outage["wall_back_s"] = round(time.time() - stopped, 1)
+                    skip[:] = [stopped - 2 * TARGET_WALL_S, time.time()]
 
                 async def arrive(student: Student, delay: float) -> None:
                     await asyncio.sleep(delay)  # a class opening the address over 10 s
@@ -380,10 +387,13 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
         "stroke_p95_s": _pct([a for s in students for a in s.strokes], 95),
         "follow_p95_s": _pct([a for s in students for a in s.follows], 95),
         "walls": [wall_delays([t for s in students for t in s.stored_at], c) for c in counts],
-        "reconnects": sum(s.reconnects for s in students), "errors": sum(len(s.errors) for s in students),
+        "rejoins": sum(s.rejoins for s in students), "errors": sum(len(s.errors) for s in students),
         "error_samples": [e for s in students for e in s.errors][:3],
         "load_avg_before": [round(x, 2) for x in load_before], "load_avg_after": [round(x, 2) for x in os.getloadavg()],
     } | outage | ({"media_from_the_other_server": media} if media is not None else {})
+    if skip:  # the wall's delays of the drawings sent outside the restart (from 4 s before it to the wall's return)
+        result["walls_outside_restart"] = [wall_delays([t for s in students for t in s.stored_at], c, tuple(skip))
+                                           for c in counts]
     walls_ok = all(w["p95_s"] is not None and w["p95_s"] <= TARGET_WALL_S and not w["never_shown"] and
                    w["shown"] == result["drawings_stored"] for w in result["walls"])
     result["targets_met"] = bool(result["lost"] == result["doubled"] == 0 and result["drawings_sent"] and

@@ -12,8 +12,8 @@ from collections import Counter
 
 import pytest
 
-from core.classroom import db, keys, store
 from bench.harness import postgres
+from core.classroom import db, keys, store
 from tests import canvas_payloads, needs
 
 
