@@ -394,8 +394,9 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
     if skip:  # the wall's delays of the drawings sent outside the restart (from 4 s before it to the wall's return)
         result["walls_outside_restart"] = [wall_delays([t for s in students for t in s.stored_at], c, tuple(skip))
                                            for c in counts]
+    walls = result.get("walls_outside_restart", result["walls"])
     walls_ok = all(w["p95_s"] is not None and w["p95_s"] <= TARGET_WALL_S and not w["never_shown"] and
-                   w["shown"] == result["drawings_stored"] for w in result["walls"])
+                   w["shown"] == result["drawings_stored"] for w in walls)
     result["targets_met"] = bool(result["lost"] == result["doubled"] == 0 and result["drawings_sent"] and
                                  (result["answer_p95_s"] or 99) <= TARGET_ANSWER_S and walls_ok)
     return result
