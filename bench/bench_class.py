@@ -164,7 +164,7 @@ class Student:
             what = element.WhichOneof("type")
             if what == "button":
                 self.ids[element.button.label] = element.button.id
-            elif what == "bidi_component":
+            elif what == "bidi_component" and element.bidi_component.component_name.endswith("vp_canvas"):
                 self.ids["canvas"] = element.bidi_component.id
             elif what == "markdown" and (m := SENT.search(element.markdown.body)):
                 self.pseudonym = self.pseudonym or m.group(1)
@@ -233,6 +233,19 @@ class Student:
         elif self.count != self.done:
             self.errors.append(f"rejoined: the page says {self.count} drawings, the student sent {self.done}")
         self.pending = None
+
+    async def visit(self, url: str) -> bool:
+        """Open this student's address on the server at ``url``: are they the same student, with all their
+        drawings (once) there too?"""
+        from websockets.asyncio.client import connect
+
+        self.ws_url, self.page_hash, errors = url.replace("http://", "ws://") + "/_stcore/stream", "", len(self.errors)
+        try:
+            async with connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30) as ws:
+                await self.request(ws)
+        except Exception as e:  # noqa: BLE001 - counted as not the same
+            self.errors.append(f"visit: {type(e).__name__}: {e}"[:200])
+        return len(self.errors) == errors and self.count == self.done
 
     async def run(self, until: float) -> None:
         from websockets.asyncio.client import connect
@@ -341,17 +354,17 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
                 walls += [await open_wall(context, s.url, query) for s in servers[1:]]  # the teacher's address
                 students = [Student(servers[i % len(servers)].url, code, drawings, seed=i) for i in range(n)]
                 until = time.monotonic() + 60 * minutes
-                outage, skip = {}, []
+                extra, skip = {}, []
 
                 async def restart() -> None:
                     await asyncio.sleep(30 * minutes)
                     stopped = time.time()
                     await asyncio.to_thread(servers[0].stop)
                     await asyncio.to_thread(servers[0].start)
-                    outage["server_down_s"] = round(time.time() - stopped, 1)
+                    extra["server_down_s"] = round(time.time() - stopped, 1)
                     shown = await walls[0].evaluate("window.vpCounts.at(-1)[1]")
                     await walls[0].wait_for_function(f"() => window.vpCounts.at(-1)[1] > {shown}")
-                    outage["wall_back_s"] = round(time.time() - stopped, 1)
+                    extra["wall_back_s"] = round(time.time() - stopped, 1)
                     skip[:] = [stopped - 2 * TARGET_WALL_S, time.time()]
 
                 async def arrive(student: Student, delay: float) -> None:
@@ -363,7 +376,11 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
                 await asyncio.sleep(TARGET_WALL_S * 5)  # the walls' last refresh
                 counts = [await w.evaluate("window.vpCounts") for w in walls]
                 media = None
-                if mode == "two":  # a wall's pictures live in its own server's memory: a sticky session needs them
+                if mode == "two":  # a student's token opens their page on the other server too
+                    others = [servers[(i + 1) % 2].url for i in range(n)]
+                    extra["same_student_on_the_other_server"] = sum(
+                        await asyncio.gather(*(s.visit(url) for s, url in zip(students, others))))
+                    # A wall's pictures live in its own server's memory: a sticky session needs them.
                     src = await walls[0].locator("img[src*='/media/']").first.get_attribute("src")
                     try:
                         with urllib.request.urlopen(servers[1].url + src[src.index("/media/"):], timeout=10) as r:
@@ -390,7 +407,7 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
         "rejoins": sum(s.rejoins for s in students), "errors": sum(len(s.errors) for s in students),
         "error_samples": [e for s in students for e in s.errors][:3],
         "load_avg_before": [round(x, 2) for x in load_before], "load_avg_after": [round(x, 2) for x in os.getloadavg()],
-    } | outage | ({"media_from_the_other_server": media} if media is not None else {})
+    } | extra | ({"media_from_the_other_server": media} if media is not None else {})
     if skip:  # the wall's delays of the drawings sent outside the restart (from 4 s before it to the wall's return)
         result["walls_outside_restart"] = [wall_delays([t for s in students for t in s.stored_at], c, tuple(skip))
                                            for c in counts]
