@@ -42,6 +42,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import numpy as np
+import psutil
 
 from bench.harness import browser, live, postgres
 from core.classroom import db, store
@@ -278,17 +279,24 @@ class Server:
     """An app server that can be stopped and started again on its port (the students' addresses stay valid)."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.env, self.port, self._serving = env, browser.free_port(), None
+        self.env, self.port, self._serving, self.proc = env, browser.free_port(), None, None
         self.url = f"http://127.0.0.1:{self.port}"
+        self._cpu_before = 0.0  # the CPU seconds of the processes stopped before this one
 
     def start(self) -> None:
         self._serving = browser.serve(env=self.env, port=self.port, timeout=180)
-        self._serving.__enter__()
+        self.proc = psutil.Process(self._serving.__enter__()[1].pid)
+
+    def cpu_s(self) -> float:
+        """CPU seconds the server spent, across its restarts."""
+        times = self.proc.cpu_times() if self.proc and self.proc.is_running() else None
+        return self._cpu_before + (times.user + times.system if times else 0.0)
 
     def stop(self) -> None:
         if self._serving is not None:
+            self._cpu_before = self.cpu_s()
             self._serving.__exit__(None, None, None)
-            self._serving = None
+            self._serving, self.proc = None, None
 
 
 async def open_wall(context, url: str, query: str | None = None):
@@ -372,7 +380,10 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
                     await student.run(until)
 
                 jobs = [arrive(s, 10 * i / n) for i, s in enumerate(students)]
+                cpu_before, started = [s.cpu_s() for s in servers], time.monotonic()
                 await asyncio.gather(*jobs, *([restart()] if mode == "restart" else []))
+                extra["server_cpu_cores"] = [round((s.cpu_s() - c) / (time.monotonic() - started), 2)
+                                             for s, c in zip(servers, cpu_before)]
                 await asyncio.sleep(TARGET_WALL_S * 5)  # the walls' last refresh
                 counts = [await w.evaluate("window.vpCounts") for w in walls]
                 media = None
