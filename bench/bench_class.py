@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -55,6 +56,7 @@ DRAWINGS_PER_DIGIT = 12  # UNIPEN digits of each label the students draw from
 ANSWER_TIMEOUT_S = 60.0
 RECONNECT_S = 240.0  # how long a student keeps trying to reach a server that went away
 TARGET_ANSWER_S, TARGET_WALL_S = 0.2, 2.0
+CATCH_UP_S = 180  # after the class, how long the walls may take to show its last drawings
 WALL_TIMEOUT_MS = 180_000  # a fresh server's first page loads TensorFlow and the networks
 COUNT_WATCH = """
 window.vpCounts = [];
@@ -118,6 +120,8 @@ class Student:
         self.follows: list[float] = []
         self.errors: list[str] = []
         self.rejoins = 0  # times back on a server after it went away
+        self.on_page = False  # the last full run showed this student's page
+        self.elsewhere: list[str] = []  # what a rejoin showed instead of the student's page
 
     async def request(self, ws, widgets: tuple = (), fragment: str | None = None) -> None:
         """A rerun with these widgets' states, to its end (past any ``st.rerun``); reads the page it shows."""
@@ -155,7 +159,7 @@ class Student:
         if reply.metadata.active_script_hash:
             self.page_hash = reply.metadata.active_script_hash
         if kind == "new_session" and not reply.metadata.run.fragment_ids:
-            self.prompt, self.ids = None, {}  # a full run draws the page anew
+            self.prompt, self.ids, self.on_page = None, {}, False  # a full run draws the page anew
         elif kind == "page_info_changed":
             self.query = reply.page_info_changed.query_string
         elif kind == "auto_rerun":
@@ -168,6 +172,7 @@ class Student:
             elif what == "bidi_component" and element.bidi_component.component_name.endswith("vp_canvas"):
                 self.ids["canvas"] = element.bidi_component.id
             elif what == "markdown" and (m := SENT.search(element.markdown.body)):
+                self.on_page = True
                 self.pseudonym = self.pseudonym or m.group(1)
                 if m.group(1) != self.pseudonym:
                     self.errors.append(f"rejoined as {m.group(1)}, not {self.pseudonym}")
@@ -260,6 +265,12 @@ class Student:
                     if self.pseudonym is None:
                         await self.request(ws, ((self.ids["Join"], True),))
                     else:
+                        for _ in range(10):  # a server that just started may show another page first
+                            if self.on_page:
+                                break
+                            self.elsewhere.append(f"{self.page_hash} {self.query[:20]} {self.errors[-1:]}")
+                            await asyncio.sleep(1)
+                            await self.request(ws)
                         self._rejoined()
                     gone_since = None
                     while time.monotonic() < until:
@@ -343,6 +354,7 @@ def store_counts(code: str, address: str) -> tuple[Counter, int]:
 
 
 async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path, pg: str | None) -> dict:
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
     from playwright.async_api import async_playwright
 
     address = pg or f"sqlite:///{home / 'a' / 'classes.db'}"
@@ -384,7 +396,12 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
                 await asyncio.gather(*jobs, *([restart()] if mode == "restart" else []))
                 extra["server_cpu_cores"] = [round((s.cpu_s() - c) / (time.monotonic() - started), 2)
                                              for s, c in zip(servers, cpu_before)]
-                await asyncio.sleep(TARGET_WALL_S * 5)  # the walls' last refresh
+                sent, ended = sum(s.done for s in students), time.monotonic()
+                for wall in walls:  # every wall must come to show every drawing, however late
+                    with contextlib.suppress(PlaywrightTimeout):
+                        await wall.wait_for_function(f"() => window.vpCounts.at(-1)[1] >= {sent}",
+                                                     timeout=1000 * CATCH_UP_S)
+                extra["walls_caught_up_s"] = round(time.monotonic() - ended, 1)
                 counts = [await w.evaluate("window.vpCounts") for w in walls]
                 media = None
                 if mode == "two":  # a student's token opens their page on the other server too
@@ -416,6 +433,7 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
         "follow_p95_s": _pct([a for s in students for a in s.follows], 95),
         "walls": [wall_delays([t for s in students for t in s.stored_at], c) for c in counts],
         "rejoins": sum(s.rejoins for s in students), "errors": sum(len(s.errors) for s in students),
+        "rejoins_shown_another_page_first": [e for s in students for e in s.elsewhere][:3],
         "error_samples": [e for s in students for e in s.errors][:3],
         "load_avg_before": [round(x, 2) for x in load_before], "load_avg_after": [round(x, 2) for x in os.getloadavg()],
     } | extra | ({"media_from_the_other_server": media} if media is not None else {})
