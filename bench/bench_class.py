@@ -431,12 +431,16 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
         "answer_max_s": round(max(answers), 3) if answers else None,
         "stroke_p95_s": _pct([a for s in students for a in s.strokes], 95),
         "follow_p95_s": _pct([a for s in students for a in s.follows], 95),
+        "reruns": sum(len(s.answers) + len(s.strokes) + len(s.follows) for s in students),
         "walls": [wall_delays([t for s in students for t in s.stored_at], c) for c in counts],
         "rejoins": sum(s.rejoins for s in students), "errors": sum(len(s.errors) for s in students),
         "rejoins_shown_another_page_first": [e for s in students for e in s.elsewhere][:3],
         "error_samples": [e for s in students for e in s.errors][:3],
         "load_avg_before": [round(x, 2) for x in load_before], "load_avg_after": [round(x, 2) for x in os.getloadavg()],
     } | extra | ({"media_from_the_other_server": media} if media is not None else {})
+    # The server's CPU per student rerun (the walls' reruns included): what a quiet machine's core can serve.
+    result["server_cpu_ms_per_rerun"] = round(1000 * sum(result["server_cpu_cores"]) * 60 * minutes /
+                                              max(1, result["reruns"]), 1)
     if skip:  # the wall's delays of the drawings sent outside the restart (from 4 s before it to the wall's return)
         result["walls_outside_restart"] = [wall_delays([t for s in students for t in s.stored_at], c, tuple(skip))
                                            for c in counts]
