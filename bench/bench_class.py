@@ -121,6 +121,7 @@ class Student:
         self.errors: list[str] = []
         self.rejoins = 0  # times back on a server after it went away
         self.on_page = False  # the last full run showed this student's page
+        self.home = ""  # the Class page's script hash
         self.elsewhere: list[str] = []  # what a rejoin showed instead of the student's page
 
     async def request(self, ws, widgets: tuple = (), fragment: str | None = None) -> None:
@@ -172,7 +173,7 @@ class Student:
             elif what == "bidi_component" and element.bidi_component.component_name.endswith("vp_canvas"):
                 self.ids["canvas"] = element.bidi_component.id
             elif what == "markdown" and (m := SENT.search(element.markdown.body)):
-                self.on_page = True
+                self.on_page, self.home = True, self.home or self.page_hash
                 self.pseudonym = self.pseudonym or m.group(1)
                 if m.group(1) != self.pseudonym:
                     self.errors.append(f"rejoined as {m.group(1)}, not {self.pseudonym}")
@@ -240,6 +241,14 @@ class Student:
             self.errors.append(f"rejoined: the page says {self.count} drawings, the student sent {self.done}")
         self.pending = None
 
+    def _ready(self) -> bool:
+        health = self.ws_url.replace("ws://", "http://").replace("/_stcore/stream", "/_stcore/health")
+        try:
+            with urllib.request.urlopen(health, timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
     async def visit(self, url: str) -> bool:
         """Open this student's address on the server at ``url``: are they the same student, with all their
         drawings (once) there too?"""
@@ -270,6 +279,7 @@ class Student:
                                 break
                             self.elsewhere.append(f"{self.page_hash} {self.query[:20]} {self.errors[-1:]}")
                             await asyncio.sleep(1)
+                            self.page_hash = self.home
                             await self.request(ws)
                         self._rejoined()
                     gone_since = None
@@ -281,6 +291,10 @@ class Student:
                     self.errors.append(f"gave up: {type(e).__name__}: {e}"[:200])
                     return
                 await asyncio.sleep(0.5)
+                # As the browser does, reconnect once the server says it is ready (a server that is starting
+                # accepts connections before it serves its pages).
+                while time.monotonic() - gone_since < RECONNECT_S and not await asyncio.to_thread(self._ready):
+                    await asyncio.sleep(0.5)
 
 
 # ---- the servers and the teacher -----------------------------------------------------------------------------
