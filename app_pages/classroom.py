@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.ui import class_letters, nets
+from app_pages.ui import class_letters, class_student, nets
 from app_pages.ui.live_canvas import live_canvas
 from core.classroom import captions, db, export, join, keys, stats, store, training
 from core.images import strokes
@@ -87,12 +87,26 @@ def landing() -> None:
 
 # --- A student -------------------------------------------------------------------------------------------------
 
+def rejoin_from_browser(code: str) -> None:
+    """When this browser keeps a token of a student of class ``code``, go to that student's page (a new session
+    of the same student: the join address opened again, a reload that lost the address's token)."""
+    token = class_student.kept_token(code)
+    if token:
+        try:
+            store.rejoin(code, token)
+        except (store.ClassError, store.NotAllowed):
+            return  # a class that ended, a store that was reset: join anew
+        params.from_dict({"class": code, "student": token})
+        st.rerun()
+
+
 def join_form(code: str) -> None:
     try:
         info = store.class_info(code)
     except store.ClassError as e:
         st.error(str(e), icon=":material/error:")
         return
+    rejoin_from_browser(info.code)
     st.title(f"Join class {info.code}")
     with st.form("class_nickname"):
         nickname = st.text_input("Your nickname (optional: only your teacher sees it)", max_chars=store.MAX_NICKNAME)
@@ -125,6 +139,7 @@ def student(code: str, token: str) -> None:
             st.rerun()
         return
     st.session_state[FOLLOW] = (info.activity, me.prompt)
+    class_student.keep(info.code, token)
     follow(code, token)
     st.caption(f"Class {info.code} · you are {me.nickname or me.pseudonym} · drawings sent: {me.drawings}")
     if info.activity not in store.DRAWING_ACTIVITIES:
@@ -152,7 +167,12 @@ def student(code: str, token: str) -> None:
 def open_with_pin(code: str, pin: str) -> None:
     """Open the teacher's screen of class ``code`` with the PIN typed. The PIN is kept in this browser session
     only, never in the address or on the screen; a wrong one gets one clear line and opens nothing."""
-    if store.is_teacher(code, pin):
+    try:
+        opened = store.is_teacher(code, pin)
+    except store.TooManyGuesses as e:
+        st.error(f"{str(e)[0].upper()}{str(e)[1:]}.", icon=":material/lock_clock:")
+        return
+    if opened:
         st.session_state.setdefault(PINS, {})[keys.normal_code(code)] = pin
         params.from_dict({"class": keys.normal_code(code)})
         st.rerun()
@@ -313,7 +333,12 @@ def train_section(code: str, secret: str) -> None:
 
 
 def teacher(code: str, secret: str, by_pin: bool = False) -> None:
-    if not store.is_teacher(code, secret):
+    try:
+        opened = store.is_teacher(code, secret)
+    except store.TooManyGuesses as e:
+        st.error(f"{str(e)[0].upper()}{str(e)[1:]}.", icon=":material/lock_clock:")
+        return
+    if not opened:
         st.error("This is not the teacher's address of a class here (it may have ended).", icon=":material/lock:")
         return
     info = store.class_info(code)
@@ -338,4 +363,6 @@ elif params.get("student") and params.get("class"):
 elif params.get(join.JOIN):
     join_form(params[join.JOIN])
 else:
+    if params.get("class"):  # a student's address that lost its token: the token this browser keeps
+        rejoin_from_browser(keys.normal_code(params["class"]))
     landing()

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import Counter
 
 import pytest
 
+from bench.harness import postgres
 from core.classroom import db, keys, store
-from tests import canvas_payloads, needs, postgres
+from tests import canvas_payloads, needs
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +154,52 @@ def test_only_the_teachers_secret_or_pin_opens_the_teachers_actions(class_db):
     with pytest.raises(store.NotAllowed):
         store.set_activity(other.code, "4712", store.STUMP)
     assert store.set_activity(other.code, "4711", store.STUMP).activity == store.STUMP
+
+
+def test_five_wrong_pins_lock_a_class_pin_for_ten_minutes_but_not_the_teachers_address(class_db, monkeypatch):
+    info, secret = store.start_class(pin="4711")
+    other, _ = store.start_class(pin="4711")
+    for guess in ("0000", "1234", "", None, "4712"):
+        with pytest.raises(store.NotAllowed) as refused:
+            store.set_activity(info.code, guess, store.DRAW)
+        assert not isinstance(refused.value, store.TooManyGuesses)
+    # The sixth try is not checked, the right PIN neither; the message says why and for how long.
+    with pytest.raises(store.TooManyGuesses, match=f"too many wrong PINs for class {info.code}: its PIN opens "
+                                                   "nothing for 10 more minutes"):
+        store.set_activity(info.code, "4711", store.DRAW)
+    with pytest.raises(store.TooManyGuesses):
+        store.is_teacher(info.code, "4711")
+    assert store.class_info(info.code).activity == store.PAUSED
+    assert store.set_activity(info.code, secret, store.DRAW).activity == store.DRAW  # the teacher's address
+    assert store.is_teacher(other.code, "4711")  # another class's PIN is its own
+    later = time.time() + store.PIN_WINDOW_S + 1
+    monkeypatch.setattr(store.time, "time", lambda: later)
+    assert store.set_activity(info.code, "4711", store.STUMP).activity == store.STUMP
+
+
+def test_wrong_pins_sent_at_once_from_many_servers_count_each_and_stop_at_the_limit(class_db):
+    """Twelve wrong PINs at once (as from several app servers sharing the store): five are checked, seven are
+    refused unchecked; the store holds the count, so a server's restart or a second server does not reset it."""
+    info, _ = store.start_class(pin="4711")
+    start, refused, errors = threading.Barrier(12), [], []
+
+    def guess(i: int) -> None:
+        start.wait()
+        try:
+            store.is_teacher(info.code, f"{1000 + i}")
+        except store.TooManyGuesses:
+            refused.append(i)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(refused) == 12 - store.PIN_GUESSES
+    with pytest.raises(store.TooManyGuesses):
+        store.is_teacher(info.code, "4711")
 
 
 def test_a_student_token_works_in_its_own_class_only(class_db):

@@ -11,6 +11,7 @@ import zipfile
 import pytest
 
 from bench.harness import browser
+from core.classroom import db, store
 from core.images import strokes
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -76,3 +77,40 @@ def test_a_teacher_and_three_students_draw_together(tmp_path, unipen):
         # Reloaded with their own address, they are the same student with their drawing.
         students[1].reload()
         students[1].get_by_text("drawings sent: 1").wait_for(timeout=60_000)
+
+
+def test_a_student_who_opens_the_join_address_again_is_the_same_student(tmp_path, unipen, monkeypatch):
+    """The browser keeps the student's token (localStorage): the join address opened again, or an address that
+    lost its token, brings back the same student with their drawing counted once; another browser is a new
+    student."""
+    address = f"sqlite:///{tmp_path / 'classes.db'}"
+    monkeypatch.setenv(db.DB_ENV, address)  # this test and its server share the class store
+    info, secret = store.start_class()
+    store.set_activity(info.code, secret, store.DRAW)
+    with browser.browser() as chromium, browser.serve(env={db.DB_ENV: address}) as (url, _):
+        context = chromium.new_context()
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(f"{url}/class?join={info.code}")
+        page.get_by_role("button", name="Join").click()
+        label = hook(page, "vp-class-prompt").get_attribute("data-label")
+        record = next(r for r in unipen if str(r["label"]) == label)
+        browser.draw(page, strokes.canvas_paths(record), browser.canvas_box(page))
+        page.get_by_role("button", name="Send").click()
+        page.get_by_text("drawings sent: 1").wait_for(timeout=60_000)
+        [me] = store.roster(info.code, secret)
+        token = page.url.split("student=")[1].split("&")[0]
+
+        for again in (f"{url}/class?join={info.code}", f"{url}/class?class={info.code}"):
+            page = context.new_page()  # a new tab: a new session of the same browser
+            page.goto(again)
+            page.get_by_text(f"you are {me.pseudonym} · drawings sent: 1").wait_for(timeout=60_000)
+            assert f"student={token}" in page.url
+            assert store.class_info(info.code).students == 1 and store.class_info(info.code).drawings == 1
+
+        other = chromium.new_context().new_page()  # another browser: a new student
+        other.goto(f"{url}/class?join={info.code}")
+        other.get_by_role("button", name="Join").click()
+        other.get_by_text("drawings sent: 0").wait_for(timeout=60_000)
+        assert store.class_info(info.code).students == 2 and store.class_info(info.code).drawings == 1
+        assert me.pseudonym not in other.get_by_text("drawings sent: 0").inner_text()

@@ -221,3 +221,18 @@ def test_an_activity_started_on_another_device_is_not_set_back_by_this_teachers_
     assert store.class_info(info.code).activity == store.STUMP
     [picker] = [w for w in at.get("button_group") if w.label == "Activity"]
     assert picker.value == store.STUMP
+
+
+def test_after_five_wrong_pins_the_page_says_the_class_is_locked_and_for_how_long(class_db):
+    info, _ = store.start_class(pin="red-fox-42")
+    at = class_page()
+    for n in range(store.PIN_GUESSES + 1):
+        form = {t.label: t for t in at.text_input}
+        form["Code of your class"].input(info.code)
+        form["Your PIN"].input("red-fox-42" if n == store.PIN_GUESSES else f"red-fox-{n}")
+        next(b for b in at.button if b.label == "Open my class").click()
+        at.run()
+    assert "vp-class-teacher" not in hooks(at)
+    assert [e.value for e in at.error] == [
+        f"Too many wrong PINs for class {info.code}: its PIN opens nothing for 10 more minutes (the teacher's own "
+        "address still does)."]

@@ -38,12 +38,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(script: str = "app.py", timeout: float = 90.0, env: dict | None = None, launcher: list[str] | None = None):
-    """Run ``streamlit run script`` on a free local port; yield its URL and the server's process.
+def serve(script: str = "app.py", timeout: float = 90.0, env: dict | None = None, launcher: list[str] | None = None,
+          port: int | None = None):
+    """Run ``streamlit run script`` on a free local port (or ``port``: a server restarted where its clients
+    reconnect); yield its URL and the server's process.
 
     ``env``: variables to set for the server (a VP_HOME of its own, say). ``launcher``: the command that
     stands for ``streamlit`` (bench_lab runs the server under a module watcher of its own)."""
-    port = free_port()
+    port = port or free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     env.pop("MLFLOW_TRACKING_URI", None)  # the server's runs go to the store of its own VP_HOME
     env.pop("RAY_ADDRESS", None)  # and run on its own local cluster

@@ -86,6 +86,28 @@ def read_in_browser(batch: list[list[dict]], models: tuple[str, ...]) -> list[di
             browser.close()
 
 
+def pictures(batch: list[list[dict]]) -> list[str]:
+    """Each drawing's canvas picture as the drawing canvas sends it (``toDataURL`` after static/live/ink.mjs drew
+    its strokes on a 280-pixel canvas), made in Chromium: what a student's canvas would send for these strokes."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda route: serve_static(route) if route.request.url.startswith(ORIGIN)
+                       else route.abort())
+            page.goto(ORIGIN + "/")
+            page.wait_for_function("window.harnessReady === true", timeout=30_000)
+            return page.evaluate("""async (batch) => {
+              const { drawStrokes } = await import("/static/live/ink.mjs");
+              const canvas = document.getElementById("c"), ctx = canvas.getContext("2d");
+              return batch.map((strokes) => { drawStrokes(ctx, strokes); return canvas.toDataURL("image/png"); });
+            }""", batch)
+        finally:
+            browser.close()
+
+
 def server_reading(png_data_url: str) -> preprocess.Preprocessed:
     rgba = np.asarray(Image.open(io.BytesIO(base64.b64decode(png_data_url.split(",", 1)[1]))).convert("RGBA"))
     return preprocess.from_canvas(preprocess.canvas_to_gray(rgba))

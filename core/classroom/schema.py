@@ -60,3 +60,12 @@ drawings = Table(
     Column("hidden", Boolean, nullable=False, default=False),  # hidden by the teacher: left out of every figure
     UniqueConstraint("student_id", "submission_id"),
 )
+
+# A wrong PIN typed for a class, kept for ``store.PIN_WINDOW_S``: the store, not a server's memory, counts them, so
+# the limit holds across the app servers that share a class.
+pin_guesses = Table(
+    "vp_pin_guesses", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("class_id", Integer, ForeignKey("vp_classes.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", Float, nullable=False),
+)

@@ -10,6 +10,7 @@ is the same student with the same drawings.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import time
 from collections import Counter
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.base import paths
 from core.classroom import db, keys, prompts
-from core.classroom.schema import classes, drawings, students
+from core.classroom.schema import classes, drawings, pin_guesses, students
 from core.images import preprocess
 
 # What the class is doing: drawing the asked digits for its data set, trying to stump the networks, drawing the
@@ -36,6 +37,10 @@ MAX_SUBMISSION_ID = 64
 MAX_LABEL = 40
 MAX_LABELS = 26
 MAX_LETTERS = 10  # the letters activity's head, as an own-classes head, learns 2 to 10 classes
+# A PIN is short: after PIN_GUESSES wrong ones within PIN_WINDOW_S, a class's PIN opens nothing until the oldest
+# of them is that old (the teacher's own address, a long random secret, still opens the class).
+PIN_GUESSES = 5
+PIN_WINDOW_S = 600
 
 
 class ClassError(ValueError):
@@ -44,6 +49,10 @@ class ClassError(ValueError):
 
 class NotAllowed(PermissionError):
     """The secret given does not open this action."""
+
+
+class TooManyGuesses(NotAllowed):
+    """Too many wrong PINs for a class lately: its PIN is not checked until the wait the message says is over."""
 
 
 @dataclass(frozen=True)
@@ -113,12 +122,44 @@ def _class_row(conn: Connection, code: str):
 
 
 def _teacher_row(conn: Connection, code: str, secret: str):
-    """The class row, when ``secret`` is its teacher's secret or PIN; else ``NotAllowed``."""
+    """The class row, when ``secret`` is its teacher's secret or PIN; else ``NotAllowed`` (a wrong PIN is counted
+    in ``conn``: see ``_as_teacher``), or ``TooManyGuesses`` while the class's PIN is locked."""
     row = _class_row(conn, code)
-    if not isinstance(secret, str) or not secret or not (
-            keys.token_matches(secret, row.teacher_hash) or keys.pin_matches(secret, row.pin_hash)):
-        raise NotAllowed("only the class's teacher can do this (the teacher's address or PIN)")
-    return row
+    given = secret if isinstance(secret, str) else ""
+    if given and keys.token_matches(given, row.teacher_hash):
+        return row
+    if row.pin_hash:
+        # PostgreSQL: one PIN check of a class at a time, across servers (SQLite's BEGIN IMMEDIATE already is).
+        conn.execute(select(classes.c.id).where(classes.c.id == row.id).with_for_update())
+        now = time.time()
+        conn.execute(delete(pin_guesses).where(pin_guesses.c.class_id == row.id,
+                                               pin_guesses.c.at <= now - PIN_WINDOW_S))
+        recent = conn.execute(select(pin_guesses.c.at).where(pin_guesses.c.class_id == row.id)
+                              .order_by(pin_guesses.c.at)).scalars().all()
+        if len(recent) >= PIN_GUESSES:
+            wait = int(recent[-PIN_GUESSES] + PIN_WINDOW_S - now) // 60 + 1
+            raise TooManyGuesses(f"too many wrong PINs for class {row.code}: its PIN opens nothing for "
+                                 f"{wait} more minute{'s' if wait > 1 else ''} (the teacher's own address still does)")
+        if given and keys.pin_matches(given, row.pin_hash):
+            return row
+        conn.execute(insert(pin_guesses).values(class_id=row.id, at=now))
+    raise NotAllowed("only the class's teacher can do this (the teacher's address or PIN)")
+
+
+@contextlib.contextmanager
+def _as_teacher(code: str, secret: str):
+    """A transaction in which ``secret`` opened class ``code``'s teacher's actions: yields it and the class row.
+
+    A refused secret leaves the transaction committed, not rolled back, so that the wrong PIN stays counted."""
+    with db.engine().begin() as conn:
+        try:
+            row = _teacher_row(conn, code, secret)
+        except NotAllowed as e:
+            refused = e
+        else:
+            yield conn, row
+            return
+    raise refused
 
 
 def _student_row(conn: Connection, class_row, token: str, lock: bool = False):
@@ -199,11 +240,13 @@ def start_class(labels=prompts.DIGITS, pin: str | None = None) -> tuple[ClassInf
 
 
 def is_teacher(code: str, secret: str) -> bool:
-    """Whether ``secret`` opens the teacher's actions of class ``code``."""
+    """Whether ``secret`` opens the teacher's actions of class ``code``; ``TooManyGuesses`` (with its message for
+    the screen) while the class's PIN is locked."""
     try:
-        with db.engine().begin() as conn:
-            _teacher_row(conn, code, secret)
-        return True
+        with _as_teacher(code, secret):
+            return True
+    except TooManyGuesses:
+        raise
     except (NotAllowed, ClassError):
         return False
 
@@ -212,8 +255,7 @@ def set_activity(code: str, secret: str, activity: str) -> ClassInfo:
     """Start an activity (``draw``, ``stump``, ``letters``) or pause the class; the students' screens follow it."""
     if activity not in ACTIVITIES:
         raise ClassError(f"no activity {activity!r}; choose from {', '.join(ACTIVITIES)}")
-    with db.engine().begin() as conn:
-        row = _teacher_row(conn, code, secret)
+    with _as_teacher(code, secret) as (conn, row):
         conn.execute(update(classes).where(classes.c.id == row.id).values(activity=activity))
         if activity != PAUSED:
             _prompt_again(conn, row.id)
@@ -223,8 +265,7 @@ def set_activity(code: str, secret: str, activity: str) -> ClassInfo:
 def set_letters(code: str, secret: str, letters) -> ClassInfo:
     """Name the letters the letters activity asks for (2 to ``MAX_LETTERS``: any classes, not only letters)."""
     letters = _labels(letters, MAX_LETTERS, "letters")
-    with db.engine().begin() as conn:
-        row = _teacher_row(conn, code, secret)
+    with _as_teacher(code, secret) as (conn, row):
         labels, _ = _label_sets(row)
         conn.execute(update(classes).where(classes.c.id == row.id).values(
             labels=json.dumps({"labels": labels, "letters": letters})))
@@ -235,8 +276,7 @@ def set_letters(code: str, secret: str, letters) -> ClassInfo:
 
 def hide(code: str, secret: str, drawing_id: int, hidden: bool = True) -> None:
     """Hide a drawing (or show it again): a hidden drawing is left out of every figure and the export."""
-    with db.engine().begin() as conn:
-        row = _teacher_row(conn, code, secret)
+    with _as_teacher(code, secret) as (conn, row):
         done = conn.execute(update(drawings).where(drawings.c.id == int(drawing_id), drawings.c.class_id == row.id)
                             .values(hidden=bool(hidden))).rowcount
     if not done:
@@ -245,16 +285,15 @@ def hide(code: str, secret: str, drawing_id: int, hidden: bool = True) -> None:
 
 def roster(code: str, secret: str) -> list[Student]:
     """The students with their nicknames, for the teacher's screen only."""
-    with db.engine().begin() as conn:
-        row = _teacher_row(conn, code, secret)
+    with _as_teacher(code, secret) as (conn, row):
         rows = conn.execute(select(students).where(students.c.class_id == row.id).order_by(students.c.id)).all()
         return [_student(conn, r) for r in rows]
 
 
 def end_class(code: str, secret: str) -> None:
     """The teacher ends the class: it is deleted with everything its students drew and the sets made of it."""
-    with db.engine().begin() as conn:
-        _delete(conn, _teacher_row(conn, code, secret))
+    with _as_teacher(code, secret) as (conn, row):
+        _delete(conn, row)
 
 
 def derived_dir() -> Path:
@@ -265,6 +304,7 @@ def derived_dir() -> Path:
 def _delete(conn: Connection, class_row) -> None:
     # Explicitly, child tables first: SQLite enforces ON DELETE CASCADE only with its foreign keys on.
     conn.execute(delete(drawings).where(drawings.c.class_id == class_row.id))
+    conn.execute(delete(pin_guesses).where(pin_guesses.c.class_id == class_row.id))
     conn.execute(delete(students).where(students.c.class_id == class_row.id))
     conn.execute(delete(classes).where(classes.c.id == class_row.id))
     for made in derived_dir().glob(f"{class_row.code}-*"):

@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL server for the class store's tests (Debian's package: ``initdb`` and ``postgres``).
+"""A throwaway PostgreSQL server for the class store's tests and ``bench/bench_class.py`` (Debian's package:
+``initdb`` and ``postgres``).
 
 Started once per test session in a temporary folder, on a free local port, with fsync off (nothing here needs to
 survive a crash); each test gets a database of its own. As root (a container), the server runs as the
