@@ -120,11 +120,7 @@ def join_form(code: str) -> None:
 @st.fragment(run_every=WALL_EVERY_S)
 def follow(code: str, token: str) -> None:
     """Reload the student's screen when the teacher changes the activity (or the class ends)."""
-    try:
-        seen = (store.class_info(code).activity, store.rejoin(code, token).prompt)
-    except (store.ClassError, store.NotAllowed):
-        seen = None
-    if seen != st.session_state.get(FOLLOW):
+    if store.screen(code, token) != st.session_state.get(FOLLOW):
         st.rerun()
 
 

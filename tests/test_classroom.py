@@ -69,6 +69,23 @@ def test_a_student_joins_by_code_draws_and_rejoins_as_the_same_student(class_db)
     assert stored.png_data_url == drawing()["png"] and stored.strokes == drawing()["strokes"]
 
 
+def test_a_students_screen_follows_the_activity_and_the_prompt_and_ends_with_the_class(class_db):
+    info, secret = drawing_class()
+    me, token = store.join(info.code, "Ann")
+    other, _ = store.join(info.code, "Bob")
+    assert store.screen(info.code.lower(), token) == (store.DRAW, me.prompt)
+    store.submit(info.code, token, "sub-1", me.prompt, **drawing())
+    asked = store.rejoin(info.code, token).prompt
+    store.set_activity(info.code, secret, store.STUMP)
+    assert store.screen(info.code, token) == (store.STUMP, store.rejoin(info.code, token).prompt)
+    assert asked != me.prompt and other.prompt is not None
+    assert store.screen(info.code, "not-a-token") is None
+    other_class, _ = drawing_class()
+    assert store.screen(other_class.code, token) is None  # a token is a student of one class only
+    store.end_class(info.code, secret)
+    assert store.screen(info.code, token) is None
+
+
 def test_thirty_students_submitting_at_once_lose_nothing_and_double_nothing(class_db):
     info, _ = drawing_class()
     per_student, errors = 2, []

@@ -335,6 +335,16 @@ def rejoin(code: str, token: str) -> Student:
         return _student(conn, _student_row(conn, _class_row(conn, code), token))
 
 
+def screen(code: str, token: str) -> tuple[str, str] | None:
+    """What a student's screen shows: the class's activity and the student's prompt; None when the class or the
+    student is gone. Every student's screen asks this every few seconds, so it is one indexed query, no counts."""
+    with db.engine().begin() as conn:
+        found = conn.execute(select(classes.c.activity, students.c.prompt).join(students).where(
+            classes.c.code == keys.normal_code(code),
+            students.c.token_hash == keys.token_hash(token if isinstance(token, str) else ""))).first()
+    return None if found is None else (found.activity, found.prompt)
+
+
 def submit(code: str, token: str, submission_id: str, label: str, strokes: list, png: str) -> Drawing:
     """Store a student's drawing of ``label`` (their prompt), as the canvas sent it, and ask for the next label.
 
