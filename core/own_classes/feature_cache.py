@@ -19,6 +19,7 @@ import numpy as np
 
 from core.base import array_cache
 from core.base.files import file_digest
+from core.images import preprocess
 from core.nets import registry
 from core.own_classes.projects import (
     DEFAULT_MODEL,
@@ -64,9 +65,9 @@ def embed(model_name: str, images: np.ndarray, batch_size: int = 256) -> np.ndar
                            for i in range(0, len(x), batch_size)])
 
 
-# The code that turns an example file into its features, and the module that cuts a network at its features
-# (read rather than imported: see ``network``).
-RECIPE = (decode_example, network, embed)
+# The code that turns an example file into its features (as imported: tests stand in for ``embed`` to count
+# its calls), and the module that cuts a network at its features (read rather than imported: see ``network``).
+RECIPE = (decode_example, preprocess.scale_pixels, network, embed)
 HEADS_SOURCE = Path(importlib.util.find_spec("core.nets.heads").origin)
 
 
