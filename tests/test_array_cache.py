@@ -108,3 +108,34 @@ def test_two_processes_building_the_same_key_at_once_both_end_with_a_whole_file(
     assert [out.strip() for out, _ in outs] == [expected, expected], [err[-2000:] for _, err in outs]
     [path] = (home / "cache").iterdir()  # one whole copy, no temporary file left behind
     assert array_cache.read(path)["y"].sum() == int(expected)
+
+
+def test_rows_computes_only_the_items_not_kept_and_keeps_the_newest_past_the_limit():
+    asked = []
+
+    def compute(keys):
+        asked.append(list(keys))
+        return np.array([[float(k), -float(k)] for k in keys], np.float32)
+
+    def rows(keys, limit=array_cache.ROWS_LIMIT):
+        return array_cache.rows("items/model", ["model bytes"], keys, compute, limit)
+
+    np.testing.assert_array_equal(rows(["1", "2", "1"])[:, 0], [1, 2, 1])
+    np.testing.assert_array_equal(rows(["2", "3"])[:, 0], [2, 3])
+    assert asked == [["1", "2"], ["3"]]  # a row once, however often or wherever it is asked for
+    rows(["4"], limit=2)  # past the limit: the rows not asked for longest go
+    assert rows(["3", "4"], limit=2)[:, 0].tolist() == [3, 4] and asked[-1] == ["4"]
+    rows(["1"])
+    assert asked[-1] == ["1"]
+    assert rows([]).shape == (0, 0)
+
+
+def test_damaged_rows_are_computed_again():
+    def compute(keys):
+        return np.ones((len(keys), 3), np.float32)
+
+    array_cache.rows("items/damaged", ["a"], ["x", "y"], compute)
+    [path] = (paths.cache_dir() / "items").iterdir()
+    path.write_bytes(path.read_bytes()[:-10])
+    assert array_cache.rows("items/damaged", ["a"], ["x", "y"], compute).shape == (2, 3)
+    assert array_cache.read(path)["keys"].tolist() == ["x", "y"]

@@ -8,7 +8,8 @@ same name. A damaged copy (truncated, not an archive, or not what the recipe mak
 every write is atomic, so two processes building the same key at once both end with a whole file.
 
 ``cached`` reads or builds in one step. A cache built in two phases (a quick part for now, the whole later, in
-the background) reads with ``kept`` and writes with ``keep``.
+the background) reads with ``kept`` and writes with ``keep``. A cache written in parts, one row per item (the
+features of each drawing a user adds), is ``rows``: only the items not kept yet are computed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from core.base.files import atomic_path
 
 Arrays = dict[str, np.ndarray]
 Part = str | bytes | np.ndarray
+
+ROWS_LIMIT = 20_000  # rows kept in one ``rows`` file at most: the oldest go first (about 20 MB at 256 floats a row)
 
 log = logging.getLogger(__name__)
 
@@ -107,3 +110,30 @@ def cached(name: str, parts: Iterable[Part], build: Callable[[], Arrays],
         arrays = build()
         keep(name, parts, arrays)
     return arrays
+
+
+def rows(name: str, parts: Iterable[Part], keys: list[str], compute: Callable[[list[str]], np.ndarray],
+         limit: int = ROWS_LIMIT) -> np.ndarray:
+    """The rows of the items ``keys`` names (each key a hash of its item's content), in order: those kept in the
+    file of ``name`` made from ``parts`` are read, the others made by one ``compute(missing keys)`` call and added.
+
+    One file holds every item's row, whoever asked for it first (a drawing in two projects is computed once);
+    past ``limit`` rows, the oldest go. Two processes adding rows at once: the last write wins and the other's
+    new rows are computed again when next asked for; a file is never half written, nor a row served for another
+    item."""
+    parts = list(parts)
+
+    def valid(arrays: Arrays) -> bool:
+        k, r = arrays.get("keys"), arrays.get("rows")
+        return k is not None and r is not None and k.ndim == 1 and k.dtype.kind == "U" and r.ndim == 2 \
+            and len(k) == len(r)
+
+    arrays = kept(name, parts, valid)
+    known = dict(zip(arrays["keys"].tolist(), arrays["rows"])) if arrays is not None else {}
+    missing = [k for k in dict.fromkeys(keys) if k not in known]
+    if missing:
+        known.update(zip(missing, np.asarray(compute(missing))))
+        asked = set(keys)
+        order = ([k for k in known if k not in asked] + list(dict.fromkeys(keys)))[-limit:]
+        keep(name, parts, {"keys": np.array(order, dtype=str), "rows": np.stack([known[k] for k in order])})
+    return np.stack([known[k] for k in keys]) if keys else np.zeros((0, 0), np.float32)

@@ -1,9 +1,9 @@
 """The frozen network's penultimate features of a project's examples, computed once per example and cached.
 
-Each example's features are kept in the array cache (``core.base.array_cache``, under ``own-features/``), keyed
-by content: the model file's bytes, the example file's bytes and the code that reads and embeds it. A new
-example costs one pass through the network; the same drawing in another project (an import, a copy, a project
-taught again) costs none.
+Each example's features are a row of the array cache (``core.base.array_cache.rows``, under ``own-features/``),
+keyed by content: the model file's bytes and the code that reads and embeds an example for the file, the example
+file's bytes for the row. A new example costs one pass through the network; the same drawing in another project
+(an import, a copy, a project taught again) costs none.
 """
 
 from __future__ import annotations
@@ -76,34 +76,24 @@ def _recipe() -> str:
     return array_cache.key([*array_cache.code(*RECIPE), HEADS_SOURCE.read_bytes()])
 
 
-def _valid(kept: dict[str, np.ndarray]) -> bool:
-    row = kept.get("features")
-    return row is not None and row.dtype == np.float32 and row.ndim == 1 and row.size > 0
-
-
 def features(project: Project, model_name: str = DEFAULT_MODEL) -> np.ndarray:
     """The (N, D) frozen features of the project's examples, in ``examples`` order.
 
     Each example's features are computed once and kept in the array cache, keyed by the model
-    file's content (SHA-256), the example file's content and the recipe's code: a new example
+    file's content (SHA-256), the recipe's code and the example file's content: a new example
     costs one network pass, and a new model file or a changed example is recomputed, never
     served stale.
     """
     folder = project_dir(project)
     shutil.rmtree(folder / "features", ignore_errors=True)  # the project's own cache, before the shared one
     files, _, _ = example_files(folder)
-    name, version, recipe = f"own-features/{file_key(model_name)}", model_key(model_name), _recipe()
     data = [p.read_bytes() for p in files]
     hashes = [hashlib.sha256(d).hexdigest() for d in data]
-    kept = {h: array_cache.kept(name, [version, recipe, h], _valid) for h in hashes}
-    # The examples not in the cache, in one pass (two identical drawings: one row).
-    missing = [h for h, rows in kept.items() if rows is None]
-    if missing:
-        first = {h: i for i, h in reversed(list(enumerate(hashes)))}
-        new = embed(model_name, np.stack([decode_example(data[first[h]], files[first[h]]) for h in missing]))
-        for h, row in zip(missing, new):
-            kept[h] = {"features": np.asarray(row, np.float32)}
-            array_cache.keep(name, [version, recipe, h], kept[h])
-    if not hashes:
-        return np.zeros((0, 0), np.float32)
-    return np.stack([kept[h]["features"] for h in hashes])
+    first = {h: i for i, h in reversed(list(enumerate(hashes)))}  # two identical drawings: one network pass
+
+    def compute(missing: list[str]) -> np.ndarray:
+        return embed(model_name, np.stack([decode_example(data[first[h]], files[first[h]]) for h in missing]))
+
+    rows = array_cache.rows(f"own-features/{file_key(model_name)}", [model_key(model_name), _recipe()], hashes,
+                            compute)
+    return rows.astype(np.float32, copy=False)
