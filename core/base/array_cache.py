@@ -14,6 +14,7 @@ features of each drawing a user adds), is ``rows``: only the items not kept yet 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import logging
@@ -50,7 +51,12 @@ def key(parts: Iterable[Part]) -> str:
 def code(*recipe: object) -> list[bytes]:
     """The source code of the modules, classes or functions that make a cache's arrays: parts of its key, so a
     changed recipe makes its arrays again by itself (a version number bumped by hand can be forgotten)."""
-    return [inspect.getsource(obj).encode() for obj in recipe]
+    return [_source(obj) for obj in recipe]
+
+
+@functools.lru_cache(maxsize=256)
+def _source(obj: object) -> bytes:
+    return inspect.getsource(obj).encode()  # read once per process: the code it runs does not change under it
 
 
 def path_for(name: str, parts: Iterable[Part]) -> Path:

@@ -84,7 +84,7 @@ def ship_answers(name: str) -> Path:
 
 def test_predictions(name: str, predictor: Predictor | None = None) -> np.ndarray:
     """Probabilities (N, classes) of model ``name`` on its data set's test images: the shipped answers of a
-    shipped model, else computed once per file."""
+    shipped model, else computed once per model file, test set and reader (``core.base.array_cache``)."""
     shipped = shipped_answers(name)
     if shipped is not None:
         return shipped[0]
