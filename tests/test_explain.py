@@ -233,9 +233,12 @@ def test_a_truncated_neighbours_cache_is_rebuilt(tmp_path, monkeypatch):
     model = registry.load("net002")
     path = cache_file("net002")
     DAMAGES["truncated"](path, np.zeros((60_000, 50), np.float32))
+    old = path.parent / "net002-0123456789abcdef.npy"  # kept under a key of its own before the shared cache
+    np.save(old, np.zeros((2, 50), np.float32))
     index = neighbours.build_index("net002", model)
     assert index.features.shape == (60_000, 50) and index.features.any()
     np.testing.assert_array_equal(array_cache.read(path)["features"], index.features)  # a whole copy in its place
+    assert not old.exists()
 
 
 @pytest.mark.slow

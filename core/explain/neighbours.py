@@ -26,7 +26,7 @@ import faiss
 import keras
 import numpy as np
 
-from core.base import array_cache
+from core.base import array_cache, paths
 from core.base.files import file_digest
 from core.data import datasets
 from core.images import preprocess
@@ -98,9 +98,18 @@ def _training_digits() -> tuple[np.ndarray, np.ndarray]:
 def build_index(name: str, model: keras.Model, batch_size: int = BATCH) -> Index:
     """The index of MNIST's training digits for model ``name`` (features cached on disk, keyed by content)."""
     x, y = _training_digits()
-    features = array_cache.cached(*_features_entry(name, x), lambda: {"features": _features(model, x, batch_size)},
-                                  _whole(model, len(x)))["features"]
-    return _index(features, y)
+
+    def build() -> dict[str, np.ndarray]:
+        _forget_npy()
+        return {"features": _features(model, x, batch_size)}
+
+    return _index(array_cache.cached(*_features_entry(name, x), build, _whole(model, len(x)))["features"], y)
+
+
+def _forget_npy() -> None:
+    """Remove the features kept as ``.npy`` before the shared array cache (up to 60 MB a network)."""
+    for old in (paths.cache_dir() / CACHE).glob("*.npy"):
+        old.unlink(missing_ok=True)
 
 
 def _sample_features(model: keras.Model, x: np.ndarray) -> tuple[np.ndarray, float]:
@@ -179,6 +188,7 @@ class Indexer:
         try:
             x, y = _training_digits()
             features = np.concatenate([sample, _features(self.model, x[len(sample):])])
+            _forget_npy()
             array_cache.keep(*_features_entry(self.name, x), {"features": features})
             self._full = _index(features, y)
         except Exception as e:  # noqa: BLE001 - the sample's index stays in use; the page says why
