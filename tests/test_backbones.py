@@ -12,6 +12,8 @@ import pytest
 from keras.src.legacy.saving import legacy_h5_format
 from keras.src.utils import file_utils
 
+from core.base import array_cache
+from core.images import preprocess
 from core.nets import backbones
 from core.nets.backbones import BACKBONES, WeightsUnavailable
 
@@ -214,14 +216,14 @@ def backbone_runs(monkeypatch):
 def test_cached_features_are_computed_once_per_key(backbone_runs):
     x = images(6)
     done = []
-    first = backbones.cached_features(SMALL, 32, "random", x, "test-six", batch_size=4, progress=done.append)
+    first = backbones.cached_features(SMALL, 32, "random", x, batch_size=4, progress=done.append)
     assert len(backbone_runs) == 1 and done == [4 / 6, 1.0]
     assert first.shape == (6, 1280) and first.dtype == np.float32
     files = list(backbones.features_dir().iterdir())
-    assert [f.suffix for f in files] == [".npy"]  # no temporary file left behind
+    assert [f.suffix for f in files] == [".npz"]  # no temporary file left behind
     mtime = files[0].stat().st_mtime_ns
 
-    again = backbones.cached_features(SMALL, 32, "random", x, "test-six", batch_size=4)
+    again = backbones.cached_features(SMALL, 32, "random", x, batch_size=4)
     assert len(backbone_runs) == 1 and files[0].stat().st_mtime_ns == mtime
     np.testing.assert_array_equal(again, first)
 
@@ -229,15 +231,15 @@ def test_cached_features_are_computed_once_per_key(backbone_runs):
     direct = backbones.feature_extractor(backbones.load_backbone(SMALL, 32, "random", seed=0), 32)
     np.testing.assert_allclose(first, direct.predict_on_batch(x.astype("float32") / 255), rtol=1e-4, atol=1e-9)
 
-    larger = backbones.cached_features(SMALL, 64, "random", x, "test-six")
+    larger = backbones.cached_features(SMALL, 64, "random", x)
     assert len(backbone_runs) == 3 and len(list(backbones.features_dir().iterdir())) == 2
     assert not np.allclose(larger, first, rtol=1e-3, atol=0)
 
     # Every other part of the key changes the file too (checked without computing anything).
-    key = dict(backbone_name=SMALL, input_size=32, weights_id="random", images=x, data_key="test-six")
+    key = dict(backbone_name=SMALL, input_size=32, weights_id="random", images=x)
     same = backbones.features_path(**key)
     assert same == files[0]
-    for change in (dict(drop_last=10), dict(pooling="flatten"), dict(seed=1), dict(data_key="other"),
+    for change in (dict(drop_last=10), dict(pooling="flatten"), dict(seed=1),
                    dict(images=x[:5]), dict(images=images(6, seed=1)), dict(backbone_name="MobileNet")):
         assert backbones.features_path(**{**key, **change}) != same, change
     assert len(backbone_runs) == 3
@@ -245,17 +247,30 @@ def test_cached_features_are_computed_once_per_key(backbone_runs):
 
 def test_a_damaged_cache_file_is_recomputed(backbone_runs):
     x = images(3)
-    first = backbones.cached_features(SMALL, 32, "random", x, "test-three")
-    path = backbones.features_path(SMALL, 32, "random", x, "test-three")
-    path.write_bytes(b"not an array")
-    np.testing.assert_array_equal(backbones.cached_features(SMALL, 32, "random", x, "test-three"), first)
+    first = backbones.cached_features(SMALL, 32, "random", x)
+    path = backbones.features_path(SMALL, 32, "random", x)
+    path.write_bytes(path.read_bytes()[:-100])  # truncated
+    np.testing.assert_array_equal(backbones.cached_features(SMALL, 32, "random", x), first)
     assert len(backbone_runs) == 2
-    assert np.load(path, allow_pickle=False).shape == first.shape
+    np.testing.assert_array_equal(array_cache.read(path)["features"], first)  # a whole copy in its place
+
+
+def test_features_are_computed_again_when_their_recipe_changes(backbone_runs, monkeypatch):
+    """The code that makes the features is part of their key: pixels scaled another way are new features."""
+    x = images(3)
+    first = backbones.cached_features(SMALL, 32, "random", x)
+
+    def scale_pixels(pixels):  # a changed recipe: pixels in [-1, 1]
+        return np.asarray(pixels, np.float32) / 127.5 - 1.0
+
+    monkeypatch.setattr(preprocess, "scale_pixels", scale_pixels)
+    second = backbones.cached_features(SMALL, 32, "random", x)
+    assert len(backbone_runs) == 2 and not np.allclose(first, second, rtol=1e-3, atol=0)
 
 
 def test_cached_imagenet_features_need_the_weights_file(backbone_runs):
     with pytest.raises(WeightsUnavailable, match="not on this machine"):
-        backbones.cached_features(SMALL, 32, "imagenet", images(2), "test-two")
+        backbones.cached_features(SMALL, 32, "imagenet", images(2))
     assert backbone_runs == []
 
 

@@ -241,8 +241,8 @@ def test_an_own_backbones_features_are_kept_by_the_model_files_content_not_its_t
     copy = fresh_clone("cifar5_resnet")
     config = backbone_transfer.BackboneConfig(backbone="cifar5_resnet")
     x = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
-    first = backbone_transfer.features(config, x, "test")
+    first = backbone_transfer.features(config, x)
     stat = copy.stat()
     os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # the same bytes, written later
-    np.testing.assert_array_equal(backbone_transfer.features(config, x, "test"), first)
-    assert len(list(backbones.features_dir().glob("cifar5_resnet-*.npy"))) == 1
+    np.testing.assert_array_equal(backbone_transfer.features(config, x), first)
+    assert len(list(backbones.features_dir().glob("cifar5_resnet-*.npz"))) == 1

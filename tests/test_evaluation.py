@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 
+from core.base import array_cache
 from core.base.metrics import evaluate
 from core.data import datasets
 from core.lab import evaluation
@@ -71,7 +72,7 @@ def first_500(mnist_test, monkeypatch):
 
 
 def cache_files(home):
-    return sorted((home / "cache" / "predictions").glob("*.npy"))
+    return sorted((home / "cache" / "predictions").glob("*.npz"))
 
 
 def test_the_test_set_is_mnist_s_10000_test_digits_scaled_with_a_channel(mnist_test):
@@ -92,7 +93,7 @@ def test_predictions_are_computed_once_per_model_file(home, models_dir, first_50
     np.testing.assert_allclose(probs[:8], model(x[:8], training=False).numpy(), atol=1e-5)
     [cached] = cache_files(home)
     assert cached.name.startswith("net002-")
-    np.testing.assert_array_equal(np.load(cached), probs)
+    np.testing.assert_array_equal(array_cache.read(cached)["probs"], probs)
 
     # The second call reads the file: no predictor is asked, none is even loaded.
     np.testing.assert_array_equal(evaluation.test_predictions("net002", Refusing()), probs)
@@ -100,23 +101,54 @@ def test_predictions_are_computed_once_per_model_file(home, models_dir, first_50
         m.setattr(registry, "load", lambda *a, **k: pytest.fail("the model was loaded for cached answers"))
         np.testing.assert_array_equal(evaluation.test_predictions("net002"), probs)
 
-    # A new file (another training) has a new version: its answers are computed afresh, not the old ones read.
+    # A new file (another training, other bytes): its answers are computed afresh, not the old ones read.
     keras.utils.set_random_seed(2)
     retrained = registry.build("net002")
-    path = models_dir / "net002.keras"
-    version = registry.version("net002")
-    retrained.save(path)
-    if registry.version("net002") == version:  # a coarse clock: make the change of file visible
-        stat = path.stat()
-        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    assert registry.version("net002") != version
+    retrained.save(models_dir / "net002.keras")
     second = Counting(Predictor("net002", retrained))
     new = evaluation.test_predictions("net002", second)
     assert second.calls == 1
     assert not np.allclose(new, probs)
     np.testing.assert_allclose(new[:8], retrained(x[:8], training=False).numpy(), atol=1e-5)
-    assert len(cache_files(home)) == 2  # one per file version
+    assert len(cache_files(home)) == 2  # one per model file
     np.testing.assert_array_equal(evaluation.test_predictions("net002", Refusing()), new)
+
+
+def test_the_predictions_cache_is_keyed_by_the_model_files_content_not_its_time(fresh_clone, first_500):
+    """A fresh clone (byte-identical model, a new modification time) reads the answers kept; new bytes don't."""
+    copy = fresh_clone("net002")
+    counting = Counting(Predictor.load("net002"))
+    probs = evaluation.test_predictions("net002", counting)
+    stat = copy.stat()
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # the same bytes, written later
+    np.testing.assert_array_equal(evaluation.test_predictions("net002", Refusing()), probs)
+    keras.utils.set_random_seed(4)
+    registry.build("net002").save(copy)  # other weights
+    with pytest.raises(AssertionError, match="computed again"):
+        evaluation.test_predictions("net002", Refusing())
+
+
+def test_the_predictions_cache_is_keyed_by_the_test_images(home, models_dir, mnist_test, monkeypatch):
+    """Other test images of the same number (another data file) are answered afresh, not read from the cache."""
+    x, y = mnist_test
+    monkeypatch.setattr(evaluation, "test_set", lambda dataset: (x[:200], y[:200]))
+    first = evaluation.test_predictions("net002")
+    monkeypatch.setattr(evaluation, "test_set", lambda dataset: (x[200:400], y[200:400]))
+    counting = Counting(Predictor.load("net002"))
+    second = evaluation.test_predictions("net002", counting)
+    assert counting.calls == 1 and not np.array_equal(first, second)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not an archive"])
+def test_a_damaged_predictions_cache_is_computed_again(damage, home, models_dir, first_500):
+    probs = evaluation.test_predictions("net002")
+    [cached] = cache_files(home)
+    whole = cached.read_bytes()
+    cached.write_bytes(whole[: len(whole) // 2] if damage == "truncated" else b"not an archive")
+    counting = Counting(Predictor.load("net002"))
+    np.testing.assert_array_equal(evaluation.test_predictions("net002", counting), probs)
+    assert counting.calls == 1
+    np.testing.assert_array_equal(array_cache.read(cached)["probs"], probs)  # a whole copy in its place
 
 
 def test_without_a_predictor_the_model_file_is_loaded(home, models_dir, mnist_test):

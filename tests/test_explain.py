@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
+from core.base import array_cache
 from core.data import datasets
 from core.explain import adversarial, invariance, neighbours, saliency, stroke_importance
 from core.images import preprocess
@@ -154,27 +155,47 @@ def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path,
     assert indexer.complete and np.array_equal(indexer.index.features, index.features)
 
 
+def cache_file(name: str):
+    """Where the features of model ``name`` on MNIST's training digits are kept."""
+    (x_train, _), _ = datasets.load_mnist(download=False)
+    return array_cache.path_for(*neighbours._features_entry(name, x_train))
+
+
 def test_the_neighbours_cache_is_keyed_by_the_model_files_content_not_its_time(fresh_clone):
     """A fresh clone (byte-identical models, new modification times) finds the features kept; new weights don't."""
     import os
 
     copy = fresh_clone("net002")
-    kept = neighbours._cache_file("net002")
+    kept = cache_file("net002")
     stat = copy.stat()
     os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # the same bytes, written later
-    assert neighbours._cache_file("net002") == kept
+    assert cache_file("net002") == kept
     keras.utils.set_random_seed(1)
     registry.build("net002").save(copy)  # other weights
-    assert neighbours._cache_file("net002") != kept
+    assert cache_file("net002") != kept
 
 
-DAMAGES = {
-    "truncated": lambda path, good: path.write_bytes(_npy_bytes(good)[:5000]),
-    "not an array": lambda path, good: path.write_bytes(b"not a .npy file"),
-    "too few digits": lambda path, good: np.save(path, good[:100]),
-    "float64": lambda path, good: np.save(path, good.astype(np.float64)),
-    "another width": lambda path, good: np.save(path, good[:, :10]),
-}
+def test_the_neighbours_cache_is_keyed_by_the_training_digits(tmp_path, monkeypatch):
+    """Other training digits (another data file with as many) are read again, not searched in the old features."""
+    monkeypatch.setenv("VP_HOME", str(tmp_path))
+    (x_train, y_train), test = datasets.load_mnist(download=False)
+    model = registry.load("net002")
+    monkeypatch.setattr(datasets, "load_mnist", lambda **_: ((x_train[:1000], y_train[:1000]), test))
+    first = neighbours.build_index("net002", model)
+    monkeypatch.setattr(datasets, "load_mnist", lambda **_: ((x_train[1000:2000], y_train[1000:2000]), test))
+    second = neighbours.build_index("net002", model)
+    expected = heads.embedding_model(model)(x_train[1000:1008, ..., None] / 255.0, training=False)
+    np.testing.assert_allclose(second.features[:8], expected, atol=1e-5)
+    assert not np.allclose(first.features[:8], second.features[:8])
+    assert len(list((tmp_path / "cache" / "embeddings").iterdir())) == 2
+
+
+def _npz_bytes(**arrays: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
@@ -185,12 +206,23 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+DAMAGES = {
+    "truncated": lambda path, good: path.write_bytes(_npz_bytes(features=good)[:5000]),
+    "not an archive": lambda path, good: path.write_bytes(b"not a .npz file"),
+    "a lone array": lambda path, good: path.write_bytes(_npy_bytes(good)),
+    "too few digits": lambda path, good: path.write_bytes(_npz_bytes(features=good[:100])),
+    "float64": lambda path, good: path.write_bytes(_npz_bytes(features=good.astype(np.float64))),
+    "another width": lambda path, good: path.write_bytes(_npz_bytes(features=good[:, :10])),
+    "no features": lambda path, good: path.write_bytes(_npz_bytes(other=good)),
+}
+
+
 @pytest.mark.parametrize("damage", DAMAGES)
 def test_a_damaged_neighbours_cache_is_not_searched_but_made_again(damage, tmp_path, monkeypatch):
     """A cache file that is not 60,000 float32 features of the network's width is removed, not indexed."""
     monkeypatch.setenv("VP_HOME", str(tmp_path))
     model = registry.load("net002")
-    path = neighbours._cache_file("net002")
+    path = cache_file("net002")
     DAMAGES[damage](path, np.zeros((60_000, 50), np.float32))
     indexer = neighbours.Indexer("net002", model)  # a page's: the damaged file is not taken for a full index
     assert not indexer.complete and indexer.index is None and not path.exists()
@@ -199,11 +231,14 @@ def test_a_damaged_neighbours_cache_is_not_searched_but_made_again(damage, tmp_p
 def test_a_truncated_neighbours_cache_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("VP_HOME", str(tmp_path))
     model = registry.load("net002")
-    path = neighbours._cache_file("net002")
+    path = cache_file("net002")
     DAMAGES["truncated"](path, np.zeros((60_000, 50), np.float32))
+    old = path.parent / "net002-0123456789abcdef.npy"  # kept under a key of its own before the shared cache
+    np.save(old, np.zeros((2, 50), np.float32))
     index = neighbours.build_index("net002", model)
     assert index.features.shape == (60_000, 50) and index.features.any()
-    assert np.array_equal(np.load(path, allow_pickle=False), index.features)  # the whole copy kept in its place
+    np.testing.assert_array_equal(array_cache.read(path)["features"], index.features)  # a whole copy in its place
+    assert not old.exists()
 
 
 @pytest.mark.slow

@@ -185,4 +185,4 @@ def test_a_first_visit_searches_a_sample_at_once_then_all_the_training_digits(mo
     send(at, "four_two_strokes")  # the next stroke
     assert not [c.value for c in at.caption if c.value.startswith("For now")]
     assert any("training digits closest" in c.value for c in at.caption)
-    assert len(list((tmp_path / "cache" / "embeddings").glob("dnn-*.npy"))) == 1  # kept for the next start
+    assert len(list((tmp_path / "cache" / "embeddings").glob("dnn-*.npz"))) == 1  # kept for the next start

@@ -21,6 +21,13 @@ from core.own_classes import ProjectError
 pytestmark = pytest.mark.skipif("resnet" not in registry.available(), reason="the shipped ResNet is missing")
 
 
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    """A VP_HOME of the test's own: features are cached by content, so one test's would be another's."""
+    monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
 @pytest.fixture(scope="module")
 def shapes():
     """Ten drawings of each of three shapes, preprocessed as the canvas' drawings are."""
@@ -99,6 +106,38 @@ def test_a_new_model_file_recomputes_the_features(shapes, count_embeds, monkeypa
     key = oc.feature_cache.model_key("resnet")
     monkeypatch.setattr(oc.feature_cache, "model_key", lambda name: key + "retrained")  # other weights
     oc.features(folder, "resnet")
+    assert count_embeds == [9, 9]
+
+
+def test_the_same_drawings_in_another_project_cost_no_network_pass(shapes, count_embeds):
+    """Features are kept by the example's content, not by project: an import or a copy of a project reads them."""
+    first = oc.features(make_project("first", shapes, per_class=3), "resnet")
+    copy = oc.features(make_project("copy", shapes, per_class=3), "resnet")
+    assert count_embeds == [9]
+    np.testing.assert_array_equal(copy, first)
+
+
+def test_features_are_computed_again_when_their_recipe_changes(shapes, count_embeds, monkeypatch):
+    """The code that reads and embeds an example is part of its key: pixels scaled another way are new features."""
+    folder = make_project("recipe", shapes, per_class=3)
+    first = oc.features(folder, "resnet")
+
+    def scale_pixels(pixels):  # a changed recipe: pixels in [-1, 1]
+        return np.asarray(pixels, np.float32) / 127.5 - 1.0
+
+    recipe = tuple(scale_pixels if f is preprocess.scale_pixels else f for f in oc.feature_cache.RECIPE)
+    monkeypatch.setattr(preprocess, "scale_pixels", scale_pixels)
+    monkeypatch.setattr(oc.feature_cache, "RECIPE", recipe)
+    second = oc.features(folder, "resnet")
+    assert count_embeds == [9, 9] and not np.allclose(first, second)
+
+
+def test_damaged_cached_features_are_computed_again(shapes, count_embeds, home):
+    folder = make_project("damaged", shapes, per_class=3)
+    first = oc.features(folder, "resnet")
+    [kept] = (home / "cache" / "own-features").iterdir()
+    kept.write_bytes(kept.read_bytes()[:-100])  # truncated
+    np.testing.assert_array_equal(oc.features(folder, "resnet"), first)
     assert count_embeds == [9, 9]
 
 

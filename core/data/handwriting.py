@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.base import paths
+from core.base import array_cache, paths
 from core.data import datasets, font_letters, unipen
 from core.images import preprocess, strokes
 
@@ -83,7 +83,7 @@ def load() -> tuple[datasets.Split, datasets.Split]:
     where a version number bumped by hand could be forgotten."""
     files = source_files()
     parts = [f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
-    parts += [Path(module.__file__).read_bytes() for module in RECIPE]
+    parts += array_cache.code(*RECIPE)
     return datasets.cached_splits("handwriting", parts, lambda: _made(files))
 
 

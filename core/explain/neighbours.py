@@ -2,8 +2,9 @@
 
 The features are the input of the network's last layer (its penultimate
 activations): what it has made of a picture just before deciding. The 60,000
-training digits' features are computed once per model file (its content) and kept under
-``$VP_HOME/cache/embeddings``; a query is an exact nearest-neighbour search among
+training digits' features are computed once and kept under ``$VP_HOME/cache/embeddings``
+(``core.base.array_cache``), keyed by content: the model file's bytes, the training
+digits and the code that computes them; a query is an exact nearest-neighbour search among
 them with faiss (a flat L2 index): at this size it answers in 1-13 ms here, about
 twice as fast as scikit-learn's brute force (2-24 ms; see bench/bench_explain.py).
 
@@ -16,22 +17,20 @@ which one it searched.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import faiss
 import keras
 import numpy as np
 
-from core.base import paths
-from core.base.files import atomic_path, file_digest
+from core.base import array_cache, paths
+from core.base.files import file_digest
 from core.data import datasets
 from core.images import preprocess
-from core.nets import registry
-from core.nets.heads import embedding_model
+from core.nets import heads, registry
 
 
 @dataclass
@@ -54,18 +53,33 @@ BATCH = 1000  # digits per forward pass while computing features
 SAMPLE_BATCH = 500  # the sample's: small enough to stop near SAMPLE_SECONDS with a slow network
 
 
-def _cache_file(name: str):
-    # Keyed by the model file's content: a fresh clone or a copy of the same weights finds the features kept.
-    key = hashlib.sha1(f"{name}:{file_digest(registry.get(name).path())}".encode()).hexdigest()[:16]
-    folder = paths.cache_dir() / "embeddings"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{name.replace(':', '_')}-{key}.npy"
+CACHE = "embeddings"  # the folder under the cache (tests keep it between sessions: tests/conftest.py)
+
+
+def _features_entry(name: str, x: np.ndarray) -> tuple[str, list]:
+    """The cache name and key parts of model ``name``'s features of the training digits ``x`` (uint8)."""
+    recipe = array_cache.code(_features, _sample_features, heads.embedding_model, preprocess.scale_pixels)
+    return f"{CACHE}/{name.replace(':', '_')}", [file_digest(registry.get(name).path()), x, *recipe]
+
+
+def _whole(model: keras.Model, digits: int) -> Callable[[dict[str, np.ndarray]], bool]:
+    """Whether kept features are whole: ``digits`` rows of float32 as wide as the network's features. A copy
+    that is not (a disk error, a file copied in from elsewhere) is computed again rather than a wrong index
+    searched."""
+    width = heads.embedding_model(model).output.shape[-1]
+
+    def valid(kept: dict[str, np.ndarray]) -> bool:
+        features = kept.get("features")
+        return features is not None and features.dtype == np.float32 and features.shape == (digits, width)
+
+    return valid
 
 
 def _features(model: keras.Model, x: np.ndarray, batch_size: int = BATCH) -> np.ndarray:
-    """The penultimate activations of ``x`` (n, 28, 28, 1), a batch at a time."""
-    embed = embedding_model(model)
-    return np.concatenate([np.asarray(embed(x[i: i + batch_size], training=False), np.float32)
+    """The penultimate activations of digits ``x`` (n, 28, 28, uint8), a batch at a time."""
+    embed = heads.embedding_model(model)
+    return np.concatenate([np.asarray(embed(preprocess.scale_pixels(x[i: i + batch_size])[..., None],
+                                            training=False), np.float32)
                            for i in range(0, len(x), batch_size)])
 
 
@@ -76,51 +90,38 @@ def _index(features: np.ndarray, labels: np.ndarray) -> Index:
 
 
 def _training_digits() -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's training digits (uint8, scaled a batch at a time as they are read) and labels."""
     (x_train, y_train), _ = datasets.load_mnist(download=False)
-    return preprocess.scale_pixels(x_train)[..., None], y_train
+    return x_train, y_train
 
 
 def build_index(name: str, model: keras.Model, batch_size: int = BATCH) -> Index:
-    """The index of MNIST's training digits for model ``name`` (features cached on disk per model file)."""
+    """The index of MNIST's training digits for model ``name`` (features cached on disk, keyed by content)."""
     x, y = _training_digits()
-    features = _kept_features(name, model, len(x))
-    if features is None:
-        features = _features(model, x, batch_size)
-        with atomic_path(_cache_file(name)) as tmp:
-            np.save(tmp, features)
-    return _index(features, y)
+
+    def build() -> dict[str, np.ndarray]:
+        _forget_npy()
+        return {"features": _features(model, x, batch_size)}
+
+    return _index(array_cache.cached(*_features_entry(name, x), build, _whole(model, len(x)))["features"], y)
 
 
-def _kept_features(name: str, model: keras.Model, digits: int) -> np.ndarray | None:
-    """The features kept on disk for ``name``, when they are whole: ``digits`` rows of float32 as wide as the
-    network's features. A copy that is not (a disk error, a file copied in from elsewhere) is removed and None
-    returned, so the features are computed again rather than a wrong index searched."""
-    path = _cache_file(name)
-    if not path.is_file():
-        return None
-    try:
-        features = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        features = None
-    width = embedding_model(model).output.shape[-1]
-    if features is None or features.dtype != np.float32 or features.shape != (digits, width):
-        found = "not a readable array" if features is None else f"{features.dtype} {features.shape}"
-        logging.getLogger(__name__).warning("the nearest-neighbour features %s are damaged (%s, not float32 "
-                                            "(%d, %d)): computing them again", path, found, digits, width)
-        path.unlink(missing_ok=True)
-        return None
-    return features
+def _forget_npy() -> None:
+    """Remove the features kept as ``.npy`` before the shared array cache (up to 60 MB a network)."""
+    for old in (paths.cache_dir() / CACHE).glob("*.npy"):
+        old.unlink(missing_ok=True)
 
 
 def _sample_features(model: keras.Model, x: np.ndarray) -> tuple[np.ndarray, float]:
     """The features of the first training digits, a ``SAMPLE_BATCH`` at a time, until the next batch would end
     after ``SAMPLE_SECONDS`` or ``SAMPLE`` digits are read; and the seconds a digit took in the last batch (the
     first pays for tracing the model, so it would overstate the rest)."""
-    embed = embedding_model(model)
+    embed = heads.embedding_model(model)
     began, parts = time.perf_counter(), []
     while len(parts) * SAMPLE_BATCH < SAMPLE:
         start, batch_began = len(parts) * SAMPLE_BATCH, time.perf_counter()
-        parts.append(np.asarray(embed(x[start: start + SAMPLE_BATCH], training=False), np.float32))
+        batch = preprocess.scale_pixels(x[start: start + SAMPLE_BATCH])[..., None]
+        parts.append(np.asarray(embed(batch, training=False), np.float32))
         per_digit = (time.perf_counter() - batch_began) / SAMPLE_BATCH
         if time.perf_counter() - began + per_digit * SAMPLE_BATCH > SAMPLE_SECONDS:
             break
@@ -147,10 +148,9 @@ class Indexer:
         self.error: str | None = None  # why the full build failed, if it did
         self._digits, self._rest_began = 0, None  # training digits in all; when the full build began
         self._per_digit = 0.0  # seconds a digit, as the sample's last batch went
-        if _cache_file(name).is_file():
-            labels = _training_digits()[1]
-            features = _kept_features(name, model, len(labels))
-            self._full = _index(features, labels) if features is not None else None
+        x, y = _training_digits()
+        kept = array_cache.kept(*_features_entry(name, x), _whole(model, len(x)))
+        self._full = _index(kept["features"], y) if kept is not None else None
 
     @property
     def complete(self) -> bool:
@@ -188,8 +188,8 @@ class Indexer:
         try:
             x, y = _training_digits()
             features = np.concatenate([sample, _features(self.model, x[len(sample):])])
-            with atomic_path(_cache_file(self.name)) as tmp:
-                np.save(tmp, features)
+            _forget_npy()
+            array_cache.keep(*_features_entry(self.name, x), {"features": features})
             self._full = _index(features, y)
         except Exception as e:  # noqa: BLE001 - the sample's index stays in use; the page says why
             self.error = f"{type(e).__name__}: {e}"

@@ -6,33 +6,34 @@ cards (``<name>.answers.npz``, written by ``python -m core answers``, naming the
 belong to), and any other model's are stored once per model file under ``$VP_HOME/cache/predictions``: the
 Compare page opens at once, and every score (accuracy, macro-F1, per-class precision/recall/F1, confusion
 matrix, mistakes) comes from the same numbers.
+
+The cache (``core.base.array_cache``) is keyed by content: the model file's bytes, the test images and the code
+that reads them (``core.nets.inference``). A fresh clone's byte-identical model finds its answers; a model
+trained again, another test set or a changed reader computes them afresh.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
 import numpy as np
 
-from core.base import paths
-from core.base.files import atomic_path
+from core.base import array_cache, paths
+from core.base.files import atomic_path, file_digest
 from core.base.metrics import evaluate
 from core.data import datasets
 from core.images import preprocess
-from core.nets import registry
+from core.nets import inference, registry
 from core.nets.inference import Predictor
 
 ANSWERS_SUFFIX = ".answers.npz"
 
 
-def _cache_file(name: str):
-    # "mirror": photo nets are read with their mirror image since; answers cached before that are not reused.
-    key = hashlib.sha1(f"{name}:{registry.version(name)}:mirror".encode()).hexdigest()[:16]
-    folder = paths.cache_dir() / "predictions"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{name.replace(':', '_')}-{key}.npy"
+def _predictions_entry(name: str, x: np.ndarray) -> tuple[str, list]:
+    """The cache name and key parts of model ``name``'s answers on test images ``x``."""
+    return f"predictions/{name.replace(':', '_')}", [file_digest(registry.get(name).path()), x,
+                                                     *array_cache.code(inference)]
 
 
 def test_set(dataset: str) -> tuple[np.ndarray, np.ndarray]:
@@ -83,20 +84,24 @@ def ship_answers(name: str) -> Path:
 
 def test_predictions(name: str, predictor: Predictor | None = None) -> np.ndarray:
     """Probabilities (N, classes) of model ``name`` on its data set's test images: the shipped answers of a
-    shipped model, else computed once per file."""
+    shipped model, else computed once per model file, test set and reader (``core.base.array_cache``)."""
     shipped = shipped_answers(name)
     if shipped is not None:
         return shipped[0]
-    path = _cache_file(name)
-    if path.is_file():
-        return np.load(path, allow_pickle=False)
     spec = registry.get(name)
-    predictor = predictor or Predictor(name, registry.load(name))
     x, _ = test_set(spec.dataset)
-    probs = predictor.predict_batch(x, batch_size=500).astype(np.float32)
-    with atomic_path(path) as tmp:
-        np.save(tmp, probs)
-    return probs
+
+    def build() -> dict[str, np.ndarray]:
+        for old in (paths.cache_dir() / "predictions").glob("*.npy"):  # kept by modification time before
+            old.unlink(missing_ok=True)
+        probs = (predictor or Predictor(name, registry.load(name))).predict_batch(x, batch_size=500)
+        return {"probs": probs.astype(np.float32)}
+
+    def valid(kept: dict[str, np.ndarray]) -> bool:
+        probs = kept.get("probs")
+        return probs is not None and probs.dtype == np.float32 and probs.ndim == 2 and len(probs) == len(x)
+
+    return array_cache.cached(*_predictions_entry(name, x), build, valid)["probs"]
 
 
 def scores(y_true: np.ndarray, probs: np.ndarray) -> dict:

@@ -21,9 +21,8 @@ cached features (``feature_head``) trains in seconds.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,9 +32,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from core.base import paths, settings
-from core.base.files import atomic_path
-from core.data.datasets import sha256_file
+from core.base import array_cache, paths, settings
+from core.base.files import file_digest
 from core.images import preprocess
 
 INPUT_SIZES = (32, 96, 128, 224)  # the sizes pages offer: CIFAR-10's own, and up to ImageNet's
@@ -382,9 +380,12 @@ def count_params(model: keras.Model) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------------------
 
 
+FEATURES = "features"  # their folder under the cache
+
+
 def features_dir() -> Path:
     """Where cached features live: ``<cache>/features`` (safe to delete; they are recomputed)."""
-    return paths.cache_dir() / "features"
+    return paths.cache_dir() / FEATURES
 
 
 def _weights_identity(name: str, input_size: int, weights: str | Path, seed: int) -> str:
@@ -396,78 +397,72 @@ def _weights_identity(name: str, input_size: int, weights: str | Path, seed: int
         raise WeightsUnavailable(_missing_message(get_backbone(name), input_size, "downloads are off"))
     if not path.is_file():
         raise WeightsUnavailable(f"no weights file at {path}")
-    return f"sha256-{sha256_file(path)}"
+    return f"sha256-{file_digest(path)}"
 
 
-def features_path(backbone_name: str, input_size: int, weights_id: str | Path, images: np.ndarray, data_key: str,
+def features_entry(backbone_name: str, input_size: int, weights_id: str | Path, images: np.ndarray,
+                   drop_last: int = 0, pooling: str = "avg", seed: int = 0) -> tuple[str, list]:
+    """The cache name and key parts of these features (``core.base.array_cache``): the backbone and how it is
+    cut, its weights' content, the images themselves and the code that builds and runs it (this module)."""
+    name = f"{FEATURES}/{backbone_name}-{input_size}px-{pooling}-drop{drop_last}"
+    weights = _weights_identity(backbone_name, input_size, weights_id, seed)
+    return name, [weights, images, *array_cache.code(sys.modules[__name__], preprocess.scale_pixels)]
+
+
+def features_path(backbone_name: str, input_size: int, weights_id: str | Path, images: np.ndarray,
                   drop_last: int = 0, pooling: str = "avg", seed: int = 0) -> Path:
     """The cache file for these features; its name holds a hash of everything they depend on."""
-    key = {
-        "backbone": backbone_name, "input_size": input_size, "drop_last": drop_last, "pooling": pooling,
-        "weights": _weights_identity(backbone_name, input_size, weights_id, seed), "data": data_key,
-        # The images themselves too, so a data_key reused for other images cannot return wrong features.
-        "images": [list(images.shape), hashlib.sha256(np.ascontiguousarray(images).data).hexdigest()],
-    }
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
-    return features_dir() / f"{backbone_name}-{input_size}px-{pooling}-drop{drop_last}-{digest}.npy"
-
-
-def _read(path: Path, rows: int) -> np.ndarray | None:
-    try:
-        features = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        return None  # damaged (a crash cannot leave one, but a full disk or a hand edit can): recompute
-    return features if features.ndim == 2 and len(features) == rows else None
+    return array_cache.path_for(*features_entry(backbone_name, input_size, weights_id, images, drop_last, pooling,
+                                                seed))
 
 
 def cached_features(backbone_name: str, input_size: int, weights_id: str | Path, images: np.ndarray,
-                    data_key: str, batch_size: int = 64, drop_last: int = 0, pooling: str = "avg",
-                    seed: int = 0, progress: Callable[[float], None] | None = None,
-                    allow_download: bool = False) -> np.ndarray:
+                    batch_size: int = 64, drop_last: int = 0, pooling: str = "avg", seed: int = 0,
+                    progress: Callable[[float], None] | None = None, allow_download: bool = False) -> np.ndarray:
     """The frozen backbone's features of ``images`` (uint8, N x H x W x 3), float32 N x D, computed once.
 
-    ``weights_id`` is what ``load_backbone`` takes ("imagenet", "random" drawn with ``seed``, or a file);
-    ``data_key`` names the images (say "cifar10-train-<sha256>"). The features are kept under
-    ``features_dir()`` as plain ``.npy``, keyed by backbone, input size, weights, ``drop_last``,
-    ``pooling`` and data. ``progress`` is called with the fraction done after each batch.
+    ``weights_id`` is what ``load_backbone`` takes ("imagenet", "random" drawn with ``seed``, or a file). The
+    features are kept under ``features_dir()``, keyed by content (``features_entry``). ``progress`` is called
+    with the fraction done after each batch.
     """
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3 or images.shape[1] != images.shape[2]:
         raise ValueError(f"images must be uint8 N x H x W x 3 and square, not {images.dtype} {images.shape}")
-    path = features_path(backbone_name, input_size, weights_id, images, data_key, drop_last, pooling, seed)
-    if path.is_file() and (features := _read(path, len(images))) is not None:
-        if progress is not None:
-            progress(1.0)
-        return features
+    entry = features_entry(backbone_name, input_size, weights_id, images, drop_last, pooling, seed)
 
     def make_extractor() -> keras.Model:
         backbone = freeze_base(load_backbone(backbone_name, input_size, weights_id, allow_download, seed=seed))
         return feature_extractor(backbone, input_size, images.shape[1], drop_last, pooling)
 
-    return compute_features(path, images, make_extractor, batch_size, progress)
+    return compute_features(entry, images, make_extractor, batch_size, progress)
 
 
-def compute_features(path: Path, images: np.ndarray, make_extractor: Callable[[], keras.Model],
+def compute_features(entry: tuple[str, list], images: np.ndarray, make_extractor: Callable[[], keras.Model],
                      batch_size: int = 64, progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """Features of uint8 ``images`` by the model ``make_extractor()`` builds, kept in ``path`` (``.npy``).
+    """Features of uint8 ``images`` by the model ``make_extractor()`` builds, kept in the array cache as ``entry``
+    (its name and key parts; ``core.base.array_cache``).
 
     The one feature cache: ImageNet backbones (``cached_features``) and the project's own CIFAR
     backbones (``core.training.backbone_transfer``) both go through it.
     """
-    if path.is_file() and (features := _read(path, len(images))) is not None:
+
+    def whole(kept: dict[str, np.ndarray]) -> bool:
+        features = kept.get("features")
+        return features is not None and features.dtype == np.float32 and features.ndim == 2 \
+            and len(features) == len(images)
+
+    kept = array_cache.kept(*entry, whole)
+    if kept is not None:
         if progress is not None:
             progress(1.0)
-        return features
+        return kept["features"]
+    for old in features_dir().glob("*.npy"):  # kept as .npy under keys of their own before
+        old.unlink(missing_ok=True)
     extractor = make_extractor()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written batch by batch into a temporary file, then renamed: a crash never leaves half a cache file.
-    with atomic_path(path) as tmp:
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
-                                        shape=(len(images), int(extractor.output.shape[-1])))
-        for start in range(0, len(images), batch_size):
-            batch = preprocess.scale_pixels(images[start:start + batch_size])
-            out[start:start + len(batch)] = extractor.predict_on_batch(batch)
-            if progress is not None:
-                progress(min(start + batch_size, len(images)) / len(images))
-        out.flush()
-        del out
-    return np.load(path, allow_pickle=False)
+    features = np.empty((len(images), int(extractor.output.shape[-1])), np.float32)
+    for start in range(0, len(images), batch_size):
+        batch = preprocess.scale_pixels(images[start:start + batch_size])
+        features[start:start + len(batch)] = extractor.predict_on_batch(batch)
+        if progress is not None:
+            progress(min(start + batch_size, len(images)) / len(images))
+    array_cache.keep(*entry, {"features": features})
+    return features

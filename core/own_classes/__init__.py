@@ -15,7 +15,7 @@ The package, one job a module, each importing only those below it:
 - ``zips``: export a project, import a zip of class folders, teach a project from a folder or a zip;
 - ``scores``: held-out scores (cross-validation) and a 2-D map of the features;
 - ``head``: the softmax-regression head, saved as JSON (``head-<model>.json`` in the project);
-- ``feature_cache``: the frozen network's features, cached per example (``features/<model>.npy, .json``);
+- ``feature_cache``: the frozen network's features, cached per example (``core.base.array_cache``);
 - ``projects``: projects on disk, their classes and examples.
 """
 

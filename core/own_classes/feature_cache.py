@@ -1,20 +1,25 @@
 """The frozen network's penultimate features of a project's examples, computed once per example and cached.
 
-The cache sits in the project's ``features/`` folder, ``<model>.npy`` and ``<model>.json``, keyed by the model's
-name, its file and each example's content, so a new example costs one pass through the network.
+Each example's features are a row of the array cache (``core.base.array_cache.rows``, under ``own-features/``),
+keyed by content: the model file's bytes and the code that reads and embeds an example for the file, the example
+file's bytes for the row. A new example costs one pass through the network; the same drawing in another project
+(an import, a copy, a project taught again) costs none.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
+import importlib.util
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 
-from core.base.files import atomic_path, file_digest
+from core.base import array_cache
+from core.base.files import file_digest
+from core.images import preprocess
 from core.nets import registry
 from core.own_classes.projects import (
     DEFAULT_MODEL,
@@ -60,53 +65,35 @@ def embed(model_name: str, images: np.ndarray, batch_size: int = 256) -> np.ndar
                            for i in range(0, len(x), batch_size)])
 
 
-def _read_cache(folder: Path, model_name: str, version: str) -> dict[str, np.ndarray]:
-    """Cached features by example hash; empty when missing, damaged or made by another model file."""
-    index, matrix = folder / f"{file_key(model_name)}.json", folder / f"{file_key(model_name)}.npy"
-    try:
-        meta = json.loads(index.read_text())
-        rows = np.load(matrix, allow_pickle=False)
-        if meta["model"] != model_name or meta["version"] != version or rows.ndim != 2 \
-                or len(meta["hashes"]) != len(rows):
-            return {}
-        return dict(zip(meta["hashes"], rows))
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+# The code that turns an example file into its features (as imported: tests stand in for ``embed`` to count
+# its calls), and the module that cuts a network at its features (read rather than imported: see ``network``).
+RECIPE = (decode_example, preprocess.scale_pixels, network, embed)
+HEADS_SOURCE = Path(importlib.util.find_spec("core.nets.heads").origin)
 
 
-def _write_cache(folder: Path, model_name: str, version: str, cache: dict[str, np.ndarray]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    index, matrix = folder / f"{file_key(model_name)}.json", folder / f"{file_key(model_name)}.npy"
-    # The index and the matrix are checked against each other on reading, so a crash between the two
-    # renames leaves a cache that is ignored, never one that pairs features with the wrong examples.
-    with atomic_path(index) as tmp_index, atomic_path(matrix) as tmp_matrix:
-        np.save(tmp_matrix, np.stack(list(cache.values())).astype(np.float32))
-        tmp_index.write_text(json.dumps({"model": model_name, "version": version, "hashes": list(cache)}))
+def _recipe() -> str:
+    """``RECIPE`` and ``HEADS_SOURCE``'s code, as one key part."""
+    return array_cache.key([*array_cache.code(*RECIPE), HEADS_SOURCE.read_bytes()])
 
 
 def features(project: Project, model_name: str = DEFAULT_MODEL) -> np.ndarray:
     """The (N, D) frozen features of the project's examples, in ``examples`` order.
 
-    Each example's features are computed once and kept under the project's
-    ``features/`` folder, keyed by the model's name, its file's content (SHA-256) and the
-    example file's content (SHA-256): a new example costs one network pass, and
-    a new model file or a changed example is recomputed, never served stale.
+    Each example's features are computed once and kept in the array cache, keyed by the model
+    file's content (SHA-256), the recipe's code and the example file's content: a new example
+    costs one network pass, and a new model file or a changed example is recomputed, never
+    served stale.
     """
     folder = project_dir(project)
+    shutil.rmtree(folder / "features", ignore_errors=True)  # the project's own cache, before the shared one
     files, _, _ = example_files(folder)
-    version = model_key(model_name)
     data = [p.read_bytes() for p in files]
     hashes = [hashlib.sha256(d).hexdigest() for d in data]
-    cache = _read_cache(folder / "features", model_name, version)
-    # hash -> first example with it, for the examples not in the cache (two identical drawings: one pass).
-    missing = {h: i for i, h in reversed(list(enumerate(hashes))) if h not in cache}
-    if missing:
-        new = embed(model_name, np.stack([decode_example(data[i], files[i]) for i in missing.values()]))
-        cache.update(zip(missing, new))
-    kept = {h: cache[h] for h in dict.fromkeys(hashes)}  # removed examples' features are dropped
-    if kept and (missing or len(kept) != len(cache)):
-        _write_cache(folder / "features", model_name, version, kept)
-    if not hashes:
-        return np.zeros((0, 0), np.float32)
-    return np.stack([kept[h] for h in hashes]).astype(np.float32)
+    first = {h: i for i, h in reversed(list(enumerate(hashes)))}  # two identical drawings: one network pass
 
+    def compute(missing: list[str]) -> np.ndarray:
+        return embed(model_name, np.stack([decode_example(data[first[h]], files[first[h]]) for h in missing]))
+
+    rows = array_cache.rows(f"own-features/{file_key(model_name)}", [model_key(model_name), _recipe()], hashes,
+                            compute)
+    return rows.astype(np.float32, copy=False)

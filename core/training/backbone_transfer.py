@@ -22,7 +22,6 @@ with its weights when they are on this machine, or random weights as the control
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -31,7 +30,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from core.base import paths
+from core.base import array_cache, paths
 from core.base.files import file_digest
 from core.data import datasets, tiny_imagenet
 from core.images import preprocess
@@ -193,22 +192,21 @@ def _own_extractor(name: str) -> keras.Model:
     return keras.Model(model.inputs, model.get_layer("probs").input, name=f"{name}_features")
 
 
-def features(config: BackboneConfig, images: np.ndarray, split: str,
-             progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """The frozen backbone's features of ``images``, computed once per backbone file (its content) and data, then
-    from disk."""
-    digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
-    key = f"{config.target.replace(':', '-')}-{split}-{digest}"
+def features(config: BackboneConfig, images: np.ndarray, progress: Callable[[float], None] | None = None
+             ) -> np.ndarray:
+    """The frozen backbone's features of ``images``, computed once per backbone (its file's content), images and
+    recipe, then read from the array cache (``core.base.array_cache``)."""
     if not config.own:
-        return backbones.cached_features(config.backbone, config.input_size, config.weights, images, key,
+        return backbones.cached_features(config.backbone, config.input_size, config.weights, images,
                                          drop_last=config.drop_last,
                                          pooling="flatten" if config.head == "report000" else "avg",
                                          seed=config.seed, progress=progress,
                                          allow_download=config.allow_download)
     # Keyed by the backbone file's content: a fresh clone or a copy of the same weights finds the features kept.
-    model_key = file_digest(registry.get(config.backbone).path())[:16]
-    path = backbones.features_dir() / f"{config.backbone}-{model_key}-{key}.npy"
-    return backbones.compute_features(path, images, lambda: _own_extractor(config.backbone), 256, progress)
+    parts = [file_digest(registry.get(config.backbone).path()), images,
+             *array_cache.code(_own_extractor, backbones.compute_features, preprocess.scale_pixels)]
+    entry = (f"{backbones.FEATURES}/{config.backbone}", parts)
+    return backbones.compute_features(entry, images, lambda: _own_extractor(config.backbone), 256, progress)
 
 
 def _head(num_features: int, config: BackboneConfig, num_classes: int) -> keras.Model:
@@ -265,7 +263,7 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
             if should_stop is not None and should_stop():
                 raise kit.Cancelled("the run was cancelled while it computed the backbone's features")
 
-        f_fit = features(config, x_fit, f"train{config.labels_per_class}s{config.seed}", tell)
+        f_fit = features(config, x_fit, tell)
         head = _head(f_fit.shape[1], config, len(classes))
         head.compile(optimizer=keras.optimizers.Adam(config.lr), loss="sparse_categorical_crossentropy",
                      metrics=["accuracy"])
@@ -288,7 +286,7 @@ def train_backbone(config: BackboneConfig, progress: Callable[[dict], None] | No
                       verbose=0)
     seconds = time.perf_counter() - started
     if config.mode == "frozen":  # the same numbers as the whole model's, from the test photos' cached features
-        probs = head.predict(features(config, x_test, "test"), batch_size=1024, verbose=0)
+        probs = head.predict(features(config, x_test), batch_size=1024, verbose=0)
     else:
         probs = model.predict(preprocess.scale_pixels(x_test), batch_size=256, verbose=0)
     title = f"{config.backbone} -> {datasets.get_dataset(config.target).title} ({MODE_TITLES[config.mode]}, " \
