@@ -55,7 +55,7 @@ def heat_picture(values: np.ndarray, base: np.ndarray, width: int, diverging: bo
     return colormap.enlarge(mixed, width)
 
 
-names = [n for n in (*registry.DRAW_MODELS, "net002") if registry.version(n)] + lab_models("mnist")
+names = [n for n in neighbours.AHEAD if registry.version(n)] + lab_models("mnist")
 if not names:
     st.error(NO_MODELS)
     st.stop()

@@ -186,3 +186,32 @@ def test_a_first_visit_searches_a_sample_at_once_then_all_the_training_digits(mo
     assert not [c.value for c in at.caption if c.value.startswith("For now")]
     assert any("training digits closest" in c.value for c in at.caption)
     assert len(list((tmp_path / "cache" / "embeddings").glob("dnn-*.npy"))) == 1  # kept for the next start
+
+
+def test_the_server_builds_every_networks_index_ahead_so_a_first_visit_searches_all_of_them(monkeypatch, tmp_path):
+    """A server's start computes the nearest-digit index of every network the page offers, on a side thread: the
+    first visit to section 4 then searches all the training digits at once, without a sample or a build of its
+    own (on MNIST's first 2,000 training digits here, for speed)."""
+    import threading
+
+    from app_pages.ui import nets
+    from core.nets import registry
+
+    x, y = neighbours._training_digits()
+    monkeypatch.setattr(neighbours, "_training_digits", lambda: (x[:FEW_DIGITS], y[:FEW_DIGITS]))
+    monkeypatch.setenv("VP_HOME", str(tmp_path))  # nothing computed yet
+    monkeypatch.setattr(nets, "_ahead", None)  # a server process that has not started it yet
+    st.cache_resource.clear()
+    open_explain()  # the server's first page, before any drawing
+    nets.build_indexes_ahead().join(timeout=600)
+    kept = sorted(p.name.split("-")[0] for p in (tmp_path / "cache" / "embeddings").glob("*.npy"))
+    assert kept == sorted(n for n in neighbours.AHEAD if registry.version(n)), kept
+    for name in ("dnn", "resnet"):
+        before = set(threading.enumerate())
+        at = open_explain(*drawn("four_two_strokes"))
+        at.selectbox(key="explain_model").set_value(name).run()
+        assert not at.exception, at.exception
+        assert not [c.value for c in at.caption if c.value.startswith("For now")], name  # not a sample
+        assert any("training digits closest" in c.value for c in at.caption), name
+        assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("index-")], name  # nor a
+        # build of its own

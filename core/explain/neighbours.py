@@ -8,10 +8,14 @@ them with faiss (a flat L2 index): at this size it answers in 1-13 ms here, abou
 twice as fast as scikit-learn's brute force (2-24 ms; see bench/bench_explain.py).
 
 Computing 60,000 digits' features takes 10-17 s (the DNN) to a minute or more (the
-ResNet) on a laptop CPU, too long to keep a page waiting. ``Indexer`` starts with
-as many of the first training digits as it reads in ``SAMPLE_SECONDS`` (at most
-``SAMPLE``), and builds the full index in a background thread; the page says
-which one it searched.
+ResNet) on a laptop CPU, too long to keep a page waiting. So they are computed
+ahead: ``build_ahead`` computes every shipped network's when the app server starts
+(on a side thread) or at install (``python -m core indexes``). Should a page still
+come first, ``Indexer`` starts with as many of the first training digits as it
+reads in ``SAMPLE_SECONDS`` (at most ``SAMPLE``), and the full index follows in a
+background thread; the page says which one it searched. One builder at a time per
+model file, across threads and processes: a second waits for the first and reads
+what it saved.
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import faiss
 import keras
 import numpy as np
 
 from core.base import paths
-from core.base.files import atomic_path, file_digest
+from core.base.files import atomic_path, file_digest, locked
 from core.data import datasets
 from core.images import preprocess
 from core.nets import registry
@@ -52,9 +58,10 @@ SAMPLE = 6_000  # at most this many training digits for a first visit, while the
 SAMPLE_SECONDS = 3.0  # and no more than it reads in this time (a batch at least): slow networks get fewer
 BATCH = 1000  # digits per forward pass while computing features
 SAMPLE_BATCH = 500  # the sample's: small enough to stop near SAMPLE_SECONDS with a slow network
+AHEAD = (*registry.DRAW_MODELS, "net002")  # the shipped networks the Explain page offers: indexed ahead
 
 
-def _cache_file(name: str):
+def _cache_file(name: str) -> Path:
     # Keyed by the model file's content: a fresh clone or a copy of the same weights finds the features kept.
     key = hashlib.sha1(f"{name}:{file_digest(registry.get(name).path())}".encode()).hexdigest()[:16]
     folder = paths.cache_dir() / "embeddings"
@@ -83,19 +90,43 @@ def _training_digits() -> tuple[np.ndarray, np.ndarray]:
 def build_index(name: str, model: keras.Model, batch_size: int = BATCH) -> Index:
     """The index of MNIST's training digits for model ``name`` (features cached on disk per model file)."""
     x, y = _training_digits()
-    features = _kept_features(name, model, len(x))
-    if features is None:
-        features = _features(model, x, batch_size)
-        with atomic_path(_cache_file(name)) as tmp:
-            np.save(tmp, features)
-    return _index(features, y)
+    return _index(_full_features(model, _cache_file(name), x, batch_size=batch_size), y)
 
 
-def _kept_features(name: str, model: keras.Model, digits: int) -> np.ndarray | None:
-    """The features kept on disk for ``name``, when they are whole: ``digits`` rows of float32 as wide as the
+def _full_features(model: keras.Model, path: Path, x: np.ndarray, sample: np.ndarray | None = None,
+                   batch_size: int = BATCH) -> np.ndarray:
+    """Every training digit's features: the whole copy at ``path``, or computed (after the ``sample`` rows already
+    computed) and saved there. Under a lock beside ``path``: a second builder, in this process or another, waits
+    for the first and reads its copy rather than computing the same features on the same cores."""
+    with locked(path.with_name(f".{path.stem}.lock")):
+        features = _kept_features(path, model, len(x))
+        if features is None:
+            done = [] if sample is None else [sample]
+            features = np.concatenate([*done, _features(model, x[sum(len(d) for d in done):], batch_size)])
+            with atomic_path(path) as tmp:
+                np.save(tmp, features)
+    return features
+
+
+def build_ahead(names: tuple[str, ...] = AHEAD) -> Iterator[dict]:
+    """Compute and keep the features of every network in ``names`` that has a trained file, one after another,
+    so that no page waits for them; one summary each: the network, the training digits, whether its features
+    were computed now or found kept, and the seconds. The cache files are named before the first is built,
+    so a later change of ``VP_HOME`` (a test's) does not move where they go."""
+    files = {name: _cache_file(name) for name in names if registry.version(name)}
+    x, _ = _training_digits()
+    for name, path in files.items():
+        began, kept = time.perf_counter(), path.is_file()
+        if not kept:
+            _full_features(registry.load(name), path, x)
+        yield {"network": name, "digits": len(x), "computed": not kept,
+               "seconds": round(time.perf_counter() - began, 1)}
+
+
+def _kept_features(path: Path, model: keras.Model, digits: int) -> np.ndarray | None:
+    """The features kept at ``path``, when they are whole: ``digits`` rows of float32 as wide as the
     network's features. A copy that is not (a disk error, a file copied in from elsewhere) is removed and None
     returned, so the features are computed again rather than a wrong index searched."""
-    path = _cache_file(name)
     if not path.is_file():
         return None
     try:
@@ -147,9 +178,10 @@ class Indexer:
         self.error: str | None = None  # why the full build failed, if it did
         self._digits, self._rest_began = 0, None  # training digits in all; when the full build began
         self._per_digit = 0.0  # seconds a digit, as the sample's last batch went
-        if _cache_file(name).is_file():
+        self._path = _cache_file(name)
+        if self._path.is_file():
             labels = _training_digits()[1]
-            features = _kept_features(name, model, len(labels))
+            features = _kept_features(self._path, model, len(labels))
             self._full = _index(features, labels) if features is not None else None
 
     @property
@@ -187,9 +219,6 @@ class Indexer:
     def _build_rest(self, sample: np.ndarray) -> None:
         try:
             x, y = _training_digits()
-            features = np.concatenate([sample, _features(self.model, x[len(sample):])])
-            with atomic_path(_cache_file(self.name)) as tmp:
-                np.save(tmp, features)
-            self._full = _index(features, y)
+            self._full = _index(_full_features(self.model, self._path, x, sample), y)
         except Exception as e:  # noqa: BLE001 - the sample's index stays in use; the page says why
             self.error = f"{type(e).__name__}: {e}"
