@@ -93,6 +93,24 @@ def test_the_sliders_change_the_digit_and_the_attack_can_fool():
     assert any(m.value.startswith("**Fooled.**") for m in at.markdown)
 
 
+def test_an_attack_that_cannot_fool_at_the_largest_epsilon_says_so_not_raise_it():
+    """A drawn 3 the DNN still reads as 3 after FGSM's largest change: the page does not advise raising an epsilon
+    that is already at the slider's end, it names the stronger attack."""
+    from core.explain import adversarial
+
+    at = open_explain(*drawn("three_one_stroke"))
+    at.selectbox(key="explain_model").set_value("dnn").run()
+    at.slider(key="explain_eps").set_value(adversarial.EPSILON_MAX).run()
+    assert not at.exception, at.exception
+    assert at.slider(key="explain_eps").max == adversarial.EPSILON_MAX
+    (said,) = [m.value for m in at.markdown if m.value.startswith(("**Fooled", "**Not fooled"))]
+    assert said.startswith("**Not fooled,** even at the largest change (0.30 a pixel): try PGD"), said
+    assert "raise epsilon" not in said
+    at.slider(key="explain_eps").set_value(0.1).run()
+    assert any(m.value.startswith("**Not fooled yet:** raise epsilon (up to 0.30)") for m in at.markdown) \
+        or any(m.value.startswith("**Fooled.**") for m in at.markdown)
+
+
 def send(at: AppTest, label: str) -> AppTest:
     """The canvas sends a recorded payload (tests/canvas_payloads.py): the state its component holds after a
     stroke in Chromium, which the page reads as the browser's."""
