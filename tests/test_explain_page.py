@@ -217,6 +217,7 @@ def test_the_server_builds_every_networks_index_ahead_so_a_first_visit_searches_
 
     x, y = neighbours._training_digits()
     monkeypatch.setattr(neighbours, "_training_digits", lambda: (x[:FEW_DIGITS], y[:FEW_DIGITS]))
+    monkeypatch.setattr(neighbours, "_training_labels", lambda: y[:FEW_DIGITS])
     monkeypatch.setenv("VP_HOME", str(tmp_path))  # nothing computed yet
     monkeypatch.setattr(nets, "_ahead", None)  # a server process that has not started it yet
     st.cache_resource.clear()

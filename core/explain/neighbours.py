@@ -20,6 +20,7 @@ what it saved.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -85,6 +86,13 @@ def _index(features: np.ndarray, labels: np.ndarray) -> Index:
 def _training_digits() -> tuple[np.ndarray, np.ndarray]:
     (x_train, y_train), _ = datasets.load_mnist(download=False)
     return preprocess.scale_pixels(x_train)[..., None], y_train
+
+
+@functools.cache
+def _training_labels() -> np.ndarray:
+    """The training digits' labels alone: what an index whose features are kept needs (the pixels, scaled to
+    floats, take seconds on a busy machine). Read once per process (60 kB), not once per network."""
+    return datasets.load_mnist(download=False)[0][1]
 
 
 def build_index(name: str, model: keras.Model, batch_size: int = BATCH) -> Index:
@@ -180,7 +188,7 @@ class Indexer:
         self._per_digit = 0.0  # seconds a digit, as the sample's last batch went
         self._path = _cache_file(name)
         if self._path.is_file():
-            labels = _training_digits()[1]
+            labels = _training_labels()
             features = _kept_features(self._path, model, len(labels))
             self._full = _index(features, labels) if features is not None else None
 
