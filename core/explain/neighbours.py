@@ -109,8 +109,8 @@ def _full_features(model: keras.Model, path: Path, x: np.ndarray, sample: np.nda
     with locked(path.with_name(f".{path.stem}.lock")):
         features = _kept_features(path, model, len(x))
         if features is None:
-            done = [] if sample is None else [sample]
-            features = np.concatenate([*done, _features(model, x[sum(len(d) for d in done):], batch_size)])
+            rest = _features(model, x[0 if sample is None else len(sample):], batch_size)
+            features = rest if sample is None else np.concatenate([sample, rest])
             with atomic_path(path) as tmp:
                 np.save(tmp, features)
     return features
@@ -122,12 +122,13 @@ def build_ahead(names: tuple[str, ...] = AHEAD) -> Iterator[dict]:
     were computed now or found kept, and the seconds. The cache files are named before the first is built,
     so a later change of ``VP_HOME`` (a test's) does not move where they go."""
     files = {name: _cache_file(name) for name in names if registry.version(name)}
-    x, _ = _training_digits()
+    x = None  # the training digits, read only when some features must be computed
     for name, path in files.items():
         began, kept = time.perf_counter(), path.is_file()
         if not kept:
+            x = _training_digits()[0] if x is None else x
             _full_features(registry.load(name), path, x)
-        yield {"network": name, "digits": len(x), "computed": not kept,
+        yield {"network": name, "digits": len(_training_labels()), "computed": not kept,
                "seconds": round(time.perf_counter() - began, 1)}
 
 

@@ -460,7 +460,8 @@ def _orphan_checked(run: RunInfo) -> RunInfo:
 
 
 def reconcile() -> list[str]:
-    """Mark FAILED the runs left active by an app process (or command) on this machine that has since died.
+    """Mark FAILED the runs left active by an app process (or command) that has since died: on this machine by
+    its process id, on another sharing the store by its silent heartbeat (``launcher_gone``).
 
     With the local cluster (no ``RAY_ADDRESS``) a run's worker dies with the app
     that started it, so such a run can never end by itself. ``search`` checks the
