@@ -142,7 +142,7 @@ def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path,
     monkeypatch.setenv("VP_HOME", str(tmp_path))
     model = registry.load("net002")
     index = neighbours.build_index("net002", model)
-    assert index.features.shape == (60_000, 50) and len(list((tmp_path / "cache" / "embeddings").iterdir())) == 1
+    assert index.features.shape == (60_000, 50) and len(list((tmp_path / "cache" / "embeddings").glob("*.npy"))) == 1
     (x_train, y_train), _ = datasets.load_mnist(download=False)
     feature = heads.features_of(model, x_train[123].astype(np.float32) / 255.0)
     idx, dist = index.nearest(feature, k=8)
