@@ -64,8 +64,9 @@ def app_server(tmp_path_factory):
     module: Playwright's sync API does not nest.) Tests that launch runs keep a server of their own."""
     from bench.harness import browser
 
-    home = str(tmp_path_factory.mktemp("vp_home_app_server"))
-    with browser.serve(env={"VP_HOME": home}) as (url, _):
+    home = tmp_path_factory.mktemp("vp_home_app_server")
+    keep_embeddings(home)  # its start computes the nearest-digit indexes only where no test process has
+    with browser.serve(env={"VP_HOME": str(home)}) as (url, _):
         yield url
 
 
