@@ -18,6 +18,7 @@ import streamlit as st
 
 from app_pages.ui import class_letters, class_student, nets
 from app_pages.ui.live_canvas import live_canvas
+from core.base.words import with_article
 from core.classroom import captions, db, export, join, keys, stats, store, training
 from core.images import strokes
 from core.lab import runs
@@ -30,7 +31,7 @@ FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
 PINS = "class_pins"  # the PINs a teacher typed in this browser session, by class code: never in the address
 ACTIVITY_NAMES = {store.DRAW: "Draw for our data set", store.STUMP: "Stump the network",
                   store.LETTERS: "Letters with many hands", store.PAUSED: "Pause"}
-ACTIVITY_ASK = {store.DRAW: "Draw a {label}", store.STUMP: "Draw a {label} the networks misread"}
+ACTIVITY_ASK = {store.DRAW: "Draw {label}", store.STUMP: "Draw {label} the networks misread"}  # "a 7", "an 8"
 
 params = st.query_params
 
@@ -143,7 +144,7 @@ def student(code: str, token: str) -> None:
         st.write("Your teacher starts the next activity; this screen follows by itself.")
         return
     asked = (class_letters.ask(me.prompt) if info.activity == store.LETTERS else
-             ACTIVITY_ASK[info.activity].format(label=me.prompt))
+             ACTIVITY_ASK[info.activity].format(label=with_article(me.prompt)))
     st.html(f'<h1 data-testid="vp-class-prompt" data-label="{escape(me.prompt, quote=True)}">{escape(asked)}</h1>')
     key = f"class_canvas_{me.drawings}"  # a new, blank canvas after each drawing sent
     submission = st.session_state.setdefault(f"{key}_id", uuid.uuid4().hex)  # sent again, stored once

@@ -55,7 +55,7 @@ def heat_picture(values: np.ndarray, base: np.ndarray, width: int, diverging: bo
     return colormap.enlarge(mixed, width)
 
 
-names = [n for n in (*registry.DRAW_MODELS, "net002") if registry.version(n)] + lab_models("mnist")
+names = [n for n in neighbours.AHEAD if registry.version(n)] + lab_models("mnist")
 if not names:
     st.error(NO_MODELS)
     st.stop()
@@ -155,7 +155,8 @@ def fooling_it(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
     cols = st.columns([1, 2])
     method = cols[0].radio("Attack", ["FGSM", "PGD"], horizontal=True, key="explain_attack",
                            help="FGSM: one step along the gradient's sign. PGD: ten smaller steps, stronger.")
-    eps = cols[1].slider("Largest change of a pixel (epsilon)", 0.0, 0.3, 0.1, 0.01, key="explain_eps")
+    eps = cols[1].slider("Largest change of a pixel (epsilon)", 0.0, adversarial.EPSILON_MAX, 0.1, 0.01,
+                         key="explain_eps")
     net = model(name)
     adv = (adversarial.fgsm if method == "FGSM" else adversarial.pgd)(net, pre.image, answer, eps)
     probs, _ = predictor(name).predict(adv)
@@ -170,8 +171,8 @@ def fooling_it(name: str, pre: preprocess.Preprocessed, answer: int) -> None:
                           f"read as {new} ({probs[new]:.0%})")
     others = [n for n in registry.DRAW_MODELS if n != name and registry.version(n)]
     transfer = [f"{title(n)} reads {int(p.argmax())}" for n in others for p in [predictor(n).predict(adv)[0]]]
-    pics[1].markdown(("**Fooled.** " if new != answer else "**Not fooled yet:** raise epsilon. ")
-                     + ("The same picture: " + "; ".join(transfer) + "." if transfer else ""))
+    pics[1].markdown(adversarial.verdict(answer, new, eps, method)
+                     + (" The same picture: " + "; ".join(transfer) + "." if transfer else ""))
     drawing = st.session_state.get(state.DRAWING)
     if st.session_state.get("explain_source") == "Your drawing" and drawing:
         effects = strokes_effect.leave_one_out(drawing, predictor(name), answer)

@@ -185,6 +185,18 @@ def _previews(args: argparse.Namespace) -> int:
     return 0
 
 
+def _indexes(args: argparse.Namespace) -> int:
+    """Compute the Explain page's nearest-digit indexes now (at install), one JSON line each."""
+    from core.explain import neighbours
+
+    unknown = sorted(set(args.models) - set(neighbours.AHEAD))
+    if unknown:
+        raise ValueError(f"no nearest-digit index for {', '.join(unknown)}; choose from {', '.join(neighbours.AHEAD)}")
+    for built in neighbours.build_ahead(tuple(args.models) or neighbours.AHEAD):
+        print(json.dumps(built), flush=True)
+    return 0
+
+
 def _transfer(args: argparse.Namespace) -> int:
     from core.base import device
 
@@ -391,6 +403,11 @@ def main(argv: list[str] | None = None) -> int:
                                           "are slow to read whole, for the Data sets page; one JSON line each")
     pv.add_argument("datasets", nargs="*", metavar="DATASET", help="default: cifar10 and handwriting")
     pv.set_defaults(func=_previews)
+    ix = sub.add_parser("indexes", help="compute the Explain page's nearest-digit indexes (features of the 60,000 "
+                                         "MNIST training digits) of the shipped networks now, so no first visit "
+                                         "waits for them; one JSON line each")
+    ix.add_argument("models", nargs="*", metavar="MODEL", help="default: every network the Explain page offers")
+    ix.set_defaults(func=_indexes)
     r = sub.add_parser("run", help="launch a run on the engine (Ray, tracked in MLflow), wait, print JSON")
     r.add_argument("--model", choices=sorted(REGISTRY), required=True)
     r.add_argument("--dataset", choices=["mnist", "cifar10", "tiny-imagenet"],

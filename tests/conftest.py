@@ -31,6 +31,9 @@ def keep_embeddings(home: Path) -> None:
 keep_embeddings(Path(os.environ["VP_HOME"]))
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 os.environ.pop("RAY_ADDRESS", None)
+# A server started by a test does not compute the Explain page's indexes at its start (each would, in its own
+# VP_HOME, on the cores the other tests share); the test of that start sets it back to 1.
+os.environ["VP_INDEX_AHEAD"] = "0"
 
 
 # What the fast subset may not start (tests/guard.py); the tests whose data is missing (tests/needs.py).
@@ -67,8 +70,9 @@ def app_server(tmp_path_factory):
     module: Playwright's sync API does not nest.) Tests that launch runs keep a server of their own."""
     from bench.harness import browser
 
-    home = str(tmp_path_factory.mktemp("vp_home_app_server"))
-    with browser.serve(env={"VP_HOME": home}) as (url, _):
+    home = tmp_path_factory.mktemp("vp_home_app_server")
+    keep_embeddings(home)  # its start computes the nearest-digit indexes only where no test process has
+    with browser.serve(env={"VP_HOME": str(home)}) as (url, _):
         yield url
 
 

@@ -151,6 +151,52 @@ def test_cancel_ends_at_once_a_run_whose_launcher_is_dead(run_store):
     assert runs.get(run.run_id).error == runs.LAUNCHER_GONE
 
 
+def test_a_run_whose_launcher_on_another_host_stopped_beating_is_failed_by_the_next_listing(run_store):
+    """A store shared by several machines: a run launched elsewhere whose launcher has not said it is alive for
+    longer than runs.HEARTBEAT_STALE_S is FAILED at the next listing (what a page polls); one whose launcher
+    beat a moment ago, and one on a shared cluster (which outlives its launcher), stay RUNNING."""
+    c = runs.client()
+    elsewhere = {"vp.owner": f"not-{socket.gethostname()}:4242"}
+    silent = runs.create(small().params(), "net002", "compare", cluster="local", extra_tags=elsewhere)
+    live = runs.create(small().params(), "net002", "compare", cluster="local", extra_tags=elsewhere)
+    shared = runs.create(small().params(), "net002", "compare", cluster="remote", extra_tags=elsewhere)
+    stale = time.time() - runs.HEARTBEAT_STALE_S - 10
+    for run in (silent, shared):
+        c.set_tag(run.run_id, "vp.heartbeat", f"{stale:.1f}")
+    runs.beat([live.run_id])
+    for run in (silent, live, shared):
+        c.update_run(run.run_id, status="RUNNING")
+    try:
+        listed = {r.run_id: r for r in runs.search(lab="compare")}
+        assert listed[silent.run_id].status == "FAILED"
+        assert re.fullmatch(r"its launcher \(not-.+:4242\) stopped answering (4\d) s ago .*",
+                            listed[silent.run_id].error), listed[silent.run_id].error
+        assert listed[live.run_id].status == "RUNNING" and listed[shared.run_id].status == "RUNNING"
+    finally:
+        for run in (live, shared):
+            runs.finish(run.run_id, "KILLED")
+
+
+def test_a_launcher_beats_for_the_runs_it_waits_on_and_stops_with_them(run_store, monkeypatch):
+    """The heartbeat a launching process writes every runs.HEARTBEAT_S while it watches its runs."""
+    import threading
+
+    monkeypatch.setattr(runs, "HEARTBEAT_S", 0.2)
+    run = runs.create(small().params(), "net002", "compare", cluster="local")
+    first = float(runs.get(run.run_id).tags["vp.heartbeat"])
+    waiting = threading.Event()
+    watcher = threading.Thread(target=waiting.wait, daemon=True)  # stands for the thread that waits on the worker
+    monkeypatch.setitem(engine._watchers, run.run_id, watcher)
+    engine.keep_beating()
+    time.sleep(1.0)
+    assert float(runs.get(run.run_id).tags["vp.heartbeat"]) > first
+    engine._watchers.pop(run.run_id)  # the run ended: nothing left to beat for
+    time.sleep(1.0)
+    assert not [t for t in threading.enumerate() if t.name == engine.HEARTBEAT]
+    waiting.set()
+    runs.finish(run.run_id, "KILLED")
+
+
 @pytest.mark.slow
 def test_a_run_whose_launcher_is_killed_is_failed_by_the_next_look(run_store, tmp_path):
     """``python -m core run --lab compare`` killed with SIGKILL while its run trains: the run's worker dies with the

@@ -143,7 +143,7 @@ def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path,
     monkeypatch.setenv("VP_HOME", str(tmp_path))
     model = registry.load("net002")
     index = neighbours.build_index("net002", model)
-    assert index.features.shape == (60_000, 50) and len(list((tmp_path / "cache" / "embeddings").iterdir())) == 1
+    assert index.features.shape == (60_000, 50) and len(list((tmp_path / "cache" / "embeddings").glob("*.npy"))) == 1
     (x_train, y_train), _ = datasets.load_mnist(download=False)
     feature = heads.features_of(model, x_train[123].astype(np.float32) / 255.0)
     idx, dist = index.nearest(feature, k=8)
@@ -283,3 +283,23 @@ def test_leaving_out_each_stroke_of_drawings_the_canvas_sent():
     # one stroke: leaving it out leaves nothing to read
     (alone,) = stroke_importance.leave_one_out(recorded.drawn_strokes("three_one_stroke"), predictor, 3)
     assert alone.reading is None and alone.probability == 0.0 and not alone.image.any()
+
+
+def test_the_install_command_computes_the_indexes_once(tmp_path, monkeypatch, capsys):
+    """``python -m core indexes``: a JSON line per network, its features computed the first time and found kept
+    the next (on MNIST's first 2,000 training digits here); an unknown network is refused with a message."""
+    import json
+
+    from core.__main__ import main
+
+    x, y = neighbours._training_digits()
+    monkeypatch.setattr(neighbours, "_training_digits", lambda: (x[:2000], y[:2000]))
+    monkeypatch.setenv("VP_HOME", str(tmp_path))
+    for computed in (True, False):
+        assert main(["indexes", "net002"]) == 0
+        (line,) = capsys.readouterr().out.splitlines()
+        assert json.loads(line) | {"seconds": 0} == {"network": "net002", "digits": 2000, "computed": computed,
+                                                     "seconds": 0}
+    assert len(list((tmp_path / "cache" / "embeddings").glob("net002-*.npz"))) == 1
+    assert main(["indexes", "greek"]) == 2
+    assert "no nearest-digit index for greek" in capsys.readouterr().err

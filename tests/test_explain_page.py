@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
+from core.base import settings
 from core.data import datasets
 from core.explain import neighbours
 from tests import canvas_payloads as recorded
@@ -91,6 +92,24 @@ def test_the_sliders_change_the_digit_and_the_attack_can_fool():
     at.run()
     assert not at.exception, at.exception
     assert any(m.value.startswith("**Fooled.**") for m in at.markdown)
+
+
+def test_an_attack_that_cannot_fool_at_the_largest_epsilon_says_so_not_raise_it():
+    """A drawn 3 the DNN still reads as 3 after FGSM's largest change: the page does not advise raising an epsilon
+    that is already at the slider's end, it names the stronger attack."""
+    from core.explain import adversarial
+
+    at = open_explain(*drawn("three_one_stroke"))
+    at.selectbox(key="explain_model").set_value("dnn").run()
+    at.slider(key="explain_eps").set_value(adversarial.EPSILON_MAX).run()
+    assert not at.exception, at.exception
+    assert at.slider(key="explain_eps").max == adversarial.EPSILON_MAX
+    (said,) = [m.value for m in at.markdown if m.value.startswith(("**Fooled", "**Not fooled"))]
+    assert said.startswith("**Not fooled,** even at the largest change (0.30 a pixel): try PGD"), said
+    assert "raise epsilon" not in said
+    at.slider(key="explain_eps").set_value(0.1).run()
+    assert any(m.value.startswith("**Not fooled yet:** raise epsilon (up to 0.30)") for m in at.markdown) \
+        or any(m.value.startswith("**Fooled.**") for m in at.markdown)
 
 
 def send(at: AppTest, label: str) -> AppTest:
@@ -186,3 +205,33 @@ def test_a_first_visit_searches_a_sample_at_once_then_all_the_training_digits(mo
     assert not [c.value for c in at.caption if c.value.startswith("For now")]
     assert any("training digits closest" in c.value for c in at.caption)
     assert len(list((tmp_path / "cache" / "embeddings").glob("dnn-*.npz"))) == 1  # kept for the next start
+
+
+def test_the_server_builds_every_networks_index_ahead_so_a_first_visit_searches_all_of_them(monkeypatch, tmp_path):
+    """A server's start computes the nearest-digit index of every network the page offers, on a side thread: the
+    first visit to section 4 then searches all the training digits at once, without a sample or a build of its
+    own (on MNIST's first 2,000 training digits here, for speed)."""
+    import threading
+
+    from app_pages.ui import nets
+    from core.nets import registry
+
+    x, y = neighbours._training_digits()
+    monkeypatch.setattr(neighbours, "_training_digits", lambda: (x[:FEW_DIGITS], y[:FEW_DIGITS]))
+    monkeypatch.setenv("VP_HOME", str(tmp_path))  # nothing computed yet
+    monkeypatch.setenv(settings.VP_INDEX_AHEAD.name, "1")  # the tests' own default is off (tests/conftest.py)
+    monkeypatch.setattr(nets, "_ahead", None)  # a server process that has not started it yet
+    st.cache_resource.clear()
+    open_explain()  # the server's first page, before any drawing
+    nets.build_indexes_ahead().join(timeout=600)
+    kept = sorted(p.name.split("-")[0] for p in (tmp_path / "cache" / "embeddings").glob("*.npz"))
+    assert kept == sorted(n for n in neighbours.AHEAD if registry.version(n)), kept
+    for name in ("dnn", "resnet"):
+        before = set(threading.enumerate())
+        at = open_explain(*drawn("four_two_strokes"))
+        at.selectbox(key="explain_model").set_value(name).run()
+        assert not at.exception, at.exception
+        assert not [c.value for c in at.caption if c.value.startswith("For now")], name  # not a sample
+        assert any("training digits closest" in c.value for c in at.caption), name
+        assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("index-")], name  # nor a
+        # build of its own

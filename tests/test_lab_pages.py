@@ -46,6 +46,36 @@ def test_compare_table_is_full_on_a_fresh_start(run_store):
     assert len(at.get("plotly_chart")) >= 2
 
 
+def test_compare_lists_every_networks_speed_from_kept_timings_without_loading_every_network(run_store, monkeypatch):
+    """Each network is timed once per model file and machine: a later server start lists every speed from the
+    kept timings and loads no network for them (the shipped networks' answers ship beside them too)."""
+    import threading
+
+    import streamlit as st
+
+    from app_pages.ui import nets
+
+    open_page("compare")  # times every network once and keeps the timings
+    st.cache_data.clear()
+    st.cache_resource.clear()  # a new server process
+    loaded, load = [], registry.load
+
+    def counted(name, *args, **kwargs):
+        if threading.current_thread().name != nets.AHEAD:  # not the nearest-digit indexes' side thread
+            loaded.append(name)
+        return load(name, *args, **kwargs)
+
+    at = open_page()  # the app opens on the Draw page, which loads its own networks
+    monkeypatch.setattr(registry, "load", counted)
+    at.switch_page("app_pages/compare.py")
+    at.run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    shipped = table[table["source"] == "shipped"]
+    assert len(shipped) == len(registry.available(dataset=None)) and (shipped["ms / image"] > 0).all()
+    assert loaded == [], loaded
+
+
 def test_compare_details_show_mistakes_and_disagreements(run_store):
     at = open_page("compare")
     text = " ".join(m.value for m in at.markdown)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
 import threading
 
 import keras
 import streamlit as st
 
+from core.base import settings
 from core.lab import runs
 from core.nets import browser, inference, registry
 
 _warming = threading.Lock()
 _checked: set[str] = set()  # the run stores this process has checked for runs an earlier app left running
 WARMING = "warm-run-store"  # the side thread that imports MLflow and opens the store
+AHEAD = "index-ahead"  # the side thread that computes the Explain page's nearest-digit indexes at server start
+_ahead: threading.Thread | None = None
 
 
 # Cached per file version, so a model retrained while the app runs is picked up, not served stale.
@@ -81,6 +85,37 @@ def reconcile_on_start() -> None:
             return
         _checked.add(uri)
         threading.Thread(target=_warm_store, args=(True,), name=WARMING, daemon=True).start()
+
+
+def build_indexes_ahead() -> threading.Thread | None:
+    """When the server starts, compute the Explain page's nearest-digit index of every shipped network that is
+    not kept yet (a few seconds for the DNN, minutes for the ResNet on a busy 2-core machine), so that a first
+    visit searches all 60,000 training digits at once; once per process.
+
+    On a side thread at the lowest priority, one network at a time: no page waits for it. Two servers starting
+    at once share the work: each network's features are computed by one of them, the other reads them. None when
+    ``VP_INDEX_AHEAD=0`` (the tests' servers: each would compute them in its own ``VP_HOME``).
+    """
+    global _ahead
+    with _warming:
+        if _ahead is None and settings.VP_INDEX_AHEAD.value() != "0":
+            _ahead = threading.Thread(target=_build_indexes, name=AHEAD, daemon=True)
+            _ahead.start()
+    return _ahead
+
+
+def _build_indexes() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # Linux: this thread only
+    except (AttributeError, OSError):
+        pass  # another system: at the server's priority
+    try:
+        from core.explain import neighbours  # faiss and the models: on this thread, not the first page's
+
+        for built in neighbours.build_ahead():
+            logging.getLogger(__name__).info("nearest-digit index: %s", built)
+    except Exception:  # noqa: BLE001 - the page builds what is missing itself; the server goes on
+        logging.getLogger(__name__).warning("could not build the nearest-digit indexes ahead", exc_info=True)
 
 
 def lab_models(dataset: str = "mnist") -> list[str]:

@@ -64,15 +64,22 @@ def _aside(target: Path) -> Path:
 
 
 @contextmanager
-def _folder_lock(target: Path) -> Iterator[None]:
-    """One process at a time replaces or restores a folder of ``target``'s parent: an advisory lock on the
-    parent folder itself, so that no lock file is left beside the folders."""
-    fd = os.open(target.parent, os.O_RDONLY)
+def locked(path: str | Path) -> Iterator[None]:
+    """One holder at a time, across processes and threads: an advisory lock on ``path`` (a file, made empty if
+    missing, or a folder). Each call opens ``path`` anew, so two threads of one process exclude each other too."""
+    path = Path(path)
+    fd = os.open(path, os.O_RDONLY) if path.is_dir() else os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _folder_lock(target: Path):
+    """One process at a time replaces or restores a folder of ``target``'s parent: an advisory lock on the
+    parent folder itself, so that no lock file is left beside the folders."""
+    return locked(target.parent)
 
 
 def replace_folder(new: Path, target: Path) -> None:

@@ -69,6 +69,9 @@ KERAS_HOME = Setting("KERAS_HOME", "~/.keras",
 VP_CLASS_DB = Setting("VP_CLASS_DB", "sqlite:///$VP_HOME/classes.db",
                       "the class store (Class page): a PostgreSQL URL (postgresql+psycopg://user@host/db) lets "
                       "several app servers behind a load balancer share one class")
+VP_INDEX_AHEAD = Setting("VP_INDEX_AHEAD", "1",
+                         "1: a server computes the Explain page's nearest-digit indexes when it starts (on a side "
+                         "thread); 0: the page computes them on first use")
 MLFLOW_HTTP_REQUEST_MAX_RETRIES = Setting("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3",
                                           "MLflow's retries of a request to a tracking server (MLflow's own "
                                           "default is 7)")
@@ -76,8 +79,8 @@ MLFLOW_HTTP_REQUEST_TIMEOUT = Setting("MLFLOW_HTTP_REQUEST_TIMEOUT", "30",
                                       "seconds MLflow waits for a tracking server's answer (MLflow's own: 120)")
 
 SETTINGS = (VP_HOME, VP_DATA_DIR, MLFLOW_TRACKING_URI, RAY_ADDRESS, VP_MAX_RUNS, VP_GPUS_PER_RUN, RAY_AUTH_TOKEN,
-            RAY_AUTH_TOKEN_PATH, RAY_AUTH_MODE, KERAS_HOME, VP_CLASS_DB, MLFLOW_HTTP_REQUEST_MAX_RETRIES,
-            MLFLOW_HTTP_REQUEST_TIMEOUT)
+            RAY_AUTH_TOKEN_PATH, RAY_AUTH_MODE, KERAS_HOME, VP_CLASS_DB, VP_INDEX_AHEAD,
+            MLFLOW_HTTP_REQUEST_MAX_RETRIES, MLFLOW_HTTP_REQUEST_TIMEOUT)
 
 # --- what the engine and Ray set for a run's worker (never set by hand) --------------------------------------
 

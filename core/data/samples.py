@@ -18,6 +18,7 @@ from PIL import Image
 from scipy import ndimage
 
 from core.base import paths
+from core.base.words import with_article
 from core.data import unipen
 from core.images import preprocess, strokes
 
@@ -70,12 +71,12 @@ EXAMPLES = (("phone", 5), ("tablet", 2), ("thin", 8), ("light_on_dark", 4))
 
 
 def examples(folder: Path = EXAMPLES_DIR) -> dict[str, Path]:
-    """The shipped example pictures, by a label such as 'phone photo of a 5'."""
+    """The shipped example pictures, by a label such as 'phone photo of a 5' ('thin pen of an 8')."""
     names = {"phone": "phone photo", "tablet": "tablet drawing", "thin": "thin pen", "light_on_dark": "chalk"}
     found = {}
     for path in sorted(folder.glob("*_[0-9].*")):
         style, digit = path.stem.rsplit("_", 1)
-        found[f"{names.get(style, style)} of a {digit}"] = path
+        found[f"{names.get(style, style)} of {with_article(digit)}"] = path
     return found
 
 

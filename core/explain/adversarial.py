@@ -52,3 +52,19 @@ def pgd(model: keras.Model, images: np.ndarray, label: int, epsilon: float, step
         x = x + step_size * tf.sign(_loss_gradient(model, x, label))
         x = tf.clip_by_value(tf.clip_by_value(x, x0 - epsilon, x0 + epsilon), 0.0, 1.0)
     return x.numpy().reshape(np.shape(images))
+
+
+EPSILON_MAX = 0.3  # the largest change a pixel the Explain page lets an attack make (its slider's end)
+
+
+def verdict(answer: int, reading: int, epsilon: float, method: str, largest: float = EPSILON_MAX) -> str:
+    """What an attack's result says, in markdown: fooled or not, and what to try next only where it can be tried
+    (a larger epsilon while the slider has room, PGD after FGSM, nothing after PGD at the largest)."""
+    if reading != answer:
+        return "**Fooled.**"
+    if epsilon < largest - 1e-9:
+        return f"**Not fooled yet:** raise epsilon (up to {largest:.2f})."
+    if method == "FGSM":
+        return f"**Not fooled,** even at the largest change ({largest:.2f} a pixel): try PGD, the stronger attack."
+    return (f"**Not fooled,** even by PGD at the largest change ({largest:.2f} a pixel): it found no change that "
+            f"small that makes this network read anything but {answer}.")

@@ -9,17 +9,21 @@ them with faiss (a flat L2 index): at this size it answers in 1-13 ms here, abou
 twice as fast as scikit-learn's brute force (2-24 ms; see bench/bench_explain.py).
 
 Computing 60,000 digits' features takes 10-17 s (the DNN) to a minute or more (the
-ResNet) on a laptop CPU, too long to keep a page waiting. ``Indexer`` starts with
-as many of the first training digits as it reads in ``SAMPLE_SECONDS`` (at most
-``SAMPLE``), and builds the full index in a background thread; the page says
-which one it searched.
+ResNet) on a laptop CPU, too long to keep a page waiting. So they are computed
+ahead: ``build_ahead`` computes every shipped network's when the app server starts
+(on a side thread) or at install (``python -m core indexes``). Should a page still
+come first, ``Indexer`` starts with as many of the first training digits as it
+reads in ``SAMPLE_SECONDS`` (at most ``SAMPLE``), and the full index follows in a
+background thread; the page says which one it searched. One builder at a time per
+model file, across threads and processes: a second waits for the first and reads
+what it saved.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import faiss
@@ -27,7 +31,7 @@ import keras
 import numpy as np
 
 from core.base import array_cache, paths
-from core.base.files import file_digest
+from core.base.files import file_digest, locked
 from core.data import datasets
 from core.images import preprocess
 from core.nets import heads, registry
@@ -51,6 +55,7 @@ SAMPLE = 6_000  # at most this many training digits for a first visit, while the
 SAMPLE_SECONDS = 3.0  # and no more than it reads in this time (a batch at least): slow networks get fewer
 BATCH = 1000  # digits per forward pass while computing features
 SAMPLE_BATCH = 500  # the sample's: small enough to stop near SAMPLE_SECONDS with a slow network
+AHEAD = (*registry.DRAW_MODELS, "net002")  # the shipped networks the Explain page offers: indexed ahead
 
 
 CACHE = "embeddings"  # the folder under the cache (tests keep it between sessions: tests/conftest.py)
@@ -98,18 +103,46 @@ def _training_digits() -> tuple[np.ndarray, np.ndarray]:
 def build_index(name: str, model: keras.Model, batch_size: int = BATCH) -> Index:
     """The index of MNIST's training digits for model ``name`` (features cached on disk, keyed by content)."""
     x, y = _training_digits()
+    return _index(_full_features(name, model, x, batch_size=batch_size), y)
 
-    def build() -> dict[str, np.ndarray]:
+
+def _full_features(name: str, model: keras.Model, x: np.ndarray, sample: np.ndarray | None = None,
+                   batch_size: int = BATCH) -> np.ndarray:
+    """Every training digit's features: the kept copy, or computed (after the ``sample`` rows already computed)
+    and kept. Under a lock per network: a second builder, in this process or another (the server's ahead
+    build, a page, ``python -m core indexes``), waits for the first and reads its copy rather than computing
+    the same features on the same cores."""
+    entry = _features_entry(name, x)
+    with locked(array_cache.path_for(*entry).with_name(f".{name.replace(':', '_')}.lock")):
+        kept = array_cache.kept(*entry, _whole(model, len(x)))
+        if kept is not None:
+            return kept["features"]
+        rest = _features(model, x[0 if sample is None else len(sample):], batch_size)
+        features = rest if sample is None else np.concatenate([sample, rest])
         _forget_npy()
-        return {"features": _features(model, x, batch_size)}
-
-    return _index(array_cache.cached(*_features_entry(name, x), build, _whole(model, len(x)))["features"], y)
+        array_cache.keep(*entry, {"features": features})
+        return features
 
 
 def _forget_npy() -> None:
     """Remove the features kept as ``.npy`` before the shared array cache (up to 60 MB a network)."""
     for old in (paths.cache_dir() / CACHE).glob("*.npy"):
         old.unlink(missing_ok=True)
+
+
+def build_ahead(names: tuple[str, ...] = AHEAD) -> Iterator[dict]:
+    """Compute and keep the features of every network in ``names`` that has a trained file, one after another,
+    so that no page waits for them; one summary each: the network, the training digits, whether its features
+    were computed now or found kept, and the seconds."""
+    x = None  # the training digits, read once
+    for name in [n for n in names if registry.version(n)]:
+        began = time.perf_counter()
+        x = _training_digits()[0] if x is None else x
+        kept = array_cache.path_for(*_features_entry(name, x)).is_file()
+        if not kept:
+            _full_features(name, registry.load(name), x)
+        yield {"network": name, "digits": len(x), "computed": not kept,
+               "seconds": round(time.perf_counter() - began, 1)}
 
 
 def _sample_features(model: keras.Model, x: np.ndarray) -> tuple[np.ndarray, float]:
@@ -187,9 +220,7 @@ class Indexer:
     def _build_rest(self, sample: np.ndarray) -> None:
         try:
             x, y = _training_digits()
-            features = np.concatenate([sample, _features(self.model, x[len(sample):])])
-            _forget_npy()
-            array_cache.keep(*_features_entry(self.name, x), {"features": features})
-            self._full = _index(features, y)
+            x, y = _training_digits()
+            self._full = _index(_full_features(self.name, self.model, x, sample), y)
         except Exception as e:  # noqa: BLE001 - the sample's index stays in use; the page says why
             self.error = f"{type(e).__name__}: {e}"

@@ -35,7 +35,10 @@ SLOTS_ENV = settings.VP_RUN_SLOTS.name
 # Where keras.datasets downloads a missing data set from: a launch checks it answers before counting on it.
 DOWNLOADS = {"mnist": "storage.googleapis.com", "cifar10": "www.cs.toronto.edu"}
 _lock = threading.Lock()
-_watchers: dict[str, threading.Thread] = {}
+_watchers: dict[str, threading.Thread] = {}  # the runs this process launched and waits on
+HEARTBEAT = "run-heartbeat"  # the thread that says, every few seconds, that this process's runs are alive
+_beats = threading.Lock()
+_beating = False  # that thread is running
 
 
 def max_runs() -> int:
@@ -198,8 +201,37 @@ def watch(run_id: str, ref) -> None:
             _watchers.pop(run_id, None)
 
     thread = threading.Thread(target=wait, name=f"watch-{run_id[:8]}", daemon=True)
-    _watchers[run_id] = thread
+    with _beats:
+        _watchers[run_id] = thread
     thread.start()
+    keep_beating()
+
+
+def keep_beating() -> None:
+    """While this process waits on runs it launched, a side thread writes their heartbeat every
+    ``runs.HEARTBEAT_S``: a page on another machine sharing the store tells from it that they are still alive.
+    One thread per process; it ends when no run is left to watch."""
+    global _beating
+    with _beats:
+        if _beating:
+            return
+        _beating = True
+    threading.Thread(target=_beat, name=HEARTBEAT, daemon=True).start()
+
+
+def _beat() -> None:
+    global _beating
+    while True:
+        with _beats:  # the decision to end and a new run's watch cannot cross
+            watched = list(_watchers)
+            if not watched:
+                _beating = False
+                return
+        try:
+            runs.beat(watched)
+        except Exception:  # noqa: BLE001 - a store that did not answer this time: the next beat tries again
+            logging.getLogger(__name__).warning("could not write the runs' heartbeat", exc_info=True)
+        time.sleep(runs.HEARTBEAT_S)
 
 
 def starting_words(run: runs.RunInfo, now: float | None = None) -> str:

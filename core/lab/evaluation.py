@@ -14,12 +14,14 @@ trained again, another test set or a changed reader computes them afresh.
 
 from __future__ import annotations
 
+import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from core.base import array_cache, paths
+from core.base import array_cache, device, paths
 from core.base.files import atomic_path, file_digest
 from core.base.metrics import evaluate
 from core.data import datasets
@@ -138,3 +140,13 @@ def ms_per_image(predictor: Predictor, repeats: int = 30) -> float:
         predictor.predict(x)
         times.append((time.perf_counter() - t) * 1000)
     return float(np.median(times))
+
+
+def kept_ms_per_image(name: str, load: Callable[[], Predictor]) -> float:
+    """``ms_per_image`` of model ``name``, measured once per model file (its content) and machine, and kept in the
+    array cache: a page lists every network's speed without loading every network at each server start.
+    ``load`` gives the ready model, called only when no timing is kept."""
+    parts = [name, file_digest(registry.get(name).path()), socket.gethostname(), device.device_label()]
+    kept = array_cache.cached("ms-per-image", parts, lambda: {"ms": np.array([ms_per_image(load())])},
+                              valid=lambda arrays: arrays["ms"].shape == (1,) and arrays["ms"][0] > 0)
+    return float(kept["ms"][0])

@@ -12,7 +12,9 @@ local one) and ``core.lab.engine`` executes runs on Ray.
 A run goes SCHEDULED (queued) -> RUNNING -> FINISHED, KILLED (cancelled) or
 FAILED (an error, or its worker died); none is left RUNNING: runs whose local
 cluster died with the process that launched them are marked FAILED when they
-are next read (``search``, ``reconcile``, a cancel).
+are next read (``search``, ``reconcile``, a cancel). The launcher's process id
+tells on its own machine; its heartbeat (``beat``, every ``HEARTBEAT_S``) tells
+on any machine that shares the store.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Tag:
     LAB = "vp.lab"
     NUMBER = "vp.number"
     OWNER = "vp.owner"
+    HEARTBEAT = "vp.heartbeat"  # when its launcher last said it is alive (seconds since the epoch)
     CLUSTER = "vp.cluster"
     DATASET = "vp.dataset"
     DEVICE = "vp.device"
@@ -219,7 +222,8 @@ def create(params: dict, model: str, lab: str, cluster: str, extra_tags: dict | 
     with _numbering:  # two launches at once (two tabs, a double click) must not share a number
         number = _next_number()
         tags = {Tag.MODEL: model, Tag.LAB: lab, Tag.NUMBER: str(number), Tag.OWNER: owner(),
-                Tag.CLUSTER: cluster, Tag.DATASET: params.get("dataset", "mnist"), **(extra_tags or {})}
+                Tag.HEARTBEAT: f"{time.time():.1f}", Tag.CLUSTER: cluster,
+                Tag.DATASET: params.get("dataset", "mnist"), **(extra_tags or {})}
         run = c.create_run(experiment_id(), run_name=f"{title} #{number}", tags=tags)
     run_id = run.info.run_id
     c.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()],
@@ -413,31 +417,51 @@ def wait(run_id: str, timeout_s: float | None = None, poll_s: float = 1.0) -> Ru
 
 LAUNCHER_GONE = "its launcher stopped (the app or command that launched it ended while it ran; runs on the local " \
                 "cluster end with it)"
+HEARTBEAT_S = 5.0  # how often a launcher says that its runs' local cluster is alive
+HEARTBEAT_STALE_S = 30.0  # a launcher silent this long is gone: six beats missed, not a busy second
 
 
-def launcher_gone(run: RunInfo) -> bool:
-    """Whether an active run's launcher, on this machine, has died: its local cluster, and the run's worker with
-    it, went too, so the run can never end by itself. A run launched elsewhere is not judged from here."""
+def beat(run_ids: Iterable[str]) -> None:
+    """The launcher says it is alive, with its local cluster and the runs' workers: the time, on each run."""
+    now = f"{time.time():.1f}"
+    for run_id in run_ids:
+        client().set_tag(run_id, Tag.HEARTBEAT, now)
+
+
+def launcher_gone(run: RunInfo, now: float | None = None) -> str | None:
+    """Why an active run on a local cluster can never end by itself, or None: its launcher died, and its local
+    cluster and the run's worker with it. On the launcher's machine its process id tells at once (and a living
+    one is trusted over a heartbeat a busy machine delayed); from any other machine sharing the store, a
+    heartbeat older than ``HEARTBEAT_STALE_S`` does. Runs of a shared cluster outlive their launcher."""
     import psutil
 
     who = run.tags.get(Tag.OWNER, "")
-    if run.status not in ACTIVE or run.tags.get(Tag.CLUSTER) != "local" \
-            or not who.startswith(socket.gethostname() + ":"):
-        return False
-    pid = int(who.rsplit(":", 1)[1])
-    return pid != os.getpid() and not psutil.pid_exists(pid)
+    if run.status not in ACTIVE or run.tags.get(Tag.CLUSTER) != "local":
+        return None
+    if who.startswith(socket.gethostname() + ":"):
+        pid = int(who.rsplit(":", 1)[1])
+        return LAUNCHER_GONE if pid != os.getpid() and not psutil.pid_exists(pid) else None
+    if Tag.HEARTBEAT not in run.tags:
+        return None  # recorded before launchers beat: not judged from here
+    silent = (now or time.time()) - float(run.tags[Tag.HEARTBEAT])
+    if silent <= HEARTBEAT_STALE_S:
+        return None
+    return (f"its launcher ({who}) stopped answering {silent:.0f} s ago (the app or command that launched it "
+            "ended while it ran, or lost the store; runs on the local cluster end with it)")
 
 
 def _orphan_checked(run: RunInfo) -> RunInfo:
-    """``run``, marked FAILED first when its launcher has died (a microsecond's check of a process id)."""
-    if launcher_gone(run):
-        finish(run.run_id, "FAILED", LAUNCHER_GONE)
+    """``run``, marked FAILED first when its launcher has died (a check of a process id or of a time)."""
+    reason = launcher_gone(run)
+    if reason:
+        finish(run.run_id, "FAILED", reason)
         return get(run.run_id)
     return run
 
 
 def reconcile() -> list[str]:
-    """Mark FAILED the runs left active by an app process (or command) on this machine that has since died.
+    """Mark FAILED the runs left active by an app process (or command) that has since died: on this machine by
+    its process id, on another sharing the store by its silent heartbeat (``launcher_gone``).
 
     With the local cluster (no ``RAY_ADDRESS``) a run's worker dies with the app
     that started it, so such a run can never end by itself. ``search`` checks the
