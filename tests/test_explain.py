@@ -143,7 +143,7 @@ def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path,
     monkeypatch.setenv("VP_HOME", str(tmp_path))
     model = registry.load("net002")
     index = neighbours.build_index("net002", model)
-    assert index.features.shape == (60_000, 50) and len(list((tmp_path / "cache" / "embeddings").glob("*.npy"))) == 1
+    assert index.features.shape == (60_000, 50) and len(list((tmp_path / "cache" / "embeddings").glob("*.npz"))) == 1
     (x_train, y_train), _ = datasets.load_mnist(download=False)
     feature = heads.features_of(model, x_train[123].astype(np.float32) / 255.0)
     idx, dist = index.nearest(feature, k=8)
@@ -187,7 +187,7 @@ def test_the_neighbours_cache_is_keyed_by_the_training_digits(tmp_path, monkeypa
     expected = heads.embedding_model(model)(x_train[1000:1008, ..., None] / 255.0, training=False)
     np.testing.assert_allclose(second.features[:8], expected, atol=1e-5)
     assert not np.allclose(first.features[:8], second.features[:8])
-    assert len(list((tmp_path / "cache" / "embeddings").iterdir())) == 2
+    assert len(list((tmp_path / "cache" / "embeddings").glob("*.npz"))) == 2
 
 
 def _npz_bytes(**arrays: np.ndarray) -> bytes:
