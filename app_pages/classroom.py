@@ -24,7 +24,11 @@ from core.images import strokes
 from core.lab import runs
 from core.nets import registry
 
-WALL_EVERY_S = 2  # the wall and the students' screens look for news this often
+# How often the wall and the students' screens look for news. The wall is one session (one per server): every
+# second, so a drawing is on it within about a second. The students' screens are thirty sessions, most of a
+# class's reruns: every two seconds (a new activity reaches them within two).
+WALL_EVERY_S = 1
+FOLLOW_EVERY_S = 2
 ACTIVITY_PICKER = "class_activity"  # the teacher's activity picker
 ACTIVITY_SEEN = "class_activity_seen"  # the store's activity that picker last showed
 FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
@@ -118,7 +122,7 @@ def join_form(code: str) -> None:
     teacher_pin_field(info.code)
 
 
-@st.fragment(run_every=WALL_EVERY_S)
+@st.fragment(run_every=FOLLOW_EVERY_S)
 def follow(code: str, token: str) -> None:
     """Reload the student's screen when the teacher changes the activity (or the class ends)."""
     if store.screen(code, token) != st.session_state.get(FOLLOW):
@@ -292,7 +296,7 @@ def wall(code: str, secret: str) -> None:
     mosaic("hardest", hardest, code, secret)
 
 
-@st.fragment(run_every=WALL_EVERY_S * 2)
+@st.fragment(run_every=FOLLOW_EVERY_S)
 def class_runs(code: str) -> None:
     """The class's training runs: progress while they train, the held-out students' score when done."""
     try:
