@@ -1,6 +1,8 @@
+import fcntl
 import functools
 import http.server
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -29,6 +31,13 @@ def keep_embeddings(home: Path) -> None:
 
 
 keep_embeddings(Path(os.environ["VP_HOME"]))
+# Built data sets (the handwriting set: minutes to build) are made once per test run, in one folder for the whole
+# run that pytest-xdist's workers inherit from the process that starts them (see ``shared_cache``).
+SHARED_ENV = "VP_TESTS_SHARED_CACHE"
+_SHARED_HERE = SHARED_ENV not in os.environ  # this process made the folder, and removes it at the end
+if _SHARED_HERE:
+    os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="vp_tests_shared_")
+SHARED_CACHE = Path(os.environ[SHARED_ENV])
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 os.environ.pop("RAY_ADDRESS", None)
 # A server started by a test does not compute the Explain page's indexes at its start (each would, in its own
@@ -40,6 +49,55 @@ os.environ["VP_INDEX_AHEAD"] = "0"
 pytest_plugins = ["tests.guard", "tests.needs", "pytester"]
 
 UNIPEN_FIXTURE = ROOT / "tests" / "data" / "unipen_fixture.jsonl"  # 40 digits; see tests/data/UNIPEN_ATTRIBUTION.md
+
+
+# Seconds the longest test files took in a full run (``-n 2 --dist loadfile --durations=0``, two cores). pytest-xdist
+# hands out whole files, by default those with the most tests first, which put the longest ones (a few tests each)
+# in the second half of the run, where a worker can end alone on one; handed out longest first, each worker ends on
+# short files and the two end together. The other files (under a minute each) follow in collection order. A stale
+# figure only changes the order.
+LONGEST_FILES = {
+    "test_presets_teach.py": 460, "test_handwriting.py": 435, "test_engine.py": 320, "test_lab_pages.py": 230,
+    "test_classroom_training.py": 120, "test_remote_cluster.py": 117, "test_browser.py": 117,
+    "test_misconfig.py": 104, "test_cifar_transfer.py": 103, "test_tour_browser.py": 80, "test_lab_browser.py": 71,
+    "test_live_reading.py": 64, "test_cli_classes.py": 59, "test_cli_runs.py": 50, "test_tiny_imagenet.py": 41,
+    "test_transfer_browser.py": 38,
+}
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist: keep the order below (see LONGEST_FILES)
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items):
+    """The longest files first (``LONGEST_FILES``); each file's tests stay in their order."""
+    items.sort(key=lambda item: -LONGEST_FILES.get(item.path.name, 0))
+
+
+def pytest_unconfigure(config):
+    if _SHARED_HERE:
+        shutil.rmtree(SHARED_CACHE, ignore_errors=True)
+
+
+@pytest.fixture
+def shared_cache(monkeypatch):
+    """A built data set made at most once per test run: ``shared_cache(name)`` loads it, and the test's cache
+    folder (``paths.cache_dir``) is the run's shared one. Sharing is safe because a cached copy is named by what
+    it is made from (``core.base.array_cache``: source files, recipe code), so no test reads a copy made from other
+    inputs. The first load is under a lock: of two workers that need the set at once, one builds it and the
+    other waits and reads it."""
+    from core.base import paths
+    from core.data import datasets
+
+    monkeypatch.setattr(paths, "cache_dir", lambda: SHARED_CACHE)
+
+    def load(name: str):
+        with open(SHARED_CACHE / f".{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            return datasets.load_dataset(name, download=False)
+
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -63,9 +63,9 @@ def test_the_greek_preview_says_how_many_it_shows(run_store):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", previews.SHIPPED)
-def test_a_shipped_overview_is_the_set_s_own(name):
+def test_a_shipped_overview_is_the_set_s_own(name, shared_cache):
     """``python -m core previews`` ran on the set as it is built now: its counts are the set's, its images its own."""
-    (x_train, y_train), (_, y_test) = datasets.load_dataset(name, download=False)
+    (x_train, y_train), (_, y_test) = shared_cache(name)
     view = previews.shipped(name)
     assert view is not None, f"run python -m core previews {name}"
     n = len(datasets.get_dataset(name).classes)

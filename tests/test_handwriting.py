@@ -125,9 +125,10 @@ def test_shape_strokes_are_each_shape_in_every_style_and_no_two_shapes_alike():
 
 @needs_letters
 @pytest.mark.slow
-def test_training_the_handwriting_network_on_a_slice_reads_letters_and_digits(tmp_path):
+def test_training_the_handwriting_network_on_a_slice_reads_letters_and_digits(tmp_path, shared_cache):
     from core.training.train import TrainConfig, train
 
+    shared_cache("handwriting")  # built once per test run: the overview test of the Data sets page reads it too
     card = train(TrainConfig(model="handwriting", epochs=1, limit=6000, polish_epochs=0, out_dir=str(tmp_path)))
     assert card["dataset"] == "handwriting" and len(card["per_class_recall"]) == 36
     assert card["data"]["sha256"] == datasets.dataset_sha256("handwriting") != datasets.dataset_sha256("mnist")
