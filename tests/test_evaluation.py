@@ -272,3 +272,11 @@ def test_the_shipped_photo_networks_ship_their_answers_for_their_own_files():
         assert probs.shape == (len(labels), len(datasets.get_dataset(registry.get(name).dataset).classes)), name
         # The card's score, computed when the model was trained, is the score of the shipped answers.
         assert float((probs.argmax(1) == labels).mean()) == pytest.approx(card["test_accuracy"], abs=2e-4), name
+
+
+def test_the_servers_start_times_the_networks_so_that_compare_loads_none(home, models_dir, monkeypatch):
+    timed = evaluation.time_ahead(["net002"])
+    assert 0.0 < timed["net002"] < 1000.0
+    monkeypatch.setattr(registry, "load", lambda *a, **k: pytest.fail("a network was loaded to time it again"))
+    assert evaluation.kept_ms_per_image("net002", lambda: pytest.fail("timed again")) == timed["net002"]
+    assert evaluation.time_ahead(["net002"]) == timed

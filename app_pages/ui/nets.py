@@ -88,9 +88,9 @@ def reconcile_on_start() -> None:
 
 
 def build_indexes_ahead() -> threading.Thread | None:
-    """When the server starts, compute the Explain page's nearest-digit index of every shipped network that is
-    not kept yet (a few seconds for the DNN, minutes for the ResNet on a busy 2-core machine), so that a first
-    visit searches all 60,000 training digits at once; once per process.
+    """When the server starts, time every shipped network for Compare's table, and compute the Explain page's
+    nearest-digit index of every shipped network that is not kept yet (a few seconds for the DNN, minutes for the
+    ResNet on a busy 2-core machine), so that a first visit to either waits for neither; once per process.
 
     On a side thread at the lowest priority, one network at a time: no page waits for it. Two servers starting
     at once share the work: each network's features are computed by one of them, the other reads them. None when
@@ -111,11 +111,15 @@ def _build_indexes() -> None:
         pass  # another system: at the server's priority
     try:
         from core.explain import neighbours  # faiss and the models: on this thread, not the first page's
+        from core.lab import evaluation
 
+        # Compare's speed column first (seconds a network), then the indexes (minutes for the ResNet).
+        logging.getLogger(__name__).info("ms per image: %s", evaluation.time_ahead())
         for built in neighbours.build_ahead():
             logging.getLogger(__name__).info("nearest-digit index: %s", built)
     except Exception:  # noqa: BLE001 - the page builds what is missing itself; the server goes on
-        logging.getLogger(__name__).warning("could not build the nearest-digit indexes ahead", exc_info=True)
+        logging.getLogger(__name__).warning("could not build the nearest-digit indexes (or time the networks) "
+                                            "ahead", exc_info=True)
 
 
 def lab_models(dataset: str = "mnist") -> list[str]:

@@ -70,8 +70,8 @@ VP_CLASS_DB = Setting("VP_CLASS_DB", "sqlite:///$VP_HOME/classes.db",
                       "the class store (Class page): a PostgreSQL URL (postgresql+psycopg://user@host/db) lets "
                       "several app servers behind a load balancer share one class")
 VP_INDEX_AHEAD = Setting("VP_INDEX_AHEAD", "1",
-                         "1: a server computes the Explain page's nearest-digit indexes when it starts (on a side "
-                         "thread); 0: the page computes them on first use")
+                         "1: a server computes the Explain page's nearest-digit indexes and times the networks for "
+                         "Compare when it starts (on a side thread); 0: the pages do on first use")
 MLFLOW_HTTP_REQUEST_MAX_RETRIES = Setting("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3",
                                           "MLflow's retries of a request to a tracking server (MLflow's own "
                                           "default is 7)")

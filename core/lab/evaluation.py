@@ -142,6 +142,14 @@ def ms_per_image(predictor: Predictor, repeats: int = 30) -> float:
     return float(np.median(times))
 
 
+def time_ahead(names: list[str] | None = None) -> dict[str, float]:
+    """Measure and keep ``kept_ms_per_image`` of every shipped network (or ``names``) not timed on this machine
+    yet, one at a time: what the app server's start does on a side thread, so that Compare's first visit loads
+    no network to fill its table (about 20 s on a busy 2-core machine)."""
+    return {name: kept_ms_per_image(name, lambda name=name: Predictor.load(name))
+            for name in (names if names is not None else registry.available(dataset=None))}
+
+
 def kept_ms_per_image(name: str, load: Callable[[], Predictor]) -> float:
     """``ms_per_image`` of model ``name``, measured once per model file (its content) and machine, and kept in the
     array cache: a page lists every network's speed without loading every network at each server start.
