@@ -48,3 +48,22 @@ def test_a_frozen_backbone_learns_tiny_imagenet_classes_picked(run_store, tmp_pa
     assert card["data"]["n_train"] == 2 * N_TRAIN and card["n_test"] == 2 * N_VAL
     assert card["transfer_params"]["trainable"] == 2 * 128 + 2  # a 2-way head on the backbone's 128 features
     assert (tmp_path / "out" / "tiny_imagenet_from_cifar5_resnet.keras").is_file()
+
+
+def test_an_imagenet_backbone_learns_tiny_imagenet_classes_too(run_store, tmp_path, monkeypatch):
+    """The ImageNet networks take the same target (random weights here: no ImageNet weights on this machine; a
+    teacher's copy in $KERAS_HOME/models is read the same way, tests/test_backbones.py)."""
+    make_folder(tmp_path)
+    use_data_dir(tmp_path, monkeypatch)
+    at = tiny_target(open_page("backbones"))
+    at.selectbox(key="bb_backbone").set_value("MobileNet-0.25").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="bb_target").value == tiny_imagenet.NAME
+    assert any(b.label.startswith("Train ") and not b.disabled for b in at.button), [e.value for e in at.error]
+    config = backbone_transfer.BackboneConfig(backbone="MobileNet-0.25", weights="random", input_size=32,
+                                              target=tiny_imagenet.NAME, classes=[WNIDS[0], WNIDS[1]],
+                                              mode="frozen", labels_per_class=N_TRAIN, epochs=1,
+                                              out_dir=str(tmp_path / "out"))
+    card = backbone_transfer.train_backbone(config)
+    assert card["classes"] == ["goldfish", tiny_imagenet.names([WNIDS[1]])[0]]
+    assert card["data"]["n_train"] == 2 * N_TRAIN and card["n_test"] == 2 * N_VAL
