@@ -222,8 +222,9 @@ def teacher_controls(code: str, secret: str, info: store.ClassInfo, by_pin: bool
         roster = store.roster(code, secret)
         st.dataframe(pd.DataFrame([{"student": s.pseudonym, "nickname": s.nickname, "drawings": s.drawings}
                                    for s in roster]), hide_index=True)
-        if st.checkbox("Delete the class and everything its students drew") and st.button("End the class"):
-            store.end_class(code, secret)
+        ending = st.checkbox("Delete the class, everything its students drew and the networks trained on it")
+        if ending and st.button("End the class"):
+            training.end_class(code, secret)  # with its training runs
             params.clear()
             st.rerun()
 

@@ -317,7 +317,9 @@ def _class(args: argparse.Namespace) -> int:
     elif args.action == "export":
         _emit(export.export_class(args.code, args.zip) | {"zip": args.zip})
     else:
-        store.delete_class(args.code)
+        from core.classroom import training
+
+        training.delete_class(args.code)  # with its training runs
         _emit({"deleted": args.code})
     return 0
 

@@ -138,3 +138,30 @@ def test_train_on_our_hands_runs_on_the_engine_and_its_network_reads_on_the_draw
     assert f"run:{run.run_id}" in runs.finished_models("mnist")
     store.end_class(code, secret)  # ending the class deletes the sets made of it
     assert not list(store.derived_dir().glob(f"{code}-*"))
+
+
+def test_ending_a_class_deletes_its_training_runs_and_their_networks(drawn_class, fake_engine):
+    info, secret = store.start_class()
+    store.set_activity(info.code, secret, store.DRAW)
+    sent = canvas_payloads.sent("seven_two_strokes")
+    tokens = []
+    for _ in range(4):
+        me, token = store.join(info.code)
+        store.submit(info.code, token, "s", me.prompt, sent["strokes"], sent["png"])
+        tokens.append(token)
+    run = training.train_on_class(info.code, secret, "dnn", 1)
+    finish_with_the_dnns_weights(run)
+    others = training.train_on_class(drawn_class[0], drawn_class[1], "dnn", 1)  # another class's run: kept
+    artifacts = runs.model_dir(run.run_id).parent
+    assert (artifacts / "model").is_dir()
+
+    with pytest.raises(store.NotAllowed):
+        training.end_class(info.code, tokens[0])  # a student's token ends nothing
+    assert [r.run_id for r in runs.search(group=f"{training.LAB}:{info.code}")] == [run.run_id]
+
+    training.end_class(info.code, secret)
+    assert not artifacts.exists()
+    assert runs.search(group=f"{training.LAB}:{info.code}") == []
+    assert [r.run_id for r in runs.search(group=f"{training.LAB}:{drawn_class[0]}")][0] == others.run_id
+    with pytest.raises(store.ClassError):
+        store.class_info(info.code)

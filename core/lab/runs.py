@@ -405,6 +405,27 @@ def request_cancel(run_id: str) -> str:
     return "CANCELLING"
 
 
+def delete(run_id: str) -> None:
+    """Delete a run with what it left on this machine (a class's run holds a network taught by its students'
+    drawings): a run still going is stopped first; its local artifacts (model, card) and any downloaded or
+    browser copy are removed, and the store's record is deleted (a tracking server keeps its own copy of the
+    artifacts until its ``mlflow gc``)."""
+    import shutil
+
+    from core.nets import browser
+
+    request_cancel(run_id)
+    local = _local_artifacts(run_id)
+    for folder in (local, paths.cache_dir() / "runs" / run_id):
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+    name = f"{registry.RUN_PREFIX}{run_id}"
+    browser.onnx_path(name).unlink(missing_ok=True)
+    browser.card_path(name).unlink(missing_ok=True)
+    client().delete_run(run_id)
+    model_spec.cache_clear()
+
+
 def wait(run_id: str, timeout_s: float | None = None, poll_s: float = 1.0) -> RunInfo:
     """Block until the run has ended (or ``timeout_s`` has passed); return it."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -475,16 +496,22 @@ def reconcile() -> list[str]:
 # --- finished runs' models, for the registry --------------------------------------------------------------------
 
 
-def model_dir(run_id: str) -> Path:
-    """Where a run's model is on this machine: its local artifacts, or a downloaded copy."""
-    run = client().get_run(run_id)
-    uri = run.info.artifact_uri
+def _local_artifacts(run_id: str) -> Path | None:
+    """The folder of a run's artifacts when the store keeps them on this machine (the SQLite store's
+    ``mlartifacts``); None when a tracking server holds them."""
+    uri = client().get_run(run_id).info.artifact_uri
     if uri.startswith("file://") or uri.startswith("/"):
         from urllib.parse import unquote, urlparse
 
-        local = Path(unquote(urlparse(uri).path)) / "model"
-        if local.is_dir():
-            return local
+        return Path(unquote(urlparse(uri).path))
+    return None
+
+
+def model_dir(run_id: str) -> Path:
+    """Where a run's model is on this machine: its local artifacts, or a downloaded copy."""
+    local = _local_artifacts(run_id)
+    if local is not None and (local / "model").is_dir():
+        return local / "model"
     dst = paths.cache_dir() / "runs" / run_id
     if not (dst / "model").is_dir():
         dst.mkdir(parents=True, exist_ok=True)
