@@ -7,7 +7,8 @@ A class in a store of its own (a temporary VP_HOME, tests/conftest's): the first
 asks for, as the canvas sends it (tests/class_drawings.py), until they have none of the digit asked left. Then
 the function the teacher's "Train on our hands" button calls (``core.classroom.training.train_on_class``) launches
 the run on the engine with the page's defaults, and the run's card gives the figures: accuracy before and after on
-the held-out students' drawings and on MNIST's 10,000 test digits, and the wall's sentence for the run; beside
+the held-out students' drawings and on MNIST's 10,000 test digits (and which of those it lost and gained, beyond
+chance or not, by the wall's rule), and the wall's sentence for the run; beside
 them, what the wall says of the class before training (``--wall-only``: that alone).
 """
 
@@ -59,6 +60,23 @@ def wall(code: str) -> dict:
             "mnist": {s.name: s.mnist_accuracy for s in figures.scores}}
 
 
+def mnist_changes(model: str, run_id: str) -> dict:
+    """MNIST's test digits the shipped network and the run's read differently: "lost" (right before, wrong after)
+    and "gained"; "beyond_chance" by the wall's rule (``stats.beats``: lost - gained > NOISE_Z sqrt(lost + gained))."""
+    import math
+
+    from core.classroom.stats import NOISE_Z
+    from core.data import datasets
+    from core.nets import registry
+    from core.training import kit
+
+    _, (x, y) = datasets.load_dataset("mnist")
+    before, after = ((registry.load(name).predict(kit.to_float(x), verbose=0).argmax(1) == y)
+                     for name in (model, f"{registry.RUN_PREFIX}{run_id}"))
+    lost, gained = int((before & ~after).sum()), int((~before & after).sum())
+    return {"lost": lost, "gained": gained, "beyond_chance": abs(lost - gained) > NOISE_Z * math.sqrt(lost + gained)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=81, help="UNIPEN writers in the class (81: all of them)")
@@ -87,6 +105,7 @@ def main() -> None:
     print(json.dumps({
         **figures, "model": args.model, "epochs": args.epochs, **card["class"],
         "mnist_before": card["test_accuracy_before"], "mnist_after": card["test_accuracy"],
+        "mnist_changes": mnist_changes(args.model, run.run_id),
         "train_seconds": card["train_seconds"], "run_seconds": round(seconds, 1), "device": card["device"],
         "load_average": round(os.getloadavg()[0], 2), "caption": captions.training_caption(card)}), flush=True)
 
