@@ -2,9 +2,9 @@
 
     VP_DATA_DIR=../shared/data python -m bench.bench_class_training [--students 81] [--model resnet] [--epochs 3]
 
-A class in a store of its own (a temporary VP_HOME, tests/conftest's): the first ``--students`` UNIPEN writers of
+A class in a store of its own (a temporary VP_HOME, runs and all): the first ``--students`` UNIPEN writers of
 ``unipen_dev_digits.jsonl`` join and draw in turns, each sending one of their own digits of the label the store
-asks for, as the canvas sends it (tests/class_drawings.py), until they have none of the digit asked left. Then
+asks for, as the canvas sends it (``bench.harness.pen``), until they have none of the digit asked left. Then
 the function the teacher's "Train on our hands" button calls (``core.classroom.training.train_on_class``) launches
 the run on the engine with the page's defaults, and the run's card gives the figures: accuracy before and after on
 the held-out students' drawings and on MNIST's 10,000 test digits (and which of those it lost and gained, beyond
@@ -17,9 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 import time
 
-from tests.class_drawings import unipen_payload  # imports tests/conftest: a temporary VP_HOME, never yours
+from bench.harness.pen import unipen_payload
 
 
 def draw_class(n_students: int) -> tuple[str, str]:
@@ -84,6 +85,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="the page's default epochs")
     parser.add_argument("--wall-only", action="store_true", help="the wall's figures only, no training")
     args = parser.parse_args()
+    os.environ["VP_HOME"] = tempfile.mkdtemp(prefix="vp_bench_class_")  # never the developer's runs and classes
+    for setting in ("MLFLOW_TRACKING_URI", "VP_CLASS_DB"):
+        os.environ.pop(setting, None)
     import ray
 
     from core.classroom import captions, training
