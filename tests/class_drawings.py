@@ -3,29 +3,14 @@ canvas draws them) and a recorded canvas payload, each student asked for digits 
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 
-import numpy as np
 import pytest
-from PIL import Image
 
+from bench.harness.pen import unipen_payload
 from core.classroom import db, store
-from core.images import strokes
 from tests import canvas_payloads
 from tests.conftest import UNIPEN_FIXTURE
-
-
-def unipen_payload(record: dict) -> dict:
-    """A UNIPEN digit as the canvas would send it: its strokes in canvas pixels and the picture as a PNG."""
-    paths = strokes.canvas_paths(record)
-    drawn = [{"points": [[round(x, 1), round(y, 1)] for x, y in path], "width": strokes.PEN_WIDTH} for path in paths]
-    gray = strokes.render_strokes(strokes.canvas_strokes(drawn))
-    rgba = np.dstack([gray, gray, gray, np.full_like(gray, 255)])
-    out = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(out, format="PNG")
-    return {"strokes": drawn, "png": "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()}
 
 
 def real_class(tmp_path_factory):

@@ -4,5 +4,6 @@
 - ``browser``: the app served by ``streamlit run`` and Chromium driven by Playwright;
 - ``live``: the live reading in Chromium against the server's reading;
 - ``misconfig``: settings that name something unusable, made on purpose (read-only folders, Ray heads);
-- ``shapes``: drawn circles, crosses and triangles for the own-classes checks.
+- ``shapes``: drawn circles, crosses and triangles for the own-classes checks;
+- ``pen``: UNIPEN's pen digits as the canvas sends them, for the class-mode checks.
 """
