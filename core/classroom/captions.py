@@ -9,7 +9,16 @@ from __future__ import annotations
 import math
 
 from core.classroom import letters, store
-from core.classroom.stats import DIGITS, MIN_DRAWINGS, MIN_STUDENTS, NOISE_Z, ClassStats, NetworkScore, Stumper
+from core.classroom.stats import (
+    DIGITS,
+    MIN_DRAWINGS,
+    MIN_STUDENTS,
+    NOISE_Z,
+    ClassStats,
+    NetworkScore,
+    Stumper,
+    beyond_chance,
+)
 
 SAME_AS_MNIST = 0.02  # within two points of its MNIST accuracy, a network reads the class as well as MNIST
 
@@ -139,15 +148,27 @@ def caption(stats: ClassStats) -> str:
 
 def training_caption(card: dict) -> str:
     """Train on our hands: how the fine-tuned network reads students it never saw, before and after (from the
-    run's card)."""
+    run's card). "Better" or "worse" only beyond chance: on the drawings it read differently after training, as
+    the wall compares networks (``beyond_chance``)."""
     seen, new = card["class"]["train_students"], card["class"]["held_out_students"]
     before, after = card["class"]["held_out_accuracy_before"], card["class"]["held_out_accuracy_after"]
-    change = ("better than" if after > before + 0.005 else "worse than" if after < before - 0.005 else
-              "as well as")
-    return (f"Taught by {seen} students' drawings, the {card['title'].split(' fine-tuned')[0]} reads "
-            f"{_percent(after)} of the drawings of {new} students it never saw, {change} before ({_percent(before)}); "
-            f"MNIST's test digits: {_percent(card['test_accuracy_before'])} before, "
-            f"{_percent(card['test_accuracy'])} after.")
+    said = (f"Taught by {seen} students' drawings, the {card['title'].split(' fine-tuned')[0]} reads "
+            f"{_percent(after)} of the drawings of {new} students it never saw ({_percent(before)} before): "
+            f"{_verdict(card['class']['held_out'])}. MNIST's test digits: {_percent(card['test_accuracy_before'])} "
+            f"before, {_percent(card['test_accuracy'])} after")
+    mnist = card["test_changes"]
+    return said + (f" (worse beyond chance: {mnist['broken']} digits lost, {mnist['fixed']} gained)."
+                   if beyond_chance(mnist["broken"], mnist["fixed"]) else ".")
+
+
+def _verdict(changed: dict[str, int]) -> str:
+    fixed, broken = changed["fixed"], changed["broken"]
+    counts = f"{fixed} drawing{'s' * (fixed != 1)} fixed, {broken} broken"
+    if beyond_chance(fixed, broken):
+        return f"better than before ({counts})"
+    if beyond_chance(broken, fixed):
+        return f"worse than before ({counts})"
+    return f"no better and no worse beyond chance ({counts})"
 
 
 def letters_caption(result: letters.Comparison | None) -> str:

@@ -138,8 +138,12 @@ def beats(a: NetworkScore, b: NetworkScore) -> bool:
     ``losses``. Were the two equally good, each such drawing would go either way as a coin falls, and
     ``wins - losses`` would stay within ``NOISE_Z`` times ``sqrt(wins + losses)``; ``a`` beats ``b`` beyond that.
     So 5 to 0 is a lead, 4 to 0 is not yet, and 20 to 10 is not; a tie never is."""
-    wins = int((a.correct & ~b.correct).sum())
-    losses = int((~a.correct & b.correct).sum())
+    return beyond_chance(int((a.correct & ~b.correct).sum()), int((~a.correct & b.correct).sum()))
+
+
+def beyond_chance(wins: int, losses: int) -> bool:
+    """Whether ``wins`` against ``losses`` (the paired readings on which two readers differ) is beyond a coin's
+    luck: ``wins - losses > NOISE_Z * sqrt(wins + losses)``; the rule of every "better" the class's walls say."""
     return wins - losses > NOISE_Z * math.sqrt(wins + losses)
 
 

@@ -80,8 +80,15 @@ def load_class_data(path: str | Path) -> dict[str, np.ndarray]:
         return {k: data[k] for k in CLASS_DATA_KEYS}
 
 
-def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
-    return float((model.predict(kit.to_float(x), verbose=0).argmax(1) == y).mean()) if len(y) else float("nan")
+def right(model: keras.Model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Which of ``x`` the model reads as ``y`` (booleans): kept before training, to pair with after."""
+    return model.predict(kit.to_float(x), verbose=0).argmax(1) == y if len(y) else np.zeros(0, bool)
+
+
+def changes(before: np.ndarray, after: np.ndarray) -> dict[str, int]:
+    """The drawings training fixed (read wrong before, right after) and broke (right before, wrong after): only
+    these tell whether it helped beyond the luck of which drawings were read (the wall's rule, McNemar's)."""
+    return {"fixed": int((~before & after).sum()), "broken": int((before & ~after).sum())}
 
 
 def train_class(config: ClassConfig, progress: Callable[[dict], None] | None = None,
@@ -104,13 +111,14 @@ def train_class(config: ClassConfig, progress: Callable[[dict], None] | None = N
     model = registry.load(config.model)
     model.compile(optimizer=keras.optimizers.Adam(config.lr), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    before = {"class": accuracy(model, x_new, y_new), "mnist": accuracy(model, x_test, y_test)}
+    before = {"class": right(model, x_new, y_new), "mnist": right(model, x_test, y_test)}
     reporter = kit.Reporter(config, -(-len(x_fit) // config.batch_size), progress, should_stop, None)
     started = time.perf_counter()
     model.fit(kit.pipeline(x_fit, y_fit, config.batch_size, config.seed, distort=True, photos=False),
               epochs=config.epochs, callbacks=[reporter], shuffle=False, verbose=0)  # the pipeline shuffles
     seconds = time.perf_counter() - started
     probs = model.predict(kit.to_float(x_test), verbose=0)
+    after = {"class": right(model, x_new, y_new), "mnist": probs.argmax(1) == y_test}
     from core.base import device
 
     card = {
@@ -126,9 +134,11 @@ def train_class(config: ClassConfig, progress: Callable[[dict], None] | None = N
         "class": {"train_drawings": int(len(y_class)), "held_out_drawings": int(len(y_new)),
                   "train_students": int(len(set(data["students"][~held]))),
                   "held_out_students": int(len(set(data["students"][held]))),
-                  "held_out_accuracy_before": round(before["class"], 5),
-                  "held_out_accuracy_after": round(accuracy(model, x_new, y_new), 5)},
-        "test_accuracy_before": round(before["mnist"], 5),
+                  "held_out_accuracy_before": round(float(before["class"].mean()), 5) if len(y_new) else None,
+                  "held_out_accuracy_after": round(float(after["class"].mean()), 5) if len(y_new) else None,
+                  "held_out": changes(before["class"], after["class"])},
+        "test_accuracy_before": round(float(before["mnist"].mean()), 5),
+        "test_changes": changes(before["mnist"], after["mnist"]),
         "params": int(model.count_params()),
         "epochs_run": len(reporter.history.get("loss", [])),
         "train_seconds": round(seconds, 1),
