@@ -107,7 +107,7 @@ def test_tiny_imagenet_is_previewed_by_class_name_with_its_balance(run_store, tm
     assert at.multiselect(key="tiny_classes_report003").value == list(WNIDS[:3])  # the first five, of three here
     table = next(d.value for d in at.dataframe if "report 003's table" in d.value.columns)
     assert table["report 003's table"].tolist() == ["51.6%", "31.2%", "61.5%", "77.2%", "75.2%"]
-    assert "In report 003's table, the best is the Report 003 model 4 at 77.2%. No run here yet" in text
+    assert "In report 003's table, the best is the Report 003 model 4 at 77.2%." in text  # then what the runs say
 
 
 def test_tiny_imagenet_presets_launch_on_the_classes_and_side_picked(run_store, tmp_path, monkeypatch, fake_engine):

@@ -149,7 +149,14 @@ def test_the_cached_set_is_made_again_when_its_recipe_changes_and_only_then(tmp_
     source = tmp_path / "letters.jsonl"
     source.write_text("{}\n")
     recipe = tmp_path / "recipe.py"
-    recipe.write_text("RENDERS = 6\n")
+
+    def recipe_module(text: str) -> types.ModuleType:
+        """The recipe as a module of its own (its source read by inspect, as the real recipe's modules are)."""
+        recipe.write_text(text)
+        module = types.ModuleType("recipe")
+        module.__file__ = str(recipe)
+        return module
+
     made = []
 
     def make(files):
@@ -159,10 +166,11 @@ def test_the_cached_set_is_made_again_when_its_recipe_changes_and_only_then(tmp_
 
     monkeypatch.setattr(handwriting, "source_files", lambda: [source])
     monkeypatch.setattr(handwriting, "_made", make)
-    monkeypatch.setattr(handwriting, "RECIPE", (types.SimpleNamespace(__file__=str(recipe)),))
+    monkeypatch.setattr(handwriting, "RECIPE", (recipe_module("RENDERS = 6\n"),))
     handwriting.load()
     (_, y), _ = handwriting.load()  # the cached copy
     assert len(made) == 1 and y.tolist() == list(range(36))
-    recipe.write_text("RENDERS = 7\n")  # the recipe changed: the copy made by the old one is not read
+    # The recipe changed (a process started after the change reads the new code): the old copy is not read.
+    monkeypatch.setattr(handwriting, "RECIPE", (recipe_module("RENDERS = 7  # one more\n"),))
     handwriting.load()
     assert len(made) == 2
