@@ -147,7 +147,8 @@ def test_train_on_our_hands_runs_on_the_engine_and_its_network_reads_on_the_draw
     assert not list(store.derived_dir().glob(f"{code}-*"))
 
 
-def test_ending_a_class_deletes_its_training_runs_and_their_networks(drawn_class, fake_engine):
+def four_students_class() -> tuple[str, str, list[str]]:
+    """A class in the module's store where four students each sent the canvas' recorded 7: code, secret, tokens."""
     info, secret = store.start_class()
     store.set_activity(info.code, secret, store.DRAW)
     sent = canvas_payloads.sent("seven_two_strokes")
@@ -156,22 +157,28 @@ def test_ending_a_class_deletes_its_training_runs_and_their_networks(drawn_class
         me, token = store.join(info.code)
         store.submit(info.code, token, "s", me.prompt, sent["strokes"], sent["png"])
         tokens.append(token)
-    run = training.train_on_class(info.code, secret, "dnn", 1)
+    return info.code, secret, tokens
+
+
+def test_ending_a_class_deletes_its_training_runs_and_their_networks(drawn_class, fake_engine):
+    code, secret, tokens = four_students_class()
+    run = training.train_on_class(code, secret, "dnn", 1)
     finish_with_the_dnns_weights(run)
-    others = training.train_on_class(drawn_class[0], drawn_class[1], "dnn", 1)  # another class's run: kept
+    other_code, other_secret, _ = four_students_class()
+    others = training.train_on_class(other_code, other_secret, "dnn", 1)  # another class's run: kept
     artifacts = runs.model_dir(run.run_id).parent
     assert (artifacts / "model").is_dir()
 
     with pytest.raises(store.NotAllowed):
-        training.end_class(info.code, tokens[0])  # a student's token ends nothing
-    assert [r.run_id for r in runs.search(group=f"{training.LAB}:{info.code}")] == [run.run_id]
+        training.end_class(code, tokens[0])  # a student's token ends nothing
+    assert [r.run_id for r in runs.search(group=f"{training.LAB}:{code}")] == [run.run_id]
 
-    training.end_class(info.code, secret)
+    training.end_class(code, secret)
     assert not artifacts.exists()
-    assert runs.search(group=f"{training.LAB}:{info.code}") == []
-    assert [r.run_id for r in runs.search(group=f"{training.LAB}:{drawn_class[0]}")][0] == others.run_id
+    assert runs.search(group=f"{training.LAB}:{code}") == []
+    assert [r.run_id for r in runs.search(group=f"{training.LAB}:{other_code}")] == [others.run_id]
     with pytest.raises(store.ClassError):
-        store.class_info(info.code)
+        store.class_info(code)
 
 
 def test_train_on_our_hands_says_better_or_worse_only_beyond_chance():
