@@ -20,33 +20,24 @@ import os
 import tempfile
 import time
 
-from bench.harness.pen import unipen_payload
+from bench.harness.pen import class_of_writers
 
 
 def draw_class(n_students: int) -> tuple[str, str]:
     """A class where the first ``n_students`` UNIPEN writers draw their digits when asked; returns (code, secret)."""
     import random
 
-    from core.classroom import prompts, store
+    from core.classroom import prompts
     from core.data import unipen
 
     prompts.random = random.Random(0)  # the store's prompts, seeded: the same class each time
-    hands: dict[str, dict[str, list[dict]]] = {}
-    for record in unipen.load_unipen():
-        if record["writer_key"] in hands or len(hands) < n_students:
-            hands.setdefault(record["writer_key"], {}).setdefault(str(record["label"]), []).append(record)
-    info, secret = store.start_class()
-    store.set_activity(info.code, secret, store.DRAW)
-    drawing = {writer: store.join(info.code)[1] for writer in hands}
-    while drawing:
-        for writer, token in list(drawing.items()):
-            prompt = store.rejoin(info.code, token).prompt
-            if not hands[writer].get(prompt):
-                del drawing[writer]  # out of this digit: the student stops
-                continue
-            record = hands[writer][prompt].pop()
-            store.submit(info.code, token, record["id"], prompt, **unipen_payload(record))
-    return info.code, secret
+    writers: set[str] = set()
+    records = []
+    for record in unipen.load_unipen():  # the first n_students writers, all their digits
+        if record["writer_key"] in writers or len(writers) < n_students:
+            writers.add(record["writer_key"])
+            records.append(record)
+    return class_of_writers(records)
 
 
 def wall(code: str) -> dict:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bench.harness.pen import unipen_payload
+from bench.harness.pen import class_of_writers, unipen_payload
 from core.classroom import db, store
 from tests import canvas_payloads
 from tests.conftest import UNIPEN_FIXTURE
@@ -54,18 +54,4 @@ def many_hands(tmp_path_factory, unipen: list[dict]):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(db.DB_ENV, f"sqlite:///{tmp_path_factory.mktemp('class') / 'classes.db'}")
         mp.setattr(prompts, "random", random.Random(0))
-        hands: dict[str, dict[str, list[dict]]] = {}
-        for record in unipen:
-            hands.setdefault(record["writer_key"], {}).setdefault(str(record["label"]), []).append(record)
-        info, secret = store.start_class()
-        store.set_activity(info.code, secret, store.DRAW)
-        drawing = {writer: store.join(info.code)[1] for writer in hands}
-        while drawing:
-            for writer, token in list(drawing.items()):
-                prompt = store.rejoin(info.code, token).prompt
-                if not hands[writer].get(prompt):
-                    del drawing[writer]  # out of this digit: the student stops
-                    continue
-                record = hands[writer][prompt].pop()
-                store.submit(info.code, token, record["id"], prompt, **unipen_payload(record))
-        yield info.code, secret
+        yield class_of_writers(unipen)

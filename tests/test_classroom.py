@@ -43,6 +43,15 @@ def drawing(label: str = "seven_two_strokes") -> dict:
     return {"strokes": sent["strokes"], "png": sent["png"]}
 
 
+def at_once(act, n: int) -> None:
+    """``act(0)`` to ``act(n - 1)`` on threads of their own, all started before any is waited for."""
+    threads = [threading.Thread(target=act, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def drawing_class(**kw) -> tuple[store.ClassInfo, str]:
     info, secret = store.start_class(**kw)
     store.set_activity(info.code, secret, store.DRAW)
@@ -103,11 +112,7 @@ def test_thirty_students_submitting_at_once_lose_nothing_and_double_nothing(clas
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=student, args=(i,)) for i in range(30)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(student, 30)
     assert errors == []
     stored = store.class_drawings(info.code)
     assert len(stored) == store.class_info(info.code).drawings == 30 * per_student
@@ -209,11 +214,7 @@ def test_wrong_pins_sent_at_once_from_many_servers_count_each_and_stop_at_the_li
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(guess, 12)
     assert errors == [] and len(refused) == 12 - store.PIN_GUESSES
     with pytest.raises(store.TooManyGuesses):
         store.is_teacher(info.code, "4711")
