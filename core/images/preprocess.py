@@ -285,15 +285,16 @@ def to_mnist(gray: np.ndarray, invert: bool | None = None, keep_steps: bool = Tr
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if n == 0:
         return blank
-    sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, n + 1))
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]  # pixels in each component
     keep_ids = 1 + np.flatnonzero(sizes >= max(0.08 * sizes.max(), 2))
     if keep_ids.size == 0:
         return blank  # only one-pixel specks: noise, not a digit
     keep = np.isin(labels, keep_ids)
     ys, xs = np.nonzero(keep)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    near = ndimage.binary_dilation(keep, iterations=2)
-    crop = (x * near)[y0:y1, x0:x1]
+    # The ink's surroundings, on the crop only: no ink lies outside it, so the whole picture's would be the same.
+    near = ndimage.binary_dilation(keep[y0:y1, x0:x1], iterations=2)
+    crop = x[y0:y1, x0:x1] * near
     if max(crop.shape) < 2.0 * max(stroke_width(keep[y0:y1, x0:x1]), 1.0) or keep.sum() < 4:
         return blank  # a dot or a speck, not a digit
     if keep_steps:
