@@ -125,6 +125,7 @@ def test_shape_strokes_are_each_shape_in_every_style_and_no_two_shapes_alike():
 
 @needs_letters
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # builds the whole set first: 8.5 min in a full run on a quiet machine
 def test_training_the_handwriting_network_on_a_slice_reads_letters_and_digits(tmp_path, shared_cache):
     from core.training.train import TrainConfig, train
 
