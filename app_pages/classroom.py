@@ -96,10 +96,10 @@ def rejoin_from_browser(code: str) -> bool:
     """When this browser keeps a token of a student of class ``code``, go to that student's page (a new session
     of the same student: the join address opened again, a reload that lost the address's token).
 
-    False until the browser has answered, and then the page shows no form: the answer comes as a rerun request of
-    its own, and Streamlit runs only the newest request, so an answer reaching the server after a tap on Join (a
-    slow phone, a busy server) would interrupt the tap's run, or send its move to the student's address back to
-    the address the browser still shows: a student made in the store, the join form still on the phone.
+    False while the browser has not answered: the caller then shows no form. The answer comes as a rerun request
+    of its own, and Streamlit runs only the newest request, so an answer reaching the server after a tap on Join
+    (a slow phone, a busy server) would interrupt the tap's run, or send its move to the student's address back
+    to the address the browser still shows: a student made in the store, the join form still on the phone.
     """
     token = class_student.kept_token(code)
     if token:

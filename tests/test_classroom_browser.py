@@ -118,7 +118,6 @@ def test_a_student_who_opens_the_join_address_again_is_the_same_student(tmp_path
         assert me.pseudonym not in other.get_by_text("drawings sent: 0").inner_text()
 
 
-
 class SlowStorageAnswer:
     """A phone slow to run the page's scripts: its answer from storage (the rerun request that carries the state
     of ``class_student``'s component) is held back and reaches the server only after the page's next request
@@ -140,7 +139,7 @@ class SlowStorageAnswer:
         self.server = ws.connect_to_server()
 
         def up(message):
-            if self.server is not None and not self.held and self.is_answer(message):
+            if not self.held and self.is_answer(message):
                 self.held.append(message)
                 return
             self.server.send(message)
