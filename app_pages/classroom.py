@@ -92,17 +92,26 @@ def landing() -> None:
 
 # --- A student -------------------------------------------------------------------------------------------------
 
-def rejoin_from_browser(code: str) -> None:
+def rejoin_from_browser(code: str) -> bool:
     """When this browser keeps a token of a student of class ``code``, go to that student's page (a new session
-    of the same student: the join address opened again, a reload that lost the address's token)."""
+    of the same student: the join address opened again, a reload that lost the address's token).
+
+    False while the browser has not answered: the caller then shows no form. The answer comes as a rerun request
+    of its own, and Streamlit runs only the newest request, so an answer reaching the server after a tap on Join
+    (a slow phone, a busy server) would interrupt the tap's run, or send its move to the student's address back
+    to the address the browser still shows: a student made in the store, the join form still on the phone.
+    """
     token = class_student.kept_token(code)
     if token:
         try:
             store.rejoin(code, token)
         except (store.ClassError, store.NotAllowed):
-            return  # a class that ended, a store that was reset: join anew
+            return True  # a class that ended, a store that was reset: join anew
         params.from_dict({"class": code, "student": token})
         st.rerun()
+    if token is None:
+        st.caption("Opening the class in this browser…")
+    return token is not None
 
 
 def join_form(code: str) -> None:
@@ -111,8 +120,9 @@ def join_form(code: str) -> None:
     except store.ClassError as e:
         st.error(str(e), icon=":material/error:")
         return
-    rejoin_from_browser(info.code)
     st.title(f"Join class {info.code}")
+    if not rejoin_from_browser(info.code):
+        return
     with st.form("class_nickname"):
         nickname = st.text_input("Your nickname (optional: only your teacher sees it)", max_chars=store.MAX_NICKNAME)
         if st.form_submit_button("Join", icon=":material/login:", type="primary"):
@@ -365,6 +375,6 @@ elif params.get("student") and params.get("class"):
 elif params.get(join.JOIN):
     join_form(params[join.JOIN])
 else:
-    if params.get("class"):  # a student's address that lost its token: the token this browser keeps
-        rejoin_from_browser(keys.normal_code(params["class"]))
-    landing()
+    # A student's address that lost its token: the token this browser keeps.
+    if not params.get("class") or rejoin_from_browser(keys.normal_code(params["class"])):
+        landing()

@@ -9,10 +9,12 @@ import json
 import zipfile
 
 import pytest
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from bench.harness import browser
 from core.classroom import db, store
 from core.images import strokes
+from tests.busy import stretched
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -114,3 +116,67 @@ def test_a_student_who_opens_the_join_address_again_is_the_same_student(tmp_path
         other.get_by_text("drawings sent: 0").wait_for(timeout=60_000)
         assert store.class_info(info.code).students == 2 and store.class_info(info.code).drawings == 1
         assert me.pseudonym not in other.get_by_text("drawings sent: 0").inner_text()
+
+
+class SlowStorageAnswer:
+    """A phone slow to run the page's scripts: its answer from storage (the rerun request that carries the state
+    of ``class_student``'s component) is held back and reaches the server only after the page's next request
+    (the student's tap), or when ``release`` is called."""
+
+    def __init__(self, page, code: str):
+        self.answer, self.held, self.server = f"vp_class_student_{code}", [], None
+        page.route_web_socket("**/_stcore/stream", self.route)
+
+    def is_answer(self, message) -> bool:
+        if not isinstance(message, bytes):
+            return False
+        request = BackMsg.FromString(message)
+        widgets = request.rerun_script.widget_states.widgets if request.HasField("rerun_script") else []
+        tapped = any(w.WhichOneof("value") == "trigger_value" and w.trigger_value for w in widgets)
+        return any(w.id.endswith(self.answer) for w in widgets) and not tapped
+
+    def route(self, ws) -> None:
+        self.server = ws.connect_to_server()
+
+        def up(message):
+            if not self.held and self.is_answer(message):
+                self.held.append(message)
+                return
+            self.server.send(message)
+            self.release()  # the tap went first; the answer follows it
+
+        ws.on_message(up)
+        self.server.on_message(ws.send)
+
+    def release(self) -> None:
+        while self.held:
+            self.server.send(self.held.pop())
+
+
+def test_a_student_who_taps_join_before_the_browser_answered_is_joined_once(tmp_path, monkeypatch):
+    """The join address asks the browser for the token it keeps, a rerun request of its own. A Join tapped
+    before that answer reached the server must still join, once, to the student's screen: Streamlit runs the
+    newest request, so an answer arriving after the tap interrupted the tap's run or undid its move to the
+    student's address (a student in the store, the join form still on the phone; seen in CI on a busy machine)."""
+    address = f"sqlite:///{tmp_path / 'classes.db'}"
+    monkeypatch.setenv(db.DB_ENV, address)
+    info, secret = store.start_class()
+    store.set_activity(info.code, secret, store.DRAW)
+    with browser.browser() as chromium, browser.serve(env={db.DB_ENV: address}) as (url, _):
+        page = chromium.new_context().new_page()
+        page.set_default_timeout(120_000)  # the first page a fresh server serves loads TensorFlow
+        slow = SlowStorageAnswer(page, info.code)
+        page.goto(f"{url}/class?join={info.code}")
+        page.get_by_text(f"Join class {info.code}").wait_for()
+        for _ in range(int(stretched(100))):  # the answer follows the page's first run at once: wait until held
+            if slow.held:
+                break
+            page.wait_for_timeout(100)
+        assert slow.held, "the browser did not answer from its storage"
+        page.wait_for_timeout(stretched(2_000))  # the page as it stands while the answer is on its way
+        join = page.get_by_role("button", name="Join")
+        if not join.is_visible():  # nothing to tap before the answer: let it through, then tap
+            slow.release()
+        join.click()
+        page.get_by_text("drawings sent: 0").wait_for(timeout=stretched(30_000))
+        assert "student=" in page.url and store.class_info(info.code).students == 1

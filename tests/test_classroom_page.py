@@ -23,13 +23,18 @@ def class_db(tmp_path, monkeypatch):
     monkeypatch.setenv(db.DB_ENV, f"sqlite:///{tmp_path / 'classes.db'}")
 
 
-def class_page(**query) -> AppTest:
-    """The Class page opened at an address with ``query``."""
+def class_page(answered: bool = True, **query) -> AppTest:
+    """The Class page opened at an address with ``query``, in a browser that keeps no student of the class: what
+    the page's storage component (app_pages/ui/class_student.py) sends when the storage has no token for it;
+    not ``answered``: before the browser's answer reached the server."""
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.run()
     at.switch_page("app_pages/classroom.py")
     for key, value in query.items():
         at.query_params[key] = value
+    code = query.get(join.JOIN) or query.get("class")
+    if code and answered:
+        at.session_state[f"vp_class_student_{code}"] = {"token": ""}
     at.run()
     assert not at.exception, at.exception
     return at
@@ -76,6 +81,17 @@ def test_a_student_joins_by_the_address_and_is_asked_for_their_digit(class_db):
     assert found["vp-class-prompt"]["label"] == me.prompt and "vp-class-teacher" not in found
     ask = f"Draw {'an' if me.prompt == '8' else 'a'} {me.prompt}"  # "an 8"
     assert [t.value for t in at.title] == [] and ask in found["vp-class-prompt"]["text"]
+
+
+def test_the_join_address_offers_no_form_before_the_browser_said_what_it_keeps(class_db):
+    """A tap before the browser's answer would race it (tests/test_classroom_browser.py shows the lost join)."""
+    info, _ = store.start_class()
+    for query in ({join.JOIN: info.code}, {"class": info.code}):
+        at = class_page(answered=False, **query)
+        assert not at.button and not at.text_input and at.caption[0].value == "Opening the class in this browser…"
+        at.session_state[f"vp_class_student_{info.code}"] = {"token": ""}  # the browser keeps no token
+        at.run()
+        assert "Join" in [b.label for b in at.button] and not at.exception
 
 
 def type_the_teachers_pin(at: AppTest, pin: str) -> AppTest:

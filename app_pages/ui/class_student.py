@@ -5,7 +5,7 @@ lost its token, is the same student with the same drawings, not a new one.
 The token is the one the address carries (``?class=CODE&student=TOKEN``); the browser keeps it beside the owner
 token of ``owner.py``, and sends it only to this app. Another browser (or one whose site data was cleared) joins as
 a new student. A small component (components v2) reads and writes it; until the browser has answered, the page
-shows the join form as before.
+shows no form to join (``classroom.rejoin_from_browser`` says why).
 """
 
 from __future__ import annotations
