@@ -68,6 +68,7 @@ def test_upload_of_a_blank_page_finds_no_digit(app):
     assert any("No digit found" in w.value for w in app.warning)
 
 
+@pytest.mark.slow
 def test_prediction_panel_reads_a_drawn_digit(unipen):
     """The panel the canvas feeds, given a real drawn digit as the canvas would deliver it."""
 
@@ -134,6 +135,7 @@ def test_pen_width_survives_a_visit_to_another_page(app):
     assert app.slider(key="pen_width").value == 32
 
 
+@pytest.mark.slow
 def test_each_shipped_example_is_read_right(app):
     examples = samples.examples()
     assert len(examples) == len(samples.EXAMPLES)

@@ -87,6 +87,7 @@ def test_a_copy_that_is_not_what_the_recipe_makes_is_removed():
     assert array_cache.kept("checked", ["a"], lambda arrays: len(arrays["y"]) == 4) is None and not path.exists()
 
 
+@pytest.mark.slow
 def test_two_processes_building_the_same_key_at_once_both_end_with_a_whole_file(home):
     code = textwrap.dedent("""
         import time

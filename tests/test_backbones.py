@@ -46,6 +46,7 @@ def save_legacy_h5(model, path):
         legacy_h5_format.save_weights_to_hdf5_group(f, model)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(BACKBONES))
 def test_every_backbone_builds_with_random_weights_at_its_minimum_size(name):
     spec = BACKBONES[name]
@@ -59,6 +60,7 @@ def test_every_backbone_builds_with_random_weights_at_its_minimum_size(name):
 
 @pytest.mark.parametrize("name,size", [(n, b.min_size) for n, b in BACKBONES.items()]
                          + [("MobileNet-0.25", 128), (SMALL, 96)])
+@pytest.mark.slow
 def test_a_failed_download_is_the_clear_error_and_asks_for_keras_own_file(offline, name, size):
     spec = BACKBONES[name]
     with pytest.raises(WeightsUnavailable) as err:
@@ -138,6 +140,7 @@ def test_freeze_base_leaves_only_the_head_trainable(head, head_params):
     assert counts["total"] == before["total"]
 
 
+@pytest.mark.slow
 def test_unfreeze_top_trains_exactly_the_top_k_layers_but_not_their_batch_norm():
     k = 12
     backbone = backbones.load_backbone(SMALL, 32, "random", seed=0)
@@ -170,6 +173,7 @@ def test_unfreeze_top_trains_exactly_the_top_k_layers_but_not_their_batch_norm()
         backbones.unfreeze_top(model, len(backbone.layers) + 1)
 
 
+@pytest.mark.slow
 def test_drop_last_removes_the_backbones_last_layers():
     backbone = backbones.load_backbone(SMALL, 32, "random")
     model = backbones.transfer_model(backbone, 10, 32, drop_last=10, head="report003")
@@ -185,6 +189,7 @@ def test_drop_last_removes_the_backbones_last_layers():
         backbones.transfer_model(backbone, 10, 64)
 
 
+@pytest.mark.slow
 def test_a_saved_transfer_model_reloads_in_safe_mode(tmp_path):
     backbone = backbones.load_backbone(SMALL, 64, "random")
     model = backbones.freeze_base(backbones.transfer_model(backbone, 10, 64, head="report000"))
@@ -213,6 +218,7 @@ def backbone_runs(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 def test_cached_features_are_computed_once_per_key(backbone_runs):
     x = images(6)
     done = []
@@ -245,6 +251,7 @@ def test_cached_features_are_computed_once_per_key(backbone_runs):
     assert len(backbone_runs) == 3
 
 
+@pytest.mark.slow
 def test_a_damaged_cache_file_is_recomputed(backbone_runs):
     x = images(3)
     first = backbones.cached_features(SMALL, 32, "random", x)
@@ -255,6 +262,7 @@ def test_a_damaged_cache_file_is_recomputed(backbone_runs):
     np.testing.assert_array_equal(array_cache.read(path)["features"], first)  # a whole copy in its place
 
 
+@pytest.mark.slow
 def test_features_are_computed_again_when_their_recipe_changes(backbone_runs, monkeypatch):
     """The code that makes the features is part of their key: pixels scaled another way are new features."""
     x = images(3)

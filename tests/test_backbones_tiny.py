@@ -15,6 +15,7 @@ def tiny_target(at):
     return at
 
 
+@pytest.mark.slow
 def test_tiny_imagenet_classes_are_a_target_for_the_project_s_backbone(run_store, tmp_path, monkeypatch):
     make_folder(tmp_path)
     use_data_dir(tmp_path, monkeypatch)
@@ -27,6 +28,7 @@ def test_tiny_imagenet_classes_are_a_target_for_the_project_s_backbone(run_store
     assert not at.error, [e.value for e in at.error]
 
 
+@pytest.mark.slow
 def test_without_tiny_imagenet_the_target_says_where_to_put_it_and_trains_nothing(run_store, tmp_path, monkeypatch):
     use_data_dir(tmp_path, monkeypatch)
     at = open_page("backbones")
@@ -50,6 +52,7 @@ def test_a_frozen_backbone_learns_tiny_imagenet_classes_picked(run_store, tmp_pa
     assert (tmp_path / "out" / "tiny_imagenet_from_cifar5_resnet.keras").is_file()
 
 
+@pytest.mark.slow
 def test_an_imagenet_backbone_learns_tiny_imagenet_classes_too(run_store, tmp_path, monkeypatch):
     """The ImageNet networks take the same target (random weights here: no ImageNet weights on this machine; a
     teacher's copy in $KERAS_HOME/models is read the same way, tests/test_backbones.py)."""

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 from core.data import datasets
 from core.nets import registry
@@ -9,6 +10,7 @@ from core.training.kit import to_float
 from core.training.train import settle_batch_norm
 
 
+@pytest.mark.slow
 def test_settling_stores_the_statistics_of_the_layer_inputs_over_the_images():
     (x_train, _), _ = datasets.load_mnist(download=False)
     images = to_float(x_train[:1024])

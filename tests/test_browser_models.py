@@ -18,6 +18,7 @@ def test_each_shipped_draw_network_has_a_browser_copy_made_from_the_file_shipped
     assert browser.stale(name) is None, browser.stale(name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", registry.DRAW_MODELS)
 def test_each_browser_copy_reads_digits_as_the_shipped_network_does(name):
     images, _ = browser.check_images(200)
@@ -27,6 +28,7 @@ def test_each_browser_copy_reads_digits_as_the_shipped_network_does(name):
     assert np.abs(got - expected).max() < 1e-4 and (got.argmax(1) == expected.argmax(1)).all()
 
 
+@pytest.mark.slow
 def test_a_changed_model_or_copy_is_caught_and_export_makes_it_right_again(tmp_path):
     models, out = tmp_path / "models", tmp_path / "browser"
     models.mkdir()

@@ -14,6 +14,7 @@ from tests.pages import open_page
 needs_cifar = needs_data("cifar10")
 
 
+@pytest.mark.slow
 @needs_cifar
 def test_cifar10_is_cut_into_two_halves_that_share_no_class():
     (xa, ya), (xa_test, ya_test) = datasets.load_dataset("cifar5_source")
@@ -110,6 +111,7 @@ def test_an_imagenet_backbone_with_random_weights_is_the_offline_control(tmp_pat
     assert 0.0 <= card["test_accuracy"] <= 1.0 and card["n_test"] == 5000
 
 
+@pytest.mark.slow
 @needs_cifar
 def test_missing_imagenet_weights_fail_the_run_with_words_not_a_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
@@ -217,6 +219,7 @@ def recorded_backbone_run(mode: str, labels: int, non_trainable: int):
     return runs.get(run.run_id)
 
 
+@pytest.mark.slow
 def test_from_scratch_freezes_nothing_and_two_transfer_runs_show_distinct_titles(run_store):
     from core.lab.runs import LONG_TITLE
 
@@ -233,6 +236,7 @@ def test_from_scratch_freezes_nothing_and_two_transfer_runs_show_distinct_titles
     assert scratch.label[:LONG_TITLE] != frozen.label[:LONG_TITLE], (scratch.label, frozen.label)
 
 
+@pytest.mark.slow
 def test_an_own_backbones_features_are_kept_by_the_model_files_content_not_its_time(fresh_clone):
     """A fresh clone (the same backbone file, written later) reads the features kept; it does not compute them
     again beside the old ones."""

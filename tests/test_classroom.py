@@ -58,6 +58,7 @@ def drawing_class(**kw) -> tuple[store.ClassInfo, str]:
     return info, secret
 
 
+@pytest.mark.slow
 def test_a_student_joins_by_code_draws_and_rejoins_as_the_same_student(class_db):
     info, _ = drawing_class()
     assert len(info.code) == keys.CODE_LENGTH and set(info.code) <= set(keys.CODE_ALPHABET)
@@ -199,6 +200,7 @@ def test_five_wrong_pins_lock_a_class_pin_for_ten_minutes_but_not_the_teachers_a
     assert store.set_activity(info.code, "4711", store.STUMP).activity == store.STUMP
 
 
+@pytest.mark.slow
 def test_wrong_pins_sent_at_once_from_many_servers_count_each_and_stop_at_the_limit(class_db):
     """Twelve wrong PINs at once (as from several app servers sharing the store): five are checked, seven are
     refused unchecked; the store holds the count, so a server's restart or a second server does not reset it."""

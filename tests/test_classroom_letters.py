@@ -29,6 +29,7 @@ def letters_class(letters_asked=store.DEFAULT_LETTERS) -> tuple[store.ClassInfo,
     return store.set_activity(info.code, secret, store.LETTERS), secret
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("class_db")
 def test_students_are_asked_for_the_letters_in_turn_and_back_to_digits(tmp_path):
     info, secret = store.start_class()

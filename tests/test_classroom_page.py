@@ -104,6 +104,7 @@ def type_the_teachers_pin(at: AppTest, pin: str) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_a_students_token_in_the_teachers_address_opens_nothing(class_db):
     info, secret = store.start_class(pin="red-fox-42")
     _, token = store.join(info.code)
@@ -240,6 +241,7 @@ def test_an_activity_started_on_another_device_is_not_set_back_by_this_teachers_
     assert picker.value == store.STUMP
 
 
+@pytest.mark.slow
 def test_after_five_wrong_pins_the_page_says_the_class_is_locked_and_for_how_long(class_db):
     info, _ = store.start_class(pin="red-fox-42")
     at = class_page()

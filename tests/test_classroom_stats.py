@@ -35,6 +35,7 @@ def predictors():
     return {name: Predictor.load(name) for name in registry.DRAW_MODELS}
 
 
+@pytest.mark.slow
 def test_the_wall_counts_and_scores_the_class_with_the_draw_networks(drawn_class, predictors):
     code, _, fake = drawn_class
     wall = stats.class_stats(code, predictors)

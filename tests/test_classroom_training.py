@@ -19,6 +19,7 @@ def drawn_class(tmp_path_factory):
     yield from class_drawings.real_class(tmp_path_factory)
 
 
+@pytest.mark.slow
 def test_the_class_set_is_split_by_student_never_by_drawing(drawn_class):
     code, secret, _ = drawn_class
     data = dataset.class_data(code)
@@ -67,6 +68,7 @@ def finish_with_the_dnns_weights(run: runs.RunInfo) -> None:
     runs.finish(run.run_id, "FINISHED")
 
 
+@pytest.mark.slow
 def test_the_draw_pages_picker_offers_the_classs_network_and_it_reads_a_drawing(drawn_class, fake_engine):
     """Activity 3's network on the Draw page: the teacher's run, once finished, is one of the picker's networks,
     and chosen, it reads the canvas' recorded 7 beside the shipped ones."""
@@ -84,6 +86,7 @@ def test_the_draw_pages_picker_offers_the_classs_network_and_it_reads_a_drawing(
     assert readings.count("</b> reads <b>7</b>") == len(registry.DRAW_MODELS) + 1
 
 
+@pytest.mark.slow
 def test_a_network_fine_tuned_on_the_class_is_scored_on_students_it_never_saw(drawn_class, tmp_path):
     from core.nets import registry
     from core.training.class_finetune import ClassConfig, train_class

@@ -46,6 +46,7 @@ def lines(capsys) -> list[dict]:
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
+@pytest.mark.slow
 def test_class_list_prints_a_json_line_per_class(drawn, tmp_path):
     code, shown, _ = drawn
     out = command_line.cli("class", "list", env={db.DB_ENV: f"sqlite:///{tmp_path / 'classes.db'}"}, timeout=120)

@@ -79,6 +79,7 @@ def test_runs_lists_one_json_line_per_run(cli_run, home):
     (("--dropout", "1.5"), ("dropout", "1.5")),
     (("--dataset", "cifar10"), ("net002", "mnist", "cifar10")),
 ], ids=["lr 0", "dropout 1.5", "MNIST model on cifar10"])
+@pytest.mark.slow
 def test_run_with_a_bad_config_exits_2_with_a_message_and_records_nothing(home, args, words):
     before = recorded_runs(home)
     out = cli(home, "run", "--model", "net002", "--epochs", "1", "--limit", "600", *args)
@@ -87,6 +88,7 @@ def test_run_with_a_bad_config_exits_2_with_a_message_and_records_nothing(home, 
     assert recorded_runs(home) == before
 
 
+@pytest.mark.slow
 def test_cancel_of_an_unknown_run_fails_with_a_clear_message(home):
     out = cli(home, "cancel", "0123456789abcdef0123456789abcdef")
     assert out.returncode != 0

@@ -26,6 +26,7 @@ def digit_files(tmp_path, unipen):
     return paths
 
 
+@pytest.mark.slow
 def test_predict_prints_one_json_line_per_file_with_the_best_model(digit_files):
     out = run_cli("predict", *digit_files)
     assert out.returncode == 0, out.stderr
@@ -37,6 +38,7 @@ def test_predict_prints_one_json_line_per_file_with_the_best_model(digit_files):
         assert line["label"] == int(np.argmax(line["probs"])) == label
 
 
+@pytest.mark.slow
 def test_predict_bad_file_exits_1_and_still_reads_the_others(digit_files, tmp_path):
     bad = tmp_path / "notes.txt"
     bad.write_text("not an image")
@@ -47,6 +49,7 @@ def test_predict_bad_file_exits_1_and_still_reads_the_others(digit_files, tmp_pa
     assert "notes.txt" in out.stderr and "not an image" in out.stderr and "missing.png" in out.stderr
 
 
+@pytest.mark.slow
 def test_predict_reports_a_picture_of_specks_and_reads_the_next_file(digit_files, tmp_path):
     specks = np.zeros((100, 100), np.uint8)
     specks[5:95:7, 5:95:7] = 255

@@ -80,6 +80,7 @@ def test_a_single_array_saved_as_mnist_npz_is_a_clear_error(tmp_path):
         datasets.read_mnist_npz(path)
 
 
+@pytest.mark.slow
 def test_every_public_function_of_the_data_sets_module_is_used():
     """One way to load each data set: no shorthand left behind that nothing calls (``mnist_path`` was
     ``dataset_path("mnist")``, ``load_cifar10`` ``load_dataset("cifar10")``)."""

@@ -53,6 +53,7 @@ def test_cifar10_s_figures_agree(run_store):
     assert text.count(took) == 2 and "two hours" not in text and "min on" not in text
 
 
+@pytest.mark.slow
 def test_the_greek_preview_says_how_many_it_shows(run_store):
     at = show("greek")
     (_, y), _ = datasets.load_dataset("greek", download=False)
@@ -110,6 +111,7 @@ def test_tiny_imagenet_is_previewed_by_class_name_with_its_balance(run_store, tm
     assert "In report 003's table, the best is the Report 003 model 4 at 77.2%." in text  # then what the runs say
 
 
+@pytest.mark.slow
 def test_tiny_imagenet_presets_launch_on_the_classes_and_side_picked(run_store, tmp_path, monkeypatch, fake_engine):
     make_folder(tmp_path)
     use_data_dir(tmp_path, monkeypatch)

@@ -31,6 +31,7 @@ def tiny_gap_model(kernel: np.ndarray, dense: np.ndarray) -> keras.Model:
     return model
 
 
+@pytest.mark.slow
 def test_grad_cam_matches_the_hand_computed_class_activation_map():
     rng = np.random.default_rng(0)
     image = rng.uniform(0, 1, (4, 4)).astype(np.float32)
@@ -58,6 +59,7 @@ def test_integrated_gradients_of_a_linear_score_is_input_times_weight():
     assert np.allclose(attr, image * w[:, 1].reshape(4, 4), atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["dnn", "convnet", "resnet"])
 def test_integrated_gradients_are_complete(name, mnist_test):
     """The attributions add up to f(digit) - f(blank), within 1% (Sundararajan et al.'s completeness)."""
@@ -70,6 +72,7 @@ def test_integrated_gradients_are_complete(name, mnist_test):
         assert abs(attr.sum() - gap) <= 0.01 * abs(gap), (name, i, attr.sum(), gap)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["grad_cam", "integrated_gradients"])
 def test_maps_of_randomised_weights_differ_from_the_trained_ones(method, mnist_test):
     """Adebayo et al. (2018): a saliency method worth showing must depend on what the network learned."""
@@ -139,6 +142,7 @@ def test_a_moved_digit_costs_the_dnn_more_confidence_than_the_convnet(name, valu
     assert drops["dnn"] > drops["convnet"], drops
 
 
+@pytest.mark.slow
 def test_nearest_training_digits_of_a_training_digit_start_with_itself(tmp_path, monkeypatch):
     monkeypatch.setenv("VP_HOME", str(tmp_path))
     model = registry.load("net002")
@@ -228,6 +232,7 @@ def test_a_damaged_neighbours_cache_is_not_searched_but_made_again(damage, tmp_p
     assert not indexer.complete and indexer.index is None and not path.exists()
 
 
+@pytest.mark.slow
 def test_a_truncated_neighbours_cache_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("VP_HOME", str(tmp_path))
     model = registry.load("net002")

@@ -78,6 +78,7 @@ def test_every_section_with_every_network(name):
     assert "Which stroke mattered most" in " ".join(m.value for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_the_sliders_change_the_digit_and_the_attack_can_fool():
     gray, sent_strokes = drawn("seven_two_strokes")
     at = open_explain(gray, sent_strokes)
@@ -94,6 +95,7 @@ def test_the_sliders_change_the_digit_and_the_attack_can_fool():
     assert any(m.value.startswith("**Fooled.**") for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_an_attack_that_cannot_fool_at_the_largest_epsilon_says_so_not_raise_it():
     """A drawn 3 the DNN still reads as 3 after FGSM's largest change: the page does not advise raising an epsilon
     that is already at the slider's end, it names the stronger attack."""
@@ -121,6 +123,7 @@ def send(at: AppTest, label: str) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_the_digit_you_meant_follows_a_drawing_made_in_two_strokes():
     """A 4 drawn as an L, then a bar: the first stroke alone reads otherwise; once the bar is drawn, the
     tolerance section is about 4, and a digit the learner picks stays picked while they draw on."""
@@ -207,6 +210,7 @@ def test_a_first_visit_searches_a_sample_at_once_then_all_the_training_digits(mo
     assert len(list((tmp_path / "cache" / "embeddings").glob("dnn-*.npz"))) == 1  # kept for the next start
 
 
+@pytest.mark.slow
 def test_the_server_builds_every_networks_index_ahead_so_a_first_visit_searches_all_of_them(monkeypatch, tmp_path):
     """A server's start computes the nearest-digit index of every network the page offers, on a side thread: the
     first visit to section 4 then searches all the training digits at once, without a sample or a build of its

@@ -48,6 +48,7 @@ def run_guarded(pytester: pytest.Pytester, source: str, *args: str) -> pytest.Ru
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rfE", *args)
 
 
+@pytest.mark.slow
 def test_the_guard_fails_the_fast_tests_that_start_a_server_chromium_or_ray_and_says_the_mark(pytester):
     result = run_guarded(pytester, CASES)
     result.assert_outcomes(passed=5, failed=2, errors=1)

@@ -25,6 +25,7 @@ def grid_run(accuracy: float, **knobs) -> runs.RunInfo:
     return fake_finished_run("net002", "grid", accuracy, **(presets.preset("quick") | knobs))
 
 
+@pytest.mark.slow
 def test_every_lab_page_opens_on_an_empty_store(run_store):
     for page, title in (("compare", "Compare networks"), ("lr_sweep", "How the learning rate changes everything"),
                         ("grid", "Tuning the knobs"), ("datasets", "Data sets")):
@@ -33,6 +34,7 @@ def test_every_lab_page_opens_on_an_empty_store(run_store):
         assert not at.error, [e.value for e in at.error]
 
 
+@pytest.mark.slow
 def test_compare_table_is_full_on_a_fresh_start(run_store):
     at = open_page("compare")
     table = at.dataframe[0].value
@@ -94,6 +96,7 @@ def test_lr_table_fills_in_beside_the_report(run_store):
     assert table.loc["DNN", "lr 0.1: yours"] == "…"
 
 
+@pytest.mark.slow
 def test_grid_table_and_plot_from_recorded_runs(run_store):
     for dropout, acc in ((0.3, 0.97), (0.5, 0.96)):
         grid_run(acc, dropout=dropout, batch_size=40, kernel_size=5)
@@ -242,6 +245,7 @@ def fake_search(trials: int, stopped: int, finished: bool = True) -> runs.RunInf
     return runs.get(search_run.run_id)
 
 
+@pytest.mark.slow
 def test_the_search_summary_counts_the_trials_stopped_early_and_shows_whole_numbers(run_store):
     grid_run(0.97, dropout=0.3, batch_size=40, kernel_size=5)
     fake_search(trials=8, stopped=3)
@@ -260,6 +264,7 @@ def test_the_grid_page_tables_show_a_dash_not_none_for_what_is_not_known(run_sto
     assert all(d.proto.placeholder == "–" for d in at.dataframe), [d.proto.placeholder for d in at.dataframe]
 
 
+@pytest.mark.slow
 def test_a_running_search_shows_its_trials_done_not_epoch_0(run_store):
     search_run = fake_search(trials=8, stopped=0, finished=False)
     runs.log_progress(search_run.run_id, 3, {"progress": 0.4375, "trials_done": 3})  # as the search's driver logs
@@ -286,6 +291,7 @@ def test_the_search_words_follow_the_counts():
     assert search.progress(finished=8, running_epochs=[], max_epochs=4, total=8) == 1.0
 
 
+@pytest.mark.slow
 def test_a_net002_run_with_another_kernel_is_not_titled_with_the_shipped_parameter_count(run_store):
     """Report 002's net has 21,840 weights with 5x5 kernels; with 3x3 it has 27,480, and its title must not say
     otherwise. Its model here is the shipped file: the page only reads it."""
@@ -327,6 +333,7 @@ def test_pressing_launch_twice_with_the_same_settings_starts_one_run(fake_engine
     assert len(fake_engine) == 2 and fake_engine[-1].params["epochs"] == "2"
 
 
+@pytest.mark.slow
 def test_the_same_settings_launch_again_once_the_first_launch_is_a_while_ago(fake_engine, monkeypatch):
     from app_pages.ui import run_panel
 
@@ -465,6 +472,7 @@ def panel_bars(at) -> list[str]:
     return [b.proto.text for b in at.get("progress")]
 
 
+@pytest.mark.slow
 def test_the_runs_panel_shows_training_runs_above_queued_ones_and_every_run_of_a_sweep(run_store):
     training = running_run()  # started first: the queued ones below are newer
     queued = [runs.create({"epochs": "3", "learning_rate": "0.1"}, "dnn", "lr-sweep", "local") for _ in range(3)]
@@ -482,6 +490,7 @@ def test_the_runs_panel_shows_training_runs_above_queued_ones_and_every_run_of_a
             runs.finish(run.run_id, "KILLED")
 
 
+@pytest.mark.slow
 def test_the_time_left_counts_down_between_the_worker_s_estimates(run_store, monkeypatch):
     from app_pages.ui import run_panel
 

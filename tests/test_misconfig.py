@@ -71,6 +71,7 @@ def test_a_read_only_vp_home_is_said_at_once(tmp_path, command):
     assert_one_clear_line(out, f"VP_HOME={home}", "cannot be written", "set VP_HOME")
 
 
+@pytest.mark.slow
 def test_a_read_only_vp_home_holding_a_store_is_said_at_once(run_store, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("VP_HOME", str(home))
@@ -160,6 +161,7 @@ def break_store(db: Path) -> None:
         con.execute("CREATE TABLE _alembic_tmp_latest_metrics (key VARCHAR(250))")
 
 
+@pytest.mark.slow
 def test_a_half_made_store_with_no_run_is_made_again(run_store, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("VP_HOME", str(home))
@@ -173,6 +175,7 @@ def test_a_half_made_store_with_no_run_is_made_again(run_store, tmp_path, monkey
     assert not any(t.startswith("_alembic_tmp") for t in tables)
 
 
+@pytest.mark.slow
 def test_a_half_made_store_holding_runs_is_explained_not_touched(run_store, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("VP_HOME", str(home))
@@ -294,6 +297,7 @@ sys.exit(cli.main(["runs"]))
 """
 
 
+@pytest.mark.slow
 def test_run_commands_keep_stdout_for_their_json_alone(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"} | {"VP_HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", NOISY_RUNS], cwd=ROOT, env=env, capture_output=True, text=True,

@@ -174,6 +174,7 @@ def damaged_store(home):
     (home / "own_classes" / "empty_json" / "project.json").write_text("")
 
 
+@pytest.mark.slow
 def test_classes_list_names_each_damaged_project_and_lists_the_others(home):
     damaged_store(home)
     out = cli("classes", "list", home=home)
@@ -216,6 +217,7 @@ def test_a_fresh_clones_byte_identical_model_keeps_heads_and_features(home, tmp_
     assert oc.predict(oc.heads_of("shapes")[0], "resnet", image).argmax() == 0
 
 
+@pytest.mark.slow
 def test_predict_with_a_missing_project_answers_before_loading_tensorflow(home, tmp_path):
     picture = tmp_path / "x.png"
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(picture)

@@ -28,6 +28,7 @@ def test_the_learning_rate_page_sweeps_the_quick_preset():
         assert {k: getattr(config, k) for k in quick} == quick
 
 
+@pytest.mark.slow
 def test_compare_trains_another_with_the_quick_preset_by_default(fake_engine):
     at = open_page("compare")
     button = next(b for b in at.button if b.label == "Launch")  # the form's submit button

@@ -38,6 +38,7 @@ def test_a_quote_in_a_lab_or_model_name_neither_breaks_nor_widens_the_search(run
         assert runs.search(dataset=value, status=["KILLED"]) == []
 
 
+@pytest.mark.slow
 def test_an_empty_store_file_is_made_again_and_said(tmp_path):
     """A 0-byte ``mlflow.db`` (a full disk, a copy that failed) held runs once, perhaps: a new store is made in
     its place, and the command says so, naming the file, rather than showing an empty lab without a word."""

@@ -140,6 +140,7 @@ def test_a_run_on_tiny_imagenet_trains_on_the_engine_and_is_scored_on_val(folder
     assert 0 <= run["test_accuracy"] <= 1 and run["config"]["val_size"] == "4"
 
 
+@pytest.mark.slow
 @needs_data("mnist")
 def test_the_command_line_refuses_classes_for_another_data_set_and_a_side_not_offered(tmp_path):
     out = core_cli(tmp_path / "home", datasets.data_dir(), "run", "--model", "net002", "--classes",

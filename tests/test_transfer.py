@@ -74,6 +74,7 @@ def test_a_cancelled_transfer_writes_nothing(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 @needs_letters
 def test_the_shipped_greek_model_reads_the_test_letters_from_the_command_line():
     files = sorted(str(p) for p in (GREEK / "test").glob("*/*.png"))
