@@ -164,6 +164,7 @@ def test_reruns_keep_the_models_compiled_kernels(monkeypatch):
     assert calls == []
 
 
+@pytest.mark.slow
 def test_the_app_marks_runs_of_a_dead_app_failed_as_it_starts(tmp_path, monkeypatch):
     """After a restart, a run the old server left RUNNING is FAILED without a lab page being opened, and the
     check runs beside the first page, not in its way."""

@@ -85,6 +85,7 @@ def test_imagenet_without_a_local_file_says_what_to_put_where(offline, tmp_path)
     assert offline == []  # downloads are off: Keras was never asked
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["path", "keras-cache", "vp-home"])
 def test_a_weights_file_written_here_loads_to_identical_outputs(tmp_path, where):
     saved = backbones.load_backbone(SMALL, 32, "random", seed=1)

@@ -40,6 +40,7 @@ def test_without_tiny_imagenet_the_target_says_where_to_put_it_and_trains_nothin
         backbone_transfer.BackboneConfig(target=tiny_imagenet.NAME)
 
 
+@pytest.mark.slow
 def test_a_frozen_backbone_learns_tiny_imagenet_classes_picked(run_store, tmp_path, monkeypatch):
     make_folder(tmp_path)
     use_data_dir(tmp_path, monkeypatch)

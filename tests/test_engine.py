@@ -87,6 +87,7 @@ BAD = [  # (what, architecture, the bad settings, what the message must say)
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, changes, message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
 def test_bad_config_is_refused_with_a_clear_message_and_nothing_recorded(run_store, model, changes, message):
     before = store_run_ids()

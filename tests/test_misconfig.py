@@ -101,6 +101,7 @@ def test_a_missing_data_set_is_said_in_one_sentence(tmp_path):
 # --- the pages ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_pages_with_a_dead_tracking_server_say_so_quickly_and_keep_working(run_store, monkeypatch):
     at = open_page("compare")  # first with a working store, so TensorFlow and the models are loaded
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")

@@ -122,6 +122,7 @@ def core_cli(home, data, *args: str) -> command_line.Result:
     return command_line.cli(*args, env={"VP_HOME": str(home), "VP_DATA_DIR": str(data)})
 
 
+@pytest.mark.slow
 def test_the_command_line_says_where_to_put_a_missing_folder_before_loading_tensorflow(tmp_path):
     out = core_cli(tmp_path / "home", tmp_path, "run", "--model", "tiny_vgg", "--dataset", "tiny-imagenet")
     assert out.returncode == 2, out.stderr
