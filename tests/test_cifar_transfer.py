@@ -123,6 +123,7 @@ def test_missing_imagenet_weights_fail_the_run_with_words_not_a_traceback(tmp_pa
     assert "random weights" in backbones.missing_weights_message("MobileNet-0.25", 32)
 
 
+@pytest.mark.slow
 def test_the_backbones_page_offers_imagenet_offline_with_a_plain_message(run_store, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))

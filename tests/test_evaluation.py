@@ -151,6 +151,7 @@ def test_a_damaged_predictions_cache_is_computed_again(damage, home, models_dir,
     np.testing.assert_array_equal(array_cache.read(cached)["probs"], probs)  # a whole copy in its place
 
 
+@pytest.mark.slow
 def test_without_a_predictor_the_model_file_is_loaded(home, models_dir, mnist_test):
     probs = evaluation.test_predictions("net002")  # on all 10,000 test digits
     x, _ = mnist_test

@@ -56,6 +56,7 @@ def test_an_empty_canvas_shows_the_hint_not_an_error():
 # The ConvNet and the ResNet are slow to explain on a CPU: for CI; the fast loop keeps the DNN and net002.
 @pytest.mark.parametrize("name", ["dnn", pytest.param("convnet", marks=pytest.mark.slow),
                                   pytest.param("resnet", marks=pytest.mark.slow), "net002"])
+@pytest.mark.slow
 def test_every_section_with_every_network(name):
     gray, sent_strokes = drawn("four_two_strokes")
     at = open_explain(gray, sent_strokes)

@@ -75,6 +75,7 @@ def test_the_handwriting_set_learns_the_train_writers_letters_and_tests_on_the_o
     assert not np.array_equal(drawn_twice[0], drawn_twice[1])  # each render another pen, size and place
 
 
+@pytest.mark.slow
 def test_the_fonts_typeset_every_letter_as_a_drawing_and_each_comes_with_its_licence():
     fonts = font_letters.font_files()
     assert len(fonts) == 252

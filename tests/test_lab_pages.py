@@ -48,6 +48,7 @@ def test_compare_table_is_full_on_a_fresh_start(run_store):
     assert len(at.get("plotly_chart")) >= 2
 
 
+@pytest.mark.slow
 def test_compare_lists_every_networks_speed_from_kept_timings_without_loading_every_network(run_store, monkeypatch):
     """Each network is timed once per model file and machine: a later server start lists every speed from the
     kept timings and loads no network for them (the shipped networks' answers ship beside them too)."""
@@ -318,6 +319,7 @@ def press_launch(at):
     assert not at.exception, at.exception
 
 
+@pytest.mark.slow
 def test_pressing_launch_twice_with_the_same_settings_starts_one_run(fake_engine):
     """Enter in a number box submits the form, and the Launch button right after submits it again."""
     at = open_page("compare")

@@ -84,6 +84,7 @@ def test_a_read_only_vp_home_holding_a_store_is_said_at_once(run_store, tmp_path
     assert_one_clear_line(out, f"VP_HOME={home}", "cannot be written")
 
 
+@pytest.mark.slow
 def test_a_missing_data_set_is_said_in_one_sentence(tmp_path):
     try:
         socket.create_connection(("storage.googleapis.com", 443), timeout=3).close()
