@@ -32,6 +32,7 @@ FOLLOW_EVERY_S = 2
 ACTIVITY_PICKER = "class_activity"  # the teacher's activity picker
 ACTIVITY_SEEN = "class_activity_seen"  # the store's activity that picker last showed
 FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
+SEND_ERROR = "class_send_error"  # why the last Send was refused, for the sheet to say
 PINS = "class_pins"  # the PINs a teacher typed in this browser session, by class code: never in the address
 ACTIVITY_NAMES = {store.DRAW: "Draw for our data set", store.STUMP: "Stump the network",
                   store.LETTERS: "Letters with many hands", store.PAUSED: "Pause"}
@@ -142,25 +143,49 @@ def student(code: str, token: str) -> None:
     st.session_state[FOLLOW] = (info.activity, me.prompt)
     class_student.keep(info.code, token)
     follow(code, token)
-    st.caption(f"Class {info.code} · you are {me.nickname or me.pseudonym} · drawings sent: {me.drawings}")
     if info.activity not in store.DRAWING_ACTIVITIES:
+        sent_so_far(info.code, me)
         st.title("Wait for your teacher")
         st.write("Your teacher starts the next activity; this screen follows by itself.")
         return
-    asked = (class_letters.ask(me.prompt) if info.activity == store.LETTERS else
-             ACTIVITY_ASK[info.activity].format(label=with_article(me.prompt)))
+    sheet(code, token, info.activity)
+
+
+def sent_so_far(code: str, me: store.Student) -> None:
+    st.caption(f"Class {code} · you are {me.nickname or me.pseudonym} · drawings sent: {me.drawings}")
+
+
+def send(code: str, token: str, submission: str, prompt: str, canvas_key: str) -> None:
+    """The Send button's callback: it runs before the sheet is drawn again, so the answer (the count, the next
+    prompt, a blank canvas) is that one run, not a second one after an ``st.rerun``."""
+    sent = st.session_state[canvas_key].get("drawing") or {}
+    try:
+        store.submit(code, token, submission, prompt, sent.get("strokes") or [], sent.get("png"))
+    except (store.ClassError, store.NotAllowed) as e:
+        st.session_state[SEND_ERROR] = str(e)
+
+
+@st.fragment
+def sheet(code: str, token: str, activity: str) -> None:
+    """What the student is asked to draw, the canvas and Send: a stroke or a Send reruns this, not the page (the
+    page's reruns were most of a drawing class's work on the server)."""
+    try:
+        me = store.rejoin(code, token)
+    except (store.ClassError, store.NotAllowed):
+        st.rerun()  # the page says what happened
+    st.session_state[FOLLOW] = (activity, me.prompt)  # a new prompt after a Send is no news to ``follow``
+    sent_so_far(keys.normal_code(code), me)
+    if error := st.session_state.pop(SEND_ERROR, None):
+        st.error(error, icon=":material/error:")
+    asked = (class_letters.ask(me.prompt) if activity == store.LETTERS else
+             ACTIVITY_ASK[activity].format(label=with_article(me.prompt)))
     st.html(f'<h1 data-testid="vp-class-prompt" data-label="{escape(me.prompt, quote=True)}">{escape(asked)}</h1>')
     key = f"class_canvas_{me.drawings}"  # a new, blank canvas after each drawing sent
     submission = st.session_state.setdefault(f"{key}_id", uuid.uuid4().hex)  # sent again, stored once
-    live = nets.live_models() if info.activity == store.STUMP else ()  # stumping: see the networks read as you draw
+    live = nets.live_models() if activity == store.STUMP else ()  # stumping: see the networks read as you draw
     sent = live_canvas(key, strokes.PEN_WIDTH, live=live, lead=live[0] if live else None)
-    if st.button("Send", icon=":material/send:", type="primary", disabled=not sent, key=f"{key}_send"):
-        try:
-            store.submit(code, token, submission, me.prompt, sent.get("strokes") or [], sent.get("png"))
-        except (store.ClassError, store.NotAllowed) as e:
-            st.error(str(e), icon=":material/error:")
-        else:
-            st.rerun()
+    st.button("Send", icon=":material/send:", type="primary", disabled=not sent, key=f"{key}_send", on_click=send,
+              args=(code, token, submission, me.prompt, key))
 
 
 # --- The teacher -------------------------------------------------------------------------------------------------

@@ -5,9 +5,10 @@ Usage:
 
 A student here is not a browser (30 Chromiums would measure themselves) but a small client that speaks Streamlit's
 websocket protocol to the Class page as Chromium does (recorded once, ``rerun_script`` messages with the widgets'
-states): it opens the join address, presses Join, and then, again and again, draws the digit it is asked for one
-stroke at a time (each stroke a rerun carrying what the canvas component sends, ``{"drawing": {"strokes", "png"}}``)
-and presses Send; its screen's fragment reruns every 2 s as the browser's timer makes it. The strokes are UNIPEN
+states; a widget drawn in a fragment reruns that fragment, its message naming it as the browser's does): it opens
+the join address, presses Join, and then, again and again, draws the digit it is asked for one stroke at a time
+(each stroke a rerun carrying what the canvas component sends, ``{"drawing": {"strokes", "png"}}``) and presses
+Send; its screen's fragment reruns every 2 s as the browser's timer makes it. The strokes are UNIPEN
 digits (``unipen_dev_digits.jsonl``) with a random pen, size and place, and each picture is the one the canvas
 would send for them: drawn in Chromium by static/live/ink.mjs, the canvas' own drawing code. The teacher is a real
 Chromium: it starts the class on the Class page, starts "Draw for our data set", and keeps the wall open; the page
@@ -106,6 +107,7 @@ class Student:
         self.rng = random.Random(seed)
         self.page_hash = ""
         self.ids: dict[str, str] = {}  # widget ids of the page's last run: "canvas", and buttons by label
+        self.fragments: dict[str, str] = {}  # the fragment each of them was drawn in ("": none)
         self.canvas: str | None = None  # the canvas' state, sent with every rerun as the browser does
         self.follow: tuple[str, float] | None = None  # the screen's fragment: id, seconds between its reruns
         self.next_follow = 0.0
@@ -124,8 +126,11 @@ class Student:
         self.home = ""  # the Class page's script hash
         self.elsewhere: list[str] = []  # what a rejoin showed instead of the student's page
 
-    async def request(self, ws, widgets: tuple = (), fragment: str | None = None) -> None:
-        """A rerun with these widgets' states, to its end (past any ``st.rerun``); reads the page it shows."""
+    async def request(self, ws, widgets: tuple = (), fragment: str | None = None, auto: bool = False) -> None:
+        """A rerun with these widgets' states, to its end (past any ``st.rerun``); reads the page it shows.
+
+        ``fragment``: the fragment the widgets were drawn in, which the browser reruns alone; ``auto``: a rerun
+        of the fragment's own timer."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -144,7 +149,7 @@ class Student:
             else:
                 state.json_value = value
         if fragment:
-            rerun.fragment_id, rerun.is_auto_rerun = fragment, True
+            rerun.fragment_id, rerun.is_auto_rerun = fragment, auto
         await ws.send(msg.SerializeToString())
         async with asyncio.timeout(ANSWER_TIMEOUT_S):
             while True:
@@ -170,8 +175,10 @@ class Student:
             what = element.WhichOneof("type")
             if what == "button":
                 self.ids[element.button.label] = element.button.id
+                self.fragments[element.button.label] = reply.delta.fragment_id
             elif what == "bidi_component" and element.bidi_component.component_name.endswith("vp_canvas"):
                 self.ids["canvas"] = element.bidi_component.id
+                self.fragments["canvas"] = reply.delta.fragment_id
             elif what == "markdown" and (m := SENT.search(element.markdown.body)):
                 self.on_page, self.home = True, self.home or self.page_hash
                 self.pseudonym = self.pseudonym or m.group(1)
@@ -192,7 +199,7 @@ class Student:
             now = time.monotonic()
             if self.follow and now >= self.next_follow:
                 started = time.perf_counter()
-                await self.request(ws, self._canvas(), fragment=self.follow[0])
+                await self.request(ws, self._canvas(), fragment=self.follow[0], auto=True)
                 self.follows.append(time.perf_counter() - started)
                 self.next_follow = time.monotonic() + self.follow[1]
                 continue
@@ -212,12 +219,12 @@ class Student:
             await self.idle(ws, self.rng.uniform(*STROKE_S))
             self.canvas = state
             started = time.perf_counter()
-            await self.request(ws, self._canvas())
+            await self.request(ws, self._canvas(), fragment=self.fragments.get("canvas"))
             self.strokes.append(time.perf_counter() - started)
         await self.idle(ws, self.rng.uniform(*SEND_S))
         before, self.pending = self.count, time.time()
         started = time.perf_counter()
-        await self.request(ws, (*self._canvas(), (self.ids["Send"], True)))
+        await self.request(ws, (*self._canvas(), (self.ids["Send"], True)), fragment=self.fragments.get("Send"))
         took = time.perf_counter() - started
         if self.count == before + 1:
             self.answers.append(took)
