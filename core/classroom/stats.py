@@ -235,7 +235,7 @@ def class_stats(code: str, predictors: Mapping[str, Predictor]) -> ClassStats:
         kept = _FIGURES.get(where)
     if kept is not None and kept[0] == made_of:
         return kept[1]
-    figures = drawings_stats(info, store.class_drawings(code), predictors)
+    figures = drawings_stats(info, store.class_drawings(code, strokes=False), predictors)
     with _lock:
         if len(_FIGURES) >= _FIGURES_MAX:
             _FIGURES.clear()  # a server that ran many classes starts over

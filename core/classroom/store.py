@@ -400,8 +400,9 @@ def _checked_drawing(strokes, png) -> bytes:
 
 
 def _drawing(row, pseudonym: str) -> Drawing:
+    strokes = json.loads(row.strokes) if "strokes" in row._fields else []
     return Drawing(row.id, pseudonym, row.label, row.activity, row.created_at, bool(row.hidden), row.submission_id,
-                   json.loads(row.strokes), bytes(row.png))
+                   strokes, bytes(row.png))
 
 
 def _find(conn: Connection, student_id: int, submission_id: str) -> Drawing | None:
@@ -429,17 +430,26 @@ def drawings_mark(code: str) -> tuple[int, int, int, int]:
     return tuple(int(x or 0) for x in found)
 
 
-def class_drawings(code: str, include_hidden: bool = False, since_id: int = 0) -> list[Drawing]:
+def class_drawings(code: str, include_hidden: bool = False, since_id: int = 0, strokes: bool = True) -> list[Drawing]:
     """The class's drawings, oldest first; hidden ones only when asked (the teacher's screen, to show them again).
+    ``strokes=False``: without their strokes (left empty), for the wall, whose figures read the pictures only and
+    which reads every drawing every second.
 
     Every figure, statistic and export reads drawings here, so a hidden drawing leaves all of them at once."""
     with db.reading() as conn:
         row = _class_row(conn, code)
-        query = (select(drawings, students.c.pseudonym).join(students)
+        columns = [c for c in drawings.c if strokes or c is not drawings.c.strokes]
+        query = (select(*columns, students.c.pseudonym).join(students)
                  .where(drawings.c.class_id == row.id, drawings.c.id > since_id).order_by(drawings.c.id))
         if not include_hidden:
             query = query.where(drawings.c.hidden.is_(False))
         return [_drawing(r, r.pseudonym) for r in conn.execute(query).all()]
+
+
+def drawn_counts(code: str, letters: bool = False) -> Counter:
+    """The class's visible drawings per label; ``letters``: of the letters activity only."""
+    with db.reading() as conn:
+        return _counts(conn, _class_row(conn, code).id, letters=letters)
 
 
 def list_classes() -> list[ClassInfo]:
