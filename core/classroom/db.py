@@ -6,8 +6,8 @@ at a time. Its write-ahead log lets the wall read while a drawing is written, an
 the busy timeout applies) instead of failing half-way with "database is locked". A transaction that only reads
 (``reading``: the students' screens polling, the wall) starts a plain ``BEGIN``: it reads the log's last commit
 without taking the writers' lock, so thirty screens and a wall never queue behind a drawing being stored, nor it
-behind them. Several app servers share a
-class through PostgreSQL (``VP_CLASS_DB=postgresql+psycopg://user@host/db``): the same tables and queries.
+behind them. Several app servers share a class through PostgreSQL
+(``VP_CLASS_DB=postgresql+psycopg://user@host/db``): the same tables and queries.
 """
 
 from __future__ import annotations

@@ -391,7 +391,7 @@ def _checked_drawing(strokes, png) -> bytes:
         raise ClassError("the canvas is empty: draw first, then send")
     if len(json.dumps(strokes)) > MAX_STROKES_JSON:
         raise ClassError("the drawing has too many strokes")
-    read = preprocess.read_canvas_png(png) if isinstance(png, str) else None
+    read = preprocess.read_canvas_png(png)
     if read is None:
         raise ClassError("the picture is not the canvas' picture")
     if read.empty:
