@@ -5,7 +5,8 @@ Usage:
 
 A student here is not a browser (30 Chromiums would measure themselves) but a small client that speaks Streamlit's
 websocket protocol to the Class page as Chromium does (recorded once, ``rerun_script`` messages with the widgets'
-states; a widget drawn in a fragment reruns that fragment, its message naming it as the browser's does): it opens
+states; a widget drawn in a fragment reruns that fragment, its message naming it as the browser's does: Chromium's
+own messages, read off its websocket, name the sheet's fragment for a stroke and for Send): it opens
 the join address, presses Join, and then, again and again, draws the digit it is asked for one stroke at a time
 (each stroke a rerun carrying what the canvas component sends, ``{"drawing": {"strokes", "png"}}``) and presses
 Send; its screen's fragment reruns every 2 s as the browser's timer makes it. The strokes are UNIPEN
