@@ -20,7 +20,7 @@ from app_pages.ui import class_letters, class_student, nets
 from app_pages.ui.live_canvas import live_canvas
 from core.base.words import with_article
 from core.classroom import captions, db, export, join, keys, stats, store, training
-from core.images import strokes
+from core.images import strokes, thumbnails
 from core.lab import runs
 from core.nets import registry
 
@@ -32,7 +32,10 @@ FOLLOW_EVERY_S = 2
 ACTIVITY_PICKER = "class_activity"  # the teacher's activity picker
 ACTIVITY_SEEN = "class_activity_seen"  # the store's activity that picker last showed
 FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
+ME = "class_me"  # (token, store.Student) as the page or the last Send left them: a stroke needs no query
+SEND_ERROR = "class_send_error"  # why the last Send was refused, for the sheet to say
 PINS = "class_pins"  # the PINs a teacher typed in this browser session, by class code: never in the address
+MOSAIC_WIDTH = 90  # pixels of a drawing on the wall
 ACTIVITY_NAMES = {store.DRAW: "Draw for our data set", store.STUMP: "Stump the network",
                   store.LETTERS: "Letters with many hands", store.PAUSED: "Pause"}
 ACTIVITY_ASK = {store.DRAW: "Draw {label}", store.STUMP: "Draw {label} the networks misread"}  # "a 7", "an 8"
@@ -149,28 +152,56 @@ def student(code: str, token: str) -> None:
             params.clear()
             st.rerun()
         return
-    st.session_state[FOLLOW] = (info.activity, me.prompt)
+    st.session_state[FOLLOW], st.session_state[ME] = (info.activity, me.prompt), (token, me)
     class_student.keep(info.code, token)
     follow(code, token)
-    st.caption(f"Class {info.code} · you are {me.nickname or me.pseudonym} · drawings sent: {me.drawings}")
     if info.activity not in store.DRAWING_ACTIVITIES:
+        sent_so_far(info.code, me)
         st.title("Wait for your teacher")
         st.write("Your teacher starts the next activity; this screen follows by itself.")
         return
-    asked = (class_letters.ask(me.prompt) if info.activity == store.LETTERS else
-             ACTIVITY_ASK[info.activity].format(label=with_article(me.prompt)))
+    sheet(code, token, info.activity)
+
+
+def sent_so_far(code: str, me: store.Student) -> None:
+    st.caption(f"Class {code} · you are {me.nickname or me.pseudonym} · drawings sent: {me.drawings}")
+
+
+def send(code: str, token: str, submission: str, prompt: str, canvas_key: str) -> None:
+    """The Send button's callback: it runs before the sheet is drawn again, so the answer (the count, the next
+    prompt, a blank canvas) is that one run, not a second one after an ``st.rerun``."""
+    sent = st.session_state[canvas_key].get("drawing") or {}
+    try:
+        store.submit(code, token, submission, prompt, sent.get("strokes") or [], sent.get("png"))
+    except (store.ClassError, store.NotAllowed) as e:
+        st.session_state[SEND_ERROR] = str(e)
+    st.session_state.pop(ME, None)  # the count and the prompt have changed: the sheet reads them again
+
+
+@st.fragment
+def sheet(code: str, token: str, activity: str) -> None:
+    """What the student is asked to draw, the canvas and Send: a stroke or a Send reruns this, not the page (the
+    page's reruns were most of a drawing class's work on the server)."""
+    kept, me = st.session_state.get(ME, (None, None))
+    if kept != token:  # not since the page or the last Send: between them only this sheet's strokes
+        try:
+            me = store.rejoin(code, token)
+        except (store.ClassError, store.NotAllowed):
+            st.rerun()  # the page says what happened
+        st.session_state[ME] = (token, me)
+    st.session_state[FOLLOW] = (activity, me.prompt)  # a new prompt after a Send is no news to ``follow``
+    sent_so_far(keys.normal_code(code), me)
+    if error := st.session_state.pop(SEND_ERROR, None):
+        st.error(error, icon=":material/error:")
+    asked = (class_letters.ask(me.prompt) if activity == store.LETTERS else
+             ACTIVITY_ASK[activity].format(label=with_article(me.prompt)))
     st.html(f'<h1 data-testid="vp-class-prompt" data-label="{escape(me.prompt, quote=True)}">{escape(asked)}</h1>')
     key = f"class_canvas_{me.drawings}"  # a new, blank canvas after each drawing sent
     submission = st.session_state.setdefault(f"{key}_id", uuid.uuid4().hex)  # sent again, stored once
-    live = nets.live_models() if info.activity == store.STUMP else ()  # stumping: see the networks read as you draw
+    live = nets.live_models() if activity == store.STUMP else ()  # stumping: see the networks read as you draw
     sent = live_canvas(key, strokes.PEN_WIDTH, live=live, lead=live[0] if live else None)
-    if st.button("Send", icon=":material/send:", type="primary", disabled=not sent, key=f"{key}_send"):
-        try:
-            store.submit(code, token, submission, me.prompt, sent.get("strokes") or [], sent.get("png"))
-        except (store.ClassError, store.NotAllowed) as e:
-            st.error(str(e), icon=":material/error:")
-        else:
-            st.rerun()
+    st.button("Send", icon=":material/send:", type="primary", disabled=not sent, key=f"{key}_send", on_click=send,
+              args=(code, token, submission, me.prompt, key))
 
 
 # --- The teacher -------------------------------------------------------------------------------------------------
@@ -247,7 +278,7 @@ def mosaic(name: str, shown: list[tuple[store.Drawing, str]], code: str = "", se
     cols = st.columns(6)
     for i, (drawing, caption) in enumerate(shown):
         with cols[i % 6]:
-            st.image(drawing.png, caption=caption, width=90)
+            st.image(thumbnails.thumbnail(drawing.png, MOSAIC_WIDTH), caption=caption, width=MOSAIC_WIDTH)
             if secret and st.button("Hide", key=f"hide_{name}_{drawing.id}", icon=":material/visibility_off:"):
                 store.hide(code, secret, drawing.id)
                 st.rerun(scope="fragment")

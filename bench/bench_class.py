@@ -5,9 +5,11 @@ Usage:
 
 A student here is not a browser (30 Chromiums would measure themselves) but a small client that speaks Streamlit's
 websocket protocol to the Class page as Chromium does (recorded once, ``rerun_script`` messages with the widgets'
-states): it opens the join address, presses Join, and then, again and again, draws the digit it is asked for one
-stroke at a time (each stroke a rerun carrying what the canvas component sends, ``{"drawing": {"strokes", "png"}}``)
-and presses Send; its screen's fragment reruns every 2 s as the browser's timer makes it. The strokes are UNIPEN
+states; a widget drawn in a fragment reruns that fragment, its message naming it as the browser's does: Chromium's
+own messages, read off its websocket, name the sheet's fragment for a stroke and for Send): it opens
+the join address, presses Join, and then, again and again, draws the digit it is asked for one stroke at a time
+(each stroke a rerun carrying what the canvas component sends, ``{"drawing": {"strokes", "png"}}``) and presses
+Send; its screen's fragment reruns every 2 s as the browser's timer makes it. The strokes are UNIPEN
 digits (``unipen_dev_digits.jsonl``) with a random pen, size and place, and each picture is the one the canvas
 would send for them: drawn in Chromium by static/live/ink.mjs, the canvas' own drawing code. The teacher is a real
 Chromium: it starts the class on the Class page, starts "Draw for our data set", and keeps the wall open; the page
@@ -23,6 +25,10 @@ Figures, one JSON line per mode: drawings the students sent (and saw counted) ag
 0 is the target), the students' answer time from Send to their page's answer (p95 target <= 0.2 s), and the time
 from a Send to the wall's count reaching it (the i-th Send against the count reaching i; p95 target <= 2 s).
 The load generator and Chromium share the machine's cores with the server(s): the load average is printed.
+
+Each server has a fresh VP_HOME, where a first start spends minutes of side work on the Explain page's indexes and
+Compare's timings (``VP_INDEX_AHEAD``), kept for every later start: a class's server has done it before its first
+class, so the servers here skip it; ``--ahead`` keeps it (the first class on a fresh install).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ import numpy as np
 import psutil
 
 from bench.harness import browser, live, postgres
+from core.base import settings
 from core.classroom import db, store
 from core.data import unipen
 
@@ -106,6 +113,7 @@ class Student:
         self.rng = random.Random(seed)
         self.page_hash = ""
         self.ids: dict[str, str] = {}  # widget ids of the page's last run: "canvas", and buttons by label
+        self.fragments: dict[str, str] = {}  # the fragment each of them was drawn in ("": none)
         self.canvas: str | None = None  # the canvas' state, sent with every rerun as the browser does
         self.follow: tuple[str, float] | None = None  # the screen's fragment: id, seconds between its reruns
         self.next_follow = 0.0
@@ -124,8 +132,11 @@ class Student:
         self.home = ""  # the Class page's script hash
         self.elsewhere: list[str] = []  # what a rejoin showed instead of the student's page
 
-    async def request(self, ws, widgets: tuple = (), fragment: str | None = None) -> None:
-        """A rerun with these widgets' states, to its end (past any ``st.rerun``); reads the page it shows."""
+    async def request(self, ws, widgets: tuple = (), fragment: str | None = None, auto: bool = False) -> None:
+        """A rerun with these widgets' states, to its end (past any ``st.rerun``); reads the page it shows.
+
+        ``fragment``: the fragment the widgets were drawn in, which the browser reruns alone; ``auto``: a rerun
+        of the fragment's own timer."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -144,7 +155,7 @@ class Student:
             else:
                 state.json_value = value
         if fragment:
-            rerun.fragment_id, rerun.is_auto_rerun = fragment, True
+            rerun.fragment_id, rerun.is_auto_rerun = fragment, auto
         await ws.send(msg.SerializeToString())
         async with asyncio.timeout(ANSWER_TIMEOUT_S):
             while True:
@@ -170,8 +181,10 @@ class Student:
             what = element.WhichOneof("type")
             if what == "button":
                 self.ids[element.button.label] = element.button.id
+                self.fragments[element.button.label] = reply.delta.fragment_id
             elif what == "bidi_component" and element.bidi_component.component_name.endswith("vp_canvas"):
                 self.ids["canvas"] = element.bidi_component.id
+                self.fragments["canvas"] = reply.delta.fragment_id
             elif what == "markdown" and (m := SENT.search(element.markdown.body)):
                 self.on_page, self.home = True, self.home or self.page_hash
                 self.pseudonym = self.pseudonym or m.group(1)
@@ -192,7 +205,7 @@ class Student:
             now = time.monotonic()
             if self.follow and now >= self.next_follow:
                 started = time.perf_counter()
-                await self.request(ws, self._canvas(), fragment=self.follow[0])
+                await self.request(ws, self._canvas(), fragment=self.follow[0], auto=True)
                 self.follows.append(time.perf_counter() - started)
                 self.next_follow = time.monotonic() + self.follow[1]
                 continue
@@ -212,12 +225,12 @@ class Student:
             await self.idle(ws, self.rng.uniform(*STROKE_S))
             self.canvas = state
             started = time.perf_counter()
-            await self.request(ws, self._canvas())
+            await self.request(ws, self._canvas(), fragment=self.fragments.get("canvas"))
             self.strokes.append(time.perf_counter() - started)
         await self.idle(ws, self.rng.uniform(*SEND_S))
         before, self.pending = self.count, time.time()
         started = time.perf_counter()
-        await self.request(ws, (*self._canvas(), (self.ids["Send"], True)))
+        await self.request(ws, (*self._canvas(), (self.ids["Send"], True)), fragment=self.fragments.get("Send"))
         took = time.perf_counter() - started
         if self.count == before + 1:
             self.answers.append(took)
@@ -367,12 +380,14 @@ def store_counts(code: str, address: str) -> tuple[Counter, int]:
         os.environ.pop(db.DB_ENV)
 
 
-async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path, pg: str | None) -> dict:
+async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path, pg: str | None,
+                  ahead: bool = False) -> dict:
     from playwright.async_api import TimeoutError as PlaywrightTimeout
     from playwright.async_api import async_playwright
 
     address = pg or f"sqlite:///{home / 'a' / 'classes.db'}"
     envs = [{"VP_HOME": str(home / "a")}] + ([{"VP_HOME": str(home / "b")}] if mode == "two" else [])
+    envs = [e | {settings.VP_INDEX_AHEAD.name: "1" if ahead else "0"} for e in envs]
     if pg:
         envs = [e | {db.DB_ENV: pg} for e in envs]
     servers = [Server(env) for env in envs]
@@ -438,7 +453,8 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
     sent = Counter({s.pseudonym: s.done for s in students if s.pseudonym})
     answers = [a for s in students for a in s.answers]
     result = {
-        "mode": mode, "n": n, "minutes": minutes, "servers": len(servers), "store": "postgresql" if pg else "sqlite",
+        "mode": mode, "n": n, "minutes": minutes, "servers": len(servers), "ahead": ahead,
+        "store": "postgresql" if pg else "sqlite",
         "students_joined": joined, "drawings_sent": sum(sent.values()), "drawings_stored": sum(stored.values()),
         "lost": sum((sent - stored).values()), "doubled": sum((stored - sent).values()),
         "answer_p50_s": _pct(answers, 50), "answer_p95_s": _pct(answers, 95),
@@ -471,6 +487,8 @@ def main() -> None:
     parser.add_argument("--n", default="30", help="students, a comma-separated list (1,10,30)")
     parser.add_argument("--minutes", type=float, default=2.0, help="how long the class draws")
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
+    parser.add_argument("--ahead", action="store_true", help="the servers do a fresh VP_HOME's first-start work "
+                        "(the Explain page's indexes, Compare's timings) during the class")
     args = parser.parse_args()
     modes = args.modes.split(",")
     if unknown := set(modes) - set(MODES):
@@ -486,9 +504,9 @@ def main() -> None:
                 if mode == "two":
                     with postgres.server() as base:
                         result = asyncio.run(a_class(mode, n, args.minutes, drawings, Path(home),
-                                                     postgres.new_database(base)))
+                                                     postgres.new_database(base), args.ahead))
                 else:
-                    result = asyncio.run(a_class(mode, n, args.minutes, drawings, Path(home), None))
+                    result = asyncio.run(a_class(mode, n, args.minutes, drawings, Path(home), None, args.ahead))
             print(json.dumps(result), flush=True)
 
 

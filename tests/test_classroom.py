@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 from bench.harness import postgres
-from core.classroom import db, keys, store
+from core.classroom import db, keys, schema, store
 from tests import canvas_payloads, needs
 
 
@@ -119,6 +119,27 @@ def test_thirty_students_submitting_at_once_lose_nothing_and_double_nothing(clas
     assert len(stored) == store.class_info(info.code).drawings == 30 * per_student
     assert Counter(d.student for d in stored) == Counter({s: per_student for s in {d.student for d in stored}})
     assert len({d.student for d in stored}) == 30
+
+
+def test_reading_the_class_never_waits_for_a_drawing_being_stored(class_db):
+    """The students' screens and the wall read while a writer holds the store (a submit, thirty of them at once):
+    on SQLite a transaction that only reads does not wait for the writers' lock (it waited up to its 30 s busy
+    timeout behind each submit, and the whole class behind it)."""
+    info, _ = drawing_class()
+    me, token = store.join(info.code)
+    read = threading.Event()
+
+    def a_screen() -> None:
+        store.screen(info.code, token), store.rejoin(info.code, token), store.class_info(info.code)
+        store.class_drawings(info.code), store.drawings_mark(info.code)
+        read.set()
+
+    reader = threading.Thread(target=a_screen)
+    with db.engine().begin() as conn:  # a writer's transaction: on SQLite it holds the lock from its start
+        conn.execute(schema.students.update().where(schema.students.c.pseudonym == me.pseudonym).values(nickname="x"))
+        reader.start()
+        assert read.wait(5), "a reader waited for the writer"
+    reader.join()
 
 
 def test_one_submission_sent_ten_times_at_once_is_stored_once(class_db):

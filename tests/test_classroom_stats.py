@@ -160,6 +160,27 @@ def test_a_hidden_drawing_leaves_every_figure(drawn_class, predictors):
         store.hide(code, secret, misread.id, hidden=False)
 
 
+def test_the_wall_makes_its_figures_again_only_when_the_class_changed(drawn_class, predictors):
+    code, secret, fake = drawn_class
+    first = stats.class_stats(code, predictors)
+    assert stats.class_stats(code, predictors) is first  # a quiet second: the figures it had
+    oldest = store.class_drawings(code)[0]
+    store.hide(code, secret, fake.id)
+    try:
+        hidden = stats.class_stats(code, predictors)
+        assert hidden is not first and hidden.total == first.total - 1
+        assert fake.id not in {d.id for d in hidden.latest}
+        # One drawing shown again and another hidden between two looks: the same count, other figures.
+        store.hide(code, secret, fake.id, hidden=False)
+        store.hide(code, secret, oldest.id)
+        swapped = stats.class_stats(code, predictors)
+        assert swapped.total == hidden.total and fake.id in {d.id for d in swapped.latest}
+    finally:
+        store.hide(code, secret, fake.id, hidden=False)
+        store.hide(code, secret, oldest.id, hidden=False)
+    assert stats.class_stats(code, predictors).total == first.total
+
+
 def leads_through(lesson: list[store.Drawing], info: store.ClassInfo, predictors) -> list[str | None]:
     """The network the wall names after each drawing of ``lesson`` arrives (None: none leads)."""
     return [getattr(stats.drawings_stats(info, lesson[:k], predictors).lead, "name", None)

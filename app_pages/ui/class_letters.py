@@ -7,7 +7,6 @@ them; the section's figures look for the result every few seconds.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 
 import streamlit as st
@@ -36,7 +35,7 @@ def figures(code: str, hook: Callable[..., None]) -> None:
     """How many of each letter the class drew, and the two heads side by side once taught."""
     try:
         info = store.class_info(code)
-        drawn = Counter(d.label for d in letters.letter_drawings(code, info.letters))
+        drawn = store.drawn_counts(code, letters=True)
     except store.ClassError as e:
         st.error(str(e), icon=":material/error:")
         return

@@ -3,15 +3,20 @@
 SQLite serves one app server; thirty students submitting at once are thirty writers, which SQLite takes one
 at a time. Its write-ahead log lets the wall read while a drawing is written, and every transaction starts
 ``BEGIN IMMEDIATE`` so that a transaction that reads and then writes waits for the lock at its start (where
-the busy timeout applies) instead of failing half-way with "database is locked". Several app servers share a
-class through PostgreSQL (``VP_CLASS_DB=postgresql+psycopg://user@host/db``): the same tables and queries.
+the busy timeout applies) instead of failing half-way with "database is locked". A transaction that only reads
+(``reading``: the students' screens polling, the wall) starts a plain ``BEGIN``: it reads the log's last commit
+without taking the writers' lock, so thirty screens and a wall never queue behind a drawing being stored, nor it
+behind them. Several app servers share a class through PostgreSQL
+(``VP_CLASS_DB=postgresql+psycopg://user@host/db``): the same tables and queries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from core.base import paths, settings
@@ -20,6 +25,7 @@ from core.classroom import schema
 DB_ENV = settings.VP_CLASS_DB.name
 BUSY_TIMEOUT_S = 30  # how long a writer waits for SQLite's lock: far more than thirty drawings take
 CONNECT_TIMEOUT_S = 5  # a PostgreSQL server that does not answer is said within seconds
+_READING = "vp_reading"  # the execution option of a connection whose transaction only reads
 
 
 class StoreUnavailable(ConnectionError):
@@ -45,7 +51,8 @@ def _sqlite_engine(address: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reads_only = connection.get_execution_options().get(_READING)
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -77,3 +84,13 @@ def engine() -> Engine:
         where = f"{DB_ENV}={shown}" if settings.VP_CLASS_DB.get() else shown
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StoreUnavailable(f"the class store at {where} cannot be opened: {first}") from None
+
+
+@contextlib.contextmanager
+def reading() -> Iterator[Connection]:
+    """A transaction that only reads, as ``engine().begin()`` is one that may write: on SQLite it neither waits
+    for the writers' lock nor holds it (one snapshot of the store, as of its first read)."""
+    with engine().connect() as conn:
+        conn.execution_options(**{_READING: True})
+        with conn.begin():
+            yield conn

@@ -1,9 +1,10 @@
 """What the class's drawings say, for the wall: counts, the latest drawings, and how the Draw page's networks
 read the class's handwriting beside MNIST's.
 
-Each drawing is read as the Draw page reads the canvas (``preprocess.canvas_png_to_gray``, then
-``preprocess.from_canvas``), by the same predictors. A drawing never changes once stored, so each network
-reads it once per process (``_READINGS``); the wall, refreshed every few seconds, only reads the new ones.
+Each drawing is read as the Draw page reads the canvas (``preprocess.read_canvas_png``: the canvas' picture in
+MNIST's format), by the same predictors. A drawing never changes once stored, so each network reads it once per
+process (``_READINGS``); the wall, refreshed every second, only reads the new ones, and takes the figures it had
+when the class has not changed since (``class_stats``).
 Only the visible drawings count (``store.class_drawings``): a hidden drawing leaves every figure here.
 
 The wall concludes only from enough drawings (``MIN_DRAWINGS`` digits from ``MIN_STUDENTS`` students), and names a
@@ -34,6 +35,8 @@ MIN_STUDENTS = 3  # below this, the figures say how one or two people write, not
 NOISE_Z = 2.0  # a difference counts when it is beyond two standard deviations of chance (about 95%)
 _READINGS: dict[tuple, np.ndarray] = {}  # (store, drawing id, network, its file's version) -> probabilities
 _READINGS_MAX = 50_000
+_FIGURES: dict[tuple[str, str], tuple[tuple, ClassStats]] = {}  # (store, class) -> (what they were made of, figures)
+_FIGURES_MAX = 16
 _lock = threading.Lock()
 
 
@@ -149,7 +152,7 @@ def beyond_chance(wins: int, losses: int) -> bool:
 
 def model_input(drawing: store.Drawing) -> np.ndarray:
     """The drawing as a network's 28x28 input: the Draw page's one path from the canvas' PNG."""
-    return preprocess.from_canvas(preprocess.canvas_png_to_gray(drawing.png_data_url)).image
+    return preprocess.read_canvas_png(drawing.png_data_url).image
 
 
 def read_drawings(drawings: list[store.Drawing], predictors: Mapping[str, Predictor]) -> dict[str, np.ndarray]:
@@ -221,5 +224,20 @@ def drawings_stats(info: store.ClassInfo, shown: list[store.Drawing],
 
 
 def class_stats(code: str, predictors: Mapping[str, Predictor]) -> ClassStats:
-    """The wall's figures for class ``code``, the networks being ``predictors`` (the Draw page's three)."""
-    return drawings_stats(store.class_info(code), store.class_drawings(code), predictors)
+    """The wall's figures for class ``code``, the networks being ``predictors`` (the Draw page's three).
+
+    Made again only when the class changed (its state, a drawing sent or hidden, a network's file): a wall that
+    looks every second costs a query while the class is quiet, and walls on one server share the work."""
+    info, mark = store.class_info(code), store.drawings_mark(code)
+    made_of = (info, mark, tuple((name, registry.version(name)) for name in predictors))
+    where = (db.url(), info.code)
+    with _lock:
+        kept = _FIGURES.get(where)
+    if kept is not None and kept[0] == made_of:
+        return kept[1]
+    figures = drawings_stats(info, store.class_drawings(code, strokes=False), predictors)
+    with _lock:
+        if len(_FIGURES) >= _FIGURES_MAX:
+            _FIGURES.clear()  # a server that ran many classes starts over
+        _FIGURES[where] = (made_of, figures)
+    return figures

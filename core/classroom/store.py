@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Integer, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.base import paths
@@ -88,7 +88,7 @@ class Drawing:
 
     @property
     def png_data_url(self) -> str:
-        """The picture as the canvas sent it (what ``preprocess.canvas_png_to_gray`` reads)."""
+        """The picture as the canvas sent it (what ``preprocess.read_canvas_png`` reads)."""
         return preprocess.CANVAS_PNG + base64.b64encode(self.png).decode()
 
 
@@ -331,14 +331,14 @@ def join(code: str, nickname: str = "") -> tuple[Student, str]:
 
 def rejoin(code: str, token: str) -> Student:
     """The student whose token this is: the same pseudonym, prompt and drawings as before the reload."""
-    with db.engine().begin() as conn:
+    with db.reading() as conn:
         return _student(conn, _student_row(conn, _class_row(conn, code), token))
 
 
 def screen(code: str, token: str) -> tuple[str, str] | None:
     """What a student's screen shows: the class's activity and the student's prompt; None when the class or the
     student is gone. Every student's screen asks this every few seconds, so it is one indexed query, no counts."""
-    with db.engine().begin() as conn:
+    with db.reading() as conn:
         found = conn.execute(select(classes.c.activity, students.c.prompt).join(students).where(
             classes.c.code == keys.normal_code(code),
             students.c.token_hash == keys.token_hash(token if isinstance(token, str) else ""))).first()
@@ -353,7 +353,7 @@ def submit(code: str, token: str, submission_id: str, label: str, strokes: list,
     submission_id = str(submission_id or "")
     if not 0 < len(submission_id) <= MAX_SUBMISSION_ID:
         raise ClassError(f"a submission needs an id of 1 to {MAX_SUBMISSION_ID} characters")
-    with db.engine().begin() as conn:
+    with db.reading() as conn:
         class_row = _class_row(conn, code)
         student = _student_row(conn, class_row, token)
         done = _find(conn, student.id, submission_id)
@@ -379,7 +379,7 @@ def submit(code: str, token: str, submission_id: str, label: str, strokes: list,
                          .values(prompt=_next_prompt(conn, class_row, student.id)))
     except IntegrityError:  # the same submission, sent twice at once (on PostgreSQL): the first one won
         pass
-    with db.engine().begin() as conn:
+    with db.reading() as conn:
         return _find(conn, _student_row(conn, _class_row(conn, code), token).id, submission_id)
 
 
@@ -391,17 +391,18 @@ def _checked_drawing(strokes, png) -> bytes:
         raise ClassError("the canvas is empty: draw first, then send")
     if len(json.dumps(strokes)) > MAX_STROKES_JSON:
         raise ClassError("the drawing has too many strokes")
-    gray = preprocess.canvas_png_to_gray(png)
-    if gray is None:
+    read = preprocess.read_canvas_png(png)
+    if read is None:
         raise ClassError("the picture is not the canvas' picture")
-    if preprocess.from_canvas(gray).empty:
+    if read.empty:
         raise ClassError("the canvas is empty: draw first, then send")
     return base64.b64decode(png[len(preprocess.CANVAS_PNG):])
 
 
 def _drawing(row, pseudonym: str) -> Drawing:
+    strokes = json.loads(row.strokes) if "strokes" in row._fields else []
     return Drawing(row.id, pseudonym, row.label, row.activity, row.created_at, bool(row.hidden), row.submission_id,
-                   json.loads(row.strokes), bytes(row.png))
+                   strokes, bytes(row.png))
 
 
 def _find(conn: Connection, student_id: int, submission_id: str) -> Drawing | None:
@@ -414,26 +415,46 @@ def _find(conn: Connection, student_id: int, submission_id: str) -> Drawing | No
 
 def class_info(code: str) -> ClassInfo:
     """The class's state (what students' screens follow) and its counts of visible drawings and students."""
-    with db.engine().begin() as conn:
+    with db.reading() as conn:
         return _info(conn, _class_row(conn, code))
 
 
-def class_drawings(code: str, include_hidden: bool = False, since_id: int = 0) -> list[Drawing]:
+def drawings_mark(code: str) -> tuple[int, int, int, int]:
+    """What changes whenever a figure of class ``code`` may: its drawings, the newest one's id, and the hidden
+    ones' count and sum of ids (a drawing hidden and another shown again within one look still changes it)."""
+    with db.reading() as conn:
+        row = _class_row(conn, code)
+        hidden = case((drawings.c.hidden.is_(True), drawings.c.id), else_=0)
+        found = conn.execute(select(func.count(), func.max(drawings.c.id), func.sum(drawings.c.hidden.cast(Integer)),
+                                    func.sum(hidden)).where(drawings.c.class_id == row.id)).one()
+    return tuple(int(x or 0) for x in found)
+
+
+def class_drawings(code: str, include_hidden: bool = False, since_id: int = 0, strokes: bool = True) -> list[Drawing]:
     """The class's drawings, oldest first; hidden ones only when asked (the teacher's screen, to show them again).
+    ``strokes=False``: without their strokes (left empty), for the wall, whose figures read the pictures only and
+    which reads every drawing every second.
 
     Every figure, statistic and export reads drawings here, so a hidden drawing leaves all of them at once."""
-    with db.engine().begin() as conn:
+    with db.reading() as conn:
         row = _class_row(conn, code)
-        query = (select(drawings, students.c.pseudonym).join(students)
+        columns = [c for c in drawings.c if strokes or c is not drawings.c.strokes]
+        query = (select(*columns, students.c.pseudonym).join(students)
                  .where(drawings.c.class_id == row.id, drawings.c.id > since_id).order_by(drawings.c.id))
         if not include_hidden:
             query = query.where(drawings.c.hidden.is_(False))
         return [_drawing(r, r.pseudonym) for r in conn.execute(query).all()]
 
 
+def drawn_counts(code: str, letters: bool = False) -> Counter:
+    """The class's visible drawings per label; ``letters``: of the letters activity only."""
+    with db.reading() as conn:
+        return _counts(conn, _class_row(conn, code).id, letters=letters)
+
+
 def list_classes() -> list[ClassInfo]:
     """Every class in the store, oldest first."""
-    with db.engine().begin() as conn:
+    with db.reading() as conn:
         return [_info(conn, row) for row in conn.execute(select(classes).order_by(classes.c.id)).all()]
 
 
