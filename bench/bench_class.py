@@ -185,6 +185,8 @@ class Student:
             elif what == "bidi_component" and element.bidi_component.component_name.endswith("vp_canvas"):
                 self.ids["canvas"] = element.bidi_component.id
                 self.fragments["canvas"] = reply.delta.fragment_id
+            elif what == "bidi_component" and element.bidi_component.component_name.endswith("vp_class_student"):
+                self.ids["storage"] = element.bidi_component.id  # asks the browser for the token it keeps
             elif what == "markdown" and (m := SENT.search(element.markdown.body)):
                 self.on_page, self.home = True, self.home or self.page_hash
                 self.pseudonym = self.pseudonym or m.group(1)
@@ -285,6 +287,8 @@ class Student:
                     self.next_follow = 0.0
                     await self.request(ws)
                     if self.pseudonym is None:
+                        if "Join" not in self.ids and "storage" in self.ids:  # a new browser: it keeps no token
+                            await self.request(ws, ((self.ids["storage"], json.dumps({"token": ""})),))
                         await self.request(ws, ((self.ids["Join"], True),))
                     else:
                         for _ in range(10):  # a server that just started may show another page first
