@@ -6,6 +6,7 @@ import pytest
 
 from bench.harness import browser
 from core.images import strokes
+from tests.busy import stretched
 from tests.test_browser import clean_examples
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -71,7 +72,10 @@ def test_every_canvas_takes_a_finger_at_a_phones_width(app, unipen, path):
     assert both > 1000  # both strokes drawn, with the pen's width
     # the toolbar is in view without a hover (a finger cannot hover): a tap on Undo takes the last stroke back
     undo = page.locator('[data-testid="vp-undo"]').first
-    assert undo.is_visible() and undo.is_enabled()
+    # The page reruns after each stroke (the Explain page's sections are drawn again): the toolbar is back within
+    # moments, not at the very instant the stroke ends (CI, busy machine: not yet visible 300 ms after it).
+    undo.wait_for(state="visible", timeout=stretched(10_000))
+    assert undo.is_enabled()
     # a page still loading its first answer may push the canvas down: tap once the button has stopped moving
     last = None
     for _ in range(60):
