@@ -12,6 +12,13 @@ from core.classroom import db, store
 from tests import canvas_payloads
 from tests.conftest import UNIPEN_FIXTURE
 
+STUMPERS = {"7": "seven_two_strokes", "3": "three_one_stroke"}  # the recorded drawings a stumper sends, by digit
+
+
+def stumper_digit(prompt: str) -> str:
+    """The digit the stumper of ``real_class`` draws when asked for ``prompt``: a 7, or a 3 when asked for a 7."""
+    return "7" if prompt != "7" else "3"
+
 
 def real_class(tmp_path_factory):
     """A generator for a module's fixture: a class in a store of its own where four students each draw every digit
@@ -31,11 +38,11 @@ def real_class(tmp_path_factory):
                 store.submit(info.code, token, f"{n}-{i}", prompt, **unipen_payload(pool[prompt][n]))
         store.set_activity(info.code, secret, store.STUMP)
         me, token = store.join(info.code, "stumper")
-        # A 7 sent when asked for another digit: all three networks read a 7, so it fools them all (a teacher would
-        # hide it: no person reads it as the digit asked). A real 1 sent for a 1 fools none.
+        # A 7 sent when asked for another digit (a 3 when asked for a 7): all three networks read it, so it fools
+        # them all (a teacher would hide it: no person reads it as the digit asked). A real 1 sent for a 1 fools none.
         prompt = store.rejoin(info.code, token).prompt
-        seven = canvas_payloads.sent("seven_two_strokes" if prompt != "7" else "three_one_stroke")
-        fake = store.submit(info.code, token, "fake", prompt, seven["strokes"], seven["png"])
+        sent = canvas_payloads.sent(STUMPERS[stumper_digit(prompt)])
+        fake = store.submit(info.code, token, "fake", prompt, sent["strokes"], sent["png"])
         prompt = store.rejoin(info.code, token).prompt
         store.submit(info.code, token, "honest", prompt, **unipen_payload(pool[prompt][0]))
         yield info.code, secret, fake
