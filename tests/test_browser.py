@@ -136,7 +136,9 @@ def test_filters_page_draws_maps_for_a_drawing(page, unipen, tmp_path):
     page.get_by_text("largest difference", exact=False).first.wait_for(timeout=30_000)
     page.get_by_text("the network's feature maps", exact=False).first.wait_for(timeout=30_000)
     page.locator('[data-testid="stMetric"]:has-text("softmax")').wait_for(timeout=30_000)  # the end of the page
-    assert page.locator(".js-plotly-plot .heatmaplayer").count() == 1  # the filter grid really rendered
+    # The filter grid really rendered (plotly draws it after its element arrives: wait for it, then count).
+    page.locator(".js-plotly-plot .heatmaplayer").first.wait_for(timeout=30_000)
+    assert page.locator(".js-plotly-plot .heatmaplayer").count() == 1
     # the maps are pictures: the filters, the network's maps, by hand, a deeper layer, the flow strip
     widths = browser.wait_for_images(page, '[data-testid="stImage"] img')
     assert len(widths) >= 6 and min(widths) > 0, widths
