@@ -24,12 +24,12 @@ def chromium():
 
 
 @pytest.fixture(scope="module")
-def page(chromium):
-    with browser.serve() as (url, _):
-        pg = chromium.new_page(viewport={"width": 1400, "height": 1000})
-        pg.goto(url)
-        yield pg
-        pg.close()
+def page(chromium, app_server):
+    """A page of the session's app server: these tests draw, upload and read, and launch nothing."""
+    pg = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    pg.goto(app_server)
+    yield pg
+    pg.close()
 
 
 def wait_for_prediction(page, expected: str, timeout: float = 30.0) -> str | None:
@@ -136,7 +136,9 @@ def test_filters_page_draws_maps_for_a_drawing(page, unipen, tmp_path):
     page.get_by_text("largest difference", exact=False).first.wait_for(timeout=30_000)
     page.get_by_text("the network's feature maps", exact=False).first.wait_for(timeout=30_000)
     page.locator('[data-testid="stMetric"]:has-text("softmax")').wait_for(timeout=30_000)  # the end of the page
-    assert page.locator(".js-plotly-plot .heatmaplayer").count() == 1  # the filter grid really rendered
+    # The filter grid really rendered (plotly draws it after its element arrives: wait for it, then count).
+    page.locator(".js-plotly-plot .heatmaplayer").first.wait_for(timeout=30_000)
+    assert page.locator(".js-plotly-plot .heatmaplayer").count() == 1
     # the maps are pictures: the filters, the network's maps, by hand, a deeper layer, the flow strip
     widths = browser.wait_for_images(page, '[data-testid="stImage"] img')
     assert len(widths) >= 6 and min(widths) > 0, widths
@@ -211,17 +213,18 @@ def test_explain_page_shows_which_stroke_mattered_for_a_two_stroke_digit(page, u
     assert captions.count() == 2
 
 
-def test_no_request_leaves_the_machine(chromium):
-    """An offline classroom: every page loads from the app's own server, nothing from a font server or a CDN."""
-    with browser.serve() as (url, _):
-        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-        outside = []
-        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
-            (url, "data:", "blob:", "about:", "ws://127.0.0.1")) else None)
-        for path, heading in (("", "Draw a digit"), ("filters", "Inside the network"),
-                              ("explain", "Why did it say that?"), ("compare", "Compare networks")):
-            page.goto(f"{url}/{path}")
-            page.get_by_role("heading", name=heading).wait_for(timeout=90_000)
-            page.wait_for_timeout(1500)
-        page.close()
+def test_no_request_leaves_the_machine(chromium, app_server):
+    """An offline classroom: every page loads from the app's own server, nothing from a font server or a CDN.
+    (A page of its own: a new browser context, so nothing comes from the other tests' cache.)"""
+    url = app_server
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+        (url, "data:", "blob:", "about:", "ws://127.0.0.1")) else None)
+    for path, heading in (("", "Draw a digit"), ("filters", "Inside the network"),
+                          ("explain", "Why did it say that?"), ("compare", "Compare networks")):
+        page.goto(f"{url}/{path}")
+        page.get_by_role("heading", name=heading).wait_for(timeout=90_000)
+        page.wait_for_timeout(1500)
+    page.close()
     assert outside == []

@@ -19,6 +19,16 @@ def drawn_class(tmp_path_factory):
     yield from class_drawings.real_class(tmp_path_factory)
 
 
+@pytest.fixture(scope="module")
+def class_run(drawn_class, engine_home):
+    """The teacher's one press, for real: a fine-tune of the DNN on the class's hands, launched on the engine
+    (Ray, MLflow) and waited for. The tests of its scores and of the engine's path read this one run: the worker
+    runs the recipe itself (core.training.class_finetune.train_class), so one training proves both."""
+    code, secret, _ = drawn_class
+    run = training.train_on_class(code, secret, "dnn", 1, mnist_limit=2000, repeats=5, mnist_test_limit=1000)
+    return runs.wait(run.run_id, timeout_s=600, poll_s=1)
+
+
 @pytest.mark.slow
 def test_the_class_set_is_split_by_student_never_by_drawing(drawn_class):
     code, secret, _ = drawn_class
@@ -87,15 +97,12 @@ def test_the_draw_pages_picker_offers_the_classs_network_and_it_reads_a_drawing(
 
 
 @pytest.mark.slow
-def test_a_network_fine_tuned_on_the_class_is_scored_on_students_it_never_saw(drawn_class, tmp_path):
-    from core.nets import registry
-    from core.training.class_finetune import ClassConfig, train_class
-
+def test_a_network_fine_tuned_on_the_class_is_scored_on_students_it_never_saw(drawn_class, class_run):
     code, _, _ = drawn_class
     data = dataset.class_data(code)
-    config = ClassConfig(model="dnn", data=str(dataset.write(data, code)), data_sha256=data.sha256, epochs=1,
-                         mnist_limit=2000, repeats=5, mnist_test_limit=1000, out_dir=str(tmp_path))
-    card = train_class(config)
+    assert class_run.status == "FINISHED", class_run.error
+    card = runs.card(class_run.run_id)  # the card the recipe wrote, as the run store holds it
+    assert card["data"]["class_sha256"] == data.sha256 and card["config"]["mnist_limit"] == 2000
     held = data.held_out
     assert card["class"]["held_out_drawings"] == held.sum() and card["class"]["train_drawings"] == (~held).sum()
     assert card["class"]["held_out_students"] == len(set(data.students[held]))
@@ -118,7 +125,7 @@ def test_a_network_fine_tuned_on_the_class_is_scored_on_students_it_never_saw(dr
     assert mnist["fixed"] - mnist["broken"] == round((card["test_accuracy"] - card["test_accuracy_before"]) * 1000)
     import keras
 
-    model = keras.saving.load_model(tmp_path / "dnn.keras", compile=False, safe_mode=True)
+    model = keras.saving.load_model(runs.model_dir(class_run.run_id) / "dnn.keras", compile=False, safe_mode=True)
     assert model.count_params() == registry.load("dnn").count_params()
 
 
@@ -135,12 +142,11 @@ def test_the_engine_rebuilds_the_class_recipe_from_a_runs_params(drawn_class):
 
 
 @pytest.mark.slow
-def test_train_on_our_hands_runs_on_the_engine_and_its_network_reads_on_the_draw_page(drawn_class, engine_home):
+def test_train_on_our_hands_runs_on_the_engine_and_its_network_reads_on_the_draw_page(drawn_class, class_run):
     """The teacher's one press, through Ray and MLflow: the run finishes with the held-out students' scores on its
     card and the class set's hash, and its network is offered where lab networks are (the Draw page's picker)."""
     code, secret, _ = drawn_class
-    run = training.train_on_class(code, secret, "dnn", 1, mnist_limit=2000, repeats=5, mnist_test_limit=1000)
-    run = runs.wait(run.run_id, timeout_s=600, poll_s=1)
+    run = class_run
     assert run.status == "FINISHED", run.error
     card = runs.card(run.run_id)
     assert card["data"]["class_sha256"] == dataset.class_data(code).sha256

@@ -154,12 +154,13 @@ def test_a_search_from_the_grid_page_finds_a_best_configuration(engine_home, mon
     at.run()
     assert not at.exception, at.exception
     search_run = next(r for r in runs.search(lab="search") if r.kind == "search")
-    finished = runs.wait(search_run.run_id, timeout_s=600, poll_s=1)
-    assert finished.status == "FINISHED", finished.error
-    # Then a small real grid: two of the page's plan, dropout 0.3 at batch 40 and batch 150 at dropout 0.5.
+    # And a small real grid beside it: two of the page's plan, dropout 0.3 at batch 40 and batch 150 at dropout
+    # 0.5. Launched now, they train while the search's driver starts and in the slots its stopped trials free.
     plan = [(c, v) for c, v in presets.grid("one at a time", "quick") if (c.dropout, c.batch_size) in
             ((0.3, 40), (0.5, 150))]
     grid_runs = [engine.launch(c, "grid", varied=v) for c, v in plan]
+    finished = runs.wait(search_run.run_id, timeout_s=600, poll_s=1)
+    assert finished.status == "FINISHED", finished.error
     trials = [r for r in runs.search(lab="search", group=search_run.run_id)]
     assert len(trials) == 4 and all(t.status == "FINISHED" for t in trials)
     assert None not in {t.stopped_early for t in trials}

@@ -16,8 +16,11 @@ def open_own_classes(context, url):
     return page
 
 
-def test_a_browser_keeps_its_projects_and_another_browser_does_not_see_them(tmp_path):
-    with browser.browser() as chromium, browser.serve(env={"VP_HOME": str(tmp_path)}) as (url, _):
+def test_a_browser_keeps_its_projects_and_another_browser_does_not_see_them(app_server):
+    # The session's app server: a project made here is this browser's own (that is the point), so the other
+    # tests' browsers on that server never see it.
+    url = app_server
+    with browser.browser() as chromium:
         alice = chromium.new_context(viewport={"width": 1400, "height": 1000})
         page = open_own_classes(alice, url)
         page.get_by_label("New project").fill("alices shapes")
