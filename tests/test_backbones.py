@@ -49,12 +49,15 @@ def shared_backbone():
 def small_backbone(shared_backbone):
     """The module's MobileNetV2-0.35 at 32 px, random weights, every layer trainable as ``load_backbone`` makes it.
 
-    Tests that freeze or unfreeze it get it back trainable (``trainable = True`` sets every layer, as a fresh
-    build has them); no test here depends on its weights' values, which the unfreeze test's training step moves.
+    Tests that freeze or unfreeze it give it back with every layer trainable, as a fresh build has them (a
+    functional model's ``trainable = True`` does not undo ``unfreeze_top``'s per-layer settings, hence each layer);
+    no test here depends on its weights' values, which the unfreeze test's training step moves.
     """
-    assert all(layer.trainable for layer in shared_backbone.layers)
+    assert shared_backbone.trainable and all(layer.trainable for layer in shared_backbone.layers)
     yield shared_backbone
     shared_backbone.trainable = True
+    for layer in shared_backbone.layers:
+        layer.trainable = True
 
 
 def save_legacy_h5(model, path):
