@@ -2,7 +2,8 @@
 
 Nothing here downloads: every test runs with Keras' ``get_file`` replaced by a stub that fails,
 and with ``KERAS_HOME`` and ``VP_HOME`` in temporary folders. The heavier checks use
-MobileNetV2 at width 0.35 on 32x32 images.
+MobileNetV2 at width 0.35 on 32x32 images, built once for the tests that only look at its layers
+(``small_backbone``): each build is about a second of CPU, each first ``predict_on_batch`` another.
 """
 
 import h5py
@@ -37,6 +38,26 @@ def offline(monkeypatch, tmp_path):
 
 def images(n=6, size=32, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
+
+
+@pytest.fixture(scope="module")
+def shared_backbone():
+    return backbones.load_backbone(SMALL, 32, "random", seed=0)
+
+
+@pytest.fixture
+def small_backbone(shared_backbone):
+    """The module's MobileNetV2-0.35 at 32 px, random weights, every layer trainable as ``load_backbone`` makes it.
+
+    Tests that freeze or unfreeze it give it back with every layer trainable, as a fresh build has them (a
+    functional model's ``trainable = True`` does not undo ``unfreeze_top``'s per-layer settings, hence each layer);
+    no test here depends on its weights' values, which the unfreeze test's training step moves.
+    """
+    assert shared_backbone.trainable and all(layer.trainable for layer in shared_backbone.layers)
+    yield shared_backbone
+    shared_backbone.trainable = True
+    for layer in shared_backbone.layers:
+        layer.trainable = True
 
 
 def save_legacy_h5(model, path):
@@ -85,10 +106,19 @@ def test_imagenet_without_a_local_file_says_what_to_put_where(offline, tmp_path)
     assert offline == []  # downloads are off: Keras was never asked
 
 
+@pytest.fixture(scope="module")
+def two_draws():
+    """Two random MobileNetV2-0.35 (seeds 1 and 2), the inputs they are compared on and their outputs on them."""
+    saved = backbones.load_backbone(SMALL, 32, "random", seed=1)
+    other = backbones.load_backbone(SMALL, 32, "random", seed=2)
+    x = backbones.ImageNetPreprocess("tf")(images(2).astype("float32") / 255)
+    return saved, x, keras.ops.convert_to_numpy(saved(x)), keras.ops.convert_to_numpy(other(x))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("where", ["path", "keras-cache", "vp-home"])
-def test_a_weights_file_written_here_loads_to_identical_outputs(tmp_path, where):
-    saved = backbones.load_backbone(SMALL, 32, "random", seed=1)
+def test_a_weights_file_written_here_loads_to_identical_outputs(tmp_path, where, two_draws):
+    saved, x, expected, other = two_draws
     if where == "path":
         file = tmp_path / "mine.weights.h5"
         saved.save_weights(file)
@@ -100,14 +130,11 @@ def test_a_weights_file_written_here_loads_to_identical_outputs(tmp_path, where)
         assert backbones.imagenet_weights(SMALL, 32) == file
         weights = "imagenet"
     loaded = backbones.load_backbone(SMALL, 32, weights)
-    other = backbones.load_backbone(SMALL, 32, "random", seed=2)
-    x = backbones.ImageNetPreprocess("tf")(images(2).astype("float32") / 255)
-    expected = keras.ops.convert_to_numpy(saved(x))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(x)), expected)
     assert all(np.array_equal(a, b) for a, b in zip(loaded.get_weights(), saved.get_weights(), strict=True))
     # A freshly drawn backbone differs, so the equality above is the file's doing. Untrained features are
     # tiny (about 1e-11), hence a relative comparison.
-    assert not np.allclose(keras.ops.convert_to_numpy(other(x)), expected, rtol=1e-3, atol=0)
+    assert not np.allclose(other, expected, rtol=1e-3, atol=0)
 
 
 def test_a_missing_weights_path_is_a_clear_error(tmp_path):
@@ -128,8 +155,8 @@ def test_the_preprocess_layer_matches_keras_preprocess_input(name):
     ("report000", 1280 * 128 + 128 + 128 * 10 + 10),
     ("report003", 1280 * 1024 + 1024 + 1024 * 1024 + 1024 + 1024 * 512 + 512 + 512 * 10 + 10),
 ])
-def test_freeze_base_leaves_only_the_head_trainable(head, head_params):
-    backbone = backbones.load_backbone(SMALL, 32, "random")
+def test_freeze_base_leaves_only_the_head_trainable(head, head_params, small_backbone):
+    backbone = small_backbone
     model = backbones.transfer_model(backbone, 10, 32, head=head)
     assert model.output_shape == (None, 10) and model.get_layer("probs").dtype_policy.compute_dtype == "float32"
     before = backbones.count_params(model)
@@ -142,9 +169,9 @@ def test_freeze_base_leaves_only_the_head_trainable(head, head_params):
 
 
 @pytest.mark.slow
-def test_unfreeze_top_trains_exactly_the_top_k_layers_but_not_their_batch_norm():
+def test_unfreeze_top_trains_exactly_the_top_k_layers_but_not_their_batch_norm(small_backbone):
     k = 12
-    backbone = backbones.load_backbone(SMALL, 32, "random", seed=0)
+    backbone = small_backbone
     model = backbones.freeze_base(backbones.transfer_model(backbone, 10, 32, head="report000"))
     backbones.unfreeze_top(model, k)
     top = backbone.layers[-k:]
@@ -175,8 +202,8 @@ def test_unfreeze_top_trains_exactly_the_top_k_layers_but_not_their_batch_norm()
 
 
 @pytest.mark.slow
-def test_drop_last_removes_the_backbones_last_layers():
-    backbone = backbones.load_backbone(SMALL, 32, "random")
+def test_drop_last_removes_the_backbones_last_layers(small_backbone):
+    backbone = small_backbone
     model = backbones.transfer_model(backbone, 10, 32, drop_last=10, head="report003")
     base = backbones.base_of(model)
     assert base is not backbone and base.name == backbone.name
@@ -198,7 +225,9 @@ def test_a_saved_transfer_model_reloads_in_safe_mode(tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path, compile=False, safe_mode=True)
     x = images(2).astype("float32") / 255
-    np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), rtol=1e-5, atol=1e-6)
+    # Called directly, in inference mode as predict runs them (a first predict_on_batch traces a graph: a second).
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)),
+                               rtol=1e-5, atol=1e-6)
     assert loaded.get_layer("upsample").output.shape[1:3] == (64, 64)
     assert loaded.get_layer("preprocess").get_config()["mode"] == "tf"
     assert backbones.base_of(loaded).name == SMALL
@@ -236,7 +265,8 @@ def test_cached_features_are_computed_once_per_key(backbone_runs):
 
     # The cache holds what the frozen backbone computes (random weights are reproducible by their seed).
     direct = backbones.feature_extractor(backbones.load_backbone(SMALL, 32, "random", seed=0), 32)
-    np.testing.assert_allclose(first, direct.predict_on_batch(x.astype("float32") / 255), rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(first, keras.ops.convert_to_numpy(direct(x.astype("float32") / 255)), rtol=1e-4,
+                               atol=1e-9)
 
     larger = backbones.cached_features(SMALL, 64, "random", x)
     assert len(backbone_runs) == 3 and len(list(backbones.features_dir().iterdir())) == 2

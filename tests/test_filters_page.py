@@ -1,5 +1,6 @@
 """AppTest of the Filters page: every input source with every network."""
 
+import functools
 import re
 
 import pytest
@@ -14,6 +15,12 @@ from tests.pages import open_page
 @pytest.fixture
 def filters_page():
     return open_page("filters")
+
+
+@functools.cache
+def shipped(name: str):
+    """The shipped network ``name``, loaded once for the module: the tests only read its layers."""
+    return registry.load(name)
 
 
 def image_captions(at) -> list[str]:
@@ -52,8 +59,8 @@ def test_mnist_input_shows_filters_maps_and_flow(filters_page, name):
     assert shows_maps(at)
     assert largest_difference(at) < 1e-3  # the network's maps and the filtering by hand agree
     assert [m.value for m in at.metric if m.label == "softmax"] == ["2"]
-    n_filters = registry.load(name).get_layer(
-        next(layer.name for layer in registry.load(name).layers if layer.__class__.__name__ == "Conv2D")).filters
+    n_filters = shipped(name).get_layer(
+        next(layer.name for layer in shipped(name).layers if layer.__class__.__name__ == "Conv2D")).filters
     assert any(f"First-layer filters ({n_filters} of" in h.value for h in at.subheader)
 
 
@@ -71,7 +78,7 @@ def test_every_deeper_layer_can_be_chosen_and_is_described_as_what_it_is(filters
     at.radio(key="filters_source").set_value("MNIST test image")
     at.run()
     box = at.selectbox(key=f"filters_layer_{name}")
-    net = registry.load(name)
+    net = shipped(name)
     infos = fm.map_layers(net)
     assert [option.split(" (")[0] for option in box.options] == [i.name for i in infos]
     seen = {}
