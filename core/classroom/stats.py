@@ -241,3 +241,15 @@ def class_stats(code: str, predictors: Mapping[str, Predictor]) -> ClassStats:
             _FIGURES.clear()  # a server that ran many classes starts over
         _FIGURES[where] = (made_of, figures)
     return figures
+
+
+def read_ahead(predictors: Mapping[str, Predictor]) -> list[str]:
+    """Make the wall's figures of every class that is drawing now (its drawings read by ``predictors``), so that
+    a server started mid-class, a restarted one, has them when its first wall asks; the classes' codes. Nothing
+    when no class store was ever made here (it is not made for this)."""
+    if not db.exists():
+        return []
+    drawing = [info.code for info in store.list_classes() if info.activity != store.PAUSED]
+    for code in drawing:
+        class_stats(code, predictors)
+    return drawing
