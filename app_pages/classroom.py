@@ -9,6 +9,7 @@ controls only to the teacher's secret, and every control's action checks the sec
 
 from __future__ import annotations
 
+import functools
 import uuid
 from html import escape
 
@@ -17,7 +18,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.ui import class_letters, class_student, nets
-from app_pages.ui.live_canvas import live_canvas
+from app_pages.ui.live_canvas import sending_canvas
 from core.base.words import with_article
 from core.classroom import captions, db, export, join, keys, stats, store, training
 from core.images import strokes, thumbnails
@@ -32,8 +33,9 @@ FOLLOW_EVERY_S = 2
 ACTIVITY_PICKER = "class_activity"  # the teacher's activity picker
 ACTIVITY_SEEN = "class_activity_seen"  # the store's activity that picker last showed
 FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
-ME = "class_me"  # (token, store.Student) as the page or the last Send left them: a stroke needs no query
+ME = "class_me"  # (token, store.Student) as the page or the last Send left them: the sheet needs no query
 SEND_ERROR = "class_send_error"  # why the last Send was refused, for the sheet to say
+SEND = "Send"  # the canvas' own button: it sends the whole drawing at once
 PINS = "class_pins"  # the PINs a teacher typed in this browser session, by class code: never in the address
 MOSAIC_WIDTH = 90  # pixels of a drawing on the wall
 ACTIVITY_NAMES = {store.DRAW: "Draw for our data set", store.STUMP: "Stump the network",
@@ -167,23 +169,24 @@ def sent_so_far(code: str, me: store.Student) -> None:
     st.caption(f"Class {code} · you are {me.nickname or me.pseudonym} · drawings sent: {me.drawings}")
 
 
-def send(code: str, token: str, submission: str, prompt: str, canvas_key: str) -> None:
-    """The Send button's callback: it runs before the sheet is drawn again, so the answer (the count, the next
-    prompt, a blank canvas) is that one run, not a second one after an ``st.rerun``."""
-    sent = st.session_state[canvas_key].get("drawing") or {}
+def send(code: str, token: str, submission: str, prompt: str, sent: dict) -> None:
+    """The Send button's callback with the drawing it sent: it runs before the sheet is drawn again, so the answer
+    (the count, the next prompt, a blank canvas) is that one run, not a second one after an ``st.rerun``."""
     try:
-        store.submit(code, token, submission, prompt, sent.get("strokes") or [], sent.get("png"))
+        st.session_state[ME] = (token, store.submit(code, token, submission, prompt, sent.get("strokes") or [],
+                                                    sent.get("png")).sender)
     except (store.ClassError, store.NotAllowed) as e:
         st.session_state[SEND_ERROR] = str(e)
-    st.session_state.pop(ME, None)  # the count and the prompt have changed: the sheet reads them again
+        st.session_state.pop(ME, None)  # the sheet reads the student again: the refusal may say why
 
 
 @st.fragment
 def sheet(code: str, token: str, activity: str) -> None:
-    """What the student is asked to draw, the canvas and Send: a stroke or a Send reruns this, not the page (the
-    page's reruns were most of a drawing class's work on the server)."""
+    """What the student is asked to draw, the canvas and Send: a Send reruns this, not the page (the page's reruns
+    were most of a drawing class's work on the server), and a stroke reruns nothing (the canvas keeps the drawing
+    until Send sends it whole)."""
     kept, me = st.session_state.get(ME, (None, None))
-    if kept != token:  # not since the page or the last Send: between them only this sheet's strokes
+    if kept != token:  # not since the page or the last Send
         try:
             me = store.rejoin(code, token)
         except (store.ClassError, store.NotAllowed):
@@ -199,9 +202,8 @@ def sheet(code: str, token: str, activity: str) -> None:
     key = f"class_canvas_{me.drawings}"  # a new, blank canvas after each drawing sent
     submission = st.session_state.setdefault(f"{key}_id", uuid.uuid4().hex)  # sent again, stored once
     live = nets.live_models() if activity == store.STUMP else ()  # stumping: see the networks read as you draw
-    sent = live_canvas(key, strokes.PEN_WIDTH, live=live, lead=live[0] if live else None)
-    st.button("Send", icon=":material/send:", type="primary", disabled=not sent, key=f"{key}_send", on_click=send,
-              args=(code, token, submission, me.prompt, key))
+    sending_canvas(key, strokes.PEN_WIDTH, SEND, functools.partial(send, code, token, submission, me.prompt),
+                   live=live, lead=live[0] if live else None)
 
 
 # --- The teacher -------------------------------------------------------------------------------------------------

@@ -6,10 +6,12 @@ Usage:
 A student here is not a browser (30 Chromiums would measure themselves) but a small client that speaks Streamlit's
 websocket protocol to the Class page as Chromium does (recorded once, ``rerun_script`` messages with the widgets'
 states; a widget drawn in a fragment reruns that fragment, its message naming it as the browser's does: Chromium's
-own messages, read off its websocket, name the sheet's fragment for a stroke and for Send): it opens
-the join address, presses Join, and then, again and again, draws the digit it is asked for one stroke at a time
-(each stroke a rerun carrying what the canvas component sends, ``{"drawing": {"strokes", "png"}}``) and presses
-Send; its screen's fragment reruns every 2 s as the browser's timer makes it. The strokes are UNIPEN
+own messages, read off its websocket, name the sheet's fragment for Send): it opens the join address, presses
+Join, and then, again and again, draws the digit it is asked for one stroke at a time (a stroke sends nothing: the
+class's canvas keeps the drawing in the browser) and presses the canvas' Send, which sends the whole drawing as one
+trigger, the request Chromium sends (recorded in tests/data/canvas_payloads.json, ``seven_send``, by
+``python -m tests.record_canvas_payloads``); its screen's fragment reruns every 2 s as the browser's timer makes
+it. The strokes are UNIPEN
 digits (``unipen_dev_digits.jsonl``) with a random pen, size and place, and each picture is the one the canvas
 would send for them: drawn in Chromium by static/live/ink.mjs, the canvas' own drawing code. The teacher is a real
 Chromium: it starts the class on the Class page, starts "Draw for our data set", and keeps the wall open; the page
@@ -36,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -53,6 +56,7 @@ import psutil
 
 from bench.harness import browser, live, postgres
 from core.base import settings
+from core.base.paths import ROOT
 from core.classroom import db, store
 from core.data import unipen
 
@@ -76,27 +80,45 @@ setInterval(() => {
 """
 SENT = re.compile(r"you are (\S+) · drawings sent: (\d+)")
 PROMPT = re.compile(r'data-testid="vp-class-prompt" data-label="([^"]*)"')
+RECORDED = ROOT / "tests" / "data" / "canvas_payloads.json"  # what Chromium sent, by tests.record_canvas_payloads
+RECORDED_SEND = "seven_send"  # the Send of a class's sheet there
 
 
 # ---- what the students draw ----------------------------------------------------------------------------------
 
 
-def canvas_states(per_digit: int = DRAWINGS_PER_DIGIT, seed: int = 0) -> dict[str, list[list[str]]]:
-    """For each digit, drawings as the canvas sends them stroke by stroke: a drawing is the list of the canvas'
-    states (JSON) after each of its strokes, the strokes so far and their picture."""
+def canvas_states(per_digit: int = DRAWINGS_PER_DIGIT, seed: int = 0) -> dict[str, list[dict]]:
+    """For each digit, drawings as the class's canvas sends them with Send: the strokes and their picture."""
     rng = random.Random(seed)
     records = unipen.load_unipen(file=unipen.DIGITS)
     chosen = [r for d in range(10) for r in rng.sample([r for r in records if r["label"] == d], per_digit)]
     drawings = [[{"points": [[round(x, 1), round(y, 1)] for x, y in s["points"]], "width": s["width"]}
                  for s in strokes] for strokes in live.drawings(chosen, seed=seed)]
-    prefixes = [d[:k] for d in drawings for k in range(1, len(d) + 1)]
-    pictures = iter(live.pictures(prefixes))
-    out: dict[str, list[list[str]]] = {}
-    for record, drawing in zip(chosen, drawings):
-        out.setdefault(str(record["label"]), []).append(
-            [json.dumps({"drawing": {"strokes": drawing[:k], "png": next(pictures)}}) for k in
-             range(1, len(drawing) + 1)])
+    out: dict[str, list[dict]] = {}
+    for record, drawing, png in zip(chosen, drawings, live.pictures(drawings)):
+        out.setdefault(str(record["label"]), []).append({"strokes": drawing, "png": png})
     return out
+
+
+@functools.cache
+def _recorded_send(recorded: Path) -> dict:
+    return next(p for p in json.loads(recorded.read_text())["payloads"] if p["label"] == RECORDED_SEND)
+
+
+def send_widgets(canvas_id: str, drawing: dict, recorded: Path = RECORDED) -> list[tuple[str, str, str]]:
+    """The widget states of a Send of ``drawing`` on the canvas ``canvas_id``, as Chromium sent the recorded one:
+    ``(id, value field, JSON)``, the recorded drawing replaced by this one wherever it stood."""
+    sent = _recorded_send(recorded)
+
+    def swap(value):
+        if value == sent["sent"]:
+            return drawing
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return [swap(v) for v in value] if isinstance(value, list) else value
+
+    return [(w["id"].replace("{canvas}", canvas_id), w["value"], json.dumps(swap(w["json"])))
+            for w in sent["message"]["widgets"]]
 
 
 # ---- a student -----------------------------------------------------------------------------------------------
@@ -106,7 +128,7 @@ class Student:
     """One simulated student on one server: joins by code, then draws what it is asked and sends it, until told
     to stop; reconnects (with its token in the address) when the server goes away."""
 
-    def __init__(self, url: str, code: str, drawings: dict[str, list[list[str]]], seed: int) -> None:
+    def __init__(self, url: str, code: str, drawings: dict[str, list[dict]], seed: int) -> None:
         self.ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
         self.query = f"join={code}"  # the address's query; the page puts the student's token in it
         self.drawings = drawings
@@ -114,7 +136,6 @@ class Student:
         self.page_hash = ""
         self.ids: dict[str, str] = {}  # widget ids of the page's last run: "canvas", and buttons by label
         self.fragments: dict[str, str] = {}  # the fragment each of them was drawn in ("": none)
-        self.canvas: str | None = None  # the canvas' state, sent with every rerun as the browser does
         self.follow: tuple[str, float] | None = None  # the screen's fragment: id, seconds between its reruns
         self.next_follow = 0.0
         self.pseudonym: str | None = None
@@ -124,7 +145,6 @@ class Student:
         self.pending: float | None = None  # when the Send that has no answer yet was pressed
         self.stored_at: list[float] = []  # when each drawing the class has was sent (time.time())
         self.answers: list[float] = []  # seconds from Send to the page's answer
-        self.strokes: list[float] = []
         self.follows: list[float] = []
         self.errors: list[str] = []
         self.rejoins = 0  # times back on a server after it went away
@@ -133,7 +153,8 @@ class Student:
         self.elsewhere: list[str] = []  # what a rejoin showed instead of the student's page
 
     async def request(self, ws, widgets: tuple = (), fragment: str | None = None, auto: bool = False) -> None:
-        """A rerun with these widgets' states, to its end (past any ``st.rerun``); reads the page it shows.
+        """A rerun with these widgets' states (``(id, value)``: a button's press is True, else JSON; or
+        ``(id, value field, value)``), to its end (past any ``st.rerun``); reads the page it shows.
 
         ``fragment``: the fragment the widgets were drawn in, which the browser reruns alone; ``auto``: a rerun
         of the fragment's own timer."""
@@ -147,13 +168,15 @@ class Student:
             rerun.page_script_hash = self.page_hash
         else:
             rerun.page_name = "class"
-        for widget_id, value in widgets:
+        for widget_id, *value in widgets:
             state = rerun.widget_states.widgets.add()
             state.id = widget_id
-            if value is True:
+            if len(value) == 2:
+                setattr(state, *value)
+            elif value[0] is True:
                 state.trigger_value = True
             else:
-                state.json_value = value
+                state.json_value = value[0]
         if fragment:
             rerun.fragment_id, rerun.is_auto_rerun = fragment, auto
         await ws.send(msg.SerializeToString())
@@ -207,7 +230,7 @@ class Student:
             now = time.monotonic()
             if self.follow and now >= self.next_follow:
                 started = time.perf_counter()
-                await self.request(ws, self._canvas(), fragment=self.follow[0], auto=True)
+                await self.request(ws, fragment=self.follow[0], auto=True)
                 self.follows.append(time.perf_counter() - started)
                 self.next_follow = time.monotonic() + self.follow[1]
                 continue
@@ -215,24 +238,19 @@ class Student:
                 return
             await asyncio.sleep(min(end, self.next_follow if self.follow else end) - now)
 
-    def _canvas(self) -> tuple:
-        return ((self.ids["canvas"], self.canvas),) if self.canvas and "canvas" in self.ids else ()
-
     async def draw_one(self, ws) -> None:
-        """Draw the asked digit stroke by stroke and send it; the page's answer must count it."""
+        """Draw the asked digit stroke by stroke (the canvas keeps them: no request) and send it; the page's
+        answer must count it."""
         if self.prompt is None or "canvas" not in self.ids:  # the class waits for its teacher
             await self.idle(ws, 1.0)
             return
-        for state in self.rng.choice(self.drawings[self.prompt]):
+        drawing = self.rng.choice(self.drawings[self.prompt])
+        for _ in drawing["strokes"]:
             await self.idle(ws, self.rng.uniform(*STROKE_S))
-            self.canvas = state
-            started = time.perf_counter()
-            await self.request(ws, self._canvas(), fragment=self.fragments.get("canvas"))
-            self.strokes.append(time.perf_counter() - started)
         await self.idle(ws, self.rng.uniform(*SEND_S))
         before, self.pending = self.count, time.time()
         started = time.perf_counter()
-        await self.request(ws, (*self._canvas(), (self.ids["Send"], True)), fragment=self.fragments.get("Send"))
+        await self.request(ws, send_widgets(self.ids["canvas"], drawing), fragment=self.fragments.get("canvas"))
         took = time.perf_counter() - started
         if self.count == before + 1:
             self.answers.append(took)
@@ -244,7 +262,6 @@ class Student:
     def _stored(self) -> None:
         self.done += 1
         self.stored_at.append(self.pending)
-        self.canvas = None
 
     def _rejoined(self) -> None:
         """Back after the server went away: the page (read by the token in the address) must show this student's
@@ -463,9 +480,8 @@ async def a_class(mode: str, n: int, minutes: float, drawings: dict, home: Path,
         "lost": sum((sent - stored).values()), "doubled": sum((stored - sent).values()),
         "answer_p50_s": _pct(answers, 50), "answer_p95_s": _pct(answers, 95),
         "answer_max_s": round(max(answers), 3) if answers else None,
-        "stroke_p95_s": _pct([a for s in students for a in s.strokes], 95),
         "follow_p95_s": _pct([a for s in students for a in s.follows], 95),
-        "reruns": sum(len(s.answers) + len(s.strokes) + len(s.follows) for s in students),
+        "reruns": sum(len(s.answers) + len(s.follows) for s in students),
         "walls": [wall_delays([t for s in students for t in s.stored_at], c) for c in counts],
         "rejoins": sum(s.rejoins for s in students), "errors": sum(len(s.errors) for s in students),
         "rejoins_shown_another_page_first": [e for s in students for e in s.elsewhere][:3],

@@ -3,9 +3,11 @@
 Serves ``tests/canvas_recorder_page.py`` (the app's canvas, alone) with ``streamlit run``, draws real
 UNIPEN pen-drawn digits on it with Playwright's mouse, presses the canvas' own Undo, Redo and Clear
 buttons, and after each action keeps the last payload the page received: what ``live_canvas`` returned
-(the strokes and the picture as a PNG). They go to ``tests/data/canvas_payloads.json``, which the canvas
-consumers' tests read instead of payloads written by hand. Run it again after changing the canvas
-(static/live/canvas.mjs) or upgrading streamlit, and rerun the tests (about a minute; needs /usr/bin/chromium).
+(the strokes and the picture as a PNG). On a class's sheet (``sending_canvas``) it checks that strokes send
+nothing, and keeps what its Send hands Python and the rerun request Chromium sent for it (``message``).
+They go to ``tests/data/canvas_payloads.json``, which the canvas consumers' tests read instead of payloads
+written by hand. Run it again after changing the canvas (static/live/canvas.mjs) or upgrading streamlit,
+and rerun the tests (about two minutes; needs /usr/bin/chromium).
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from streamlit.components.v2.bidi_component.constants import EVENT_DELIM
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 
 from bench.harness import browser
 from core.base.paths import ROOT
@@ -36,11 +42,11 @@ DIGITS = {3: "u1a-11207", 4: "u1a-14969", 7: "u1a-06275", 5: "u1a-00181", 0: "u1
 class Recorder:
     """One browser tab on the recorder page: do something with the mouse, then ``keep`` what Python received."""
 
-    def __init__(self, page, url: str, folder: Path, session: str, pen: int = 20):
+    def __init__(self, page, url: str, folder: Path, session: str, pen: int = 20, send: str = ""):
         self.page, self.folder, self.pen = page, folder / session, pen
         self.seen = 0
         self.payloads: list[dict] = []
-        page.goto(f"{url}/?pen={pen}&session={session}")
+        page.goto(f"{url}/?pen={pen}&session={session}" + (f"&send={send}" if send else ""))
         self.box = browser.canvas_box(page)
 
     def _runs(self) -> list[Path]:
@@ -75,7 +81,7 @@ class Recorder:
         browser.draw(self.page, [path], self.box)
 
     def button(self, name: str) -> None:
-        """Press one of the canvas' buttons (undo, redo, clear), always shown under it."""
+        """Press one of the canvas' buttons (undo, redo, clear, and send on a class's sheet), shown under it."""
         self.page.locator(f'[data-testid="vp-{name}"]').click()
 
 
@@ -118,6 +124,59 @@ def record(rec: Recorder) -> None:
     rec.keep("dot", "a single click at (140, 140): a dot", 1, [[(140.0, 140.0)]])
 
 
+class Messages:
+    """The rerun requests a tab sends the server, read off its websocket as Chromium sends them."""
+
+    def __init__(self, page):
+        self.requests: list = []
+        page.route_web_socket("**/_stcore/stream", self.route)
+
+    def route(self, ws) -> None:
+        server = ws.connect_to_server()
+
+        def up(message):
+            if isinstance(message, bytes):
+                request = BackMsg.FromString(message)
+                if request.HasField("rerun_script"):
+                    self.requests.append(request.rerun_script)
+            server.send(message)
+
+        ws.on_message(up)
+        server.on_message(ws.send)
+
+    def last_send(self, canvas_id: str) -> dict:
+        """The last rerun request's widget states, as the bench replays them (the canvas' id written
+        ``{canvas}``; the fragment a request names is the one the canvas is drawn in, none on this page)."""
+        return {"widgets": [{"id": w.id.replace(canvas_id, "{canvas}"), "value": w.WhichOneof("value"),
+                             "json": json.loads(getattr(w, w.WhichOneof("value")))}
+                            for w in self.requests[-1].widget_states.widgets]}
+
+
+def record_send(rec: Recorder, messages: Messages) -> None:
+    """A class's sheet (``sending_canvas``): two strokes send nothing, Send sends the whole drawing at once."""
+    rec.keep("send_initial", "a class's sheet as first shown, nothing drawn yet", 0)
+    asked = len(messages.requests)
+    info, paths = digit(7)
+    for p in paths:
+        rec.stroke(p)
+    rec.page.wait_for_timeout(1000)
+    assert len(messages.requests) == asked, "a stroke on a class's sheet sent a rerun request"
+    rec.button("send")
+    entry = rec.keep("seven_send", "a 7 drawn in two strokes on a class's sheet, then its Send button", 2, paths, info)
+    entry["message"] = messages.last_send(_canvas_id(messages))
+
+
+def _canvas_id(messages: Messages) -> str:
+    """The canvas component's id, from the trigger widget Streamlit names after it
+    (``$$STREAMLIT_INTERNAL_KEY_<id>__events``)."""
+    prefix, suffix = f"{STREAMLIT_INTERNAL_KEY_PREFIX}_", f"{EVENT_DELIM}events"
+    found = [w.id[len(prefix):-len(suffix)] for w in messages.requests[-1].widget_states.widgets
+             if w.id.startswith(prefix) and w.id.endswith(suffix)]
+    if len(found) != 1:
+        raise ValueError(f"the Send sent {len(found)} triggers, not one")
+    return found[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=FIXTURE)
@@ -133,6 +192,14 @@ def main() -> None:
         main_session = Recorder(page, url, folder, "main")
         record(main_session)
         payloads += main_session.payloads
+        page.close()
+
+        print("a class's sheet (Send):")
+        page = chromium.new_page(viewport={"width": 1000, "height": 800})
+        messages = Messages(page)
+        sheet = Recorder(page, url, folder, "send", send="Send")
+        record_send(sheet, messages)
+        payloads += sheet.payloads
         page.close()
 
         print("pen 12, device scale 1:")
@@ -161,7 +228,9 @@ def main() -> None:
                       + hashlib.sha256((ROOT / CANVAS_JS).read_bytes()).hexdigest(),
             "digits": "UNIPEN, tests/data/unipen_fixture.jsonl, drawn with core.images.strokes.canvas_paths",
             "drawn": "the mouse path of each stroke in canvas pixels (what the learner drew)",
-            "sent": "what live_canvas returned: the strokes ({points, width}) and the picture (a PNG data URL)"}
+            "sent": "what live_canvas returned, or a class's sheet's Send handed its callback (sending_canvas): the "
+                    "strokes ({points, width}) and the picture (a PNG data URL)",
+            "message": "the rerun request Chromium sent for the Send (seven_send): its widgets' states"}
     lines = ",\n".join(json.dumps(p, separators=(",", ":")) for p in payloads)
     args.out.write_text('{"meta": ' + json.dumps(meta) + ',\n"payloads": [\n' + lines + "\n]}\n")
     print(f"{len(payloads)} payloads, {args.out.stat().st_size / 1024:.0f} KB in {args.out} "

@@ -3,10 +3,12 @@ hand."""
 
 import hashlib
 import importlib.metadata
+import json
 
 import numpy as np
 import pytest
 
+from bench import bench_class
 from core.base.paths import ROOT
 from core.images import preprocess, strokes
 from tests import canvas_payloads as recorded
@@ -39,6 +41,20 @@ def test_the_canvas_sends_its_strokes_and_its_picture():
     assert [set(s) for s in sent["strokes"]] == [{"points", "width"}] * 2
     assert recorded.sent("initial") is None  # nothing until the first stroke
     assert recorded.sent("clear") == {"strokes": [], "png": None}
+
+
+def test_a_class_sheet_sends_nothing_while_drawing_and_the_whole_drawing_at_once_with_send():
+    """``sending_canvas``: two strokes sent nothing (the Send's run is the page's second), and the Send's request
+    holds one trigger, the whole 7 as the Draw page's canvas sends it; the bench's students send that request."""
+    p = recorded.payload("seven_send")
+    assert recorded.sent("send_initial") is None and p["runs"] == 2
+    [widget] = p["message"]["widgets"]
+    assert widget["value"] == "json_trigger_value" and widget["json"] == [{"event": "sent", "value": p["sent"]}]
+    assert p["sent"] == recorded.sent("seven_two_strokes")
+    drawing = recorded.sent("four_two_strokes")
+    [(widget_id, value_field, value)] = bench_class.send_widgets("c0ffee", drawing)
+    assert widget_id == widget["id"].replace("{canvas}", "c0ffee") and value_field == widget["value"]
+    assert json.loads(value) == [{"event": "sent", "value": drawing}]
 
 
 @pytest.mark.parametrize("label", recorded.labels())

@@ -13,6 +13,7 @@ import zipfile
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench import bench_class
 from core.classroom import db, export, join, stats, store
 from tests import canvas_payloads
 from tests.pages import TIMEOUT
@@ -92,6 +93,47 @@ def test_the_join_address_offers_no_form_before_the_browser_said_what_it_keeps(c
         at.session_state[f"vp_class_student_{info.code}"] = {"token": ""}  # the browser keeps no token
         at.run()
         assert "Join" in [b.label for b in at.button] and not at.exception
+
+
+def canvas(at: AppTest):
+    """The student's canvas on the page (components v2): its proto, with its id and the data it was given."""
+    [found] = [e.proto for e in at.get("bidi_component") if e.proto.component_name.endswith("vp_canvas")]
+    return found
+
+
+def press_send(at: AppTest, drawing: dict) -> AppTest:
+    """The canvas' Send pressed with ``drawing`` on it: the request Chromium sends (recorded, ``seven_send``), as
+    the bench's students send it (``bench_class.send_widgets``)."""
+    states = at._tree.get_widget_states()  # the page's other widgets, as the browser sends them with it
+    for widget_id, value_field, value in bench_class.send_widgets(canvas(at).id, drawing):
+        state = states.widgets.add()
+        state.id = widget_id
+        setattr(state, value_field, value)
+    at._run(states)
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_students_send_stores_the_whole_drawing_and_answers_with_a_blank_canvas(class_db):
+    """Strokes stay in the browser (no request each); Send sends the whole drawing as one trigger, which is stored
+    as sent, counted once on the student's screen, and answered with a new, blank canvas and the next prompt."""
+    info, secret = store.start_class()
+    store.set_activity(info.code, secret, store.DRAW)
+    me, token = store.join(info.code, "Ann")
+    at = class_page(**{"class": info.code, "student": token})
+    first = canvas(at)
+    assert json.loads(first.json)["send"] == "Send" and "Send" not in [b.label for b in at.button]
+    sent = canvas_payloads.sent("seven_send")
+    assert len(sent["strokes"]) == 2  # the whole 7: both its strokes, sent at once
+    press_send(at, sent)
+    [stored] = store.class_drawings(info.code)
+    assert (stored.label, stored.strokes, stored.png_data_url) == (me.prompt, sent["strokes"], sent["png"])
+    after = store.rejoin(info.code, token)
+    assert f"Class {info.code} · you are Ann · drawings sent: 1" in [c.value for c in at.caption]
+    assert hooks(at)["vp-class-prompt"]["label"] == after.prompt != me.prompt
+    assert canvas(at).id != first.id and json.loads(canvas(at).json)["strokes"] == []  # a new, blank canvas
+    at.run()  # the page again (the student's screen following the class): nothing sent twice
+    assert store.class_info(info.code).drawings == 1 and store.rejoin(info.code, token).drawings == 1
 
 
 def type_the_teachers_pin(at: AppTest, pin: str) -> AppTest:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.classroom import db, store
+from core.classroom import db, keys, store
 from core.images import preprocess
 from core.nets import registry
 from core.nets.inference import Predictor
@@ -38,6 +38,7 @@ _READINGS_MAX = 50_000
 _FIGURES: dict[tuple[str, str], tuple[tuple, ClassStats]] = {}  # (store, class) -> (what they were made of, figures)
 _FIGURES_MAX = 16
 _lock = threading.Lock()
+_making: dict[tuple[str, str], threading.Lock] = {}  # (store, class) -> held while its figures are made
 
 
 @dataclass(frozen=True)
@@ -227,17 +228,33 @@ def class_stats(code: str, predictors: Mapping[str, Predictor]) -> ClassStats:
     """The wall's figures for class ``code``, the networks being ``predictors`` (the Draw page's three).
 
     Made again only when the class changed (its state, a drawing sent or hidden, a network's file): a wall that
-    looks every second costs a query while the class is quiet, and walls on one server share the work."""
-    info, mark = store.class_info(code), store.drawings_mark(code)
-    made_of = (info, mark, tuple((name, registry.version(name)) for name in predictors))
-    where = (db.url(), info.code)
+    looks every second costs a query while the class is quiet, and walls on one server share the work: one makes
+    the figures while the others (a second screen, the server's ``read_ahead``) wait for them."""
+    where = (db.url(), keys.normal_code(code))
     with _lock:
-        kept = _FIGURES.get(where)
-    if kept is not None and kept[0] == made_of:
-        return kept[1]
-    figures = drawings_stats(info, store.class_drawings(code, strokes=False), predictors)
-    with _lock:
-        if len(_FIGURES) >= _FIGURES_MAX:
-            _FIGURES.clear()  # a server that ran many classes starts over
-        _FIGURES[where] = (made_of, figures)
-    return figures
+        making = _making.setdefault(where, threading.Lock())
+    with making:
+        info, mark = store.class_info(code), store.drawings_mark(code)
+        made_of = (info, mark, tuple((name, registry.version(name)) for name in predictors))
+        with _lock:
+            kept = _FIGURES.get(where)
+        if kept is not None and kept[0] == made_of:
+            return kept[1]
+        figures = drawings_stats(info, store.class_drawings(code, strokes=False), predictors)
+        with _lock:
+            if len(_FIGURES) >= _FIGURES_MAX:
+                _FIGURES.clear()  # a server that ran many classes starts over
+            _FIGURES[where] = (made_of, figures)
+        return figures
+
+
+def read_ahead(predictors: Mapping[str, Predictor]) -> list[str]:
+    """Make the wall's figures of every class that is drawing now (its drawings read by ``predictors``), so that
+    a server started mid-class, a restarted one, has them when its first wall asks; the classes' codes. Nothing
+    when no class store was ever made here (it is not made for this)."""
+    if not db.exists():
+        return []
+    drawing = [info.code for info in store.list_classes() if info.activity != store.PAUSED]
+    for code in drawing:
+        class_stats(code, predictors)
+    return drawing

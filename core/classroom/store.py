@@ -14,7 +14,7 @@ import contextlib
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import Connection, Integer, case, delete, func, insert, select, update
@@ -85,6 +85,9 @@ class Drawing:
     submission_id: str
     strokes: list = field(repr=False, default_factory=list)
     png: bytes = field(repr=False, default=b"")
+    # The student right after ``submit`` stored (or found) this drawing: their count and their next prompt, the
+    # page's whole answer to a Send without another query. None when read back from the store.
+    sender: Student | None = field(repr=False, compare=False, default=None)
 
     @property
     def png_data_url(self) -> str:
@@ -197,11 +200,16 @@ def _counts(conn: Connection, class_id: int, student_id: int | None = None, lett
 
 
 def _next_prompt(conn: Connection, class_row, student_id: int) -> str:
-    """What the student draws next in the class's activity, balanced over its labels (or letters)."""
-    letters = class_row.activity == LETTERS
-    return prompts.next_label(_asked(class_row),
-                              _counts(conn, class_row.id, student_id, letters), _counts(conn, class_row.id,
-                                                                                        letters=letters))
+    """What the student draws next in the class's activity, balanced over its labels (or letters): the student's
+    counts and the class's, per label, in one query (a submit asks it while it holds SQLite's writers' lock)."""
+    mine = func.sum(case((drawings.c.student_id == student_id, 1), else_=0))
+    query = select(drawings.c.label, func.count(), mine).where(drawings.c.class_id == class_row.id,
+                                                                drawings.c.hidden.is_(False))
+    if class_row.activity == LETTERS:
+        query = query.where(drawings.c.activity == LETTERS)
+    rows = conn.execute(query.group_by(drawings.c.label)).all()
+    return prompts.next_label(_asked(class_row), Counter({label: int(n) for label, _, n in rows}),
+                              Counter({label: n for label, n, _ in rows}))
 
 
 def _prompt_again(conn: Connection, class_id: int) -> None:
@@ -349,38 +357,38 @@ def submit(code: str, token: str, submission_id: str, label: str, strokes: list,
     """Store a student's drawing of ``label`` (their prompt), as the canvas sent it, and ask for the next label.
 
     ``png``: the canvas' picture as a data URL. A submission id already stored for this student returns the
-    drawing stored then and changes nothing, so a retry never counts a drawing twice."""
+    drawing stored then and changes nothing, so a retry never counts a drawing twice. The drawing returned
+    carries the student as the submit left them (``sender``). One transaction: the drawing is checked before it
+    (no lock held while its picture is decoded), and what is returned is what was written, not read again."""
     submission_id = str(submission_id or "")
     if not 0 < len(submission_id) <= MAX_SUBMISSION_ID:
         raise ClassError(f"a submission needs an id of 1 to {MAX_SUBMISSION_ID} characters")
-    with db.reading() as conn:
-        class_row = _class_row(conn, code)
-        student = _student_row(conn, class_row, token)
-        done = _find(conn, student.id, submission_id)
-        if done is not None:
-            return done
     picture = _checked_drawing(strokes, png)
     try:
         with db.engine().begin() as conn:
-            class_row = _class_row(conn, code)  # again: the teacher may have paused the class meanwhile
+            class_row = _class_row(conn, code)
             student = _student_row(conn, class_row, token, lock=True)
             done = _find(conn, student.id, submission_id)
-            if done is not None:  # the same submission, sent again while this one was checked
-                return done
+            if done is not None:  # sent again (a retry, a reload): the drawing stored then
+                return replace(done, sender=_student(conn, student))
             if class_row.activity not in DRAWING_ACTIVITIES:
                 raise ClassError("the class is not drawing now: wait for the teacher to start an activity")
             if str(label) != student.prompt:
                 raise ClassError(f"you were asked to draw {student.prompt}, not {label}")
-            conn.execute(insert(drawings).values(
-                class_id=class_row.id, student_id=student.id, submission_id=submission_id, label=student.prompt,
-                activity=class_row.activity, strokes=json.dumps(strokes), png=picture, created_at=time.time(),
-                hidden=False))
-            conn.execute(update(students).where(students.c.id == student.id)
-                         .values(prompt=_next_prompt(conn, class_row, student.id)))
+            stored = Drawing(0, student.pseudonym, student.prompt, class_row.activity, time.time(), False,
+                             submission_id, strokes, picture)
+            drawing_id = conn.execute(insert(drawings).values(
+                class_id=class_row.id, student_id=student.id, submission_id=submission_id, label=stored.label,
+                activity=stored.activity, strokes=json.dumps(strokes), png=picture, created_at=stored.created_at,
+                hidden=False)).inserted_primary_key[0]
+            prompt = _next_prompt(conn, class_row, student.id)
+            conn.execute(update(students).where(students.c.id == student.id).values(prompt=prompt))
+            return replace(stored, id=drawing_id, sender=replace(_student(conn, student), prompt=prompt))
     except IntegrityError:  # the same submission, sent twice at once (on PostgreSQL): the first one won
         pass
     with db.reading() as conn:
-        return _find(conn, _student_row(conn, _class_row(conn, code), token).id, submission_id)
+        student = _student_row(conn, _class_row(conn, code), token)
+        return replace(_find(conn, student.id, submission_id), sender=_student(conn, student))
 
 
 def _checked_drawing(strokes, png) -> bytes:

@@ -4,11 +4,15 @@
 //
 // To the server it sends, at pen-up (and on undo, redo, clear), {strokes, png}: the strokes to start another
 // page's canvas from, and the picture as drawn, which the server reads as it read the old canvas' pixels.
+// With a Send button (``data.send``, its label: a class's student sheet), it sends nothing while the student
+// draws, the drawing stays here, and Send sends the whole drawing, {strokes, png}, as one trigger ("sent"): a
+// stroke costs the server nothing, and what is sent is all that is drawn.
 
 import { drawStroke, drawStrokes } from "./ink.mjs";
 
 const SIDE = 280;
 const TITLES = { dnn: "DNN", convnet: "ConvNet", resnet: "ResNet" };
+const RESEND_MS = 10000;  // Send pressed and no answer in this long: it can be pressed again
 
 function element(tag, attrs = {}, parent = null) {
   const el = document.createElement(tag);
@@ -20,9 +24,23 @@ function element(tag, attrs = {}, parent = null) {
   return el;
 }
 
+// A button that acts on a click, and on a finger's tap when the finger lifts; the click the browser may send after
+// the tap is then ignored (a tap that moves a little, or comes soon after a stroke, may never become a click).
+function pressable(b, act) {
+  let tapped = 0;
+  b.addEventListener("pointerup", (e) => {
+    if (e.pointerType === "mouse" || b.disabled) return;
+    tapped = performance.now();
+    act();
+  });
+  b.addEventListener("click", () => { if (performance.now() - tapped > 800) act(); });
+  return b;
+}
+
 class LiveCanvas {
-  constructor(root, data, setStateValue) {
+  constructor(root, data, setStateValue, setTriggerValue) {
     this.send = setStateValue;
+    this.trigger = setTriggerValue;
     this.strokes = (data.strokes || []).map((s) => ({ points: s.points, width: s.width }));
     this.undone = [];
     this.pen = data.pen || 20;
@@ -42,17 +60,12 @@ class LiveCanvas {
     for (const [name, label, title] of [["undo", "↶ Undo", "Undo the last stroke"],
                                         ["redo", "↷ Redo", "Redo the stroke undone"],
                                         ["clear", "✕ Clear", "Clear the canvas"]]) {
-      const b = element("button", { type: "button", "data-testid": `vp-${name}`, title, text: label }, bar);
-      // A finger's tap acts on lifting it; the click the browser may send after it is then ignored (a tap
-      // that moves a little, or comes soon after a stroke, may never become a click at all).
-      let tapped = 0;
-      b.addEventListener("pointerup", (e) => {
-        if (e.pointerType === "mouse" || b.disabled) return;
-        tapped = performance.now();
-        this[name]();
-      });
-      b.addEventListener("click", () => { if (performance.now() - tapped > 800) this[name](); });
-      this.buttons[name] = b;
+      this.buttons[name] = pressable(element("button", { type: "button", "data-testid": `vp-${name}`, title,
+                                                         text: label }, bar), () => this[name]());
+    }
+    if (data.send) {  // the page answers a Send with a new, blank canvas
+      this.buttons.send = pressable(element("button", { type: "button", class: "vp-send", "data-testid": "vp-send",
+                                                        text: data.send }, box), () => this.submit());
     }
     this.panel = element("div", { class: "vp-live", "data-testid": "vp-live", "aria-live": "polite" }, box);
     drawStrokes(this.ctx, this.strokes);
@@ -72,6 +85,7 @@ class LiveCanvas {
   }
 
   update(data) {
+    if (this.sending) { this.sending = false; this.refreshButtons(); }  // the page answered: Send may go again
     this.pen = data.pen || this.pen;
     this.titles = data.titles || this.titles;
     const live = data.live || [];
@@ -137,15 +151,32 @@ class LiveCanvas {
     drawStrokes(this.ctx, this.strokes);
     this.refreshButtons();
     this.scheduleReading();
+    this.sending = false;
+    if (!this.buttons.send) this.send("drawing", this.drawing());
+  }
+
+  drawing() {
     const strokes = this.strokes.map((s) => ({ points: s.points.map(([x, y]) => [+x.toFixed(1), +y.toFixed(1)]),
                                               width: s.width }));
-    this.send("drawing", { strokes, png: this.strokes.length ? this.canvas.toDataURL("image/png") : null });
+    return { strokes, png: this.strokes.length ? this.canvas.toDataURL("image/png") : null };
+  }
+
+  submit() {
+    if (!this.strokes.length || this.sending) return;
+    // Pressed once, sent once; the page's answer replaces this canvas. Should no answer come (the server
+    // restarting), Send comes back, the drawing still here.
+    this.sending = true;
+    this.refreshButtons();
+    clearTimeout(this.resend);
+    this.resend = setTimeout(() => { this.sending = false; this.refreshButtons(); }, RESEND_MS);
+    this.trigger("sent", this.drawing());
   }
 
   refreshButtons() {
     this.buttons.undo.disabled = !this.strokes.length;
     this.buttons.redo.disabled = !this.undone.length;
     this.buttons.clear.disabled = !this.strokes.length;
+    if (this.buttons.send) this.buttons.send.disabled = !this.strokes.length || this.sending;
   }
 
   scheduleReading() {
@@ -198,8 +229,8 @@ class LiveCanvas {
 }
 
 export function mount(component) {
-  const { parentElement, data, setStateValue } = component;
+  const { parentElement, data, setStateValue, setTriggerValue } = component;
   const root = parentElement.querySelector(".vp-root") || element("div", { class: "vp-root" }, parentElement);
-  if (!root.vp) root.vp = new LiveCanvas(root, data || {}, setStateValue);
+  if (!root.vp) root.vp = new LiveCanvas(root, data || {}, setStateValue, setTriggerValue);
   else root.vp.update(data || {});
 }
