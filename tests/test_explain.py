@@ -232,16 +232,26 @@ def test_a_damaged_neighbours_cache_is_not_searched_but_made_again(damage, tmp_p
     assert not indexer.complete and indexer.index is None and not path.exists()
 
 
+def fewer_training_digits(monkeypatch, n: int) -> int:
+    """The index made of MNIST's first ``n`` training digits: where a test checks what is built and kept, not
+    what the whole set finds (the nearest-digits test above searches all 60,000)."""
+    x, y = neighbours._training_digits()
+    monkeypatch.setattr(neighbours, "_training_digits", lambda: (x[:n], y[:n]))
+    return n
+
+
 @pytest.mark.slow
 def test_a_truncated_neighbours_cache_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("VP_HOME", str(tmp_path))
+    digits = fewer_training_digits(monkeypatch, 5_000)
     model = registry.load("net002")
-    path = cache_file("net002")
-    DAMAGES["truncated"](path, np.zeros((60_000, 50), np.float32))
+    x, _ = neighbours._training_digits()
+    path = array_cache.path_for(*neighbours._features_entry("net002", x))
+    DAMAGES["truncated"](path, np.zeros((digits, 50), np.float32))
     old = path.parent / "net002-0123456789abcdef.npy"  # kept under a key of its own before the shared cache
     np.save(old, np.zeros((2, 50), np.float32))
     index = neighbours.build_index("net002", model)
-    assert index.features.shape == (60_000, 50) and index.features.any()
+    assert index.features.shape == (digits, 50) and index.features.any()
     np.testing.assert_array_equal(array_cache.read(path)["features"], index.features)  # a whole copy in its place
     assert not old.exists()
 
@@ -252,6 +262,7 @@ def test_an_indexer_starts_from_a_sample_and_completes_in_the_background(tmp_pat
     import threading
 
     monkeypatch.setenv("VP_HOME", str(tmp_path))
+    digits = fewer_training_digits(monkeypatch, neighbours.SAMPLE + 2 * neighbours.BATCH)  # more than a sample
     model = registry.load("net002")
     indexer = neighbours.Indexer("net002", model)
     assert indexer.index is None and not indexer.complete
@@ -263,7 +274,7 @@ def test_an_indexer_starts_from_a_sample_and_completes_in_the_background(tmp_pat
     (build,) = [t for t in threading.enumerate() if t.name == "index-net002"]
     build.join(timeout=300)
     assert indexer.complete and indexer.error is None and indexer.seconds_left() == 0.0
-    assert indexer.start() is indexer.index and len(indexer.index.labels) == 60_000
+    assert indexer.start() is indexer.index and len(indexer.index.labels) == digits
     np.testing.assert_array_equal(indexer.index.features[:n], sample.features)
     full = neighbours.build_index("net002", model)  # the file the background build saved
     np.testing.assert_array_equal(full.features, indexer.index.features)

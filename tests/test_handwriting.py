@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import io
 import string
 
 import numpy as np
@@ -92,6 +93,24 @@ def test_the_fonts_typeset_every_letter_as_a_drawing_and_each_comes_with_its_lic
     # Each font is its own hand: an "a" differs from font to font.
     a = images[labels == "a"].reshape(len(some), -1)
     assert np.linalg.norm(a[:, None] - a[None], axis=2)[np.triu_indices(len(some), 1)].min() > 1.0
+
+
+def test_a_font_unpacked_once_draws_the_letters_freetype_draws_from_its_woff_file():
+    """``font_letters.sfnt`` unpacks a WOFF font once rather than at each letter's size: the same pixels."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    def drawn(font: ImageFont.FreeTypeFont, letter: str, width: int) -> bytes:
+        page = Image.new("L", (560, 560))
+        ImageDraw.Draw(page).text((140, 140), letter, font=font, fill=255, stroke_width=width, stroke_fill=255)
+        return page.tobytes()
+
+    for n, woff in enumerate(font_letters.font_files()[::50]):
+        assert woff.read_bytes()[:4] == b"wOFF" and font_letters.sfnt(woff)[:4] in (b"\0\1\0\0", b"OTTO", b"true")
+        for size in (font_letters.SIZES[0] + n, font_letters.SIZES[1] - 1 - n):
+            own = ImageFont.truetype(str(woff), size)
+            unpacked = ImageFont.truetype(io.BytesIO(font_letters.sfnt(woff)), size)
+            for i, letter in enumerate(string.ascii_lowercase):
+                assert drawn(own, letter, i % 5) == drawn(unpacked, letter, i % 5), (woff.name, size, letter)
 
 
 def test_the_handwriting_network_reads_36_classes_and_is_the_own_classes_default():

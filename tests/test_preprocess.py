@@ -237,3 +237,42 @@ def test_huge_pictures_get_the_megapixel_limit_and_no_pillow_warning(width, heig
     with pytest.raises(InputError, match=f"too large \\({megapixels} megapixels.*the limit is 40 megapixels"):
         preprocess.decode_image(_png_header(width, height))
     assert not [w for w in recwarn if "DecompressionBomb" in type(w.message).__name__]
+
+
+def test_where_the_drawing_lies_on_a_black_picture_moves_only_its_frame(unipen):
+    """The steps up to the crop run on the box around the lit pixels: a wider black margin changes no pixel of
+    the input the networks read, and the frame maps back onto the ink where it now lies."""
+    drawn = (strokes.render(strokes.canvas_paths(unipen[3], box=150, offset=(-40, 30)), width=14) / 255.0)
+    wider = np.zeros((330, 300), np.float32)
+    wider[37:317, 11:291] = drawn
+    pre, moved = preprocess.from_canvas(drawn), preprocess.from_canvas(wider)
+    assert np.array_equal(pre.image, moved.image) and not pre.empty
+    k, oy, ox = pre.frame_on_input
+    assert moved.frame_on_input == pytest.approx((k, oy + 37, ox + 11), abs=1e-9)
+    assert np.array_equal(moved.steps["ink"][37:317, 11:291], pre.steps["ink"]) and moved.steps["ink"].sum() == \
+        pre.steps["ink"].sum()
+
+
+def test_a_dot_is_what_the_stroke_width_says_whether_or_not_the_runs_bound_decides(monkeypatch):
+    """``_a_dot`` skips the distance transform when the rows' runs of ink bound the stroke width well below half
+    the crop: on dots, bars, rings and strokes of every size it says what the stroke width says."""
+    width_of = preprocess.stroke_width
+    transforms = []
+    monkeypatch.setattr(preprocess, "stroke_width", lambda mask: transforms.append(1) or width_of(mask))
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:90, :90]
+    dots, decided = 0, 0
+    for n in range(300):
+        cy, cx, ry, rx = *rng.uniform(30, 60, 2), *rng.uniform(1, 30, 2)
+        ink = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1
+        if n % 3 == 1:  # a ring
+            ink &= ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 >= rng.uniform(0.2, 0.9)
+        if n % 3 == 2:  # and a stroke across it
+            ink |= (np.abs(yy - cy - (xx - cx) * rng.uniform(-2, 2)) < rng.uniform(1, 12)) & (np.abs(xx - cx) < 35)
+        rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+        crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        dot = max(crop.shape) < 2.0 * max(width_of(crop), 1.0)
+        before = len(transforms)
+        assert preprocess._a_dot(crop) == dot, (n, crop.shape)
+        dots, decided = dots + dot, decided + (len(transforms) == before)
+    assert 30 < dots < 270 and 30 < decided < 270  # both answers, and both ways of reaching them, were tried

@@ -220,7 +220,6 @@ class Indexer:
     def _build_rest(self, sample: np.ndarray) -> None:
         try:
             x, y = _training_digits()
-            x, y = _training_digits()
             self._full = _index(_full_features(self.name, self.model, x, sample), y)
         except Exception as e:  # noqa: BLE001 - the sample's index stays in use; the page says why
             self.error = f"{type(e).__name__}: {e}"
