@@ -44,9 +44,9 @@ def test_compare_trains_another_with_the_quick_preset_by_default(fake_engine):
 def _test_accuracy(config: TrainConfig) -> float:
     from core.base import device
 
-    # As the engine's worker trains (core.lab.engine.execute: Ray gives a one-CPU task OMP_NUM_THREADS=1): two
-    # such runs on two cores spend 13% less CPU than two at TensorFlow's default threads (quick ConvNet, 61 s
-    # against 70-75 s each, measured side by side).
+    # As the engine's worker trains (core.lab.engine.execute: Ray gives a one-CPU task OMP_NUM_THREADS=1), so the
+    # table is the one the page's sweep makes; two such runs side by side cost about the CPU of two at
+    # TensorFlow's default threads (bench.bench_train_cpu, docs/benchmarks.md).
     device.configure_threads(intra_op=1, inter_op=2)
     return train(config)["test_accuracy"]
 
