@@ -29,6 +29,7 @@ from tests.busy import stretched
 CURVES = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate")
 FINISH_S = 240  # a tiny run: a fresh worker imports TensorFlow, loads MNIST and trains, on 2 busy cores
 START_S = 120  # until a worker has started and reports its first batches
+WAIT_S = 0.25  # how often a wait for a worker's start looks (each look is a query of the store, on busy cores)
 VALID = dict(epochs=1, limit=600, batch_size=64, polish_epochs=0, augment=False, writing_styles=False)
 
 
@@ -395,7 +396,7 @@ def test_two_concurrent_runs_each_keep_their_own_curves(engine_home, two_runs):
 def test_cancel_a_running_run_ends_killed_within_2_s(engine_home):
     run = engine.launch(long_run(), "cli")
     try:
-        poll(lambda: training(run.run_id), START_S, "batch reported by the run")
+        poll(lambda: training(run.run_id), START_S, "batch reported by the run", every_s=WAIT_S)
         asked = time.monotonic()
         assert engine.cancel(run.run_id) == "CANCELLING"
         ended = poll(lambda: runs.get(run.run_id).status in runs.TERMINAL, 10, "ending after the cancel")
@@ -414,7 +415,7 @@ def test_cancel_a_running_run_ends_killed_within_2_s(engine_home):
 def test_cancel_a_run_before_its_first_batch_ends_killed_within_2_s_with_no_epoch(engine_home):
     run = engine.launch(long_run(), "cli")
     try:
-        poll(lambda: runs.get(run.run_id).status == "RUNNING", START_S, "RUNNING state")
+        poll(lambda: runs.get(run.run_id).status == "RUNNING", START_S, "RUNNING state", every_s=0.1)
         asked = time.monotonic()
         engine.cancel(run.run_id)
         poll(lambda: runs.get(run.run_id).status in runs.TERMINAL, 60, "ending after the cancel")
@@ -434,8 +435,9 @@ def test_cancel_a_queued_run_kills_it_before_it_ever_trains(engine_home):
     launched = [engine.launch(long_run(), "cli") for _ in range(slots + 1)]
     queued = launched[-1]
     try:
-        for run in launched[:-1]:
-            poll(lambda run=run: training(run.run_id), START_S, "batch reported by a run holding a slot")
+        for run in launched[:-1]:  # RUNNING: it holds its slot (its first batch would add nothing to wait for)
+            poll(lambda run=run: runs.get(run.run_id).status == "RUNNING", START_S, "run holding a slot",
+                 every_s=WAIT_S)
         assert runs.get(queued.run_id).status == "SCHEDULED"
         assert runs.get(queued.run_id).state == "QUEUED"
         asked = time.monotonic()
@@ -469,7 +471,7 @@ def test_cancel_a_queued_run_kills_it_before_it_ever_trains(engine_home):
 def test_a_killed_worker_ends_the_run_failed_saying_the_worker_died(engine_home):
     run = engine.launch(long_run(), "cli")
     try:
-        running = poll(lambda: training(run.run_id), START_S, "batch reported by the run")
+        running = poll(lambda: training(run.run_id), START_S, "batch reported by the run", every_s=WAIT_S)
         host, pid = running.tags["vp.worker"].rsplit(":", 1)
         assert host == socket.gethostname()
         assert psutil.Process(int(pid)).is_running()
