@@ -221,9 +221,10 @@ def _run(args: argparse.Namespace) -> int:
     from core.lab import engine, runs
     from core.nets import registry
 
-    # Before TensorFlow loads (5-10 s, longer on a busy machine): a missing data set is said within a second.
+    # TensorFlow loads in the run's worker only (5-10 s, longer on a busy machine): a missing data set or a bad
+    # setting is said within a second, and a launch hands the run over at once.
     engine.check_data(registry.get(args.model).dataset)
-    from core.training.train import TrainConfig
+    from core.training.config import TrainConfig
 
     config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                          limit=args.limit, dropout=args.dropout, kernel_size=args.kernel_size,

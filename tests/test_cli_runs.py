@@ -6,11 +6,14 @@ cluster, so there is one real training here (tiny: 600 digits, one epoch).
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bench.harness import command_line
+from core.base.paths import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +96,22 @@ def test_cancel_of_an_unknown_run_fails_with_a_clear_message(home):
     out = cli(home, "cancel", "0123456789abcdef0123456789abcdef")
     assert out.returncode != 0
     assert_clear_error(out, "no run", "0123456789abcdef0123456789abcdef")
+
+
+REFUSED_HERE = """
+import sys
+from core import __main__ as cli
+code = cli.main(["run", "--model", "net002", "--epochs", "1", "--lr", "0"])
+print(code, "tensorflow" in sys.modules)
+"""
+
+
+def test_run_checks_its_config_without_loading_tensorflow(tmp_path):
+    """``core run`` checks the config where it is typed and trains it in a worker: a bad setting is refused, and a
+    good run handed over, without the launching process spending seconds on TensorFlow (``core.training.config``)."""
+    env = command_line.environment({"VP_HOME": str(tmp_path)})
+    out = subprocess.run([sys.executable, "-c", REFUSED_HERE], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.split() == ["2", "False"], (out.stdout, out.stderr[-3000:])
+    assert "learning rate" in out.stderr
+    assert not (tmp_path / "mlflow.db").exists()  # refused before anything was recorded

@@ -29,6 +29,7 @@ from tests.busy import stretched
 CURVES = ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate")
 FINISH_S = 240  # a tiny run: a fresh worker imports TensorFlow, loads MNIST and trains, on 2 busy cores
 START_S = 120  # until a worker has started and reports its first batches
+WAIT_S = 0.25  # how often a wait for a worker's start looks (each look is a query of the store, on busy cores)
 VALID = dict(epochs=1, limit=600, batch_size=64, polish_epochs=0, augment=False, writing_styles=False)
 
 
@@ -189,11 +190,9 @@ def test_a_launcher_beats_for_the_runs_it_waits_on_and_stops_with_them(run_store
     watcher = threading.Thread(target=waiting.wait, daemon=True)  # stands for the thread that waits on the worker
     monkeypatch.setitem(engine._watchers, run.run_id, watcher)
     engine.keep_beating()
-    time.sleep(1.0)
-    assert float(runs.get(run.run_id).tags["vp.heartbeat"]) > first
+    poll(lambda: float(runs.get(run.run_id).tags["vp.heartbeat"]) > first, 1.0, "heartbeat written")
     engine._watchers.pop(run.run_id)  # the run ended: nothing left to beat for
-    time.sleep(1.0)
-    assert not [t for t in threading.enumerate() if t.name == engine.HEARTBEAT]
+    poll(lambda: not [t for t in threading.enumerate() if t.name == engine.HEARTBEAT], 1.0, "end of the heartbeat")
     waiting.set()
     runs.finish(run.run_id, "KILLED")
 
@@ -233,10 +232,10 @@ def test_a_run_whose_launcher_is_killed_is_failed_by_the_next_look(run_store, tm
         if launcher.poll() is None:
             launcher.kill()
             launcher.wait()
-        for process in family:  # the launcher's Ray cluster goes with it; anything left is ended here
+        # The launcher's Ray cluster goes with it; anything left after 10 s (for all of them together) is ended here.
+        _, left = psutil.wait_procs(family, timeout=10)
+        for process in left:
             try:
-                process.wait(10)
-            except psutil.TimeoutExpired:
                 process.kill()
             except psutil.NoSuchProcess:
                 pass
@@ -246,16 +245,39 @@ def test_a_run_whose_launcher_is_killed_is_failed_by_the_next_look(run_store, tm
 
 
 @pytest.fixture(scope="module")
-def finished_run(engine_home):
-    """One tiny net002 run (2 epochs) launched from the Compare lab, waited for."""
-    config = small(epochs=2)
-    launched_at = time.monotonic()
-    run = engine.launch(config, "compare")
-    launch_s = time.monotonic() - launched_at
-    done = runs.wait(run.run_id, timeout_s=FINISH_S, poll_s=0.2)
-    if done.status not in runs.TERMINAL:
-        stop_all([run.run_id])
-    return config, run, launch_s, done
+def two_runs(engine_home):
+    """Two tiny runs launched together from the Compare lab and waited for: a net002 (2 epochs) and a DNN
+    (3 epochs, its own learning rate). Each test of this part reads them: one run end to end, a fresh process
+    listing it, the states a run goes through (looked at every 0.1 s from its launch), two runs at once."""
+    configs = {"net002": small(epochs=2, limit=1000, batch_size=32),
+               "dnn": small("dnn", epochs=3, limit=1000, batch_size=32, learning_rate=0.002)}
+    launched, launch_s = {}, {}
+    for model, config in configs.items():
+        launched_at = time.monotonic()
+        launched[model] = engine.launch(config, "compare")
+        launch_s[model] = time.monotonic() - launched_at
+    seen = []  # the net002 run's states, looked at every 0.1 s from its launch to its end
+    try:
+        deadline = time.monotonic() + FINISH_S
+        while time.monotonic() < deadline:
+            now = runs.get(launched["net002"].run_id)
+            if not seen or seen[-1] != now.state:
+                seen.append(now.state)
+            if now.status in runs.TERMINAL:
+                break
+            time.sleep(0.1)
+        done = {model: runs.wait(run.run_id, timeout_s=max(deadline - time.monotonic(), 0), poll_s=0.2)
+                for model, run in launched.items()}
+    finally:
+        stop_all(r.run_id for r in launched.values())
+    return {"configs": configs, "launched": launched, "launch_s": launch_s, "seen": seen, "done": done}
+
+
+@pytest.fixture(scope="module")
+def finished_run(two_runs):
+    """The net002 run of ``two_runs``: (its config, the run as launched, seconds launch took, the run ended)."""
+    return (two_runs["configs"]["net002"], two_runs["launched"]["net002"], two_runs["launch_s"]["net002"],
+            two_runs["done"]["net002"])
 
 
 @pytest.mark.slow
@@ -316,22 +338,11 @@ def test_runs_survive_an_app_restart(finished_run):
 
 
 @pytest.mark.slow
-def test_a_run_whose_worker_loads_tensorflow_says_so_with_the_time_measured_here(engine_home):
+def test_a_run_whose_worker_loads_tensorflow_says_so_with_the_time_measured_here(finished_run, two_runs):
     """Between its slot and its first batch a worker loads TensorFlow (about 20 s on a busy laptop): the run says
     "starting its worker", not "queued", and how long that took is kept to say how long the next one will."""
-    run = engine.launch(small(), "compare")
-    seen = []
-    try:
-        deadline = time.monotonic() + FINISH_S
-        while time.monotonic() < deadline:
-            now = runs.get(run.run_id)
-            if not seen or seen[-1] != now.state:
-                seen.append(now.state)
-            if now.status in runs.TERMINAL:
-                break
-            time.sleep(0.1)
-    finally:
-        stop_all([run.run_id])
+    _, run, _, _ = finished_run
+    seen = two_runs["seen"]  # its states, looked at every 0.1 s from its launch to its end
     assert seen[-1] == "FINISHED", seen
     assert "STARTING" in seen and seen.index("STARTING") < seen.index("RUNNING"), seen
     assert "QUEUED" not in seen[seen.index("STARTING"):], seen
@@ -349,15 +360,9 @@ def test_a_run_whose_worker_loads_tensorflow_says_so_with_the_time_measured_here
 
 
 @pytest.mark.slow
-def test_two_concurrent_runs_each_keep_their_own_curves(engine_home):
+def test_two_concurrent_runs_each_keep_their_own_curves(engine_home, two_runs):
     assert engine.max_runs() >= 2
-    configs = {"net002": small(epochs=2, limit=1000, batch_size=32, learning_rate=0.002),
-               "dnn": small("dnn", epochs=3, limit=1000, batch_size=32)}
-    launched = {model: engine.launch(config, "compare") for model, config in configs.items()}
-    try:
-        done = {model: runs.wait(r.run_id, timeout_s=FINISH_S, poll_s=0.2) for model, r in launched.items()}
-    finally:
-        stop_all(r.run_id for r in launched.values())
+    configs, done = two_runs["configs"], two_runs["done"]
     c = runs.client()
     for model, run in done.items():
         config = configs[model]
@@ -391,7 +396,7 @@ def test_two_concurrent_runs_each_keep_their_own_curves(engine_home):
 def test_cancel_a_running_run_ends_killed_within_2_s(engine_home):
     run = engine.launch(long_run(), "cli")
     try:
-        poll(lambda: training(run.run_id), START_S, "batch reported by the run")
+        poll(lambda: training(run.run_id), START_S, "batch reported by the run", every_s=WAIT_S)
         asked = time.monotonic()
         assert engine.cancel(run.run_id) == "CANCELLING"
         ended = poll(lambda: runs.get(run.run_id).status in runs.TERMINAL, 10, "ending after the cancel")
@@ -410,7 +415,7 @@ def test_cancel_a_running_run_ends_killed_within_2_s(engine_home):
 def test_cancel_a_run_before_its_first_batch_ends_killed_within_2_s_with_no_epoch(engine_home):
     run = engine.launch(long_run(), "cli")
     try:
-        poll(lambda: runs.get(run.run_id).status == "RUNNING", START_S, "RUNNING state")
+        poll(lambda: runs.get(run.run_id).status == "RUNNING", START_S, "RUNNING state", every_s=0.1)
         asked = time.monotonic()
         engine.cancel(run.run_id)
         poll(lambda: runs.get(run.run_id).status in runs.TERMINAL, 60, "ending after the cancel")
@@ -430,8 +435,9 @@ def test_cancel_a_queued_run_kills_it_before_it_ever_trains(engine_home):
     launched = [engine.launch(long_run(), "cli") for _ in range(slots + 1)]
     queued = launched[-1]
     try:
-        for run in launched[:-1]:
-            poll(lambda run=run: training(run.run_id), START_S, "batch reported by a run holding a slot")
+        for run in launched[:-1]:  # RUNNING: it holds its slot (its first batch would add nothing to wait for)
+            poll(lambda run=run: runs.get(run.run_id).status == "RUNNING", START_S, "run holding a slot",
+                 every_s=WAIT_S)
         assert runs.get(queued.run_id).status == "SCHEDULED"
         assert runs.get(queued.run_id).state == "QUEUED"
         asked = time.monotonic()
@@ -453,6 +459,7 @@ def test_cancel_a_queued_run_kills_it_before_it_ever_trains(engine_home):
     after = runs.get(queued.run_id)
     assert after.status == "KILLED"
     assert "vp.worker" not in after.tags and "vp.device" not in after.tags  # never marked RUNNING
+    assert runs.Tag.STARTING not in after.tags  # nor starting: its worker ended before loading TensorFlow
     assert not any(k in after.metrics for k in ("progress", "batch_loss", "loss", "test_accuracy"))
     assert runs.client().list_artifacts(queued.run_id) == []
 
@@ -464,7 +471,7 @@ def test_cancel_a_queued_run_kills_it_before_it_ever_trains(engine_home):
 def test_a_killed_worker_ends_the_run_failed_saying_the_worker_died(engine_home):
     run = engine.launch(long_run(), "cli")
     try:
-        running = poll(lambda: training(run.run_id), START_S, "batch reported by the run")
+        running = poll(lambda: training(run.run_id), START_S, "batch reported by the run", every_s=WAIT_S)
         host, pid = running.tags["vp.worker"].rsplit(":", 1)
         assert host == socket.gethostname()
         assert psutil.Process(int(pid)).is_running()

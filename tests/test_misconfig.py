@@ -268,9 +268,10 @@ def spans(home: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.slow
-def test_runs_started_together_from_two_shells_share_the_machines_slots(tmp_path):
+def test_runs_started_together_from_two_shells_share_the_machines_slots(run_store, tmp_path, monkeypatch):
     """VP_MAX_RUNS is per machine: with 1, two ``core run`` started at once train one after the other."""
-    assert cli("runs", env={"VP_HOME": str(tmp_path)}).returncode == 0  # the store first: this is about the slots
+    monkeypatch.setenv("VP_HOME", str(tmp_path))
+    runs.experiment_id()  # the store first (here, not in a third process): this is about the slots
     procs = [start("run", *TINY, env={"VP_HOME": str(tmp_path), "VP_MAX_RUNS": "1"}) for _ in range(2)]
     outs = [p.communicate(timeout=900) for p in procs]
     results = [json.loads(stdout) for stdout, _ in outs]

@@ -417,6 +417,8 @@ def execute(run_id: str, params: dict, recipe: str = "train") -> str:
         _held_slot = take_slot(run_id, slots)
         if _held_slot is None:
             return "KILLED"  # cancelled while it waited for a slot
+    if runs.cancel_requested(run_id):  # cancelled while it waited in Ray's queue: it ends here, before TensorFlow
+        return "KILLED"  # loads, rather than hold a slot and the cores for the seconds that takes
     runs.mark_starting(run_id)  # TensorFlow takes seconds to load: the run says so rather than "queued"
     from core.base import device
 
