@@ -11,7 +11,7 @@ from app_pages.ui.run_panel import curves_figure, launch, runs_panel, store_prob
 from core.data import datasets
 from core.lab import evaluation, leaderboard, lessons, presets, runs
 from core.nets import registry
-from core.training.train import TrainConfig
+from core.training.config import TrainConfig
 
 st.title("Compare networks")
 st.write("Which network reads MNIST best, how big is it, how long did it train, and how fast does it answer? "

@@ -8,7 +8,7 @@ from app_pages.ui.run_panel import launch, runs_panel
 from core.data import datasets, previews, tiny_download, tiny_imagenet
 from core.lab import presets, tiny_presets
 from core.nets import registry
-from core.training.train import TrainConfig
+from core.training.config import TrainConfig
 
 st.title("Data sets")
 PREVIEW_PER_CLASS = 10  # of the shipped overview's 20 a class: "Other examples" shows the other ten

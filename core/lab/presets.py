@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
-from core.training.train import TrainConfig
+from core.training.config import TrainConfig
 
 # Report 004, table 1: (accuracy, macro-F1) of the best model of each kind.
 REPORT_004_TABLE1 = {"dnn": (0.965, 0.965), "convnet": (0.991, 0.991), "resnet": (0.992, 0.992)}

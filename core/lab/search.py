@@ -32,7 +32,7 @@ def launch(trials: int, max_epochs: int, preset_name: str = "quick") -> runs.Run
     """Start a search (returns at once): the search's own run, whose trials appear as they start."""
     import ray
 
-    from core.training.train import TrainConfig
+    from core.training.config import TrainConfig
 
     if not 2 <= trials <= 64 or not 1 <= max_epochs <= 30:
         raise ValueError("a search needs 2-64 trials of 1-30 epochs")

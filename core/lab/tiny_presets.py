@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from core.data import tiny_imagenet
 from core.lab import runs
 from core.nets import registry
-from core.training.train import TrainConfig
+from core.training.config import TrainConfig
 
 # Report 003's table: test accuracy of each CNN on its five classes.
 REPORT_003_TABLE = {"tiny003_model1": 0.516, "tiny003_model2": 0.312, "tiny003_model3": 0.615,
