@@ -57,9 +57,6 @@ with st.sidebar:
 # Runs left RUNNING by an earlier server are marked FAILED when this one starts, whichever page is opened first
 # (on a side thread, once per process).
 nets.reconcile_on_start()
-# The Draw networks are loaded, and the wall's figures of a class in progress made, on a side thread at the first
-# run: a server restarted mid-class answers its first students and wall without loading them on their time.
-nets.warm_up()
 # The Explain page's nearest-digit indexes are computed ahead, on a side thread, so a first visit need not wait.
 nets.build_indexes_ahead()
 sessions.tidy_while_serving()  # a class's memory comes back after it leaves

@@ -19,9 +19,7 @@ _warming = threading.Lock()
 _checked: set[str] = set()  # the run stores this process has checked for runs an earlier app left running
 WARMING = "warm-run-store"  # the side thread that imports MLflow and opens the store
 AHEAD = "index-ahead"  # the side thread that computes the Explain page's nearest-digit indexes at server start
-WARM_UP = "warm-up"  # the side thread that loads the Draw networks (and a class's wall figures) at server start
 _ahead: threading.Thread | None = None
-_warm: threading.Thread | None = None
 
 
 # Cached per file version, so a model retrained while the app runs is picked up, not served stale.
@@ -87,31 +85,6 @@ def reconcile_on_start() -> None:
             return
         _checked.add(uri)
         threading.Thread(target=_warm_store, args=(True,), name=WARMING, daemon=True).start()
-
-
-def warm_up() -> threading.Thread:
-    """When the server starts, load the Draw page's networks and make the wall's figures of the classes that are
-    drawing, on a side thread, once per process: a server restarted mid-class has them ready for the first wall
-    and the first drawing, instead of its first visitors' reruns waiting for them (the wall was back 15.6 s after
-    a restart). It starts with the server's first run (Streamlit runs no app code before), which imports
-    TensorFlow; a page that needs a network meanwhile waits for this load, not for one of its own."""
-    global _warm
-    with _warming:
-        if _warm is None:
-            _warm = threading.Thread(target=_load_networks, name=WARM_UP, daemon=True)
-            _warm.start()
-    return _warm
-
-
-def _load_networks() -> None:
-    from core.classroom import stats  # the wall's figures: on this thread, not the first page's
-
-    try:
-        loaded = predictors()
-        logging.getLogger(__name__).info("networks loaded: %s; classes read: %s", ", ".join(loaded),
-                                         stats.read_ahead(loaded))
-    except Exception:  # noqa: BLE001 - the pages load what they need themselves; the server goes on
-        logging.getLogger(__name__).warning("could not load the networks ahead", exc_info=True)
 
 
 def build_indexes_ahead() -> threading.Thread | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Iterator
-from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -56,12 +55,6 @@ def _sqlite_engine(address: str) -> Engine:
         connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
     return engine
-
-
-def exists() -> bool:
-    """Whether the store ``url()`` names was ever made: a database server's always is; SQLite's once its file is."""
-    address = url()
-    return not address.startswith("sqlite:///") or Path(address.removeprefix("sqlite:///")).is_file()
 
 
 @functools.cache

@@ -229,7 +229,7 @@ def class_stats(code: str, predictors: Mapping[str, Predictor]) -> ClassStats:
 
     Made again only when the class changed (its state, a drawing sent or hidden, a network's file): a wall that
     looks every second costs a query while the class is quiet, and walls on one server share the work: one makes
-    the figures while the others (a second screen, the server's ``read_ahead``) wait for them."""
+    the figures while the others (a second screen on the same class) wait for them."""
     where = (db.url(), keys.normal_code(code))
     with _lock:
         making = _making.setdefault(where, threading.Lock())
@@ -246,15 +246,3 @@ def class_stats(code: str, predictors: Mapping[str, Predictor]) -> ClassStats:
                 _FIGURES.clear()  # a server that ran many classes starts over
             _FIGURES[where] = (made_of, figures)
         return figures
-
-
-def read_ahead(predictors: Mapping[str, Predictor]) -> list[str]:
-    """Make the wall's figures of every class that is drawing now (its drawings read by ``predictors``), so that
-    a server started mid-class, a restarted one, has them when its first wall asks; the classes' codes. Nothing
-    when no class store was ever made here (it is not made for this)."""
-    if not db.exists():
-        return []
-    drawing = [info.code for info in store.list_classes() if info.activity != store.PAUSED]
-    for code in drawing:
-        class_stats(code, predictors)
-    return drawing
