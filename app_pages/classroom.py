@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.ui import class_letters, class_student, nets
+from app_pages.ui import charts, class_letters, class_student, nets
 from app_pages.ui.live_canvas import sending_canvas
 from core.base.words import with_article
 from core.classroom import captions, db, export, join, keys, stats, store, training
@@ -309,13 +309,13 @@ def wall(code: str, secret: str) -> None:
     hook("vp-class-count", f"{figures.total} drawings from {figures.info.students} students", count=figures.total)
     st.subheader(captions.caption(figures))
     if figures.info.activity == store.LETTERS:  # the letters' own figures are in their section: no digit networks here
-        st.bar_chart(pd.Series(figures.counts, name="drawings"), height=220, x_label="letter", y_label="drawings")
+        st.vega_lite_chart(charts.count_bars(figures.counts, "letter"), height=220)
         st.subheader("Latest drawings")
         mosaic("latest", [(d, d.label) for d in figures.latest], code, secret)
         return
     left, right = st.columns([1, 1])
     with left:
-        st.bar_chart(pd.Series(figures.counts, name="drawings"), height=220, x_label="label", y_label="drawings")
+        st.vega_lite_chart(charts.count_bars(figures.counts, "label"), height=220)
         st.dataframe(pd.DataFrame([{
             "network": s.title, "the class's drawings": f"{s.accuracy:.0%}" if s.accuracy is not None else "-",
             "MNIST's test digits": f"{s.mnist_accuracy:.1%}" if s.mnist_accuracy is not None else "-"}

@@ -304,5 +304,7 @@ def test_a_hidden_drawing_leaves_the_counts_and_the_drawings(class_db):
     assert [d.id for d in store.class_drawings(info.code)] == [kept.id]
     assert store.class_info(info.code).drawings == 1
     assert [d.hidden for d in store.class_drawings(info.code, include_hidden=True)] == [False, True]
+    assert store.hidden_flags(info.code) == {kept.id: False, gone.id: True}  # what the wall reads every change
     store.hide(info.code, secret, gone.id, hidden=False)
     assert store.class_info(info.code).drawings == 2
+    assert store.hidden_flags(info.code) == {kept.id: False, gone.id: False}

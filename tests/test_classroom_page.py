@@ -9,7 +9,9 @@ import io
 import json
 import re
 import zipfile
+from collections import Counter
 
+import pyarrow
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -191,6 +193,10 @@ def test_the_wall_counts_the_class_drawings_and_concludes_nothing_from_three(cla
         f"3 digits from 3 students so far: {missing} more drawings to compare the networks fairly (at least "
         f"{stats.MIN_DRAWINGS} digits from {stats.MIN_STUDENTS} students).") in [h.value for h in at.subheader]
     assert not at.get("plotly_chart")  # no confusion matrix of three drawings
+    [bars] = at.get("vega_lite_chart")  # the drawings of each digit asked
+    drawn = Counter(d.label for d in store.class_drawings(info.code))
+    shown = pyarrow.ipc.open_stream(bars.proto.data.data).read_all().to_pylist()
+    assert {v["label"]: v["drawings"] for v in shown} == {label: drawn[label] for label in info.labels}
     assert f"The confusion matrix comes with {missing} more drawings." in [c.value for c in at.caption]
     assert "Hardest for the networks" in [h.value for h in at.subheader]
 

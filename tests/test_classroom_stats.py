@@ -11,7 +11,7 @@ import random
 import numpy as np
 import pytest
 
-from core.classroom import captions, stats, store
+from core.classroom import captions, db, keys, stats, store
 from core.nets import registry
 from core.nets.inference import Predictor
 from tests import class_drawings
@@ -179,6 +179,27 @@ def test_the_wall_makes_its_figures_again_only_when_the_class_changed(drawn_clas
         store.hide(code, secret, fake.id, hidden=False)
         store.hide(code, secret, oldest.id, hidden=False)
     assert stats.class_stats(code, predictors).total == first.total
+
+
+def test_the_wall_fetches_only_drawings_it_has_not_read_and_misses_none_committed_late(drawn_class, predictors,
+                                                                                      monkeypatch):
+    code, _, _ = drawn_class
+    first = stats.class_stats(code, predictors)
+    # A drawing committed after a newer one (two Sends at once on PostgreSQL): this server has not read it, though
+    # it read drawings with higher ids.
+    started, kept = stats._DRAWN[db.url(), keys.normal_code(code)]
+    late = sorted(kept)[len(kept) // 2]
+    del kept[late]
+    stats._FIGURES.clear()
+    fetched, fetch = [], store.class_drawings
+    monkeypatch.setattr(store, "class_drawings", lambda *a, **k: fetched.append(k["since_id"]) or fetch(*a, **k))
+    again = stats.class_stats(code, predictors)
+    assert fetched == [late - 1]  # the rows from the late one on, not the whole class
+    assert late in stats._DRAWN[db.url(), keys.normal_code(code)][1]
+    assert again.total == first.total and [d.id for d in again.latest] == [d.id for d in first.latest]
+    assert [(s.right, s.total) for s in again.scores] == [(s.right, s.total) for s in first.scores]
+    stats._FIGURES.clear()
+    assert stats.class_stats(code, predictors).total == first.total and fetched == [late - 1]  # nothing new: no rows
 
 
 def leads_through(lesson: list[store.Drawing], info: store.ClassInfo, predictors) -> list[str | None]:

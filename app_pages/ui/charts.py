@@ -32,6 +32,17 @@ BARS_HEIGHT = "120px"
 GRID = "linear-gradient(#8884 1px, transparent 1px) 0 0 / 100% 50%"
 
 
+def count_bars(counts: dict[str, int], x_label: str, y_label: str = "drawings") -> dict:
+    """A bar per key of ``counts``, in their order, as a Vega-Lite spec for ``st.vega_lite_chart``.
+
+    A plain spec, not ``st.bar_chart``: that builds and validates an Altair chart on the server (31-41 ms a chart
+    here, 2.6 ms for the spec), and the class's wall draws its counts every second."""
+    return {"data": {"values": [{x_label: key, y_label: n} for key, n in counts.items()]},
+            "mark": {"type": "bar", "tooltip": True},
+            "encoding": {"x": {"field": x_label, "type": "nominal", "sort": None, "axis": {"labelAngle": 0}},
+                         "y": {"field": y_label, "type": "quantitative", "axis": {"tickMinStep": 1}}}}
+
+
 def prob_bars(probs: np.ndarray, highlight: int, labels: list[str] | None = None) -> str:
     """A bar per class (digits unless ``labels`` are given), the ``highlight``-ed one in red, as HTML for
     ``st.html``; a bar's probability shows on hover.

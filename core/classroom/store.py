@@ -438,6 +438,16 @@ def drawings_mark(code: str) -> tuple[int, int, int, int]:
     return tuple(int(x or 0) for x in found)
 
 
+def hidden_flags(code: str) -> dict[int, bool]:
+    """Every drawing of class ``code`` by id, oldest first: whether it is hidden (a few bytes a drawing, for a
+    reader that keeps the drawings it fetched before: a drawing never changes once stored but for this flag)."""
+    with db.reading() as conn:
+        row = _class_row(conn, code)
+        found = conn.execute(select(drawings.c.id, drawings.c.hidden).where(drawings.c.class_id == row.id)
+                             .order_by(drawings.c.id)).all()
+    return {int(i): bool(hidden) for i, hidden in found}
+
+
 def class_drawings(code: str, include_hidden: bool = False, since_id: int = 0, strokes: bool = True) -> list[Drawing]:
     """The class's drawings, oldest first; hidden ones only when asked (the teacher's screen, to show them again).
     ``strokes=False``: without their strokes (left empty), for the wall, whose figures read the pictures only and
