@@ -173,13 +173,11 @@ def send(code: str, token: str, submission: str, prompt: str, sent: dict) -> Non
     """The Send button's callback with the drawing it sent: it runs before the sheet is drawn again, so the answer
     (the count, the next prompt, a blank canvas) is that one run, not a second one after an ``st.rerun``."""
     try:
-        drawing = store.submit(code, token, submission, prompt, sent.get("strokes") or [], sent.get("png"))
+        st.session_state[ME] = (token, store.submit(code, token, submission, prompt, sent.get("strokes") or [],
+                                                    sent.get("png")).sender)
     except (store.ClassError, store.NotAllowed) as e:
         st.session_state[SEND_ERROR] = str(e)
         st.session_state.pop(ME, None)  # the sheet reads the student again: the refusal may say why
-        return
-    st.session_state[ME] = (token, drawing.sender)
-    stats.read_soon(drawing)
 
 
 @st.fragment

@@ -14,7 +14,7 @@ import pytest
 from core.classroom import captions, db, keys, stats, store
 from core.nets import registry
 from core.nets.inference import Predictor
-from tests import canvas_payloads, class_drawings
+from tests import class_drawings
 from tests.needs import needs_data
 
 
@@ -200,28 +200,6 @@ def test_the_wall_fetches_only_drawings_it_has_not_read_and_misses_none_committe
     assert [(s.right, s.total) for s in again.scores] == [(s.right, s.total) for s in first.scores]
     stats._FIGURES.clear()
     assert stats.class_stats(code, predictors).total == first.total and fetched == [late - 1]  # nothing new: no rows
-
-
-class Refusing:
-    """A network that must not be asked: every drawing was read before."""
-
-    def predict_batch(self, images):
-        raise AssertionError(f"{len(images)} drawings read again")
-
-
-def test_a_drawing_sent_is_read_ahead_with_the_walls_networks_and_not_again_by_the_wall(drawn_class, predictors):
-    info, secret = store.start_class()  # a class of its own, in the module's store
-    store.set_activity(info.code, secret, store.DRAW)
-    me, token = store.join(info.code)
-    sent = canvas_payloads.sent("seven_send")
-    first = store.submit(info.code, token, "1", me.prompt, sent["strokes"], sent["png"])
-    stats._wall_predictors = {}
-    assert stats.read_soon(first) is None  # no wall has looked on this server: its networks may not be loaded
-    assert stats.class_stats(info.code, predictors).digits == 1  # the wall opens, reads it
-    second = store.submit(info.code, token, "2", first.sender.prompt, sent["strokes"], sent["png"])
-    stats.read_soon(second).result(timeout=120)
-    figures = stats.class_stats(info.code, {name: Refusing() for name in predictors})
-    assert figures.digits == 2 and figures.latest[0].id == second.id
 
 
 def leads_through(lesson: list[store.Drawing], info: store.ClassInfo, predictors) -> list[str | None]:

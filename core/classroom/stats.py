@@ -14,12 +14,10 @@ that a tie or one drawing could turn does not switch back and forth on the proje
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -42,8 +40,6 @@ _FIGURES_MAX = 16
 _DRAWN: dict[tuple[str, str], tuple[float, dict[int, store.Drawing]]] = {}  # (store, class) -> (its start, drawings)
 _lock = threading.Lock()
 _making: dict[tuple[str, str], threading.Lock] = {}  # (store, class) -> held while its figures are made
-_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vp-class-reader")  # one drawing at a time
-_wall_predictors: Mapping[str, Predictor] = {}  # what the last wall on this server read with (``read_soon``)
 
 
 @dataclass(frozen=True)
@@ -182,26 +178,6 @@ def read_drawings(drawings: list[store.Drawing], predictors: Mapping[str, Predic
                 for name in predictors}
 
 
-def read_soon(drawing: store.Drawing) -> Future | None:
-    """Read a digit just sent, in the background, one at a time, with the networks this server's wall reads with:
-    the student's answer does not wait for it, and the wall finds it read. Read by the wall instead, a class's
-    second of drawings came as one burst of work (about 20 ms a drawing: its picture prepared, three networks) on
-    the server that also answers the students. A server whose wall has not looked yet reads nothing ahead (its
-    networks may not even be loaded): its wall reads what it needs when it opens."""
-    predictors = _wall_predictors
-    if drawing.label not in DIGITS or not predictors:
-        return None
-
-    def read() -> None:
-        try:
-            read_drawings([drawing], predictors)
-        except Exception:  # noqa: BLE001 - the wall reads it then
-            logging.getLogger(__name__).warning("could not read drawing %s ahead of the wall", drawing.id,
-                                                exc_info=True)
-
-    return _reader.submit(read)
-
-
 def _score(name: str, drawings: list[store.Drawing], probs: np.ndarray) -> NetworkScore:
     asked = np.array([DIGITS.index(d.label) for d in drawings], int)
     read = probs.argmax(axis=1) if len(drawings) else np.zeros(0, int)
@@ -255,8 +231,6 @@ def class_stats(code: str, predictors: Mapping[str, Predictor]) -> ClassStats:
     Made again only when the class changed (its state, a drawing sent or hidden, a network's file): a wall that
     looks every second costs a query while the class is quiet, and walls on one server share the work: one makes
     the figures while the others (a second screen on the same class) wait for them."""
-    global _wall_predictors
-    _wall_predictors = predictors
     where = (db.url(), keys.normal_code(code))
     with _lock:
         making = _making.setdefault(where, threading.Lock())
