@@ -75,6 +75,32 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: -LONGEST_FILES.get(item.path.name, 0))
 
 
+CPU_LOG = os.environ.get("VP_TEST_CPU")  # a file: each test's CPU seconds are appended to it as a JSON line
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """With ``VP_TEST_CPU`` set, what each test (its setup and teardown too) cost the CPU: the test process's
+    CPU seconds and those of the subprocesses it waited for. On a busy machine the durations count waiting for
+    the cores; CPU seconds do not (Ray's workers, children of Ray's daemons, are not counted)."""
+    if not CPU_LOG:
+        yield
+        return
+    import json
+    import resource
+    import time
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started, wall = time.process_time(), time.perf_counter()
+    yield
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    waited = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    line = json.dumps({"test": item.nodeid, "cpu_s": round(time.process_time() - started, 2),
+                       "children_cpu_s": round(waited, 2), "wall_s": round(time.perf_counter() - wall, 2)})
+    with open(CPU_LOG, "a") as log:
+        log.write(line + "\n")
+
+
 def pytest_unconfigure(config):
     if _SHARED_HERE:
         shutil.rmtree(SHARED_CACHE, ignore_errors=True)
