@@ -29,6 +29,9 @@ from core.nets import registry
 # second, so a drawing is on it within about a second. The students' screens are thirty sessions, most of a
 # class's reruns: every two seconds (a new activity reaches them within two).
 WALL_EVERY_S = 1
+# The wall's charts and tables, every few seconds: a projector's figures need not move every second, and redrawn
+# every second they were most of the teacher's browser's work (two walls in Chromium: about a core of this machine).
+FIGURES_EVERY_S = 5
 FOLLOW_EVERY_S = 2
 ACTIVITY_PICKER = "class_activity"  # the teacher's activity picker
 ACTIVITY_SEEN = "class_activity_seen"  # the store's activity that picker last showed
@@ -298,20 +301,38 @@ def confusion_chart(confusion, title: str) -> go.Figure:
     return figure
 
 
-@st.fragment(run_every=WALL_EVERY_S)
 def wall(code: str, secret: str) -> None:
-    """The projector's wall: counts, the latest drawings, how the networks read the class; refreshed live."""
+    """The projector's wall: the drawings as they come, then what they say; both refreshed live."""
+    wall_news(code, secret)
+    wall_figures(code, secret)
+
+
+def _figures(code: str) -> stats.ClassStats | None:
     try:
-        figures = stats.class_stats(code, nets.predictors())
+        return stats.class_stats(code, nets.predictors())
     except store.ClassError as e:
         st.error(str(e), icon=":material/error:")
+        return None
+
+
+@st.fragment(run_every=WALL_EVERY_S)
+def wall_news(code: str, secret: str) -> None:
+    """How many drawings the class has made and the latest of them, every second."""
+    if (figures := _figures(code)) is None:
         return
     hook("vp-class-count", f"{figures.total} drawings from {figures.info.students} students", count=figures.total)
+    st.subheader("Latest drawings")
+    mosaic("latest", [(d, d.label) for d in figures.latest], code, secret)
+
+
+@st.fragment(run_every=FIGURES_EVERY_S)
+def wall_figures(code: str, secret: str) -> None:
+    """What the class's drawings say: the counts, how the networks read them, the hardest drawings."""
+    if (figures := _figures(code)) is None:
+        return
     st.subheader(captions.caption(figures))
     if figures.info.activity == store.LETTERS:  # the letters' own figures are in their section: no digit networks here
         st.vega_lite_chart(charts.count_bars(figures.counts, "letter"), height=220)
-        st.subheader("Latest drawings")
-        mosaic("latest", [(d, d.label) for d in figures.latest], code, secret)
         return
     left, right = st.columns([1, 1])
     with left:
@@ -332,8 +353,6 @@ def wall(code: str, secret: str) -> None:
         st.subheader("Best stumpers")
         mosaic("stumpers", [(s.drawing, captions.what_each_read(figures, s)) for s in figures.stumpers[:6]],
                code, secret)
-    st.subheader("Latest drawings")
-    mosaic("latest", [(d, d.label) for d in figures.latest], code, secret)
     st.subheader(captions.hardest_title(figures))
     hardest = ([(r.drawing, f"{r.drawing.label}, read {r.read}") for r in lead.hardest] if lead is not None else
                [(s.drawing, captions.what_each_read(figures, s)) for s in figures.hardest])
