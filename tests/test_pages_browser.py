@@ -57,25 +57,28 @@ def test_the_explain_tolerance_panels_have_their_titles_apart_and_percent_on_eve
     chart = page.locator(".js-plotly-plot").first  # the tolerance curves: a panel per change
     chart.wait_for(timeout=60_000)
     # Until the full nearest-digit index is ready, section 4 redraws itself every few seconds and the page's
-    # elements may be drawn again under the locator: look again when it happens.
-    for _ in range(5):
+    # elements may be drawn again under the locator, between any two steps: look again, whole, when it happens.
+    for attempt in range(5):
         try:
             chart.scroll_into_view_if_needed(timeout=10_000)
-            break
+            page.wait_for_timeout(500)
+            chart.screenshot(path=browser.screenshot_path("explain_tolerance.png", tmp_path), timeout=10_000)
+            frame = chart.bounding_box()
+            titles = chart.locator("g.infolayer g.annotation")
+            boxes = [titles.nth(i).bounding_box() for i in range(titles.count())]
+            texts = titles.all_text_contents()
+            ticks = chart.locator("g.ytick text").all_text_contents()
+            if frame is not None and None not in boxes:
+                break
         except PlaywrightError:
-            page.wait_for_timeout(2000)
-    page.wait_for_timeout(500)
-    chart.screenshot(path=browser.screenshot_path("explain_tolerance.png", tmp_path))
-    frame = chart.bounding_box()
-    titles = chart.locator("g.infolayer g.annotation")
-    boxes = [titles.nth(i).bounding_box() for i in range(titles.count())]
-    texts = titles.all_text_contents()
+            if attempt == 4:
+                raise
+        page.wait_for_timeout(2000)
     assert len(boxes) == 4, texts
     for i in range(4):
         assert inside(boxes[i], frame), f"the title {texts[i]!r} runs out of the chart"
         for j in range(i + 1, 4):
             assert not overlap(boxes[i], boxes[j]), f"the titles {texts[i]!r} and {texts[j]!r} overlap"
-    ticks = chart.locator("g.ytick text").all_text_contents()
     assert ticks and all(t.endswith("%") for t in ticks), ticks
 
 
