@@ -20,20 +20,16 @@ FEW_DIGITS = 2_000  # training digits in the page's nearest-neighbour index here
 
 @pytest.fixture(scope="module", autouse=True)
 def few_training_digits(tmp_path_factory):
-    """"What it remembers" searches MNIST's first 2,000 training digits here, not all 60,000 (50 s of ResNet
-    features on a fresh clone): these tests check what the page shows; the index itself is checked on all 60,000
-    in test_explain.py. Its features are kept apart from the real ones, and the page's caches cleared after."""
-    (x_train, y_train), test = datasets.load_mnist(download=False)
-    real, home = neighbours.build_index, str(tmp_path_factory.mktemp("few_digits_home"))
-
-    def build_index(name, model, **kwargs):
-        with pytest.MonkeyPatch.context() as m:
-            m.setattr(datasets, "load_mnist", lambda **_: ((x_train[:FEW_DIGITS], y_train[:FEW_DIGITS]), test))
-            m.setenv("VP_HOME", home)  # its cache of features
-            return real(name, model, **kwargs)
-
+    """"What it remembers" searches MNIST's first 2,000 training digits here, not all 60,000: the page's indexer
+    reads them (``neighbours._training_digits``), so a first visit computes 2,000 digits' features in the
+    background, not 60,000 for every network (on a fresh clone that was 130 CPU-s of this file's work, a ResNet's
+    features alone 50 s). These tests check what the page shows; the index itself is checked on all 60,000 in
+    test_explain.py. Its features are kept apart from the real ones, and the page's caches cleared after."""
+    (x_train, y_train), _ = datasets.load_mnist(download=False)
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(neighbours, "build_index", build_index)
+        m.setattr(neighbours, "_training_digits", lambda: (x_train[:FEW_DIGITS], y_train[:FEW_DIGITS]))
+        m.setenv("VP_HOME", str(tmp_path_factory.mktemp("few_digits_home")))  # its cache of features
+        st.cache_resource.clear()  # no index of all the digits kept by an earlier test
         yield
     st.cache_resource.clear()  # no later page gets the small index
 
@@ -196,7 +192,7 @@ def test_a_first_visit_searches_a_sample_at_once_then_all_the_training_digits(mo
 
     # The sample (at most SAMPLE digits), then the rest in the background: a few batches, not 54,000 digits, held
     # back until the page has shown the sample's answer (54,000 digits took longer than the page; these would not).
-    x, y = neighbours._training_digits()
+    (x, y), _ = datasets.load_mnist(download=False)  # more than the module's few: a sample and two batches
     many = neighbours.SAMPLE + 2 * neighbours.BATCH
     monkeypatch.setattr(neighbours, "_training_digits", lambda: (x[:many], y[:many]))
     shown, full_features = threading.Event(), neighbours._full_features
