@@ -7,7 +7,6 @@ from core.data import datasets
 from core.lab import engine
 from core.nets import backbones, registry
 from core.training import backbone_transfer
-from core.training.train import TrainConfig, train
 from tests.needs import needs_data
 from tests.pages import open_page
 
@@ -53,19 +52,10 @@ def test_the_engine_dispatches_the_backbone_recipe():
     assert fn is backbone_transfer.train_backbone
 
 
-@pytest.fixture(scope="module")
-def tiny_backbone(tmp_path_factory):
-    """A CIFAR-5 backbone trained for one short epoch, in a models folder of its own."""
-    folder = tmp_path_factory.mktemp("models")
-    train(TrainConfig(model="cifar5_resnet", epochs=1, limit=256, batch_size=64, val_size=500,
-                      out_dir=str(folder)))
-    return folder
-
-
 @needs_cifar
 @pytest.mark.slow
-def test_the_three_recipes_run_and_freezing_keeps_the_backbone(tiny_backbone, monkeypatch, tmp_path):
-    monkeypatch.setattr(registry, "MODELS_DIR", tiny_backbone)
+def test_the_three_recipes_run_and_freezing_keeps_the_backbone(tmp_path):
+    """On the shipped CIFAR-5 backbone, the one the Backbones page offers."""
     source = registry.load("cifar5_resnet")
     conv = source.get_layer("stage3_conv").get_weights()[0]
     bn_mean = source.get_layer("res3_b_bn").get_weights()[2]
@@ -88,8 +78,7 @@ def test_the_three_recipes_run_and_freezing_keeps_the_backbone(tiny_backbone, mo
 
 @needs_cifar
 @pytest.mark.slow
-def test_frozen_features_are_computed_once(tiny_backbone, monkeypatch, tmp_path):
-    monkeypatch.setattr(registry, "MODELS_DIR", tiny_backbone)
+def test_frozen_features_are_computed_once(monkeypatch, tmp_path):
     monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))  # an empty feature cache
     calls = []
     real = backbone_transfer._own_extractor
@@ -163,8 +152,7 @@ def photo_zip(per_class: int = 15) -> bytes:
 
 
 @pytest.mark.slow
-def test_an_uploaded_zip_of_photos_is_the_target_of_the_backbone_recipe(tiny_backbone, monkeypatch, tmp_path):
-    monkeypatch.setattr(registry, "MODELS_DIR", tiny_backbone)
+def test_an_uploaded_zip_of_photos_is_the_target_of_the_backbone_recipe(monkeypatch, tmp_path):
     monkeypatch.setenv("VP_HOME", str(tmp_path / "home"))
     name = datasets.add_uploaded_dataset("my colours", photo_zip())
     assert name == "upload:my_colours" and datasets.uploaded_datasets() == [name]
