@@ -15,6 +15,7 @@ import base64
 import binascii
 import functools
 import io
+import math
 import os
 import re
 import warnings
@@ -229,6 +230,23 @@ def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(img.resize(size, Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR))
 
 
+def _percentile(values: np.ndarray, q: int) -> np.float32:
+    """``np.percentile(values, q)`` of a 1-D float32 array, the same value to the bit (its "linear"
+    method, with a whole-number ``q``), in a tenth of the time: numpy's general machinery took 0.2 ms a call, three
+    calls a picture, a tenth of a drawing's preprocessing (tests/test_preprocess.py compares the two)."""
+    if not values.size:
+        return np.percentile(values, q)  # numpy's own error
+    index = (values.size - 1) * (q / 100)
+    below = math.floor(index)
+    if index >= values.size - 1:
+        return values.max()
+    part = np.partition(values, (below, below + 1))
+    low, high = part[below], part[below + 1]
+    t = index - below
+    # As numpy interpolates (numpy.lib._function_base_impl._lerp): from the nearer end, in float32.
+    return high - (high - low) * np.float32(1 - t) if t >= 0.5 else low + (high - low) * np.float32(t)
+
+
 def _background(x: np.ndarray) -> np.ndarray:
     """Smooth estimate of the paper and lighting, scaled back up from a coarse copy.
 
@@ -316,7 +334,7 @@ def to_mnist(gray: np.ndarray, invert: bool | None = None, keep_steps: bool = Tr
     # Paper texture and uneven light: subtract the background unless it is already flat black
     # (a percentile, so that a stroke running off the edge does not count as background).
     border = np.concatenate([x[0], x[-1], x[:, 0], x[:, -1]])
-    if np.percentile(border, 80) > 0.03:
+    if _percentile(border, 80) > 0.03:
         x = np.clip(x - _background(x), 0.0, 1.0)
     blank = Preprocessed(np.zeros((FRAME, FRAME), np.float32), empty=True, inverted=inverted, steps=steps)
     # Every step up to the crop leaves a black pixel black and looks at no pixel's neighbours beyond the ink, so
@@ -329,7 +347,7 @@ def to_mnist(gray: np.ndarray, invert: bool | None = None, keep_steps: bool = Tr
     if peak < 0.1:
         return blank
     strong = x[x > 0.5 * peak]
-    x = np.clip(x / np.percentile(strong, 75), 0.0, 1.0)
+    x = np.clip(x / _percentile(strong, 75), 0.0, 1.0)
     x = np.clip((x - 0.25) / 0.75, 0.0, 1.0)  # noise floor left by the background step
     mask = x > 0.5
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
@@ -356,7 +374,7 @@ def to_mnist(gray: np.ndarray, invert: bool | None = None, keep_steps: bool = Tr
     s = 4 * FIT_BOX / max(ch, cw)
     work = _resize(crop, (max(round(cw * s), 1), max(round(ch * s), 1)))
     # Shrinking a thin line dims it: bring the strokes' core back to full intensity.
-    work = np.clip(work / np.percentile(work[work > 0.5 * work.max()], 75), 0.0, 1.0)
+    work = np.clip(work / _percentile(work[work > 0.5 * work.max()], 75), 0.0, 1.0)
     width = stroke_width(work > 0.5)
     if width < 0.6 * MNIST_STROKE_80:
         work = ndimage.grey_dilation(work, footprint=_disk((0.8 * MNIST_STROKE_80 - width) / 2))
