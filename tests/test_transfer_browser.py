@@ -10,11 +10,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    home = str(tmp_path_factory.mktemp("vp_home_transfer_browser"))  # no project of another test's
-    with browser.browser() as chromium, browser.serve(env={"VP_HOME": home}) as (url, _):
+def page(app_server):
+    """The session's app server, in a browser of this file's own: its own-classes projects are this browser's
+    alone (test_own_classes_browser), so no other test's project is on the page."""
+    with browser.browser() as chromium:
         pg = chromium.new_page(viewport={"width": 1400, "height": 1000})
-        pg.goto(url)
+        pg.goto(app_server)
         yield pg
         pg.close()
 
