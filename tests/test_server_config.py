@@ -58,3 +58,25 @@ def test_a_virtual_environment_in_the_project_folder_does_not_flood_the_log(tmp_
             server.wait(10)
     text = log.read_text()
     assert "Inotify queue overflowed" not in text, text[-2000:]
+
+
+def test_streamlit_magic_is_off_and_no_page_leans_on_it():
+    """Magic would show a page's bare expressions; it is off (.streamlit/config.toml says why: on CPython 3.11 its
+    parse of a page beside a side thread's traceback broke the page with a SystemError), so a bare expression in
+    a page would silently show nothing."""
+    import ast
+
+    from streamlit import config
+
+    assert config.get_option("runner.magicEnabled") is False
+    bare = []
+    for path in [ROOT / "app.py", *sorted((ROOT / "app_pages").rglob("*.py"))]:
+        tree = ast.parse(path.read_text())
+        owners = [n for n in ast.walk(tree) if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef))]
+        docstrings = {id(n.body[0]) for n in owners if n.body and isinstance(n.body[0], ast.Expr)
+                      and isinstance(n.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Expr) and not isinstance(node.value, (ast.Call, ast.Await, ast.Yield))
+                    and id(node) not in docstrings):
+                bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not bare, bare

@@ -12,7 +12,7 @@ import keras
 import streamlit as st
 
 from core.base import settings
-from core.lab import runs
+from core.lab import reach, runs
 from core.nets import browser, inference, registry
 
 _warming = threading.Lock()
@@ -68,6 +68,8 @@ def _warm_store(reconcile: bool = False) -> None:
         runs.client()  # imports MLflow and opens the store
         if reconcile:
             runs.reconcile()
+    except reach.Unavailable as error:  # its sentence says all; no traceback to format on a side thread
+        logging.getLogger(__name__).warning("could not open the run store: %s", error)
     except Exception:  # noqa: BLE001 - an unreachable run store must not break the drawing pages
         logging.getLogger(__name__).warning("could not open the run store", exc_info=True)
 
