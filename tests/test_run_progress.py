@@ -118,6 +118,15 @@ def test_time_left_comes_from_measured_batches_not_from_the_start_up():
     assert "progress" in recorder.points[0][1]
 
 
+def test_the_tests_time_counts_the_first_calls_tracing_once_not_per_image():
+    """Scoring the untrained net: 500 images in 3.0 s (2.5 s of it tracing), then 1,500 in 1.5 s. The 10,000 test
+    images take 2.5 + 10 s, not the 4.5 s of the 2,000 scaled by five (22.5 s): on a busy machine that slow first
+    call made a run's last time left 64 s where 18 s were left."""
+    assert train.testing_seconds(3.0, 500, 1.5, 1500, 10_000) == pytest.approx(12.5)
+    assert train.testing_seconds(0.4, 500, 1.2, 1500, 10_000) == pytest.approx(8.0)  # no tracing seen: per image
+    assert train.testing_seconds(0.3, 3, 0.0, 0, 30) == pytest.approx(3.0)  # too few to split: scaled as read
+
+
 def test_time_left_is_not_given_before_anything_was_measured():
     recorder, _, _, _ = simulate(stop_after=1)  # only the first batch, whose time was the tracing
     assert len(recorder.points) == 1
