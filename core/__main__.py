@@ -465,12 +465,10 @@ def main(argv: list[str] | None = None) -> int:
         with _json_stdout() if args.command in STORE_COMMANDS else contextlib.nullcontext():
             return args.func(args)
     except Exception as e:  # noqa: BLE001 - the CLI's contract: a message, not a traceback
-        from core.data.datasets import DataError
-        from core.lab.reach import Unavailable
-        from core.nets.registry import ModelNotFound
-        from core.own_classes import ProjectError
+        from core.data.datasets import DataError  # light; the project and model errors are a ValueError and a
+        from core.lab.reach import Unavailable  # LookupError, so saying them loads no scikit-learn or SciPy
 
-        if isinstance(e, (DataError, ModelNotFound, ValueError, LookupError, Unavailable, ProjectError, OSError)):
+        if isinstance(e, (DataError, ValueError, LookupError, Unavailable, OSError)):
             print(f"error: {e}", file=sys.stderr)
             return 2
         raise
