@@ -183,7 +183,7 @@ def test_a_student_who_taps_join_before_the_browser_answered_is_joined_once(clas
     info, secret = store.start_class()
     store.set_activity(info.code, secret, store.DRAW)
     page = chromium.new_context().new_page()
-    page.set_default_timeout(120_000)  # the first page a fresh server serves loads TensorFlow
+    page.set_default_timeout(120_000)  # run alone, its page is the fresh server's first: TensorFlow loads
     slow = SlowStorageAnswer(page, info.code)
     page.goto(f"{url}/class?join={info.code}")
     page.get_by_text(f"Join class {info.code}").wait_for()
