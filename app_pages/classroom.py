@@ -39,6 +39,8 @@ FOLLOW = "class_seen"  # what a student's screen last showed: (activity, prompt)
 ME = "class_me"  # (token, store.Student) as the page or the last Send left them: the sheet needs no query
 SEND_ERROR = "class_send_error"  # why the last Send was refused, for the sheet to say
 SEND = "Send"  # the canvas' own button: it sends the whole drawing at once
+JOINING = "class_joining"  # {code: token} the join form offers: the token a tap on Join gives the new student
+NICKNAME = "class_nickname_typed"  # the join form's nickname field
 PINS = "class_pins"  # the PINs a teacher typed in this browser session, by class code: never in the address
 MOSAIC_WIDTH = 90  # pixels of a drawing on the wall
 ACTIVITY_NAMES = {store.DRAW: "Draw for our data set", store.STUMP: "Stump the network",
@@ -129,15 +131,29 @@ def join_form(code: str) -> None:
         st.error(str(e), icon=":material/error:")
         return
     st.title(f"Join class {info.code}")
+    offered = st.session_state.get(JOINING, {})
+    token = offered.get(info.code) or keys.new_token()
+    if store.screen(info.code, token) is not None:  # Join was tapped: name the student, then to their screen
+        store.join(info.code, st.session_state.get(NICKNAME) or "", token)
+        params.from_dict({"class": info.code, "student": token})
+        st.rerun()
+    st.session_state[JOINING] = offered | {info.code: token}
     if not rejoin_from_browser(info.code):
         return
     with st.form("class_nickname"):
-        nickname = st.text_input("Your nickname (optional: only your teacher sees it)", max_chars=store.MAX_NICKNAME)
-        if st.form_submit_button("Join", icon=":material/login:", type="primary"):
-            _, token = store.join(info.code, nickname)
-            params.from_dict({"class": info.code, "student": token})
-            st.rerun()
+        st.text_input("Your nickname (optional: only your teacher sees it)", max_chars=store.MAX_NICKNAME,
+                      key=NICKNAME)
+        st.form_submit_button("Join", icon=":material/login:", type="primary", on_click=join_class,
+                              args=(info.code, token))
     teacher_pin_field(info.code)
+
+
+def join_class(code: str, token: str) -> None:
+    """Join's callback: the student goes into the store before anything else. A request reaching the server right
+    after the tap (a reconnection) interrupts the page's run, and the tap's callback at its first use of Streamlit's
+    state; it carries the join address the browser still shows, and the form then finds the student by the token
+    it offered and sends them on (tests/test_classroom_browser.py). Named there, the student is joined once."""
+    store.join(code, "", token)
 
 
 @st.fragment(run_every=FOLLOW_EVERY_S)

@@ -58,6 +58,19 @@ def drawing_class(**kw) -> tuple[store.ClassInfo, str]:
     return info, secret
 
 
+def test_a_join_with_the_token_the_form_offered_joins_once_and_names_the_student_after(class_db):
+    """The join form offers a token before the tap; the tap's callback joins with it unnamed, and the form's next
+    run names the student: a tap whose run a newer request interrupted still makes one student."""
+    info, secret = drawing_class()
+    offered = keys.new_token()
+    me, token = store.join(info.code, "", offered)
+    again, same = store.join(info.code, "Ann", offered)
+    assert same == token == offered and again.pseudonym == me.pseudonym
+    assert store.join(info.code, "Bob", offered)[0].nickname == "Ann"  # a name is given once
+    assert [s.nickname for s in store.roster(info.code, secret)] == ["Ann"]
+    assert store.join(info.code, "Cy")[1] != offered and store.class_info(info.code).students == 2
+
+
 @pytest.mark.slow
 def test_a_student_joins_by_code_draws_and_rejoins_as_the_same_student(class_db):
     info, _ = drawing_class()

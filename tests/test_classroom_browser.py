@@ -199,3 +199,49 @@ def test_a_student_who_taps_join_before_the_browser_answered_is_joined_once(clas
     join.click()
     page.get_by_text("drawings sent: 0").wait_for(timeout=stretched(30_000))
     assert "student=" in page.url and store.class_info(info.code).students == 1
+
+
+class ResentAfterTap:
+    """A phone on a busy network that sends its last request again right after a tap (as a reconnection does):
+    the rerun request before the tap goes up once more at once, with the address the browser still shows."""
+
+    def __init__(self, page):
+        self.last, self.server, self.resent = None, None, False
+        page.route_web_socket("**/_stcore/stream", self.route)
+
+    def route(self, ws) -> None:
+        self.server = ws.connect_to_server()
+
+        def up(message):
+            self.server.send(message)
+            if not isinstance(message, bytes):
+                return
+            request = BackMsg.FromString(message)
+            if not request.HasField("rerun_script") or request.rerun_script.fragment_id:
+                return
+            widgets = request.rerun_script.widget_states.widgets
+            if not any(w.WhichOneof("value") == "trigger_value" and w.trigger_value for w in widgets):
+                self.last = message
+            elif self.last is not None and not self.resent:
+                self.server.send(self.last)
+                self.resent = True
+
+        ws.on_message(up)
+        self.server.on_message(ws.send)
+
+
+def test_a_join_tap_followed_at_once_by_a_resent_request_joins_once(class_server):
+    """Streamlit runs the newest request: one that reaches the server right after a tap on Join interrupts the
+    tap's run, and carries the join address the browser still shows. The student must still be joined, once,
+    and on their screen."""
+    url, chromium = class_server
+    info, secret = store.start_class()
+    store.set_activity(info.code, secret, store.DRAW)
+    page = chromium.new_context().new_page()
+    page.set_default_timeout(120_000)  # run alone, its page is the fresh server's first: TensorFlow loads
+    resent = ResentAfterTap(page)
+    page.goto(f"{url}/class?join={info.code}")
+    page.get_by_role("button", name="Join").click()
+    page.get_by_text("drawings sent: 0").wait_for(timeout=stretched(30_000))
+    assert resent.resent and "student=" in page.url
+    assert store.class_info(info.code).students == 1

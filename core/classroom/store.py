@@ -321,12 +321,22 @@ def _delete(conn: Connection, class_row) -> None:
 
 # --- Students ------------------------------------------------------------------------------------------------
 
-def join(code: str, nickname: str = "") -> tuple[Student, str]:
-    """A new student of class ``code`` with a pseudonym and their rejoin token (kept by their browser)."""
+def join(code: str, nickname: str = "", token: str | None = None) -> tuple[Student, str]:
+    """A new student of class ``code`` with a pseudonym and their rejoin token (kept by their browser).
+
+    ``token``: the one the join form offered (a new one when None). A join with a token that already has a
+    student of the class returns that student, given ``nickname`` if they had none: a tap joins once."""
     nickname = " ".join(str(nickname or "").split())[:MAX_NICKNAME]
-    token = keys.new_token()
+    token = token or keys.new_token()
     with db.engine().begin() as conn:
         class_row = _class_row(conn, code)
+        known = conn.execute(select(students).where(students.c.class_id == class_row.id,
+                                                    students.c.token_hash == keys.token_hash(token))).first()
+        if known is not None:
+            if not (nickname and not known.nickname):
+                return _student(conn, known), token
+            conn.execute(update(students).where(students.c.id == known.id).values(nickname=nickname))
+            return replace(_student(conn, known), nickname=nickname), token
         taken = set(conn.execute(select(students.c.pseudonym).where(students.c.class_id == class_row.id)).scalars())
         pseudonym = next(p for p in iter(lambda: "s" + keys.new_token()[:6].lower(), None) if p not in taken)
         student_id = conn.execute(insert(students).values(
