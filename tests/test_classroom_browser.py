@@ -136,6 +136,21 @@ def test_a_student_who_opens_the_join_address_again_is_the_same_student(class_se
     assert me.pseudonym not in other.get_by_text("drawings sent: 0").inner_text()
 
 
+def rerun_widgets(message) -> list | None:
+    """The widget states a message from the browser carries when it asks for a whole page's rerun, else None."""
+    if not isinstance(message, bytes):
+        return None
+    request = BackMsg.FromString(message)
+    if not request.HasField("rerun_script") or request.rerun_script.fragment_id:
+        return None
+    return list(request.rerun_script.widget_states.widgets)
+
+
+def tapped(widgets) -> bool:
+    """Whether a rerun request is a button's press (a trigger set)."""
+    return any(w.WhichOneof("value") == "trigger_value" and w.trigger_value for w in widgets)
+
+
 class SlowStorageAnswer:
     """A phone slow to run the page's scripts: its answer from storage (the rerun request that carries the state
     of ``class_student``'s component) is held back and reaches the server only after the page's next request
@@ -148,12 +163,8 @@ class SlowStorageAnswer:
         page.route_web_socket("**/_stcore/stream", self.route)
 
     def is_answer(self, message) -> bool:
-        if not isinstance(message, bytes):
-            return False
-        request = BackMsg.FromString(message)
-        widgets = request.rerun_script.widget_states.widgets if request.HasField("rerun_script") else []
-        tapped = any(w.WhichOneof("value") == "trigger_value" and w.trigger_value for w in widgets)
-        return any(w.id.endswith(self.answer) for w in widgets) and not tapped
+        widgets = rerun_widgets(message) or []
+        return any(w.id.endswith(self.answer) for w in widgets) and not tapped(widgets)
 
     def route(self, ws) -> None:
         self.server = ws.connect_to_server()
@@ -214,13 +225,10 @@ class ResentAfterTap:
 
         def up(message):
             self.server.send(message)
-            if not isinstance(message, bytes):
+            widgets = rerun_widgets(message)
+            if widgets is None:
                 return
-            request = BackMsg.FromString(message)
-            if not request.HasField("rerun_script") or request.rerun_script.fragment_id:
-                return
-            widgets = request.rerun_script.widget_states.widgets
-            if not any(w.WhichOneof("value") == "trigger_value" and w.trigger_value for w in widgets):
+            if not tapped(widgets):
                 self.last = message
             elif self.last is not None and not self.resent:
                 self.server.send(self.last)

@@ -1,5 +1,6 @@
 """The server settings in .streamlit/config.toml, as ``streamlit run`` reads them from the project folder."""
 
+import functools
 import shutil
 import subprocess
 import sys
@@ -12,11 +13,16 @@ from bench.harness import browser
 from core.base.paths import ROOT
 
 
+@functools.cache
+def project_config() -> list[str]:
+    """The lines of ``streamlit config show`` run from the project folder, as ``streamlit run app.py`` reads it."""
+    return subprocess.run([sys.executable, "-m", "streamlit", "config", "show"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120).stdout.splitlines()
+
+
 def test_streamlit_reads_the_file_watcher_off_from_the_project_config():
     """A newcomer's virtual environment inside the project folder must not be watched (see the next test)."""
-    shown = subprocess.run([sys.executable, "-m", "streamlit", "config", "show"], cwd=ROOT, capture_output=True,
-                           text=True, timeout=120).stdout
-    assert 'fileWatcherType = "none"' in shown.splitlines(), "server.fileWatcherType is not none"
+    assert 'fileWatcherType = "none"' in project_config(), "server.fileWatcherType is not none"
 
 
 @pytest.mark.slow
@@ -66,9 +72,7 @@ def test_streamlit_magic_is_off_and_no_page_leans_on_it():
     a page would silently show nothing."""
     import ast
 
-    from streamlit import config
-
-    assert config.get_option("runner.magicEnabled") is False
+    assert "magicEnabled = false" in project_config(), "runner.magicEnabled is not false"
     bare = []
     for path in [ROOT / "app.py", *sorted((ROOT / "app_pages").rglob("*.py"))]:
         tree = ast.parse(path.read_text())

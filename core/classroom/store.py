@@ -332,11 +332,11 @@ def join(code: str, nickname: str = "", token: str | None = None) -> tuple[Stude
         class_row = _class_row(conn, code)
         known = conn.execute(select(students).where(students.c.class_id == class_row.id,
                                                     students.c.token_hash == keys.token_hash(token))).first()
-        if known is not None:
-            if not (nickname and not known.nickname):
-                return _student(conn, known), token
+        if known is not None and nickname and not known.nickname:
             conn.execute(update(students).where(students.c.id == known.id).values(nickname=nickname))
             return replace(_student(conn, known), nickname=nickname), token
+        if known is not None:
+            return _student(conn, known), token
         taken = set(conn.execute(select(students.c.pseudonym).where(students.c.class_id == class_row.id)).scalars())
         pseudonym = next(p for p in iter(lambda: "s" + keys.new_token()[:6].lower(), None) if p not in taken)
         student_id = conn.execute(insert(students).values(

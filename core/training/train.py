@@ -117,6 +117,15 @@ def testing_seconds(first_s: float, first_n: int, rest_s: float, rest_n: int, im
     return max(first_s - per_image * first_n, 0.0) + per_image * images
 
 
+def _timed_guesses(model: keras.Model, images: np.ndarray) -> tuple[np.ndarray, float]:
+    """The classes ``model`` guesses for ``images``, and the seconds that took (none and 0 for no image)."""
+    if not len(images):
+        return np.empty(0, np.int64), 0.0
+    started = time.perf_counter()
+    guesses = model.predict(images, batch_size=500, verbose=0).argmax(1)
+    return guesses, time.perf_counter() - started
+
+
 def _split(config: TrainConfig):
     """The fit, validation and test sets (uint8 images), with the extra writing styles for digits."""
     if config.classes is not None or config.side is not None:
@@ -223,16 +232,10 @@ def _train(config: TrainConfig, progress: Progress | None, should_stop: Callable
     # timed apart, so the time left's guess of the test (below) tells the first call's tracing from its images.
     scored = x_test[:BEFORE_IMAGES]
     first = min(len(scored) // 4, 500) or len(scored)
-    times = [time.perf_counter()]
-    guesses = []
-    for part in (scored[:first], scored[first:]):
-        if len(part):
-            guesses.append(model.predict(part, batch_size=500, verbose=0).argmax(1))
-        times.append(time.perf_counter())
-    before = float((np.concatenate(guesses) == y_test[:len(scored)]).mean())
+    (head, head_s), (rest, rest_s) = (_timed_guesses(model, part) for part in (scored[:first], scored[first:]))
+    before = float((np.concatenate([head, rest]) == y_test[:len(scored)]).mean())
     # Testing the trained net reads the whole test set (photos three times: each with its mirror image, then alone).
-    reporter.after_s = testing_seconds(times[1] - times[0], first, times[2] - times[1], len(scored) - first,
-                                       len(x_test) * (3 if photos else 1))
+    reporter.after_s = testing_seconds(head_s, first, rest_s, len(rest), len(x_test) * (3 if photos else 1))
     _check(should_stop, config, "before its first batch")
     started = time.perf_counter()
     _fit(model, config, x_fit, y_fit, x_val, val_labels, callbacks, reporter, photos)
