@@ -150,9 +150,10 @@ def join_form(code: str) -> None:
 
 def join_class(code: str, token: str) -> None:
     """Join's callback: the student goes into the store before anything else. A request reaching the server right
-    after the tap (a reconnection) interrupts the page's run, and the tap's callback at its first use of Streamlit's
-    state; it carries the join address the browser still shows, and the form then finds the student by the token
-    it offered and sends them on (tests/test_classroom_browser.py). Named there, the student is joined once."""
+    after the tap (a reconnection) interrupts the page's run, a callback at its first use of Streamlit's state,
+    and carries the join address the browser still shows; the form then finds the student by the token it offered,
+    names them and sends them on. A request that comes before the callback starts loses the tap whole: no student
+    made, the form still there to tap again (tests/test_classroom_browser.py, tests/test_classroom_page.py)."""
     store.join(code, "", token)
 
 

@@ -240,8 +240,10 @@ class ResentAfterTap:
 
 def test_a_join_tap_followed_at_once_by_a_resent_request_joins_once(class_server):
     """Streamlit runs the newest request: one that reaches the server right after a tap on Join interrupts the
-    tap's run, and carries the join address the browser still shows. The student must still be joined, once,
-    and on their screen."""
+    tap's run, and carries the join address the browser still shows. The student is then joined, once, and on
+    their screen; or, when the request came before the tap's run reached Join's callback, the tap is lost whole:
+    no student made, the form still there, and a second tap joins them once (never a student in the store with
+    the join form still on the phone, whose second tap made another)."""
     url, chromium = class_server
     info, secret = store.start_class()
     store.set_activity(info.code, secret, store.DRAW)
@@ -250,6 +252,9 @@ def test_a_join_tap_followed_at_once_by_a_resent_request_joins_once(class_server
     resent = ResentAfterTap(page)
     page.goto(f"{url}/class?join={info.code}")
     page.get_by_role("button", name="Join").click()
+    browser.settle(page, stretched(60))
+    if store.class_info(info.code).students == 0:  # the tap lost whole: the student taps again
+        page.get_by_role("button", name="Join").click()
     page.get_by_text("drawings sent: 0").wait_for(timeout=stretched(30_000))
     assert resent.resent and "student=" in page.url
     assert store.class_info(info.code).students == 1

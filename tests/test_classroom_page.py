@@ -86,6 +86,24 @@ def test_a_student_joins_by_the_address_and_is_asked_for_their_digit(class_db):
     assert [t.value for t in at.title] == [] and ask in found["vp-class-prompt"]["text"]
 
 
+def test_a_request_with_the_join_address_after_the_tap_brings_back_the_student_who_joined(class_db):
+    """A request that reaches the server after the tap (a reconnection) carries the join address the browser still
+    showed: the session's student comes back, named, with no join form to tap a second student into being."""
+    info, secret = store.start_class()
+    at = class_page(**{join.JOIN: info.code})
+    at.text_input[0].input("Ann")
+    next(b for b in at.button if b.label == "Join").click()
+    at.run()
+    token = at.query_params["student"]
+    for key in list(at.query_params):
+        del at.query_params[key]
+    at.query_params[join.JOIN] = info.code  # the address the browser still shows
+    at.run()
+    assert not at.exception, at.exception
+    assert "Join" not in [b.label for b in at.button] and at.query_params["student"] == token
+    assert [s.nickname for s in store.roster(info.code, secret)] == ["Ann"]
+
+
 def test_the_join_address_offers_no_form_before_the_browser_said_what_it_keeps(class_db):
     """A tap before the browser's answer would race it (tests/test_classroom_browser.py shows the lost join)."""
     info, _ = store.start_class()

@@ -9,7 +9,6 @@ the model cards hold it.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -84,20 +83,6 @@ def app(app_server):
         yield app_server, chromium
 
 
-def settle(page, timeout_s: float = FIRST_VISIT_S) -> None:
-    """Wait until the page's script has finished: no 'Stop' in the status widget and no spinner, for a second."""
-    idle = """() => !document.querySelector('[data-testid="stSpinner"]')
-                    && ![...document.querySelectorAll('[data-testid="stStatusWidget"]')]
-                          .some(e => /Stop|Running/.test(e.innerText))"""
-    end = time.time() + timeout_s
-    while time.time() < end:
-        page.wait_for_function(idle, timeout=max(1_000, (end - time.time()) * 1000), polling=250)
-        page.wait_for_timeout(1000)
-        if page.evaluate(idle):
-            return
-    raise TimeoutError(f"{page.url} still running after {timeout_s:.0f} s")
-
-
 def check(page, where: str) -> None:
     """No exception box, no sideways overflow, every picture inside its column."""
     errors = page.locator('[data-testid="stException"]')
@@ -111,7 +96,7 @@ def check(page, where: str) -> None:
 def visit(page, url: str, path: str) -> None:
     page.goto(f"{url}/{path}")
     page.get_by_role("heading", name=PAGES[path]).wait_for(timeout=FIRST_VISIT_S * 1000)
-    settle(page)
+    browser.settle(page, FIRST_VISIT_S)
 
 
 def cells(page) -> list[str]:
@@ -126,7 +111,7 @@ def draw_on(page, path: str, unipen, pen) -> None:
     rec = next(r for r in unipen if r["label"] == DRAWN[path] and len(r["strokes"]) == 1)
     page.locator(browser.CANVAS).first.scroll_into_view_if_needed()
     pen(strokes.canvas_paths(rec), browser.canvas_box(page))
-    settle(page)
+    browser.settle(page, FIRST_VISIT_S)
 
 
 def reads(page, digit: int) -> bool:
@@ -167,7 +152,8 @@ def test_every_page_with_its_defaults(app, unipen, screen):
                         accuracy = str(registry.card(name)["test_accuracy"])
                         assert accuracy in shown, f"{where}: {registry.get(name).title} {accuracy} not in {shown[:40]}"
             except (AssertionError, TimeoutError, PlaywrightError) as e:
-                problems.append(str(e).splitlines()[0])
+                said = str(e).splitlines()[0]  # a check's own message names the page; Playwright's does not
+                problems.append(said if isinstance(e, AssertionError) else f"{where}: {said}")
     finally:
         context.close()
     assert not problems, "\n".join(problems)

@@ -135,6 +135,20 @@ def wait_for_images(page, selector: str = "img", timeout: float = 30_000) -> lis
     return page.locator(selector).evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
 
 
+def settle(page, timeout_s: float) -> None:
+    """Wait until the page's script has finished: no 'Stop' in the status widget and no spinner, for a second."""
+    idle = """() => !document.querySelector('[data-testid="stSpinner"]')
+                    && ![...document.querySelectorAll('[data-testid="stStatusWidget"]')]
+                          .some(e => /Stop|Running/.test(e.innerText))"""
+    end = time.time() + timeout_s
+    while time.time() < end:
+        page.wait_for_function(idle, timeout=max(1_000, (end - time.time()) * 1000), polling=250)
+        page.wait_for_timeout(1000)
+        if page.evaluate(idle):
+            return
+    raise TimeoutError(f"{page.url} still running after {timeout_s:.0f} s")
+
+
 def prediction(page) -> str | None:
     """The value of the metric labelled 'Prediction', or None when none is shown."""
     metrics = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")
