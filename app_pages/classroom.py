@@ -153,7 +153,7 @@ def join_class(code: str, token: str) -> None:
     after the tap (a reconnection) interrupts the page's run, a callback at its first use of Streamlit's state,
     and carries the join address the browser still shows; the form then finds the student by the token it offered,
     names them and sends them on. A request that comes before the callback starts loses the tap whole: no student
-    made, the form still there to tap again (tests/test_classroom_browser.py, tests/test_classroom_page.py)."""
+    made, the form still there to tap again (tests/test_classroom_page.py)."""
     store.join(code, "", token)
 
 
